@@ -1,0 +1,176 @@
+// Package clientcsv reads and writes client profiles as CSV.
+//
+// The header names profile fields exactly as `/client set` does (see
+// store.FieldHelp): handle, name, company, phone.work, email.work,
+// address.work.city, risk, goal.1.description, tags, ... Only handle and name
+// are required; columns may come in any order and unknown columns are an
+// error, so a typo never silently drops data. A file is accepted whole or not
+// at all: the first bad row is reported with its line, field and value.
+package clientcsv
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"slices"
+	"strings"
+
+	"github.com/brokersync/brokersync/store"
+)
+
+// Read parses a CSV of clients and validates every row. Values that must be
+// unique (handle, emails, phones) are also checked across the file.
+func Read(r io.Reader) ([]*store.Client, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = 0
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, store.Invalid("csv", "the file is empty; the first line must be a header such as handle,name,email.work")
+	}
+	if err != nil {
+		return nil, csvErr(err)
+	}
+	for i, h := range header {
+		header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if err := store.SetField(&store.Client{}, header[i], ""); err != nil && !strings.HasPrefix(header[i], "goal.") {
+			return nil, store.Invalid("csv", "line 1: unknown column %q", h)
+		}
+	}
+	if !slices.Contains(header, "handle") || !slices.Contains(header, "name") {
+		return nil, store.Invalid("csv", "line 1: the header needs handle and name columns")
+	}
+	// A goal exists once its description is set, so descriptions go first
+	// whatever the column order.
+	order := make([]int, len(header))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		da, db := strings.HasSuffix(header[a], ".description"), strings.HasSuffix(header[b], ".description")
+		switch {
+		case da && !db:
+			return -1
+		case db && !da:
+			return 1
+		}
+		return 0
+	})
+	var clients []*store.Client
+	seen := map[string]int{} // unique value -> line
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, csvErr(err)
+		}
+		line, _ := cr.FieldPos(0)
+		c := &store.Client{}
+		for _, i := range order {
+			v := rec[i]
+			if v == "" {
+				continue
+			}
+			if err := store.SetField(c, header[i], v); err != nil {
+				return nil, lineErr(line, err)
+			}
+		}
+		if err := c.Validate(); err != nil {
+			return nil, lineErr(line, err)
+		}
+		unique := []struct{ field, value string }{{"handle", c.Handle}}
+		for _, e := range c.Emails {
+			unique = append(unique, struct{ field, value string }{"email." + string(e.Kind), e.Address})
+		}
+		for _, p := range c.Phones {
+			unique = append(unique, struct{ field, value string }{"phone." + string(p.Kind), p.Number})
+		}
+		for _, u := range unique {
+			if prev, ok := seen[u.value]; ok {
+				return nil, lineErr(line, store.Conflict(u.field, "%s is also on line %d", u.value, prev))
+			}
+			seen[u.value] = line
+		}
+		clients = append(clients, c)
+	}
+	return clients, nil
+}
+
+func lineErr(line int, err error) error {
+	var se *store.Error
+	if errors.As(err, &se) {
+		e := *se
+		e.Message = fmt.Sprintf("line %d: %s", line, prefixField(se))
+		e.Field = ""
+		return &e
+	}
+	return fmt.Errorf("line %d: %w", line, err)
+}
+
+func prefixField(e *store.Error) string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return e.Field + ": " + e.Message
+}
+
+func csvErr(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return store.Invalid("csv", "line %d: %v", pe.Line, pe.Err)
+	}
+	return store.Invalid("csv", "%v", err)
+}
+
+// Header returns the columns Write uses for clients with up to goals goals.
+func Header(goals int) []string {
+	var h []string
+	for _, f := range store.FieldHelp() {
+		if strings.HasPrefix(f[0], "goal.N.") {
+			continue
+		}
+		h = append(h, f[0])
+	}
+	for n := 1; n <= goals; n++ {
+		for _, f := range store.FieldHelp() {
+			if rest, ok := strings.CutPrefix(f[0], "goal.N."); ok {
+				h = append(h, fmt.Sprintf("goal.%d.%s", n, rest))
+			}
+		}
+	}
+	return h
+}
+
+// MaxGoals is how many goal columns Write emits; profiles with more goals
+// are rejected rather than exported incompletely.
+const MaxGoals = 5
+
+// Write writes clients as CSV that Read accepts.
+func Write(w io.Writer, clients iter.Seq2[*store.Client, error]) error {
+	header := Header(MaxGoals)
+	cw := csv.NewWriter(w)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	row := make([]string, len(header))
+	for c, err := range clients {
+		if err != nil {
+			return err
+		}
+		if len(c.Goals) > MaxGoals {
+			return store.Invalid("goals", "client %s has %d goals; export writes at most %d", c.Handle, len(c.Goals), MaxGoals)
+		}
+		fields := store.Fields(c)
+		for i, h := range header {
+			row[i] = fields[h]
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,424 @@
+package embedded
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/brokersync/brokersync/store"
+)
+
+var _ store.ClientStore = (*DB)(nil)
+
+const selectProfile = `SELECT profile FROM clients `
+
+// CreateClient implements store.ClientStore.
+func (d *DB) CreateClient(ctx context.Context, c *store.Client, actor string) error {
+	return d.ImportClients(ctx, []*store.Client{c}, actor)
+}
+
+// ImportClients implements store.ClientStore.
+func (d *DB) ImportClients(ctx context.Context, cs []*store.Client, actor string) error {
+	now := d.now().UTC().Truncate(time.Microsecond)
+	// An error about one client of a batch names it.
+	named := func(i int, err error) error {
+		if len(cs) > 1 {
+			return store.InImport(err, i, cs[i].Handle)
+		}
+		return err
+	}
+	for i, c := range cs {
+		if err := c.Validate(); err != nil {
+			return named(i, err)
+		}
+	}
+	created := make([]store.Client, len(cs))
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		sc := newStmtCache(tx)
+		for i, c := range cs {
+			nc := *c
+			nc.ID = uuid.New()
+			nc.CreatedAt, nc.UpdatedAt, nc.Version = now, now, 1
+			if nc.StageChangedAt.IsZero() {
+				nc.StageChangedAt = now
+			}
+			if err := writeClient(ctx, sc, &nc, true); err != nil {
+				return named(i, err)
+			}
+			if err := audit(ctx, sc, nc.ID, now, actor, store.Change{Field: "handle", New: nc.Handle}); err != nil {
+				return err
+			}
+			created[i] = nc
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, c := range cs {
+		*c = created[i]
+	}
+	return nil
+}
+
+func audit(ctx context.Context, sc *stmtCache, id uuid.UUID, at time.Time, actor string, changes ...store.Change) error {
+	for _, ch := range changes {
+		if err := sc.exec(ctx, `INSERT INTO client_audit (client_id, at, actor, field, old_value, new_value) VALUES (?, ?, ?, ?, ?, ?)`,
+			id.String(), at.UnixMicro(), actor, ch.Field, ch.Old, ch.New); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stmtCache prepares each statement once per transaction: an import of many
+// clients runs the same few statements thousands of times.
+type stmtCache struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func newStmtCache(tx *sql.Tx) *stmtCache { return &stmtCache{tx: tx, stmts: map[string]*sql.Stmt{}} }
+
+func (sc *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := sc.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := sc.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	sc.stmts[query] = st
+	return st, nil
+}
+
+func (sc *stmtCache) exec(ctx context.Context, query string, args ...any) error {
+	st, err := sc.stmt(ctx, query)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
+	return mapErr(err)
+}
+
+// lookup scans one column of one row into dst; found is false for no row.
+func (sc *stmtCache) lookup(ctx context.Context, dst any, query string, args ...any) (found bool, err error) {
+	st, err := sc.stmt(ctx, query)
+	if err != nil {
+		return false, err
+	}
+	switch err := st.QueryRowContext(ctx, args...).Scan(dst); err {
+	case nil:
+		return true, nil
+	case sql.ErrNoRows:
+		return false, nil
+	default:
+		return false, mapErr(err)
+	}
+}
+
+// writeClient stores c's row and its unique contact rows. Uniqueness is
+// checked first so that a conflict names the field and the other client.
+func writeClient(ctx context.Context, sc *stmtCache, c *store.Client, insert bool) error {
+	id := c.ID.String()
+	var other string
+	if found, err := sc.lookup(ctx, &other, `SELECT handle FROM clients WHERE handle = ? AND id <> ?`, c.Handle, id); err != nil {
+		return err
+	} else if found {
+		return store.Conflict("handle", "%s is taken by another client", c.Handle)
+	}
+	for _, e := range c.Emails {
+		if found, err := sc.lookup(ctx, &other, `SELECT c.handle FROM client_emails e JOIN clients c ON c.id = e.client_id WHERE e.address = ? AND e.client_id <> ?`, e.Address, id); err != nil {
+			return err
+		} else if found {
+			return store.Conflict("email."+string(e.Kind), "%s belongs to another client (%s)", e.Address, other)
+		}
+	}
+	for _, p := range c.Phones {
+		if found, err := sc.lookup(ctx, &other, `SELECT c.handle FROM client_phones p JOIN clients c ON c.id = p.client_id WHERE p.number = ? AND p.client_id <> ?`, p.Number, id); err != nil {
+			return err
+		} else if found {
+			return store.Conflict("phone."+string(p.Kind), "%s belongs to another client (%s)", p.Number, other)
+		}
+	}
+	profile, err := json.Marshal(c)
+	if err != nil {
+		return store.Internal("encode profile", err)
+	}
+	search := strings.ToLower(c.Handle + "\x00" + c.Name + "\x00" + c.Company)
+	if insert {
+		err = sc.exec(ctx, `INSERT INTO clients (id, handle, name, search, broker, team, stage, risk_tolerance, profile, created_at, updated_at, version)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, c.Handle, c.Name, search, c.Broker, c.Team, string(c.Stage), c.Risk.Tolerance, string(profile),
+			c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro(), c.Version)
+	} else {
+		err = sc.exec(ctx, `UPDATE clients SET handle = ?, name = ?, search = ?, broker = ?, team = ?, stage = ?, risk_tolerance = ?,
+			profile = ?, updated_at = ?, version = ? WHERE id = ?`,
+			c.Handle, c.Name, search, c.Broker, c.Team, string(c.Stage), c.Risk.Tolerance, string(profile),
+			c.UpdatedAt.UnixMicro(), c.Version, id)
+		for _, table := range []string{"client_emails", "client_phones", "client_tags"} {
+			if err == nil {
+				err = sc.exec(ctx, `DELETE FROM `+table+` WHERE client_id = ?`, id)
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range c.Emails {
+		if err := sc.exec(ctx, `INSERT INTO client_emails (address, client_id, kind) VALUES (?, ?, ?)`, e.Address, id, string(e.Kind)); err != nil {
+			return err
+		}
+	}
+	for _, p := range c.Phones {
+		if err := sc.exec(ctx, `INSERT INTO client_phones (number, client_id, kind) VALUES (?, ?, ?)`, p.Number, id, string(p.Kind)); err != nil {
+			return err
+		}
+	}
+	for _, t := range c.Tags {
+		if err := sc.exec(ctx, `INSERT INTO client_tags (client_id, tag) VALUES (?, ?)`, id, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func getClient(ctx context.Context, q queryer, what, query string, args ...any) (*store.Client, error) {
+	var profile string
+	if err := q.QueryRowContext(ctx, query, args...).Scan(&profile); err != nil {
+		if err == sql.ErrNoRows {
+			return nil, store.Errorf(store.ENOTFOUND, "no client %s", what)
+		}
+		return nil, mapErr(err)
+	}
+	return decode(profile)
+}
+
+func decode(profile string) (*store.Client, error) {
+	var c store.Client
+	if err := json.Unmarshal([]byte(profile), &c); err != nil {
+		return nil, store.Internal("decode profile", err)
+	}
+	return &c, nil
+}
+
+// Client implements store.ClientStore.
+func (d *DB) Client(ctx context.Context, id uuid.UUID) (*store.Client, error) {
+	return getClient(ctx, d.db, "with id "+id.String(), selectProfile+`WHERE id = ?`, id.String())
+}
+
+// ClientByHandle implements store.ClientStore.
+func (d *DB) ClientByHandle(ctx context.Context, handle string) (*store.Client, error) {
+	h := strings.ToLower(strings.TrimSpace(handle))
+	return getClient(ctx, d.db, fmt.Sprintf("with handle %q", h), selectProfile+`WHERE handle = ?`, h)
+}
+
+// ClientByEmail implements store.ClientStore.
+func (d *DB) ClientByEmail(ctx context.Context, email string) (*store.Client, error) {
+	a, err := store.NormalizeEmail(email)
+	if err != nil {
+		return nil, store.Errorf(store.ENOTFOUND, "no client with email %q", email)
+	}
+	return getClient(ctx, d.db, "with email "+a, selectProfile+`WHERE id = (SELECT client_id FROM client_emails WHERE address = ?)`, a)
+}
+
+// ClientByPhone implements store.ClientStore.
+func (d *DB) ClientByPhone(ctx context.Context, phone string) (*store.Client, error) {
+	n, err := store.NormalizePhone(phone)
+	if err != nil {
+		return nil, store.Errorf(store.ENOTFOUND, "no client with phone %q", phone)
+	}
+	return getClient(ctx, d.db, "with phone "+n, selectProfile+`WHERE id = (SELECT client_id FROM client_phones WHERE number = ?)`, n)
+}
+
+// FindClients implements store.ClientStore.
+func (d *DB) FindClients(ctx context.Context, f store.ClientFilter) ([]*store.Client, error) {
+	var where []string
+	var args []any
+	if text := strings.ToLower(strings.TrimSpace(f.Text)); text != "" {
+		where = append(where, `instr(search, ?) > 0`)
+		args = append(args, text)
+	}
+	if f.Teams != nil {
+		if len(f.Teams) == 0 {
+			return nil, nil
+		}
+		where = append(where, `team IN (?`+strings.Repeat(`, ?`, len(f.Teams)-1)+`)`)
+		for _, t := range f.Teams {
+			args = append(args, t)
+		}
+	}
+	if f.Broker != "" {
+		where = append(where, `broker = ?`)
+		args = append(args, f.Broker)
+	}
+	if f.Tag != "" {
+		tag, err := store.NormalizeTag(f.Tag)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, `id IN (SELECT client_id FROM client_tags WHERE tag = ?)`)
+		args = append(args, tag)
+	}
+	q := selectProfile
+	if len(where) > 0 {
+		q += `WHERE ` + strings.Join(where, ` AND `)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	q += ` ORDER BY handle LIMIT ? OFFSET ?`
+	args = append(args, limit, f.Offset)
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.Client
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, mapErr(err)
+		}
+		c, err := decode(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// AllClients implements store.ClientStore. It reads in pages so that an
+// export of many clients never holds the database open for long.
+func (d *DB) AllClients(ctx context.Context) iter.Seq2[*store.Client, error] {
+	return func(yield func(*store.Client, error) bool) {
+		after := ""
+		for {
+			rows, err := d.db.QueryContext(ctx, selectProfile+`WHERE handle > ? ORDER BY handle LIMIT 500`, after)
+			if err != nil {
+				yield(nil, mapErr(err))
+				return
+			}
+			var page []*store.Client
+			for rows.Next() {
+				var p string
+				if err = rows.Scan(&p); err != nil {
+					break
+				}
+				c, derr := decode(p)
+				if derr != nil {
+					err = derr
+					break
+				}
+				page = append(page, c)
+			}
+			if err == nil {
+				err = rows.Err()
+			}
+			rows.Close()
+			if err != nil {
+				yield(nil, mapErr(err))
+				return
+			}
+			for _, c := range page {
+				if !yield(c, nil) {
+					return
+				}
+			}
+			if len(page) < 500 {
+				return
+			}
+			after = page[len(page)-1].Handle
+		}
+	}
+}
+
+// UpdateClient implements store.ClientStore.
+func (d *DB) UpdateClient(ctx context.Context, id uuid.UUID, actor string, change func(*store.Client) error) (*store.Client, []store.Change, error) {
+	var updated *store.Client
+	var changes []store.Change
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		before, err := getClient(ctx, tx, "with id "+id.String(), selectProfile+`WHERE id = ?`, id.String())
+		if err != nil {
+			return err
+		}
+		after, err := decode(mustJSON(before))
+		if err != nil {
+			return err
+		}
+		if err := change(after); err != nil {
+			return err
+		}
+		if err := after.Validate(); err != nil {
+			return err
+		}
+		after.ID, after.CreatedAt = before.ID, before.CreatedAt
+		changes = store.Diff(before, after)
+		if len(changes) == 0 {
+			updated = before
+			return nil
+		}
+		now := d.now().UTC().Truncate(time.Microsecond)
+		if after.Stage != before.Stage {
+			after.StageChangedAt = now
+		}
+		after.UpdatedAt, after.Version = now, before.Version+1
+		sc := newStmtCache(tx)
+		if err := writeClient(ctx, sc, after, false); err != nil {
+			return err
+		}
+		if err := audit(ctx, sc, id, now, actor, changes...); err != nil {
+			return err
+		}
+		updated = after
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return updated, changes, nil
+}
+
+func mustJSON(c *store.Client) string {
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic(err) // a Client always encodes
+	}
+	return string(b)
+}
+
+// AuditTrail implements store.ClientStore.
+func (d *DB) AuditTrail(ctx context.Context, id uuid.UUID, limit int) ([]store.AuditEntry, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT at, actor, field, old_value, new_value FROM client_audit
+		WHERE client_id = ? ORDER BY at DESC, id DESC LIMIT ?`, id.String(), limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []store.AuditEntry
+	for rows.Next() {
+		e := store.AuditEntry{ClientID: id}
+		var at int64
+		if err := rows.Scan(&at, &e.Actor, &e.Field, &e.Old, &e.New); err != nil {
+			return nil, mapErr(err)
+		}
+		e.At = timeFromMicro(at)
+		out = append(out, e)
+	}
+	return out, mapErr(rows.Err())
+}

@@ -1,0 +1,153 @@
+package embedded
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+
+	"github.com/brokersync/brokersync/store"
+)
+
+var (
+	_ store.TeamStore = (*DB)(nil)
+	_ store.LinkStore = (*DB)(nil)
+	_ store.OnceStore = (*DB)(nil)
+)
+
+// AddMember implements store.TeamStore.
+func (d *DB) AddMember(ctx context.Context, m store.Member) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if m.AddedAt.IsZero() {
+		m.AddedAt = d.now()
+	}
+	_, err := d.db.ExecContext(ctx, `
+INSERT INTO team_members (slack_id, desk, role, added_by, added_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (slack_id, desk) DO UPDATE SET role = excluded.role, added_by = excluded.added_by, added_at = excluded.added_at
+WHERE team_members.role <> excluded.role`,
+		m.SlackID, m.Desk, string(m.Role), m.AddedBy, m.AddedAt.UTC().UnixMicro())
+	return mapErr(err)
+}
+
+// RemoveMember implements store.TeamStore.
+func (d *DB) RemoveMember(ctx context.Context, slackID string) error {
+	res, err := d.db.ExecContext(ctx, `DELETE FROM team_members WHERE slack_id = ?`, slackID)
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err != nil {
+			return mapErr(err)
+		}
+		return store.Errorf(store.ENOTFOUND, "%s is on no desk", slackID)
+	}
+	return nil
+}
+
+// Members implements store.TeamStore.
+func (d *DB) Members(ctx context.Context, desk string) ([]store.Member, error) {
+	q := `SELECT slack_id, desk, role, added_by, added_at FROM team_members ORDER BY desk, slack_id`
+	var args []any
+	if desk != "" {
+		q = `SELECT slack_id, desk, role, added_by, added_at FROM team_members WHERE desk = ? ORDER BY slack_id`
+		args = append(args, desk)
+	}
+	return d.members(ctx, q, args...)
+}
+
+// Memberships implements store.TeamStore.
+func (d *DB) Memberships(ctx context.Context, slackID string) ([]store.Member, error) {
+	return d.members(ctx, `SELECT slack_id, desk, role, added_by, added_at FROM team_members WHERE slack_id = ? ORDER BY desk`, slackID)
+}
+
+func (d *DB) members(ctx context.Context, q string, args ...any) ([]store.Member, error) {
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []store.Member
+	for rows.Next() {
+		var m store.Member
+		var role string
+		var at int64
+		if err := rows.Scan(&m.SlackID, &m.Desk, &role, &m.AddedBy, &at); err != nil {
+			return nil, mapErr(err)
+		}
+		m.Role, m.AddedAt = store.Role(role), timeFromMicro(at)
+		out = append(out, m)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// LinkChannel implements store.LinkStore.
+func (d *DB) LinkChannel(ctx context.Context, channelID string, clientID uuid.UUID, actor string) error {
+	if channelID == "" {
+		return store.Invalid("channel", "a link needs a channel")
+	}
+	_, err := d.db.ExecContext(ctx, `
+INSERT INTO channel_links (channel_id, client_id, linked_by, linked_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (channel_id) DO UPDATE SET client_id = excluded.client_id, linked_by = excluded.linked_by, linked_at = excluded.linked_at`,
+		channelID, clientID.String(), actor, d.now().UTC().UnixMicro())
+	if store.ErrorCode(mapErr(err)) == store.ECONFLICT { // the foreign key: no such client
+		return store.Errorf(store.ENOTFOUND, "no client with id %s", clientID)
+	}
+	return mapErr(err)
+}
+
+// ChannelClient implements store.LinkStore.
+func (d *DB) ChannelClient(ctx context.Context, channelID string) (uuid.UUID, error) {
+	var id string
+	err := d.db.QueryRowContext(ctx, `SELECT client_id FROM channel_links WHERE channel_id = ?`, channelID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return uuid.Nil, store.Errorf(store.ENOTFOUND, "channel %s is linked to no client", channelID)
+	}
+	if err != nil {
+		return uuid.Nil, mapErr(err)
+	}
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return uuid.Nil, store.Internal("read channel link", err)
+	}
+	return u, nil
+}
+
+var onceClaims atomic.Uint64
+
+// Claim implements store.OnceStore. A key claimed more than store.OnceRetention
+// ago may be claimed again; expired keys are purged now and then.
+func (d *DB) Claim(ctx context.Context, key string) (bool, error) {
+	if key == "" {
+		return false, store.Invalid("key", "an empty key cannot be claimed")
+	}
+	now := d.now().UTC()
+	cutoff := now.Add(-store.OnceRetention).UnixMicro()
+	res, err := d.db.ExecContext(ctx, `
+INSERT INTO once_keys (key, claimed_at) VALUES (?, ?)
+ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at WHERE once_keys.claimed_at < ?`,
+		key, now.UnixMicro(), cutoff)
+	if err != nil {
+		return false, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, mapErr(err)
+	}
+	if onceClaims.Add(1)%1000 == 0 {
+		if _, err := d.db.ExecContext(ctx, `DELETE FROM once_keys WHERE claimed_at < ?`, cutoff); err != nil {
+			d.logger.Warn("purge once keys", "err", err)
+		}
+	}
+	return n == 1, nil
+}
+
+// Release forgets a claimed key, so that a delivery whose processing failed
+// is applied when its sender retries it.
+func (d *DB) Release(ctx context.Context, key string) error {
+	_, err := d.db.ExecContext(ctx, `DELETE FROM once_keys WHERE key = ?`, key)
+	return mapErr(err)
+}

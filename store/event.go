@@ -1,0 +1,253 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Kind is the kind of a timeline event.
+type Kind string
+
+// Event kinds.
+const (
+	KindEmail          Kind = "email"
+	KindChat           Kind = "chat"
+	KindCall           Kind = "call"
+	KindMeeting        Kind = "meeting"
+	KindOrder          Kind = "order"
+	KindEvent          Kind = "event"
+	KindNote           Kind = "note"
+	KindFeedback       Kind = "feedback"
+	KindRecommendation Kind = "recommendation"
+	KindReminder       Kind = "reminder"
+)
+
+// Kinds lists every event kind.
+var Kinds = []Kind{KindEmail, KindChat, KindCall, KindMeeting, KindOrder, KindEvent, KindNote, KindFeedback, KindRecommendation, KindReminder}
+
+// ParseKind checks a kind name.
+func ParseKind(s string) (Kind, error) {
+	k := Kind(strings.ToLower(strings.TrimSpace(s)))
+	if err := oneOf("kind", k, Kinds...); err != nil {
+		return "", err
+	}
+	return k, nil
+}
+
+// BodyMax is the most of a body kept on the timeline, in runes.
+const BodyMax = 4000
+
+// Event is one entry on a client's timeline. Its ID is derived from Source and
+// SourceID, so the same email, message, call or order stored twice is one event.
+type Event struct {
+	ID        uuid.UUID
+	ClientID  uuid.UUID
+	Time      time.Time // when it happened, per the source
+	Kind      Kind
+	Source    string // "imap", "slack", "calls", "orders", "command", "profile", ...
+	SourceID  string // the source's own id: Message-ID, Slack ts, order exec id, ...
+	Actor     string // who: a broker's Slack id, a client's address
+	Summary   string
+	Body      string // excerpt, at most BodyMax runes
+	Truncated bool   // Body was cut
+	Sentiment *Sentiment
+	Attrs     Attrs
+}
+
+// Sentiment is a score in [-1, 1] and its label.
+type Sentiment struct {
+	Score float64 `json:"score"`
+	Label string  `json:"label"` // negative, neutral, positive
+}
+
+// Attrs are the kind-specific attributes of an event. Only the member for the
+// event's kind is set.
+type Attrs struct {
+	Email    *EmailAttrs       `json:"email,omitempty"`
+	Call     *CallAttrs        `json:"call,omitempty"`
+	Order    *OrderAttrs       `json:"order,omitempty"`
+	Feedback *FeedbackAttrs    `json:"feedback,omitempty"`
+	Chat     *ChatAttrs        `json:"chat,omitempty"`
+	Change   []Change          `json:"change,omitempty"` // profile changes, for kind event
+	Extra    map[string]string `json:"extra,omitempty"`
+}
+
+// EmailAttrs describe an email.
+type EmailAttrs struct {
+	Subject     string   `json:"subject"`
+	ThreadID    string   `json:"thread_id,omitempty"`
+	From        string   `json:"from"`
+	To          []string `json:"to,omitempty"`
+	Cc          []string `json:"cc,omitempty"`
+	Direction   string   `json:"direction"` // inbound or outbound
+	Attachments []string `json:"attachments,omitempty"`
+	Mailbox     string   `json:"mailbox,omitempty"`
+}
+
+// CallAttrs describe a phone call.
+type CallAttrs struct {
+	Direction string        `json:"direction"` // inbound or outbound
+	Duration  time.Duration `json:"duration"`
+	From      string        `json:"from,omitempty"` // E.164
+	To        string        `json:"to,omitempty"`
+}
+
+// OrderAttrs describe an order event.
+type OrderAttrs struct {
+	OrderID   string  `json:"order_id"`
+	ExecID    string  `json:"exec_id,omitempty"`
+	Status    string  `json:"status"` // placed, partially_filled, filled, cancelled, rejected
+	Commodity string  `json:"commodity,omitempty"`
+	Contract  string  `json:"contract,omitempty"` // e.g. ZCZ6
+	Side      string  `json:"side"`               // buy or sell
+	Quantity  float64 `json:"quantity"`           // contracts
+	Filled    float64 `json:"filled,omitempty"`   // cumulative filled contracts
+	Price     float64 `json:"price,omitempty"`
+	Currency  string  `json:"currency,omitempty"`
+	OrderType string  `json:"order_type,omitempty"`
+	Notes     string  `json:"notes,omitempty"` // broker notes
+}
+
+// FeedbackAttrs carry an optional 1-5 rating.
+type FeedbackAttrs struct {
+	Rating int `json:"rating,omitempty"`
+}
+
+// ChatAttrs describe a chat message.
+type ChatAttrs struct {
+	Channel string `json:"channel,omitempty"`
+	Edited  bool   `json:"edited,omitempty"`
+	Deleted bool   `json:"deleted,omitempty"`
+}
+
+// eventNamespace scopes event ids; changing it would duplicate every event.
+var eventNamespace = uuid.MustParse("6f1c7a52-8e3b-4d0a-9c55-2b7f0e1d4a93")
+
+// EventID derives an event's id from its source and the source's id.
+func EventID(source, sourceID string) uuid.UUID {
+	return uuid.NewSHA1(eventNamespace, []byte(source+"\x00"+sourceID))
+}
+
+// Excerpt cuts s to at most max runes on a word boundary where possible and
+// reports whether it cut.
+func Excerpt(s string, max int) (string, bool) {
+	if utf8.RuneCountInString(s) <= max {
+		return s, false
+	}
+	runes := []rune(s)[:max]
+	cut := string(runes)
+	if i := strings.LastIndexAny(cut, " \n\t"); i > len(cut)*3/4 {
+		cut = cut[:i]
+	}
+	return strings.TrimSpace(cut) + "…", true
+}
+
+// Prepare fills in the derived parts of e (ID, excerpt) and checks it.
+func (e *Event) Prepare() error {
+	if e.ClientID == uuid.Nil {
+		return Invalid("client", "an event needs a client")
+	}
+	if err := oneOf("kind", e.Kind, Kinds...); err != nil {
+		return err
+	}
+	if e.Source == "" || e.SourceID == "" {
+		return Invalid("source", "an event needs a source and a source id")
+	}
+	if e.Time.IsZero() {
+		return Invalid("time", "an event needs a time")
+	}
+	if e.ID == uuid.Nil {
+		e.ID = EventID(e.Source, e.SourceID)
+	}
+	e.Time = e.Time.UTC().Truncate(time.Millisecond)
+	if !utf8.ValidString(e.Body) {
+		e.Body = strings.ToValidUTF8(e.Body, "\uFFFD")
+	}
+	if !utf8.ValidString(e.Summary) {
+		e.Summary = strings.ToValidUTF8(e.Summary, "\uFFFD")
+	}
+	if body, cut := Excerpt(e.Body, BodyMax); cut {
+		e.Body, e.Truncated = body, true
+	}
+	if s := e.Sentiment; s != nil && (s.Score < -1 || s.Score > 1) {
+		return Invalid("sentiment", "%v is outside [-1, 1]", s.Score)
+	}
+	return nil
+}
+
+// TimelineStore keeps each client's timeline.
+type TimelineStore interface {
+	// AppendEvents stores events, each prepared with Prepare. Storing an event
+	// whose ID exists already replaces it (same source, same source id), so
+	// retries never duplicate. A source gives an event its time: a bulk
+	// re-store with another time may leave the old copy (Cassandra). Not
+	// atomic across events: on error, retry the whole batch. EINVALID,
+	// EUNAVAILABLE.
+	AppendEvents(ctx context.Context, events ...*Event) error
+
+	// Events returns a page of a client's events, newest first; events with
+	// the same time are ordered by id, descending (byte order). An empty
+	// client yields an empty page. EINVALID for a malformed cursor.
+	Events(ctx context.Context, clientID uuid.UUID, q EventQuery) (EventPage, error)
+
+	// Event returns one event. ENOTFOUND.
+	Event(ctx context.Context, clientID, id uuid.UUID) (*Event, error)
+
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// EventQuery selects and pages events.
+type EventQuery struct {
+	Kinds  []Kind    // none means all
+	Since  time.Time // inclusive; zero means no lower bound
+	Until  time.Time // exclusive; zero means no upper bound
+	Limit  int       // default 50, at most 1000
+	Cursor string    // from EventPage.Next
+}
+
+// EventPage is one page of events, newest first.
+type EventPage struct {
+	Events []*Event
+	Next   string // empty on the last page
+}
+
+// PageLimit returns the effective page size for a requested limit.
+func PageLimit(n int) int {
+	switch {
+	case n <= 0:
+		return 50
+	case n > 1000:
+		return 1000
+	}
+	return n
+}
+
+// String is a one-line description of an event, for logs and plain-text output.
+func (e *Event) String() string {
+	return fmt.Sprintf("%s %s %s", e.Time.Format(time.RFC3339), e.Kind, e.Summary)
+}
+
+// ChangeEvent is the timeline entry for a profile change ("risk 4 -> 7"). Its
+// source id is the profile version, so recording it twice is one event.
+func ChangeEvent(c *Client, changes []Change, actor string) *Event {
+	parts := make([]string, len(changes))
+	for i, ch := range changes {
+		parts[i] = ch.String()
+	}
+	return &Event{
+		ClientID: c.ID,
+		Time:     c.UpdatedAt,
+		Kind:     KindEvent,
+		Source:   "profile",
+		SourceID: fmt.Sprintf("%s/v%d", c.ID, c.Version),
+		Actor:    actor,
+		Summary:  "profile changed: " + strings.Join(parts, "; "),
+		Attrs:    Attrs{Change: changes},
+	}
+}

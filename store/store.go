@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"iter"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ClientStore keeps client profiles and their audit trail. Every method that
+// changes a profile records who made the change; changes are all-or-nothing.
+type ClientStore interface {
+	// CreateClient validates c, gives it an id and stores it.
+	// EINVALID for a bad field, ECONFLICT for a handle, email or phone that
+	// another client has.
+	CreateClient(ctx context.Context, c *Client, actor string) error
+
+	// ImportClients creates all of cs or none of them. Errors as CreateClient;
+	// an error about one client names it.
+	ImportClients(ctx context.Context, cs []*Client, actor string) error
+
+	// Client, ClientByHandle, ClientByEmail and ClientByPhone return ENOTFOUND
+	// when nothing matches. Emails and phones are normalised before lookup.
+	Client(ctx context.Context, id uuid.UUID) (*Client, error)
+	ClientByHandle(ctx context.Context, handle string) (*Client, error)
+	ClientByEmail(ctx context.Context, email string) (*Client, error)
+	ClientByPhone(ctx context.Context, phone string) (*Client, error)
+
+	// FindClients searches by name, company or handle (case-insensitive
+	// substring) within the filter's scope, ordered by handle.
+	FindClients(ctx context.Context, f ClientFilter) ([]*Client, error)
+
+	// AllClients yields every client ordered by handle (for export).
+	AllClients(ctx context.Context) iter.Seq2[*Client, error]
+
+	// UpdateClient loads the client, applies change, validates and stores the
+	// result with one audit entry per changed field, atomically. It returns the
+	// new profile and the changes; no changes means nothing was written.
+	// ENOTFOUND, EINVALID, ECONFLICT; errors from change are returned as is.
+	UpdateClient(ctx context.Context, id uuid.UUID, actor string, change func(*Client) error) (*Client, []Change, error)
+
+	// AuditTrail returns a client's audit entries, newest first.
+	AuditTrail(ctx context.Context, id uuid.UUID, limit int) ([]AuditEntry, error)
+
+	// Ping reports whether the store can be reached (EUNAVAILABLE if not).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// ClientFilter narrows FindClients.
+type ClientFilter struct {
+	Text   string   // substring of name, company or handle; empty matches all
+	Teams  []string // only clients of these desks; nil means every desk
+	Broker string   // only this broker's clients
+	Tag    string
+	Limit  int // default 50
+	Offset int
+}
+
+// AuditEntry is one changed field.
+type AuditEntry struct {
+	ClientID uuid.UUID
+	At       time.Time
+	Actor    string
+	Change
+}
+
+// TagClient adds and removes tags in one audited change.
+func TagClient(ctx context.Context, s ClientStore, id uuid.UUID, actor string, add, remove []string) (*Client, []Change, error) {
+	return s.UpdateClient(ctx, id, actor, func(c *Client) error {
+		drop := map[string]bool{}
+		for _, t := range remove {
+			n, err := NormalizeTag(t)
+			if err != nil {
+				return err
+			}
+			drop[n] = true
+		}
+		var tags []string
+		for _, t := range c.Tags {
+			if !drop[t] {
+				tags = append(tags, t)
+			}
+		}
+		for _, t := range add {
+			n, err := NormalizeTag(t)
+			if err != nil {
+				return err
+			}
+			tags = append(tags, n)
+		}
+		c.Tags = dedupe(tags)
+		return nil
+	})
+}
+
+// ResolveClient finds a client by what a broker typed: an id, an email
+// address, a phone number or a handle.
+func ResolveClient(ctx context.Context, s ClientStore, ref string) (*Client, error) {
+	if id, err := uuid.Parse(ref); err == nil {
+		return s.Client(ctx, id)
+	}
+	if strings.ContainsRune(ref, '@') {
+		return s.ClientByEmail(ctx, ref)
+	}
+	if len(ref) > 0 && (ref[0] == '+' || ref[0] >= '0' && ref[0] <= '9') {
+		if n, err := NormalizePhone(ref); err == nil {
+			return s.ClientByPhone(ctx, n)
+		}
+	}
+	return s.ClientByHandle(ctx, ref)
+}
