@@ -1,0 +1,357 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/brokersync/brokersync/internal/testenv"
+	"github.com/brokersync/brokersync/store"
+	"github.com/brokersync/brokersync/store/postgres"
+	"github.com/brokersync/brokersync/store/storetest"
+)
+
+// Every test gets a database of its own, cloned from a template that is
+// migrated once per run: CREATE DATABASE ... TEMPLATE copies files and takes
+// tens of milliseconds, where migrating afresh takes far longer.
+var template struct {
+	once    sync.Once
+	baseURL string // the server's URL as given; its database is used to create others
+	name    string
+	err     error
+}
+
+// afterAll holds clean-ups of things shared by several tests or benchmarks,
+// run once they have all finished.
+var afterAll []func()
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, f := range slices.Backward(afterAll) {
+		f()
+	}
+	if template.name != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := dropDatabase(ctx, template.baseURL, template.name); err != nil {
+			fmt.Fprintf(os.Stderr, "dropping template database %s: %v\n", template.name, err)
+		}
+		cancel()
+	}
+	os.Exit(code)
+}
+
+// newDatabaseURL returns the URL of a new, migrated database that is dropped
+// when t ends.
+func newDatabaseURL(t testing.TB) string {
+	t.Helper()
+	return newEmptyDatabaseURL(t, migratedTemplate(t))
+}
+
+// migratedTemplate returns the name of the template database, creating and
+// migrating it on first use. Without a server it skips t (or fails it in CI).
+func migratedTemplate(t testing.TB) string {
+	t.Helper()
+	base := testenv.PostgresURL(t)
+	template.once.Do(func() {
+		template.baseURL = base
+		template.name = uniqueName("bs_pgtmpl")
+		if template.err = createDatabase(context.Background(), base, template.name, ""); template.err != nil {
+			template.name = ""
+			return
+		}
+		template.err = postgres.Migrate(context.Background(), databaseURL(t, base, template.name))
+	})
+	if template.err != nil {
+		t.Fatalf("preparing the template database: %v", template.err)
+	}
+	return template.name
+}
+
+// newEmptyDatabaseURL returns the URL of a new database copied from
+// template (the server's default, unmigrated, when template is ""), dropped
+// when t ends.
+func newEmptyDatabaseURL(t testing.TB, template string) string {
+	t.Helper()
+	base := testenv.PostgresURL(t)
+	name := uniqueName("bs_pgtest")
+	if err := createDatabase(t.Context(), base, name, template); err != nil {
+		t.Fatalf("creating test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := dropDatabase(ctx, base, name); err != nil {
+			t.Errorf("dropping test database %s: %v", name, err)
+		}
+	})
+	return databaseURL(t, base, name)
+}
+
+func createDatabase(ctx context.Context, base, name, template string) error {
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	q := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()
+	if template != "" {
+		q += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
+	}
+	_, err = conn.Exec(ctx, q)
+	return err
+}
+
+func dropDatabase(ctx context.Context, base, name string) error {
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	return err
+}
+
+// databaseURL is base with its database replaced by name.
+func databaseURL(t testing.TB, base, name string) string {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		t.Fatalf("BROKERSYNC_TEST_POSTGRES_URL must be a postgres:// URL")
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func uniqueName(prefix string) string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s_%d_%s", prefix, os.Getpid(), hex.EncodeToString(b))
+}
+
+func openStore(t testing.TB) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(t.Context(), newDatabaseURL(t), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestClientStore(t *testing.T) {
+	storetest.RunClientStoreTests(t, func(t *testing.T) store.ClientStore { return openStore(t) })
+}
+
+// Two brokers saving the same new address at the same moment: the database,
+// not a check-then-insert in Go, decides, and the loser is told who won.
+func TestConcurrentCreatesOfOneEmail(t *testing.T) {
+	db := openStore(t)
+	const n = 8
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			c := storetest.SimpleClient(i)
+			c.Emails[0].Address = "contested@example.com"
+			errs <- db.CreateClient(t.Context(), c, "U0BROKER")
+		})
+	}
+	wg.Wait()
+	close(errs)
+	won := 0
+	for err := range errs {
+		switch store.ErrorCode(err) {
+		case "":
+			won++
+		case store.ECONFLICT:
+			var e *store.Error
+			if !errors.As(err, &e) || e.Field != "email.work" {
+				t.Errorf("conflict %v does not name email.work", err)
+			}
+		default:
+			t.Errorf("CreateClient: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d creates of one address succeeded, want exactly 1", won)
+	}
+}
+
+// An import validates the next chunk while copying the last one; a bad or
+// conflicting client in a later chunk still leaves nothing behind and is
+// named.
+func TestImportAcrossChunks(t *testing.T) {
+	postgres.SetImportChunk(t, 100)
+	db := openStore(t)
+	ctx := t.Context()
+	existing := benchClient(99_999)
+	if err := db.CreateClient(ctx, existing, "U0BROKER"); err != nil {
+		t.Fatal(err)
+	}
+	batch := func() []*store.Client {
+		cs := make([]*store.Client, 500)
+		for i := range cs {
+			cs[i] = benchClient(i)
+		}
+		return cs
+	}
+	failures := []struct {
+		name     string
+		edit     func(cs []*store.Client)
+		code     store.Code
+		field    string
+		mentions []string
+	}{
+		{"invalid in the last chunk", func(cs []*store.Client) { cs[499].Emails[0].Address = "nobody" },
+			store.EINVALID, "email.work", []string{"bench-000499", "#500"}},
+		{"duplicate across chunks", func(cs []*store.Client) { cs[450].Phones[1].Number = cs[15].Phones[1].Number },
+			store.ECONFLICT, "phone.mobile", []string{"bench-000015", "bench-000450"}},
+		{"existing client's email in a later chunk", func(cs []*store.Client) { cs[340].Emails[1].Address = existing.Emails[1].Address },
+			store.ECONFLICT, "email.personal", []string{"bench-000340", existing.Handle}},
+	}
+	for _, f := range failures {
+		cs := batch()
+		f.edit(cs)
+		err := db.ImportClients(ctx, cs, "U0IMPORTER")
+		var e *store.Error
+		if store.ErrorCode(err) != f.code || !errors.As(err, &e) || e.Field != f.field {
+			t.Errorf("%s: %v, want %s naming %s", f.name, err, f.code, f.field)
+		}
+		for _, m := range f.mentions {
+			if !strings.Contains(store.ErrorMessage(err), m) {
+				t.Errorf("%s: %q does not mention %s", f.name, store.ErrorMessage(err), m)
+			}
+		}
+		if n := countClients(t, db); n != 1 {
+			t.Errorf("%s: %d clients stored, want only the existing one", f.name, n)
+		}
+	}
+	cs := batch()
+	if err := db.ImportClients(ctx, cs, "U0IMPORTER"); err != nil {
+		t.Fatalf("import of 500 in chunks of 100: %v", err)
+	}
+	if n := countClients(t, db); n != 501 {
+		t.Errorf("%d clients stored, want 501", n)
+	}
+	got, err := db.ClientByPhone(ctx, cs[377].Phones[1].Number)
+	if err != nil || got.ID != cs[377].ID {
+		t.Errorf("client #378 by phone: %v, %v", got, err)
+	}
+}
+
+func countClients(t *testing.T, db *postgres.DB) int {
+	t.Helper()
+	var n int
+	if err := db.Pool().QueryRow(t.Context(), "SELECT count(*) FROM clients").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestMigrateTwiceIsNoOp(t *testing.T) {
+	ctx := t.Context()
+	dbURL := newEmptyDatabaseURL(t, "")
+	if err := postgres.Migrate(ctx, dbURL); err != nil {
+		t.Fatalf("first Migrate: %v", err)
+	}
+	before := migrationRows(t, dbURL)
+	if err := postgres.Migrate(ctx, dbURL); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	if after := migrationRows(t, dbURL); after != before {
+		t.Errorf("second Migrate recorded %d migrations, first %d; want no change", after, before)
+	}
+}
+
+// Replicas starting together on an empty database: all start, and each
+// migration is applied once.
+func TestConcurrentOpen(t *testing.T) {
+	dbURL := newEmptyDatabaseURL(t, "")
+	const n = 4
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			db, err := postgres.Open(t.Context(), dbURL, slog.New(slog.DiscardHandler))
+			if err == nil {
+				err = db.Ping(t.Context())
+				db.Close()
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent Open: %v", err)
+		}
+	}
+	emptyURL := newEmptyDatabaseURL(t, "")
+	if err := postgres.Migrate(t.Context(), emptyURL); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := migrationRows(t, dbURL), migrationRows(t, emptyURL); got != want {
+		t.Errorf("after %d concurrent Opens %d migrations are recorded, want %d", n, got, want)
+	}
+}
+
+func migrationRows(t *testing.T, dbURL string) int {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM goose_db_version").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := t.Context()
+	tests := []struct {
+		name string
+		url  string
+		want store.Code
+	}{
+		{"malformed url", "postgres://x:y@[::1", store.EINVALID},
+		{"nothing listening", "postgres://brokersync:brokersync@127.0.0.1:1/brokersync?connect_timeout=2", store.EUNAVAILABLE},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := postgres.Open(ctx, tt.url, nil)
+			if err == nil {
+				db.Close()
+			}
+			if store.ErrorCode(err) != tt.want {
+				t.Errorf("Open(%s) = %v, want %s", tt.url, err, tt.want)
+			}
+		})
+	}
+}
+
+// A request that runs out of time is worth retrying, not an internal error.
+func TestDeadlineIsUnavailable(t *testing.T) {
+	db := openStore(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	_, err := db.ClientByHandle(ctx, "anyone")
+	if store.ErrorCode(err) != store.EUNAVAILABLE {
+		t.Errorf("lookup past its deadline: %v, want EUNAVAILABLE", err)
+	}
+}

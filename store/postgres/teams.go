@@ -1,0 +1,136 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/brokersync/brokersync/store"
+)
+
+var (
+	_ store.TeamStore = (*DB)(nil)
+	_ store.LinkStore = (*DB)(nil)
+	_ store.OnceStore = (*DB)(nil)
+)
+
+// AddMember implements store.TeamStore. Adding someone again with the same
+// role keeps who first added them and when.
+func (db *DB) AddMember(ctx context.Context, m store.Member) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if m.AddedAt.IsZero() {
+		m.AddedAt = db.clock()
+	}
+	_, err := db.pool.Exec(ctx, `
+INSERT INTO team_members (slack_id, desk, role, added_by, added_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (slack_id, desk) DO UPDATE SET role = excluded.role, added_by = excluded.added_by, added_at = excluded.added_at
+WHERE team_members.role <> excluded.role`,
+		m.SlackID, m.Desk, string(m.Role), m.AddedBy, m.AddedAt.UTC())
+	return mapError("add team member", err)
+}
+
+// RemoveMember implements store.TeamStore.
+func (db *DB) RemoveMember(ctx context.Context, slackID string) error {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM team_members WHERE slack_id = $1`, slackID)
+	if err != nil {
+		return mapError("remove team member", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.Errorf(store.ENOTFOUND, "%s is on no desk", slackID)
+	}
+	return nil
+}
+
+// Members implements store.TeamStore.
+func (db *DB) Members(ctx context.Context, desk string) ([]store.Member, error) {
+	if desk == "" {
+		return db.members(ctx, `SELECT slack_id, desk, role, added_by, added_at FROM team_members ORDER BY desk, slack_id`)
+	}
+	return db.members(ctx, `SELECT slack_id, desk, role, added_by, added_at FROM team_members WHERE desk = $1 ORDER BY slack_id`, desk)
+}
+
+// Memberships implements store.TeamStore.
+func (db *DB) Memberships(ctx context.Context, slackID string) ([]store.Member, error) {
+	return db.members(ctx, `SELECT slack_id, desk, role, added_by, added_at FROM team_members WHERE slack_id = $1 ORDER BY desk`, slackID)
+}
+
+func (db *DB) members(ctx context.Context, q string, args ...any) ([]store.Member, error) {
+	rows, err := db.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, mapError("list team members", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Member, error) {
+		var m store.Member
+		var role string
+		err := row.Scan(&m.SlackID, &m.Desk, &role, &m.AddedBy, &m.AddedAt)
+		m.Role, m.AddedAt = store.Role(role), m.AddedAt.UTC()
+		return m, err
+	})
+	return out, mapError("list team members", err)
+}
+
+// LinkChannel implements store.LinkStore. ENOTFOUND for an unknown client.
+func (db *DB) LinkChannel(ctx context.Context, channelID string, clientID uuid.UUID, actor string) error {
+	if channelID == "" {
+		return store.Invalid("channel", "a link needs a channel")
+	}
+	_, err := db.pool.Exec(ctx, `
+INSERT INTO channel_links (channel_id, client_id, linked_by, linked_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (channel_id) DO UPDATE SET client_id = excluded.client_id, linked_by = excluded.linked_by, linked_at = excluded.linked_at`,
+		channelID, clientID, actor, db.clock())
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23503" { // foreign key violation
+		return store.Errorf(store.ENOTFOUND, "no client with id %s", clientID)
+	}
+	return mapError("link channel", err)
+}
+
+// ChannelClient implements store.LinkStore.
+func (db *DB) ChannelClient(ctx context.Context, channelID string) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := db.pool.QueryRow(ctx, `SELECT client_id FROM channel_links WHERE channel_id = $1`, channelID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, store.Errorf(store.ENOTFOUND, "channel %s is linked to no client", channelID)
+	}
+	return id, mapError("read channel link", err)
+}
+
+var onceClaims atomic.Uint64
+
+// Claim implements store.OnceStore: one statement, so concurrent claims of
+// one key (two replicas, a retry racing the original) have one winner. A key
+// claimed more than store.OnceRetention ago may be claimed again; expired keys are
+// purged now and then.
+func (db *DB) Claim(ctx context.Context, key string) (bool, error) {
+	if key == "" {
+		return false, store.Invalid("key", "an empty key cannot be claimed")
+	}
+	now := db.clock()
+	cutoff := now.Add(-store.OnceRetention)
+	tag, err := db.pool.Exec(ctx, `
+INSERT INTO once_keys (key, claimed_at) VALUES ($1, $2)
+ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at WHERE once_keys.claimed_at < $3`,
+		key, now, cutoff)
+	if err != nil {
+		return false, mapError("claim key", err)
+	}
+	if onceClaims.Add(1)%1000 == 0 {
+		if _, err := db.pool.Exec(ctx, `DELETE FROM once_keys WHERE claimed_at < $1`, cutoff); err != nil {
+			db.logger.Warn("purge once keys", "err", err)
+		}
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Release forgets a claimed key, so that a delivery whose processing failed
+// is applied when its sender retries it.
+func (db *DB) Release(ctx context.Context, key string) error {
+	_, err := db.pool.Exec(ctx, `DELETE FROM once_keys WHERE key = $1`, key)
+	return mapError("release key", err)
+}

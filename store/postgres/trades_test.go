@@ -1,0 +1,15 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/brokersync/brokersync/store"
+	"github.com/brokersync/brokersync/store/storetest"
+)
+
+// The suite isolates itself by random client ids, so its subtests share one
+// database.
+func TestTradeStore(t *testing.T) {
+	db := openStore(t)
+	storetest.RunTradeStoreTests(t, func(*testing.T) store.TradeStore { return db })
+}

@@ -1,0 +1,333 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/brokersync/brokersync/store"
+)
+
+// CreateClient validates c, gives it an id and stores it with one audit entry
+// recording who created it (field "handle", (none) -> the handle).
+// EINVALID for a bad field; ECONFLICT naming the field, the value and the
+// client that has it for a taken handle, email or phone.
+func (db *DB) CreateClient(ctx context.Context, c *store.Client, actor string) error {
+	var w writeSet
+	if err := w.addNew(c, actor, db.clock()); err != nil {
+		return err
+	}
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		w.queue(b)
+		return tx.SendBatch(ctx, b).Close()
+	})
+	return db.writeError(ctx, "create client", err, []*store.Client{c}, nil)
+}
+
+// UpdateClient locks the client's row, applies change to a copy, validates
+// it and writes the new profile, the contact rows that changed and one audit
+// entry per changed field, all in one transaction; concurrent updates of the
+// same client queue on the lock, so none is lost. An error from change is
+// returned as is and nothing is written; so is an update that changes nothing.
+func (db *DB) UpdateClient(ctx context.Context, id uuid.UUID, actor string, change func(*store.Client) error) (*store.Client, []store.Change, error) {
+	var (
+		after     *store.Client
+		changes   []store.Change
+		changeErr error
+	)
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var row clientRow
+		if err := row.scan(tx.QueryRow(ctx, clientByIDSQL+` FOR UPDATE`, pgUUID(id))); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return notFound("id", id.String())
+			}
+			return err
+		}
+		before, err := row.decode()
+		if err != nil {
+			return err
+		}
+		if after, err = row.decode(); err != nil {
+			return err
+		}
+		if err := change(after); err != nil {
+			changeErr = err
+			return err
+		}
+		// Identity and bookkeeping belong to the store, whatever change did.
+		after.ID, after.CreatedAt = before.ID, before.CreatedAt
+		after.UpdatedAt, after.Version, after.StageChangedAt = before.UpdatedAt, before.Version, before.StageChangedAt
+		if err := after.Validate(); err != nil {
+			return err
+		}
+		if changes = store.Diff(before, after); len(changes) == 0 {
+			after = before
+			return nil
+		}
+		now := db.clock()
+		if after.Stage != before.Stage {
+			after.StageChangedAt = now
+		}
+		after.UpdatedAt, after.Version = now, before.Version+1
+		b := &pgx.Batch{}
+		if err := queueUpdate(b, before, after, actor, changes); err != nil {
+			return err
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if changeErr != nil {
+		return nil, nil, changeErr
+	}
+	if err != nil {
+		var cs []*store.Client
+		if after != nil {
+			cs = []*store.Client{after}
+		}
+		return nil, nil, db.writeError(ctx, "update client", err, cs, nil)
+	}
+	return after, changes, nil
+}
+
+// clock returns the time to record, at the microsecond precision PostgreSQL
+// keeps, so that what a write returns equals what a later read returns.
+func (db *DB) clock() time.Time { return db.now().UTC().Truncate(time.Microsecond) }
+
+// writeError maps the error of a write. A unique violation aborts the
+// transaction before we learn whose value it was, so it is explained
+// afterwards by looking up the owners of the values being written.
+func (db *DB) writeError(ctx context.Context, what string, err error, cs []*store.Client, wrap func(error, int, *store.Client) error) error {
+	if err == nil || !isUniqueViolation(err) {
+		return mapError(what, err)
+	}
+	i, e := db.explainConflict(ctx, cs)
+	if e == nil {
+		// The owner went away in between; report the conflict without a name.
+		return mapError(what, err)
+	}
+	if wrap != nil {
+		return wrap(e, i, cs[i])
+	}
+	return e
+}
+
+// explainConflict finds the first of cs whose handle, email or phone another
+// client holds, and returns its index and an ECONFLICT naming the field, the
+// value and the holder. It returns a nil error if it finds none.
+func (db *DB) explainConflict(ctx context.Context, cs []*store.Client) (int, *store.Error) {
+	var handles, emails, phones []string
+	for _, c := range cs {
+		handles = append(handles, c.Handle)
+		for _, e := range c.Emails {
+			emails = append(emails, e.Address)
+		}
+		for _, p := range c.Phones {
+			phones = append(phones, p.Number)
+		}
+	}
+	rows, err := db.pool.Query(ctx, `
+		SELECT 'handle', c.handle, c.id, c.handle FROM clients c WHERE c.handle = ANY($1)
+		UNION ALL
+		SELECT 'email', e.address, c.id, c.handle FROM client_emails e JOIN clients c ON c.id = e.client_id WHERE e.address = ANY($2)
+		UNION ALL
+		SELECT 'phone', p.number, c.id, c.handle FROM client_phones p JOIN clients c ON c.id = p.client_id WHERE p.number = ANY($3)`,
+		handles, emails, phones)
+	if err != nil {
+		return 0, nil
+	}
+	type holder struct {
+		id     uuid.UUID
+		handle string
+	}
+	held := map[string]holder{}
+	for rows.Next() {
+		var kind, value string
+		var h holder
+		if rows.Scan(&kind, &value, (*[16]byte)(&h.id), &h.handle) == nil {
+			held[kind+"\x00"+value] = h
+		}
+	}
+	rows.Close()
+	taken := func(c *store.Client, kind, value string) (holder, bool) {
+		h, ok := held[kind+"\x00"+value]
+		return h, ok && h.id != c.ID
+	}
+	for i, c := range cs {
+		if _, ok := taken(c, "handle", c.Handle); ok {
+			return i, &store.Error{Code: store.ECONFLICT, Field: "handle",
+				Message: fmt.Sprintf("%s is already the handle of another client", c.Handle)}
+		}
+		for _, e := range c.Emails {
+			if h, ok := taken(c, "email", e.Address); ok {
+				return i, &store.Error{Code: store.ECONFLICT, Field: "email." + string(e.Kind),
+					Message: fmt.Sprintf("%s belongs to another client (%s)", e.Address, h.handle)}
+			}
+		}
+		for _, p := range c.Phones {
+			if h, ok := taken(c, "phone", p.Number); ok {
+				return i, &store.Error{Code: store.ECONFLICT, Field: "phone." + string(p.Kind),
+					Message: fmt.Sprintf("%s belongs to another client (%s)", p.Number, h.handle)}
+			}
+		}
+	}
+	return 0, nil
+}
+
+// The tables a write touches, with their columns in the order writeSet's
+// rows hold them.
+var (
+	clientsTable = table{"clients", []string{"id", "handle", "name", "company", "broker", "team", "stage",
+		"stage_changed_at", "risk_tolerance", "horizon", "search", "profile", "created_at", "updated_at", "version"}}
+	emailsTable = table{"client_emails", []string{"address", "client_id", "kind"}}
+	phonesTable = table{"client_phones", []string{"number", "client_id", "kind"}}
+	tagsTable   = table{"client_tags", []string{"client_id", "tag"}}
+	auditTable  = table{"client_audit", []string{"client_id", "at", "actor", "field", "old_value", "new_value"}}
+)
+
+type table struct {
+	name    string
+	columns []string
+}
+
+func (t table) insertSQL() string {
+	params := make([]string, len(t.columns))
+	for i := range params {
+		params[i] = fmt.Sprintf("$%d", i+1)
+	}
+	return fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", t.name, strings.Join(t.columns, ", "), strings.Join(params, ", "))
+}
+
+// writeSet collects the rows that storing new clients adds, table by table,
+// so that one client is written with a batch of INSERTs in one round trip and
+// an import with one COPY per table.
+type writeSet struct {
+	clients, emails, phones, tags, audit [][]any
+}
+
+// addNew validates c, completes it as a new client and adds its rows.
+func (w *writeSet) addNew(c *store.Client, actor string, now time.Time) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	id, err := uuid.NewV7() // time-ordered, so new rows land at the end of the primary key index
+	if err != nil {
+		return store.Internal("make client id", err)
+	}
+	c.ID, c.CreatedAt, c.UpdatedAt, c.Version = id, now, now, 1
+	if c.StageChangedAt.IsZero() {
+		c.StageChangedAt = now
+	}
+	c.StageChangedAt = c.StageChangedAt.UTC().Truncate(time.Microsecond)
+	row, err := clientValues(c)
+	if err != nil {
+		return err
+	}
+	w.clients = append(w.clients, row)
+	w.addContacts(c)
+	w.audit = append(w.audit, []any{pgUUID(c.ID), now, actor, "handle", "", c.Handle})
+	return nil
+}
+
+func (w *writeSet) addContacts(c *store.Client) {
+	for _, e := range c.Emails {
+		w.emails = append(w.emails, []any{e.Address, pgUUID(c.ID), string(e.Kind)})
+	}
+	for _, p := range c.Phones {
+		w.phones = append(w.phones, []any{p.Number, pgUUID(c.ID), string(p.Kind)})
+	}
+	for _, t := range c.Tags {
+		w.tags = append(w.tags, []any{pgUUID(c.ID), t})
+	}
+}
+
+func clientValues(c *store.Client) ([]any, error) {
+	doc, err := json.Marshal(profileOf(c))
+	if err != nil {
+		return nil, store.Internal("encode profile", err)
+	}
+	return []any{pgUUID(c.ID), c.Handle, c.Name, c.Company, c.Broker, c.Team, string(c.Stage),
+		c.StageChangedAt, c.Risk.Tolerance, string(c.Risk.Horizon), searchText(c), doc,
+		c.CreatedAt, c.UpdatedAt, c.Version}, nil
+}
+
+type tableRows struct {
+	table
+	rows [][]any
+}
+
+// tables lists the rows by table, clients first so that the foreign keys of
+// the rest hold.
+func (w *writeSet) tables() []tableRows {
+	return []tableRows{{clientsTable, w.clients}, {emailsTable, w.emails}, {phonesTable, w.phones},
+		{tagsTable, w.tags}, {auditTable, w.audit}}
+}
+
+// queue adds an INSERT per row to b.
+func (w *writeSet) queue(b *pgx.Batch) {
+	for _, t := range w.tables() {
+		queueRows(b, t.table, t.rows)
+	}
+}
+
+// copy loads every table with COPY, the fastest way in for many rows.
+func (w *writeSet) copy(ctx context.Context, tx pgx.Tx) error {
+	for _, t := range w.tables() {
+		if len(t.rows) == 0 {
+			continue
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, t.columns, pgx.CopyFromRows(t.rows)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queueUpdate adds to b the statements that turn before into after: the
+// client row, the contact and tag rows only when they changed, and the audit
+// entries.
+func queueUpdate(b *pgx.Batch, before, after *store.Client, actor string, changes []store.Change) error {
+	doc, err := json.Marshal(profileOf(after))
+	if err != nil {
+		return store.Internal("encode profile", err)
+	}
+	b.Queue(`UPDATE clients SET handle = $2, name = $3, company = $4, broker = $5, team = $6, stage = $7,
+		stage_changed_at = $8, risk_tolerance = $9, horizon = $10, search = $11, profile = $12,
+		updated_at = $13, version = $14 WHERE id = $1`,
+		pgUUID(after.ID), after.Handle, after.Name, after.Company, after.Broker, after.Team, string(after.Stage),
+		after.StageChangedAt, after.Risk.Tolerance, string(after.Risk.Horizon), searchText(after), doc,
+		after.UpdatedAt, after.Version)
+	var w writeSet
+	w.addContacts(after)
+	if !slices.Equal(before.Emails, after.Emails) {
+		b.Queue(`DELETE FROM client_emails WHERE client_id = $1`, pgUUID(after.ID))
+		queueRows(b, emailsTable, w.emails)
+	}
+	if !slices.Equal(before.Phones, after.Phones) {
+		b.Queue(`DELETE FROM client_phones WHERE client_id = $1`, pgUUID(after.ID))
+		queueRows(b, phonesTable, w.phones)
+	}
+	if !slices.Equal(before.Tags, after.Tags) {
+		b.Queue(`DELETE FROM client_tags WHERE client_id = $1`, pgUUID(after.ID))
+		queueRows(b, tagsTable, w.tags)
+	}
+	// The trail is read newest first and by id within one instant; queueing
+	// the changes backwards lists one update's fields in name order.
+	for _, ch := range slices.Backward(changes) {
+		b.Queue(auditTable.insertSQL(), pgUUID(after.ID), after.UpdatedAt, actor, ch.Field, ch.Old, ch.New)
+	}
+	return nil
+}
+
+func queueRows(b *pgx.Batch, t table, rows [][]any) {
+	q := t.insertSQL()
+	for _, r := range rows {
+		b.Queue(q, r...)
+	}
+}
