@@ -1,0 +1,52 @@
+# BrokerSync build and test targets. `make test` is what CI runs.
+SHELL := /bin/bash
+GO    ?= go
+PKGS  ?= ./...
+RUN_DIR ?= $(CURDIR)/.run
+export BROKERSYNC_RUN_DIR := $(RUN_DIR)
+
+.PHONY: all build serve test test-short lint vet services-start services-stop cassandra bench fuzz
+
+all: build
+
+build:
+	$(GO) build -o bin/brokersync ./cmd/brokersync
+
+# Run BrokerSync on the embedded store.
+serve:
+	$(GO) run ./cmd/brokersync serve
+
+# The full suite against real PostgreSQL, Cassandra and Dovecot: installs
+# what is missing, starts them on loopback, runs vet and the race-enabled
+# tests with the backend tests required, and stops what it started.
+test:
+	scripts/services.sh install
+	scripts/services.sh start
+	set -o pipefail; trap 'scripts/services.sh stop' EXIT; \
+	  source "$(RUN_DIR)/env" && export BROKERSYNC_REQUIRE_BACKENDS=1 && \
+	  $(GO) vet $(PKGS) && \
+	  $(GO) test -race -count=1 -timeout 25m $(PKGS) && \
+	  scripts/fuzz-short.sh
+
+# Unit tests only; backend tests skip and say so.
+test-short:
+	$(GO) test -race -short $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+lint: vet
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest $(PKGS)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+services-start:
+	scripts/services.sh install
+	scripts/services.sh start
+
+services-stop:
+	scripts/services.sh stop
+
+# A local Cassandra for development; `make services-stop` stops it.
+cassandra:
+	scripts/services.sh install
+	scripts/services.sh start cassandra
