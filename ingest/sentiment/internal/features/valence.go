@@ -1,0 +1,184 @@
+package features
+
+import "strings"
+
+// Valence rules, after VADER (Hutto & Gilbert, 2014): a negator within
+// negationSpan words flips a lexicon item, an intensifier just before it
+// scales it, and "but" moves a sentence's weight to the clause after it.
+
+const (
+	beforeContrast = 0.5
+	afterContrast  = 1.5
+)
+
+// mass is a text's lexicon valence, positive and negative apart, for the
+// whole lexicon and for the client lexicon alone.
+type mass struct {
+	pos, neg             float32
+	clientPos, clientNeg float32
+}
+
+func (m *mass) add(v float32, client bool) {
+	switch {
+	case v > 0:
+		m.pos += v
+		if client {
+			m.clientPos += v
+		}
+	case v < 0:
+		m.neg -= v
+		if client {
+			m.clientNeg -= v
+		}
+	}
+}
+
+func (m *mass) addScaled(o mass, w float32) {
+	m.pos += w * o.pos
+	m.neg += w * o.neg
+	m.clientPos += w * o.clientPos
+	m.clientNeg += w * o.clientNeg
+}
+
+// maxPhrase is the most words a lexicon phrase has.
+const maxPhrase = 5
+
+// lexicon is both lexicons in one map, so a lookup costs one probe.
+var lexicon = func() map[string]lexEntry {
+	m := make(map[string]lexEntry, len(marketLexicon)+len(clientLexicon))
+	for k, e := range marketLexicon {
+		m[k] = lexEntry{entry: e}
+	}
+	for k, e := range clientLexicon {
+		m[k] = lexEntry{entry: e, client: true}
+	}
+	return m
+}()
+
+type lexEntry struct {
+	entry
+	client bool // from clientLexicon
+}
+
+// phraseStarts holds the first word of every lexicon phrase, so that the
+// scan tries multi-word lookups only where one can match.
+var phraseStarts = func() map[string]bool {
+	starts := map[string]bool{}
+	for k := range lexicon {
+		if first, _, ok := strings.Cut(k, " "); ok {
+			starts[first] = true
+		}
+	}
+	return starts
+}()
+
+// lexiconMass sums the lexicon valence of toks. key is scratch space for
+// phrase lookups and is returned for reuse.
+func lexiconMass(toks []Token, key []byte) (total mass, _ []byte) {
+	var (
+		clause     mass // the current clause
+		early      mass // clauses before a contrast word
+		contrasted bool
+		negLeft    int
+		mult       float32 = 1
+		multLeft   int
+	)
+	endSentence := func() {
+		w := float32(1)
+		if contrasted {
+			w = afterContrast
+		}
+		total.addScaled(early, 1)
+		total.addScaled(clause, w)
+		clause, early, contrasted = mass{}, mass{}, false
+	}
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if t.Punct {
+			negLeft, multLeft = 0, 0
+			if t.Text != "," && t.Text != ":" {
+				endSentence()
+			}
+			continue
+		}
+		if contrast[t.Text] {
+			early.addScaled(clause, 1)
+			e := mass{}
+			e.addScaled(early, beforeContrast)
+			early, clause = e, mass{}
+			contrasted = true
+			negLeft, multLeft = 0, 0
+			continue
+		}
+		var (
+			e             entry
+			client, found bool
+			n             int
+		)
+		// Longest phrase first, so "no problem" is not read as a negation
+		// and "margin call" is not two neutral words.
+		longest := 1
+		if phraseStarts[t.Text] {
+			longest = maxPhrase
+		}
+		for n = longest; n >= 1 && !found; n-- {
+			if i+n > len(toks) {
+				continue
+			}
+			var ok bool
+			if key, ok = phraseKey(key[:0], toks[i:i+n]); ok {
+				var le lexEntry
+				le, found = lexicon[string(key)]
+				e, client = le.entry, le.client
+			}
+		}
+		n++ // the loop decremented once past the match
+		if !found {
+			if negators[t.Text] {
+				negLeft = negationSpan
+				continue
+			}
+			if m, ok := intensifiers[t.Text]; ok {
+				mult, multLeft = m, 2
+				continue
+			}
+			switch {
+			case negLeft > 0 && negRaising[t.Text]:
+				negLeft = raisedSpan // "don't think it was good"
+			case negLeft > 0:
+				negLeft--
+			}
+			if multLeft > 0 {
+				multLeft--
+			}
+			continue
+		}
+		v := e.v
+		if negLeft > 0 {
+			v = e.negated()
+		}
+		if multLeft > 0 {
+			v *= mult
+		}
+		clause.add(v, client)
+		negLeft, multLeft = 0, 0
+		i += n - 1
+	}
+	endSentence()
+	return total, key
+}
+
+// phraseKey joins the texts of toks with spaces into key; ok is false if
+// the span crosses punctuation.
+func phraseKey(key []byte, toks []Token) (_ []byte, ok bool) {
+	for j, t := range toks {
+		if t.Punct {
+			return key, false
+		}
+		if j > 0 {
+			key = append(key, ' ')
+		}
+		key = append(key, t.Text...)
+	}
+	return key, true
+}
