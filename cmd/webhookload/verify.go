@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/brokersync/brokersync/ingest"
+	"github.com/brokersync/brokersync/store"
+	"github.com/brokersync/brokersync/store/cassandra"
+	"github.com/brokersync/brokersync/store/embedded"
+	"github.com/brokersync/brokersync/store/postgres"
+)
+
+// storeConfig says where the server keeps its data, as its BROKERSYNC_*
+// settings do: PostgreSQL and Cassandra when set, else the embedded store.
+type storeConfig struct {
+	dataDir, postgresURL, cassandraHosts, keyspace, consistency string
+}
+
+func (c *storeConfig) flags(fs *flag.FlagSet) {
+	env := func(name, def string) string {
+		if v := os.Getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.dataDir, "data-dir", env("BROKERSYNC_DATA_DIR", ""), "the server's embedded store directory (BROKERSYNC_DATA_DIR)")
+	fs.StringVar(&c.postgresURL, "postgres-url", env("BROKERSYNC_POSTGRES_URL", ""), "the server's PostgreSQL (BROKERSYNC_POSTGRES_URL)")
+	fs.StringVar(&c.cassandraHosts, "cassandra-hosts", env("BROKERSYNC_CASSANDRA_HOSTS", ""), "the server's Cassandra (BROKERSYNC_CASSANDRA_HOSTS)")
+	fs.StringVar(&c.keyspace, "cassandra-keyspace", env("BROKERSYNC_CASSANDRA_KEYSPACE", "brokersync"), "Cassandra keyspace")
+	fs.StringVar(&c.consistency, "cassandra-consistency", env("BROKERSYNC_CASSANDRA_CONSISTENCY", "LOCAL_QUORUM"), "Cassandra consistency")
+}
+
+type stores struct {
+	clients  store.ClientStore
+	trades   store.TradeStore
+	timeline store.TimelineStore
+	closers  []func() error
+}
+
+func (c storeConfig) open(ctx context.Context) (*stores, error) {
+	// Errors only: a driver reconnecting during a store restart would bury
+	// the report in warnings, and verification retries anyway.
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	s := &stores{}
+	var emb *embedded.DB
+	needEmbedded := c.postgresURL == "" || c.cassandraHosts == ""
+	if needEmbedded {
+		if c.dataDir == "" {
+			return nil, errors.New("no store: set BROKERSYNC_DATA_DIR (or -data-dir) as the server has it, or the PostgreSQL URL and Cassandra hosts")
+		}
+		var err error
+		if emb, err = embedded.Open(ctx, c.dataDir, logger); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, emb.Close)
+		s.clients, s.trades, s.timeline = emb, emb, emb.Timeline()
+	}
+	if c.postgresURL != "" {
+		pg, err := postgres.Open(ctx, c.postgresURL, logger)
+		if err != nil {
+			return nil, errors.Join(err, s.close())
+		}
+		s.closers = append(s.closers, pg.Close)
+		s.clients, s.trades = pg, pg
+	}
+	if c.cassandraHosts != "" {
+		tl, err := cassandra.Open(ctx, cassandra.Config{
+			Hosts: strings.Split(c.cassandraHosts, ","), Keyspace: c.keyspace, Consistency: c.consistency,
+		}, logger)
+		if err != nil {
+			return nil, errors.Join(err, s.close())
+		}
+		s.closers = append(s.closers, tl.Close)
+		s.timeline = tl
+	}
+	return s, nil
+}
+
+func (s *stores) close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// ensureClients returns the handles load-001 ... load-NNN, creating the
+// clients that do not exist yet.
+func (s *stores) ensureClients(ctx context.Context, n int) ([]string, error) {
+	handles := make([]string, n)
+	for i := range handles {
+		h := fmt.Sprintf("load-%03d", i+1)
+		handles[i] = h
+		_, err := s.clients.ClientByHandle(ctx, h)
+		if store.ErrorCode(err) == store.ENOTFOUND {
+			err = s.clients.CreateClient(ctx, &store.Client{Handle: h, Name: "Load test client " + h[5:]}, "webhookload")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("client %s: %w", h, err)
+		}
+	}
+	return handles, nil
+}
+
+// fillCounts returns each client's fills of the last year, to compare with
+// after the run.
+func (s *stores) fillCounts(ctx context.Context, handles []string) (map[string]int, error) {
+	counts := map[string]int{}
+	for _, h := range handles {
+		c, err := s.clients.ClientByHandle(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		st, err := s.trades.TradeStats(ctx, c.ID, time.Now().Add(time.Hour))
+		if err != nil {
+			return nil, err
+		}
+		counts[h] = st.Trades365d
+	}
+	return counts, nil
+}
+
+// verdict compares what the server accepted with what the stores hold.
+type verdict struct {
+	accepted, onTimeline, duplicated, lost, unexpected int
+	unanswered                                         int // stored though the request failed (a timeout hid the 200)
+	fillsCounted, fillsWanted                          int
+	firstLost                                          string
+}
+
+// ok: nothing accepted is lost or doubled. Events of requests that failed
+// for good may be stored in part (the timeline written, the fill not yet):
+// a sender's later retry completes them, so they only widen the fill range.
+func (v verdict) ok() bool {
+	return v.lost == 0 && v.duplicated == 0 && v.unexpected == 0 &&
+		v.fillsCounted >= v.fillsWanted && v.fillsCounted <= v.fillsWanted+v.unanswered
+}
+
+func (v verdict) print(out io.Writer) {
+	fmt.Fprintf(out, "timeline: %d accepted events, %d found, %d lost, %d duplicated, %d not accepted but stored\n",
+		v.accepted, v.onTimeline, v.lost, v.duplicated, v.unexpected)
+	if v.unanswered > 0 {
+		fmt.Fprintf(out, "  %d events of failed requests were stored anyway (a timeout hid the answer); a sender's retry would find them\n", v.unanswered)
+		fmt.Fprintf(out, "statistics: %d fills counted for %d accepted fills (+ up to %d of failed requests)\n", v.fillsCounted, v.fillsWanted, v.unanswered)
+	} else {
+		fmt.Fprintf(out, "statistics: %d fills counted for %d accepted fills\n", v.fillsCounted, v.fillsWanted)
+	}
+	if v.firstLost != "" {
+		fmt.Fprintf(out, "  first lost event: %s\n", v.firstLost)
+	}
+	if v.ok() {
+		fmt.Fprintln(out, "verified: every accepted event is on its client's timeline exactly once and counted once")
+	}
+}
+
+// verify reads every load client's order events of this run back. Events
+// that failed (no 200) may or may not have been stored, since a timeout can
+// hide a success; they are neither lost nor unexpected. All events of the
+// run are fills, so each accepted one must add one to its client's count.
+func (s *stores) verify(ctx context.Context, runID string, res *result, handles []string, before map[string]int) (verdict, error) {
+	v := verdict{accepted: len(res.accepted), fillsWanted: len(res.accepted)}
+	seen := map[string]int{}
+	after, err := s.fillCounts(ctx, handles)
+	if err != nil {
+		return v, err
+	}
+	for _, h := range handles {
+		v.fillsCounted += after[h] - before[h]
+		c, err := s.clients.ClientByHandle(ctx, h)
+		if err != nil {
+			return v, err
+		}
+		// Events are dated when sent: earlier runs' events need not be read.
+		q := store.EventQuery{Kinds: []store.Kind{store.KindOrder}, Since: res.started.Add(-time.Minute), Limit: 1000}
+		for {
+			page, err := s.timeline.Events(ctx, c.ID, q)
+			if err != nil {
+				return v, err
+			}
+			for _, e := range page.Events {
+				if e.Source == ingest.SourceOrders && strings.HasPrefix(e.SourceID, runID+"-") {
+					seen[e.SourceID]++
+					if res.accepted[e.SourceID] != "" && res.accepted[e.SourceID] != h {
+						return v, fmt.Errorf("event %s is on %s's timeline, sent for %s", e.SourceID, h, res.accepted[e.SourceID])
+					}
+				}
+			}
+			if page.Next == "" {
+				break
+			}
+			q.Cursor = page.Next
+		}
+	}
+	for id, n := range seen {
+		v.onTimeline++
+		if n > 1 {
+			v.duplicated++
+		}
+		if _, ok := res.accepted[id]; !ok {
+			if len(res.failed) == 0 {
+				v.unexpected++ // nothing failed, so nothing unanswered may be stored
+			} else {
+				v.unanswered++
+			}
+		}
+	}
+	for id := range res.accepted {
+		if seen[id] == 0 {
+			v.lost++
+			if v.firstLost == "" {
+				v.firstLost = id
+			}
+		}
+	}
+	return v, nil
+}
+
+var contracts = []struct{ code, exchange string }{{"ZCZ6", ""}, {"CLF7", ""}, {"GCG7", ""}, {"ZSX6", "CBOT"}, {"KCH7", ""}}
+
+// appendOrder appends a filled order as an order system's drop copy sends
+// it. It writes the JSON by hand: at thousands of events a second the load
+// generator shares the machine with the server, and encoding/json on maps
+// would cost it several times more CPU.
+func appendOrder(b []byte, id, client string, seq int, at time.Time) []byte {
+	k := contracts[seq%len(contracts)]
+	qty := strconv.Itoa(1 + seq%10)
+	side := [2]string{"buy", "sell"}[seq%2]
+	b = append(b, `{"id":`...)
+	b = strconv.AppendQuote(b, id)
+	b = append(b, `,"order_id":`...)
+	b = strconv.AppendQuote(b, "O-"+id)
+	b = append(b, `,"exec_id":`...)
+	b = strconv.AppendQuote(b, "X-"+id)
+	b = append(b, `,"client":`...)
+	b = strconv.AppendQuote(b, client)
+	b = append(b, `,"status":"filled","side":"`+side+`","contract":"`+k.code+`"`...)
+	if k.exchange != "" {
+		b = append(b, `,"exchange":"`+k.exchange+`"`...)
+	}
+	b = append(b, `,"quantity":`+qty+`,"cum_qty":`+qty+`,"last_qty":`+qty+
+		`,"last_px":452.25,"avg_px":452.25,"currency":"USD","order_type":"limit","time_in_force":"day","time":"`...)
+	b = at.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, `"}`...)
+}

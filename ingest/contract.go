@@ -1,0 +1,194 @@
+package ingest
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/brokersync/brokersync/store"
+)
+
+// monthCodes are the futures delivery month letters.
+const monthCodes = "FGHJKMNQUVXZ"
+
+// Contract is a futures contract code taken apart: ZCZ6 is symbol ZC,
+// December, 2026.
+type Contract struct {
+	Code   string // normalised: upper case, no exchange prefix
+	Symbol string
+	Month  time.Month
+	Year   int
+}
+
+// Instrument is what an order or market move is about: a contract, a
+// catalogue commodity, or both. Either may be zero, never both.
+type Instrument struct {
+	Contract  Contract
+	Commodity store.Commodity // zero Key when the symbol is not in the catalogue
+}
+
+// bySymbol lists the catalogue entries for each exchange symbol; one symbol
+// may mean different commodities on different exchanges (CBOT ZS soybeans,
+// LME ZS zinc).
+var bySymbol = func() map[string][]store.Commodity {
+	m := map[string][]store.Commodity{}
+	for _, c := range store.Catalogue() {
+		m[c.Symbol] = append(m[c.Symbol], c)
+	}
+	return m
+}()
+
+// ParseContract takes a contract code apart. A one-digit year is the first
+// year ending in that digit from the year before ref on (a contract is not
+// traded long after it expires); a two-digit year is the one nearest ref.
+func ParseContract(code string, ref time.Time) (Contract, error) {
+	c := strings.ToUpper(strings.TrimSpace(code))
+	bad := func(why string) (Contract, error) {
+		return Contract{}, store.Invalid("contract", "%q is not a contract code (%s): write symbol, month letter and year, e.g. ZCZ6 or ZCZ26", code, why)
+	}
+	digits := len(c) - len(strings.TrimRight(c, "0123456789"))
+	if digits == 0 || digits > 2 {
+		return bad("it must end in a one- or two-digit year")
+	}
+	yy := 0
+	for _, d := range c[len(c)-digits:] {
+		yy = yy*10 + int(d-'0')
+	}
+	rest := c[:len(c)-digits]
+	if len(rest) < 2 {
+		return bad("no symbol")
+	}
+	m := strings.IndexByte(monthCodes, rest[len(rest)-1])
+	if m < 0 {
+		return bad(fmt.Sprintf("%q is not a month code; they are F G H J K M N Q U V X Z", rest[len(rest)-1:]))
+	}
+	symbol := rest[:len(rest)-1]
+	if len(symbol) > 4 || strings.Trim(symbol, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		return bad("the symbol must be one to four letters")
+	}
+	base := ref.UTC().Year()
+	year := 0
+	if digits == 1 {
+		year = base - 1
+		for year%10 != yy {
+			year++
+		}
+	} else {
+		year = base - base%100 + yy
+		switch {
+		case year < base-50:
+			year += 100
+		case year > base+49:
+			year -= 100
+		}
+	}
+	return Contract{Code: c, Symbol: symbol, Month: time.Month(m + 1), Year: year}, nil
+}
+
+// ResolveInstrument turns what a feed says about an instrument into a
+// contract and a catalogue commodity. The contract's symbol is looked up with
+// the exchange when given ("ZS" needs one); the commodity, when given too,
+// must agree with it. An exchange may also prefix the contract ("LME:ZSZ6").
+// A contract whose symbol is not in the catalogue is kept without a
+// commodity; a commodity that is not in the catalogue is an error, since it
+// is most likely a typo. EINVALID, naming the field.
+func ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Instrument, error) {
+	var in Instrument
+	contract, exchange, commodity = strings.TrimSpace(contract), strings.TrimSpace(exchange), strings.TrimSpace(commodity)
+	if ex, code, ok := strings.Cut(contract, ":"); ok {
+		if exchange != "" && !strings.EqualFold(ex, exchange) {
+			return in, store.Invalid("exchange", "%q disagrees with the contract's prefix %q", exchange, ex)
+		}
+		exchange, contract = strings.TrimSpace(ex), code
+	}
+	var named store.Commodity
+	if commodity != "" {
+		c, ok := store.LookupCommodity(commodity)
+		if !ok {
+			return in, store.Invalid("commodity", "%q is not in the catalogue: use a key such as corn or wti, or leave it out", commodity)
+		}
+		named = c
+	}
+	if contract == "" {
+		if commodity == "" {
+			return in, store.Invalid("contract", "required: a contract code such as ZCZ6 (or a commodity)")
+		}
+		in.Commodity = named
+		return in, nil
+	}
+	k, err := ParseContract(contract, ref)
+	if err != nil {
+		return in, err
+	}
+	in.Contract = k
+	var candidates []store.Commodity
+	for _, c := range bySymbol[k.Symbol] {
+		if exchange == "" || exchangeMatches(c.Exchange, exchange) {
+			candidates = append(candidates, c)
+		}
+	}
+	switch {
+	case named.Key != "":
+		for _, c := range bySymbol[k.Symbol] {
+			if c.Key != named.Key {
+				continue
+			}
+			if exchange != "" && !exchangeMatches(c.Exchange, exchange) {
+				return in, store.Invalid("exchange", "%q disagrees with commodity %q, which trades on %s", exchange, commodity, c.Exchange)
+			}
+			in.Commodity = c
+			return in, nil
+		}
+		if len(bySymbol[k.Symbol]) > 0 {
+			return in, store.Invalid("commodity", "%q does not match contract %s (%s)", commodity, k.Code, describe(bySymbol[k.Symbol]))
+		}
+		in.Commodity = named // a symbol we do not list, named by the sender
+	case len(candidates) == 1:
+		in.Commodity = candidates[0]
+	case len(candidates) > 1:
+		return in, store.Invalid("exchange", "required: symbol %s is %s", k.Symbol, describe(candidates))
+	case exchange != "" && len(bySymbol[k.Symbol]) > 0:
+		return in, store.Invalid("exchange", "%q does not list %s; it is %s", exchange, k.Symbol, describe(bySymbol[k.Symbol]))
+	}
+	return in, nil
+}
+
+// exchangeMatches accepts an exchange's full name or its first word ("ICE"
+// for "ICE Futures US"), as LookupCommodity does.
+func exchangeMatches(full, given string) bool {
+	return strings.EqualFold(full, given) || strings.HasPrefix(strings.ToUpper(full), strings.ToUpper(given)+" ")
+}
+
+func describe(cs []store.Commodity) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.Exchange + " " + c.Name
+	}
+	return strings.Join(parts, " or ")
+}
+
+// Label names the delivery month and commodity the way brokers say it:
+// "Dec 2026 corn".
+func (in Instrument) Label() string {
+	name := in.Commodity.Name
+	if name != "" && !strings.Contains(name, " ") {
+		name = strings.ToLower(name) // "corn", but "WTI Crude Oil" keeps its capitals
+	}
+	if in.Contract.Code == "" {
+		return name
+	}
+	label := in.Contract.Month.String()[:3] + " " + fmt.Sprint(in.Contract.Year)
+	if name != "" {
+		label += " " + name
+	}
+	return label
+}
+
+// String is the instrument in a summary: "ZCZ6 (Dec 2026 corn)", or the
+// commodity alone when no contract was given.
+func (in Instrument) String() string {
+	if in.Contract.Code == "" {
+		return in.Label()
+	}
+	return in.Contract.Code + " (" + in.Label() + ")"
+}

@@ -1,0 +1,114 @@
+// Package ingest turns raw inputs (IMAP messages, Slack messages, call and
+// order events, profile changes) into timeline events: matching them to
+// clients, scoring their sentiment and deriving idempotency keys.
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/brokersync/brokersync/ingest/sentiment"
+	"github.com/brokersync/brokersync/store"
+)
+
+// Scorer scores the sentiment of a text.
+type Scorer interface {
+	Score(text string) sentiment.Result
+}
+
+// scoredKinds are the kinds whose text is the client's own words (or a record
+// of them), so their sentiment says how the client feels. Internal notes and
+// orders are not scored.
+var scoredKinds = map[store.Kind]bool{
+	store.KindEmail:    true,
+	store.KindChat:     true,
+	store.KindCall:     true,
+	store.KindMeeting:  true,
+	store.KindFeedback: true,
+}
+
+// Recorder is the one way events reach the timeline: it scores sentiment,
+// prepares each event (id, excerpt), appends them and keeps each client's
+// rolling sentiment, marking a drop on the timeline.
+type Recorder struct {
+	Timeline  store.TimelineStore
+	Scorer    Scorer
+	Sentiment store.SentimentStore // optional
+}
+
+// A drop is marked when, over at least dropMinEvents scored events in the last
+// 30 days, the mean is negative and has fallen by dropTrend or more against
+// the 30 days before.
+const (
+	dropMinEvents = 3
+	dropTrend     = -0.4
+)
+
+// Record scores and stores events. It is safe to call again with the same
+// events after an error: ids derive from the source, so nothing duplicates.
+func (r *Recorder) Record(ctx context.Context, events ...*store.Event) error {
+	for _, e := range events {
+		r.score(e)
+		if err := e.Prepare(); err != nil {
+			return err
+		}
+	}
+	if err := r.Timeline.AppendEvents(ctx, events...); err != nil {
+		return err
+	}
+	return r.track(ctx, events)
+}
+
+// track adds scored events to their clients' rolling sentiment. Each event
+// counts once however often it is recorded; a drop is marked at most once a
+// day per client.
+func (r *Recorder) track(ctx context.Context, events []*store.Event) error {
+	if r.Sentiment == nil {
+		return nil
+	}
+	for _, e := range events {
+		if e.Sentiment == nil || !scoredKinds[e.Kind] {
+			continue
+		}
+		st, first, err := r.Sentiment.RecordSentiment(ctx, e.ClientID, e.ID, e.Time, e.Sentiment.Score)
+		if err != nil {
+			return err
+		}
+		if !first || st.Count30d < dropMinEvents || st.Mean30d >= 0 || st.Trend > dropTrend {
+			continue
+		}
+		drop := &store.Event{
+			ClientID: e.ClientID,
+			Time:     e.Time,
+			Kind:     store.KindEvent,
+			Source:   "sentiment",
+			SourceID: fmt.Sprintf("%s/drop/%s", e.ClientID, store.DateOf(e.Time.UTC())),
+			Actor:    "brokersync",
+			Summary:  fmt.Sprintf("sentiment dropped: 30-day mean %+.2f -> %+.2f over %d messages", st.Prior30d, st.Mean30d, st.Count30d),
+			Attrs:    store.Attrs{Extra: map[string]string{"signal": "sentiment_drop", "trend": fmt.Sprintf("%.2f", st.Trend)}},
+		}
+		if err := drop.Prepare(); err != nil {
+			return err
+		}
+		if err := r.Timeline.AppendEvents(ctx, drop); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Recorder) score(e *store.Event) {
+	if e.Sentiment != nil || r.Scorer == nil || !scoredKinds[e.Kind] {
+		return
+	}
+	text := e.Body
+	if strings.TrimSpace(text) == "" {
+		text = e.Summary
+	}
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	res := r.Scorer.Score(text)
+	e.Sentiment = &store.Sentiment{Score: res.Score, Label: string(res.Label)}
+}

@@ -1,0 +1,249 @@
+package webhooks
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/brokersync/brokersync/ingest"
+	"github.com/brokersync/brokersync/store"
+)
+
+// SourceMarket is the event source of market moves.
+const SourceMarket = "market"
+
+// tradingLookback is how recent a fill must be for its client to count as
+// trading the commodity, as in TradeStats.Commodities.
+const tradingLookback = 365 * 24 * time.Hour
+
+// MarketMove is a significant price move as a market-data feed reports it.
+// It becomes an "event" entry on the timeline of every client who follows
+// the commodity (profile) or trades it (fills in the last year); reminders
+// react to those entries.
+type MarketMove struct {
+	ID        string   `json:"id"`
+	Commodity string   `json:"commodity"` // catalogue key, or with a contract only
+	Contract  string   `json:"contract"`
+	Exchange  string   `json:"exchange"`
+	ChangePct *float64 `json:"change_pct"` // -4.2 for a 4.2% fall
+	Price     *float64 `json:"price"`
+	Time      string   `json:"time"`
+	Headline  string   `json:"headline"`
+}
+
+type move struct {
+	id         string
+	instrument ingest.Instrument
+	changePct  float64
+	price      *float64
+	at         time.Time
+	headline   string
+}
+
+// tradersFinder is implemented by trade stores that can list the clients
+// trading a commodity without reading every client's statistics.
+type tradersFinder interface {
+	ClientsTrading(ctx context.Context, commodity string, since time.Time) ([]uuid.UUID, error)
+}
+
+func (in *Inbound) market(ctx context.Context, b batch) (any, error) {
+	now := in.now()
+	moves := make([]move, len(b.items))
+	for i, raw := range b.items {
+		var mm MarketMove
+		err := decodeItem(raw, &mm)
+		if err == nil {
+			moves[i], err = parseMove(mm, now)
+		}
+		if err != nil {
+			return nil, &ingest.ItemError{Index: i, Err: err}
+		}
+	}
+	var entries []ingest.Entry
+	answer := []acceptedEvent{}         // one per client reached; [] rather than null when none
+	concerned := map[string][]concern{} // by commodity: each batch asks once
+	for _, m := range moves {
+		key := m.instrument.Commodity.Key
+		cs, ok := concerned[key]
+		if !ok {
+			var err error
+			if cs, err = in.concernedClients(ctx, key, now); err != nil {
+				return nil, err
+			}
+			concerned[key] = cs
+		}
+		for _, c := range cs {
+			ev := m.event(c)
+			entries = append(entries, ingest.Entry{Client: c.client, Event: ev})
+			answer = append(answer, acceptedEvent{ID: m.id, EventID: ev.ID.String(), Client: c.client.Handle})
+		}
+	}
+	if len(entries) > 0 {
+		if _, err := in.intake.Store(ctx, entries); err != nil {
+			return nil, err
+		}
+	}
+	return accepted{Accepted: len(moves), Events: answer}, nil
+}
+
+func parseMove(mm MarketMove, now time.Time) (move, error) {
+	m := move{id: strings.TrimSpace(mm.ID), price: mm.Price, headline: strings.TrimSpace(mm.Headline)}
+	if m.id == "" {
+		return m, store.Invalid("id", "required: the move's unique id")
+	}
+	if len(m.id) > 200 {
+		return m, store.Invalid("id", "longer than 200 characters")
+	}
+	var err error
+	if m.at, err = ingest.ParseEventTime("time", mm.Time, now); err != nil {
+		return m, err
+	}
+	// A one-digit contract year is read relative to the move, as for orders.
+	if m.instrument, err = ingest.ResolveInstrument(mm.Contract, mm.Exchange, mm.Commodity, m.at); err != nil {
+		return m, err
+	}
+	if m.instrument.Commodity.Key == "" {
+		return m, store.Invalid("contract", "%q is not a catalogue commodity's contract, so no client can follow it", mm.Contract)
+	}
+	switch {
+	case mm.ChangePct == nil:
+		return m, store.Invalid("change_pct", "required: the move in percent, e.g. -4.2")
+	case math.IsNaN(*mm.ChangePct) || math.IsInf(*mm.ChangePct, 0):
+		return m, store.Invalid("change_pct", "must be a finite number")
+	}
+	m.changePct = *mm.ChangePct
+	if m.price != nil && (math.IsNaN(*m.price) || math.IsInf(*m.price, 0)) {
+		return m, store.Invalid("price", "must be a finite number")
+	}
+	return m, nil
+}
+
+// concern is a client a move concerns, and why.
+type concern struct {
+	client  *store.Client
+	follows bool // the profile lists the commodity
+	trades  bool // a fill in it within tradingLookback
+}
+
+// concernedClients finds who follows or trades commodity, ordered by handle.
+func (in *Inbound) concernedClients(ctx context.Context, commodity string, now time.Time) ([]concern, error) {
+	byID := map[uuid.UUID]*concern{}
+	var all []*store.Client // kept only when trades must be found the slow way
+	tf, fast := in.trades.(tradersFinder)
+	for c, err := range in.clients.AllClients(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(c.Trading.Commodities, commodity) {
+			byID[c.ID] = &concern{client: c, follows: true}
+		}
+		if !fast {
+			all = append(all, c)
+		}
+	}
+	if fast {
+		ids, err := tf.ClientsTrading(ctx, commodity, now.Add(-tradingLookback))
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if cc, ok := byID[id]; ok {
+				cc.trades = true
+				continue
+			}
+			c, err := in.clients.Client(ctx, id)
+			if store.ErrorCode(err) == store.ENOTFOUND {
+				continue // fills of a client since removed
+			}
+			if err != nil {
+				return nil, err
+			}
+			byID[id] = &concern{client: c, trades: true}
+		}
+	} else if in.trades != nil {
+		for _, c := range all {
+			st, err := in.trades.TradeStats(ctx, c.ID, now)
+			if err != nil {
+				return nil, err
+			}
+			if slices.Contains(st.Commodities, commodity) {
+				if cc, ok := byID[c.ID]; ok {
+					cc.trades = true
+				} else {
+					byID[c.ID] = &concern{client: c, trades: true}
+				}
+			}
+		}
+	}
+	out := make([]concern, 0, len(byID))
+	for _, c := range byID {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b concern) int { return strings.Compare(a.client.Handle, b.client.Handle) })
+	return out, nil
+}
+
+// event is the move's entry on one client's timeline. Its source id joins the
+// move's id and the client's, so each client gets one entry per move however
+// often the move is delivered.
+func (m move) event(c concern) *store.Event {
+	sourceID := m.id + "/" + c.client.ID.String()
+	var why []string
+	if c.follows {
+		why = append(why, "follows")
+	}
+	if c.trades {
+		why = append(why, "trades")
+	}
+	extra := map[string]string{
+		"signal":     "market_move",
+		"market_id":  m.id,
+		"commodity":  m.instrument.Commodity.Key,
+		"change_pct": strconv.FormatFloat(m.changePct, 'f', -1, 64),
+		"reason":     strings.Join(why, ","),
+	}
+	if code := m.instrument.Contract.Code; code != "" {
+		extra["contract"] = code
+	}
+	if m.price != nil {
+		extra["price"] = strconv.FormatFloat(*m.price, 'f', -1, 64)
+	}
+	return &store.Event{
+		ID:       store.EventID(SourceMarket, sourceID),
+		ClientID: c.client.ID,
+		Time:     m.at,
+		Kind:     store.KindEvent,
+		Source:   SourceMarket,
+		SourceID: sourceID,
+		Actor:    SourceMarket,
+		Summary:  m.summary(),
+		Body:     m.headline,
+		Attrs:    store.Attrs{Extra: extra},
+	}
+}
+
+// summary reads like "Market move: ZCZ6 (Dec 2026 corn) down 4.2% at 431.5".
+func (m move) summary() string {
+	what := m.instrument.String()
+	if m.instrument.Contract.Code == "" {
+		what = m.instrument.Commodity.Name
+	}
+	dir := "up"
+	if m.changePct < 0 {
+		dir = "down"
+	}
+	s := fmt.Sprintf("Market move: %s %s %s%%", what, dir, strconv.FormatFloat(math.Abs(m.changePct), 'f', -1, 64))
+	if m.changePct == 0 {
+		s = fmt.Sprintf("Market move: %s unchanged", what)
+	}
+	if m.price != nil {
+		s += " at " + strconv.FormatFloat(*m.price, 'f', -1, 64)
+	}
+	return s
+}
