@@ -1,0 +1,174 @@
+package imap_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/brokersync/brokersync/ingest"
+	"github.com/brokersync/brokersync/internal/testenv"
+	"github.com/brokersync/brokersync/store"
+	"github.com/brokersync/brokersync/store/cassandra"
+	"github.com/brokersync/brokersync/store/embedded"
+	"github.com/brokersync/brokersync/store/postgres"
+)
+
+// backend is a set of stores the ingester writes to.
+type backend struct {
+	name        string
+	clients     store.ClientStore
+	timeline    store.TimelineStore
+	checkpoints store.CheckpointStore
+	// env lets a child process (the crash test) open the same stores.
+	env []string
+}
+
+func (b *backend) recorder() *ingest.Recorder {
+	return &ingest.Recorder{Timeline: b.timeline, Scorer: scorer()}
+}
+
+// forEachBackend runs fn against the embedded store and, where `make test`
+// provides them, against PostgreSQL (profiles, checkpoints) with Cassandra
+// (timeline), as production runs.
+func forEachBackend(t *testing.T, fn func(t *testing.T, b *backend)) {
+	t.Run("embedded", func(t *testing.T) {
+		t.Parallel()
+		fn(t, openEmbedded(t, t.TempDir()))
+	})
+	t.Run("postgres+cassandra", func(t *testing.T) {
+		t.Parallel()
+		fn(t, openReal(t))
+	})
+}
+
+// quietLogger logs warnings and errors; BROKERSYNC_TEST_LOG=debug shows all.
+func quietLogger() *slog.Logger {
+	level := slog.LevelWarn
+	if os.Getenv("BROKERSYNC_TEST_LOG") == "debug" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func openEmbedded(t testing.TB, dir string) *backend {
+	t.Helper()
+	db, err := embedded.Open(context.Background(), dir, quietLogger())
+	if err != nil {
+		t.Fatalf("open embedded store: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &backend{name: "embedded", clients: db, timeline: db.Timeline(), checkpoints: db,
+		env: []string{"CRASH_BACKEND=embedded", "CRASH_DIR=" + dir}}
+}
+
+// All tests of a run share one PostgreSQL database and one Cassandra
+// keyspace, created on first use and dropped by TestMain; tests isolate
+// themselves by random client addresses and mailbox folders.
+var shared struct {
+	once     sync.Once
+	pg       *postgres.DB
+	tl       *cassandra.Timeline
+	keyspace string
+	err      error
+}
+
+func openReal(t testing.TB) *backend {
+	t.Helper()
+	pgURL := testenv.PostgresURL(t)
+	hosts := testenv.CassandraHosts(t)
+	shared.once.Do(func() {
+		b := make([]byte, 6)
+		rand.Read(b)
+		shared.keyspace = "brokersync_imaptest_" + hex.EncodeToString(b)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if shared.pg, shared.err = postgres.Open(ctx, pgURL, quietLogger()); shared.err != nil {
+			return
+		}
+		shared.tl, shared.err = cassandra.Open(ctx, cassandraConfig(hosts, shared.keyspace), quietLogger())
+	})
+	if shared.err != nil {
+		t.Fatalf("open PostgreSQL and Cassandra: %v", shared.err)
+	}
+	return &backend{name: "postgres+cassandra", clients: shared.pg, timeline: shared.tl, checkpoints: shared.pg,
+		env: []string{"CRASH_BACKEND=real", "CRASH_KEYSPACE=" + shared.keyspace}}
+}
+
+func cassandraConfig(hosts, keyspace string) cassandra.Config {
+	return cassandra.Config{
+		Hosts:       strings.Split(hosts, ","),
+		Keyspace:    keyspace,
+		Replication: "{'class': 'SimpleStrategy', 'replication_factor': 1}",
+		Consistency: "ONE",
+		Timeout:     10 * time.Second,
+	}
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv("CRASH_CHILD") == "1" {
+		os.Exit(crashChild())
+	}
+	code := m.Run()
+	if shared.tl != nil {
+		if err := shared.tl.Session().Query(`DROP KEYSPACE IF EXISTS ` + shared.keyspace).Exec(); err != nil {
+			fmt.Fprintf(os.Stderr, "drop test keyspace %s: %v\n", shared.keyspace, err)
+		}
+		shared.tl.Close()
+	}
+	if shared.pg != nil {
+		shared.pg.Close()
+	}
+	os.Exit(code)
+}
+
+// newClient creates a client owning the given addresses.
+func newClient(t testing.TB, cs store.ClientStore, emails ...string) *store.Client {
+	t.Helper()
+	c := &store.Client{Handle: "c-" + uuid.NewString()[:13], Name: "Client " + emails[0]}
+	for _, e := range emails {
+		c.Emails = append(c.Emails, store.Email{Kind: store.Work, Address: e})
+	}
+	if err := cs.CreateClient(context.Background(), c, "imap-test"); err != nil {
+		t.Fatalf("create client %s: %v", emails[0], err)
+	}
+	return c
+}
+
+// timeline returns every email event of a client, newest first.
+func timeline(t testing.TB, tl store.TimelineStore, clientID uuid.UUID) []*store.Event {
+	t.Helper()
+	var out []*store.Event
+	q := store.EventQuery{Kinds: []store.Kind{store.KindEmail}, Limit: 1000}
+	for {
+		page, err := tl.Events(context.Background(), clientID, q)
+		if err != nil {
+			t.Fatalf("read timeline: %v", err)
+		}
+		out = append(out, page.Events...)
+		if page.Next == "" {
+			return out
+		}
+		q.Cursor = page.Next
+	}
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", within, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,177 @@
+// Package imap ingests mail from IMAP folders onto client timelines.
+//
+// An Ingester follows one folder of one account: it reads every message
+// after its checkpoint, turns each into one email event per client among
+// the From, To and Cc addresses, stores the events, and only then moves the
+// checkpoint past them. It never changes anything on the server: folders are
+// opened with EXAMINE and bodies fetched with BODY.PEEK[], so \Seen and every
+// other flag stay as the broker left them. Event ids come from the
+// Message-ID, so a re-read (after a crash, a UIDVALIDITY change, or in a
+// second mailbox) overwrites the same events instead of adding new ones.
+package imap
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"github.com/brokersync/brokersync/ingest/mail"
+	"github.com/brokersync/brokersync/store"
+)
+
+// Recorder stores events on the timeline (ingest.Recorder): idempotent by
+// event id, scoring sentiment on the way.
+type Recorder interface {
+	Record(ctx context.Context, events ...*store.Event) error
+}
+
+// Options configure an Ingester. Mailbox, Clients, Recorder and Checkpoints
+// are required.
+type Options struct {
+	Mailbox     MailboxConfig
+	Clients     ClientFinder
+	Recorder    Recorder
+	Checkpoints store.CheckpointStore
+	// Desk tells the desk's brokers from everyone else; share one made by
+	// NewDesk from every configured mailbox. Default: this mailbox only.
+	Desk    *Desk
+	Metrics *Metrics // default: unregistered
+	Logger  *slog.Logger
+	// TLSConfig for imaps:// and STARTTLS, e.g. with the CA of a private
+	// server. ServerName is set from the URL when empty.
+	TLSConfig *tls.Config
+	// BatchSize is the number of messages per UID FETCH and per checkpoint
+	// (default 200); BatchBytes bounds a batch's bodies (default 16 MiB).
+	// The bodies of up to three batches are in memory at once (being
+	// fetched, queued, being parsed); parsed ones keep only their events.
+	BatchSize  int
+	BatchBytes int64
+	// MaxSize: larger messages are skipped without being downloaded
+	// (default mail.DefaultMaxSize, 25 MiB).
+	MaxSize int64
+	// PollInterval is how often the folder is checked when the server
+	// offers no IDLE, and how often IDLE is interrupted to check anyway, in
+	// case a notification was lost or the folder was recreated under the
+	// open session, which Dovecot does not announce (default 30s).
+	PollInterval time.Duration
+	// MinBackoff and MaxBackoff bound the wait before reconnecting after an
+	// error (defaults 1s and 5m); the wait doubles, with jitter, while
+	// sessions keep failing.
+	MinBackoff, MaxBackoff time.Duration
+	// Parsers is the number of messages parsed at once (default GOMAXPROCS).
+	Parsers int
+	// StoreConcurrency is the number of batches whose events are being
+	// stored at once (default 4); checkpoints still advance in order.
+	StoreConcurrency int
+}
+
+// Ingester ingests one folder. Run it with Run; it is not restartable while
+// running, but a new Ingester for the same folder resumes from the
+// checkpoint.
+type Ingester struct {
+	cfg     MailboxConfig
+	opts    Options
+	desk    *Desk
+	metrics *Metrics
+	log     *slog.Logger
+
+	// afterStore, when set (by tests only), runs after a batch's events are
+	// stored and before its checkpoint is saved; an error stops the pass
+	// there, as a crash would.
+	afterStore func(lastUID uint32) error
+}
+
+// New checks the options and returns an Ingester.
+func New(opts Options) (*Ingester, error) {
+	switch {
+	case opts.Mailbox.Addr == "" || opts.Mailbox.Folder == "" || opts.Mailbox.Account == "":
+		return nil, errors.New("imap: a mailbox (from ParseMailboxURL or Mailboxes) is required")
+	case opts.Clients == nil || opts.Recorder == nil || opts.Checkpoints == nil:
+		return nil, errors.New("imap: Clients, Recorder and Checkpoints are required")
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 200
+	}
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = 16 << 20
+	}
+	if opts.MaxSize <= 0 {
+		opts.MaxSize = mail.DefaultMaxSize
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 30 * time.Second
+	}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = time.Second
+	}
+	if opts.MaxBackoff < opts.MinBackoff {
+		opts.MaxBackoff = max(5*time.Minute, opts.MinBackoff)
+	}
+	if opts.Parsers <= 0 {
+		opts.Parsers = runtime.GOMAXPROCS(0)
+	}
+	if opts.StoreConcurrency <= 0 {
+		opts.StoreConcurrency = 4
+	}
+	in := &Ingester{cfg: opts.Mailbox, opts: opts, desk: opts.Desk, metrics: opts.Metrics, log: opts.Logger}
+	if in.desk == nil {
+		in.desk = NewDesk([]MailboxConfig{opts.Mailbox})
+	}
+	if in.metrics == nil {
+		in.metrics = NewMetrics(nil)
+	}
+	if in.log == nil {
+		in.log = slog.New(slog.DiscardHandler)
+	}
+	in.log = in.log.With(slog.String("component", "imap"), slog.String("mailbox", in.cfg.Label()))
+	return in, nil
+}
+
+// Mailbox returns the folder this ingester follows.
+func (in *Ingester) Mailbox() MailboxConfig { return in.cfg }
+
+// Run ingests until ctx ends, then returns nil. New mail is noticed through
+// IDLE where the server offers it, else by polling. Errors (server down,
+// folder missing, store unavailable) are logged and retried on a new
+// connection after a growing, jittered wait; nothing is lost meanwhile,
+// since the checkpoint only moves after the events are stored.
+func (in *Ingester) Run(ctx context.Context) error {
+	wait := in.opts.MinBackoff
+	for {
+		progressed, err := in.session(ctx, true)
+		if ctx.Err() != nil {
+			in.log.Info("imap ingester stopped")
+			return nil
+		}
+		if progressed {
+			wait = in.opts.MinBackoff
+		}
+		// Equal jitter: never less than half the wait, so a dead server is
+		// not hammered, and spread so that many mailboxes of one server do
+		// not reconnect in step.
+		d := wait/2 + rand.N(wait/2+1)
+		in.metrics.reconnects.WithLabelValues(in.cfg.Label()).Inc()
+		in.log.Warn("imap session failed; reconnecting", slog.Any("err", err), slog.Duration("in", d))
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			in.log.Info("imap ingester stopped")
+			return nil
+		case <-t.C:
+		}
+		wait = min(2*wait, in.opts.MaxBackoff)
+	}
+}
+
+// Sync connects, ingests everything after the checkpoint and returns: one
+// pass, no waiting for new mail. It serves tests, benchmarks and one-off
+// catch-up runs.
+func (in *Ingester) Sync(ctx context.Context) error {
+	_, err := in.session(ctx, false)
+	return err
+}

@@ -1,0 +1,76 @@
+package imap
+
+import (
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the ingesters' Prometheus metrics, labelled by mailbox
+// (account/folder). Create them once and share them between ingesters.
+type Metrics struct {
+	messages   *prometheus.CounterVec
+	skipped    *prometheus.CounterVec
+	events     *prometheus.CounterVec
+	reconnects *prometheus.CounterVec
+	connected  *prometheus.GaugeVec
+	lastUID    *prometheus.GaugeVec
+	batch      *prometheus.HistogramVec
+}
+
+// Message results counted in brokersync_imap_messages_total.
+const (
+	resultStored    = "stored"    // on the timeline of at least one client
+	resultUnmatched = "unmatched" // no client among From, To and Cc: not stored
+	resultSkipped   = "skipped"   // too large, not a mail, unparseable or rejected
+)
+
+// NewMetrics creates the metrics and registers them with reg (nil: kept
+// unregistered, for tests). It panics if they are registered already.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "brokersync_imap_messages_total",
+			Help: "IMAP messages ingested, by result: stored, unmatched (no client), skipped.",
+		}, []string{"mailbox", "result"}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "brokersync_imap_skipped_total",
+			Help: "IMAP messages skipped, by reason: too_large, not_a_mail, parser_failure, rejected.",
+		}, []string{"mailbox", "reason"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "brokersync_imap_events_total",
+			Help: "Timeline events written from IMAP messages (one per client of a message).",
+		}, []string{"mailbox"}),
+		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "brokersync_imap_reconnects_total",
+			Help: "IMAP sessions that ended with an error and were retried.",
+		}, []string{"mailbox"}),
+		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "brokersync_imap_connected",
+			Help: "1 while the folder is selected on the server.",
+		}, []string{"mailbox"}),
+		lastUID: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "brokersync_imap_checkpoint_uid",
+			Help: "Last UID of the saved checkpoint.",
+		}, []string{"mailbox"}),
+		batch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "brokersync_imap_store_seconds",
+			Help:    "Time to store the events of one batch of messages.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+		}, []string{"mailbox"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.messages, m.skipped, m.events, m.reconnects, m.connected, m.lastUID, m.batch)
+	}
+	return m
+}
+
+// skipReason turns a mail.SkipError reason ("too large: ...") into a label.
+func skipReason(reason string) string {
+	for _, r := range []string{"too large", "not a mail", "parser failure"} {
+		if strings.HasPrefix(reason, r) {
+			return strings.ReplaceAll(r, " ", "_")
+		}
+	}
+	return "other"
+}
