@@ -1,0 +1,313 @@
+// Package bot is BrokerSync's command core: it parses a command, checks who
+// may run it, acts on the stores and returns a Response. It knows nothing of
+// Slack: bot/slack turns Slack's requests into Requests and renders
+// Responses as Block Kit, and `brokersync exec` prints them as plain text.
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/brokersync/brokersync/bot/cmdline"
+	"github.com/brokersync/brokersync/store"
+)
+
+// Scorer scores the sentiment of a text (ingest/sentiment). nil means no
+// sentiment: events are stored without it.
+type Scorer interface {
+	Sentiment(text string) *store.Sentiment
+}
+
+// ScorerFunc adapts a function to Scorer.
+type ScorerFunc func(text string) *store.Sentiment
+
+// Sentiment implements Scorer.
+func (f ScorerFunc) Sentiment(text string) *store.Sentiment { return f(text) }
+
+// Recorder stores events on the timeline. ingest.Recorder is one: it also
+// scores events that have no sentiment yet and keeps each client's rolling
+// sentiment. Without one the bot appends to Timeline itself.
+type Recorder interface {
+	Record(ctx context.Context, events ...*store.Event) error
+}
+
+// Config holds what the bot needs. Clients, Timeline, Teams and Links are
+// required.
+type Config struct {
+	Clients   store.ClientStore
+	Timeline  store.TimelineStore
+	Teams     store.TeamStore
+	Links     store.LinkStore
+	Directory Directory // nil: no workspace admins, no user time zones
+	Admins    []string  // Slack ids of BrokerSync admins
+	Scorer    Scorer    // nil: events are stored unscored (a Recorder may score them)
+	Recorder  Recorder  // nil: Timeline.AppendEvents
+	// TimelineURL links a user to a client's web timeline (webhooks/web
+	// signs such links per user); nil shows no links.
+	TimelineURL func(handle, user string) string
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Bot handles commands. It is safe for concurrent use.
+type Bot struct {
+	clients  store.ClientStore
+	timeline store.TimelineStore
+	teams    store.TeamStore
+	links    store.LinkStore
+	dir      Directory
+	admins   []string
+	scorer   Scorer
+	rec      Recorder
+	linkURL  func(handle, user string) string
+	log      *slog.Logger
+	now      func() time.Time
+	commands map[string]*command
+}
+
+// New returns a bot.
+func New(cfg Config) (*Bot, error) {
+	if cfg.Clients == nil || cfg.Timeline == nil || cfg.Teams == nil || cfg.Links == nil {
+		return nil, errors.New("bot: Clients, Timeline, Teams and Links are required")
+	}
+	b := &Bot{
+		clients: cfg.Clients, timeline: cfg.Timeline, teams: cfg.Teams, links: cfg.Links,
+		dir: cfg.Directory, admins: cfg.Admins, scorer: cfg.Scorer, rec: cfg.Recorder,
+		linkURL: cfg.TimelineURL, log: cfg.Logger, now: cfg.Now,
+	}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	if b.rec == nil {
+		b.rec = appender{b.timeline}
+	}
+	b.commands = b.commandTable()
+	return b, nil
+}
+
+// command is a slash command or one of its subcommands.
+type command struct {
+	path    string // "/client" or "/client set"
+	usage   string // one line per form
+	help    string // more, shown by `help`
+	admin   bool   // admins only
+	subs    map[string]*command
+	order   []string // subcommands in the order help lists them
+	run     func(ctx context.Context, c *call) Response
+	helpFor func() string // long help built at run time (fields)
+}
+
+// call is one run of a command.
+type call struct {
+	b     *Bot
+	req   Request
+	actor *Actor
+	args  cmdline.Args
+	cmd   *command
+}
+
+// Commands lists the slash commands the bot answers, for manifests and routing.
+func (b *Bot) Commands() []string {
+	names := make([]string, 0, len(b.commands))
+	for n := range b.commands {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Handle runs a command and returns its answer. It never returns an
+// internal error's details, and a bug that panics fails the one command,
+// not the server.
+func (b *Bot) Handle(ctx context.Context, req Request) (resp Response) {
+	start := b.now()
+	defer func() {
+		if p := recover(); p != nil {
+			resp = b.fail(fmt.Errorf("panic: %v\n%s", p, debug.Stack()), "run "+req.Command)
+		}
+		b.log.Debug("command", slog.String("user", req.User), slog.String("command", req.Command),
+			slog.String("status", resp.Status.String()), slog.Duration("took", b.now().Sub(start)))
+	}()
+	name := strings.ToLower(strings.TrimSpace(req.Command))
+	if !strings.HasPrefix(name, "/") {
+		name = "/" + name
+	}
+	cmd, ok := b.commands[name]
+	if !ok {
+		return textResponse(Invalid, "There is no %s command. Commands: %s; add `help` to any of them.", req.Command, strings.Join(b.Commands(), ", "))
+	}
+	a := cmdline.Parse(req.Text)
+	if req.Args != nil {
+		a = cmdline.Plain(req.Args)
+	}
+	// Subcommands: /client show ..., /team add ...
+	for cmd.subs != nil {
+		sub := strings.ToLower(a.At(0).Text)
+		if sub == "" || sub == "help" {
+			return helpResponse(cmd)
+		}
+		next, ok := cmd.subs[sub]
+		if !ok {
+			return Response{Status: Invalid, Text: fmt.Sprintf("%s has no %q: use %s, or `%s help`.", cmd.path, a.At(0).Text, strings.Join(cmd.order, ", "), cmd.path)}
+		}
+		cmd, a = next, a.From(1)
+	}
+	if strings.EqualFold(a.At(0).Text, "help") && a.Len() == 1 {
+		return helpResponse(cmd)
+	}
+	c, r := b.begin(ctx, req, cmd)
+	if r != nil {
+		return *r
+	}
+	c.args = a
+	return cmd.run(ctx, c)
+}
+
+func helpResponse(cmd *command) Response {
+	text := "Usage:"
+	if cmd.usage != "" {
+		text += "\n" + cmd.usage
+	}
+	for _, n := range cmd.order {
+		text += "\n" + cmd.subs[n].usage
+	}
+	if cmd.help != "" {
+		text += "\n\n" + cmd.help
+	}
+	if cmd.helpFor != nil {
+		text += "\n\n" + cmd.helpFor()
+	}
+	return Response{Status: OK, Text: text}
+}
+
+// usageError answers a malformed command: what is wrong, then how to write it.
+func (c *call) usageError(format string, a ...any) Response {
+	return Response{Status: Invalid, Text: fmt.Sprintf(format, a...) + "\nUsage: " + c.cmd.usage}
+}
+
+// fail answers a store error. Users see what they can act on; internal
+// failures are logged with a reference they can quote.
+func (b *Bot) fail(err error, what string) Response {
+	msg := store.ErrorMessage(err)
+	switch store.ErrorCode(err) {
+	case store.EINVALID, store.ECONFLICT:
+		return textResponse(Invalid, "%s. Nothing was changed.", capitalize(msg))
+	case store.ENOTFOUND:
+		return textResponse(NotFound, "%s.", capitalize(msg))
+	case store.EFORBIDDEN:
+		return textResponse(Refused, "You may not %s: %s. Nothing was changed.", what, msg)
+	case store.EUNAVAILABLE:
+		b.log.Warn("store unavailable", slog.String("doing", what), slog.Any("err", err))
+		return textResponse(Failed, "BrokerSync could not %s: its database is not answering. Try again in a minute.", what)
+	}
+	ref := newRef()
+	b.log.Error("command failed", slog.String("doing", what), slog.String("ref", ref), slog.Any("err", err))
+	return textResponse(Failed, "Something went wrong on our side while trying to %s (reference %s). Try again; if it persists, tell support the reference.", what, ref)
+}
+
+func newRef() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// client finds the client a user named and checks they may see it (or,
+// with change, change it). A client the user may not see is answered like
+// one that does not exist.
+func (c *call) client(ctx context.Context, ref string, change bool) (*store.Client, *Response) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		r := c.usageError("Which client? Name it by handle, email or phone.")
+		return nil, &r
+	}
+	if h, err := store.NormalizeHandle(ref); err == nil {
+		ref = h
+	}
+	cl, err := store.ResolveClient(ctx, c.b.clients, ref)
+	if store.ErrorCode(err) == store.ENOTFOUND || err == nil && !c.actor.canSee(cl.Team) {
+		r := c.notFound(ref)
+		return nil, &r
+	}
+	if err != nil {
+		r := c.b.fail(err, "find "+ref)
+		return nil, &r
+	}
+	if change && !c.actor.canChange(cl.Team) {
+		r := textResponse(Refused, "You can see %s as a manager of %s, but only its brokers may change it. Nothing was changed.", cl.Handle, cl.Team)
+		return nil, &r
+	}
+	return cl, nil
+}
+
+func (c *call) notFound(ref string) Response {
+	if c.actor.Admin {
+		return textResponse(NotFound, "There is no client %q. `/client find <text>` searches by name.", ref)
+	}
+	return textResponse(NotFound, "There is no client %q on your desks. `/client find <text>` searches by name.", ref)
+}
+
+// sourceID is the id that makes an event this request logs idempotent.
+func (c *call) sourceID() string {
+	if c.req.ID != "" {
+		return c.req.ID
+	}
+	return newRef() + newRef()
+}
+
+// record appends an event to a client's timeline. A failure is logged and
+// reported in the answer but does not undo what was done: the profile's
+// audit trail holds the change either way.
+func (b *Bot) record(ctx context.Context, e *store.Event) string {
+	if err := e.Prepare(); err != nil {
+		b.log.Error("bad timeline event", slog.Any("err", err))
+		return ""
+	}
+	if err := b.rec.Record(ctx, e); err != nil {
+		b.log.Error("timeline append failed", slog.String("client", e.ClientID.String()), slog.Any("err", err))
+		return " (It is saved, but the timeline could not be updated: " + store.ErrorMessage(err) + ".)"
+	}
+	return ""
+}
+
+// appender is the Recorder of a bot configured without one.
+type appender struct{ tl store.TimelineStore }
+
+func (a appender) Record(ctx context.Context, events ...*store.Event) error {
+	return a.tl.AppendEvents(ctx, events...)
+}
+
+// scored are the kinds whose text is the client's own words, or a record of
+// them, so that its sentiment says how the client feels (as ingest scores).
+var scored = map[store.Kind]bool{store.KindEmail: true, store.KindChat: true, store.KindCall: true, store.KindMeeting: true, store.KindFeedback: true}
+
+func (b *Bot) score(kind store.Kind, text string) *store.Sentiment {
+	if b.scorer == nil || !scored[kind] || strings.TrimSpace(text) == "" {
+		return nil
+	}
+	return b.scorer.Sentiment(text)
+}
+
+func (b *Bot) timelineURL(handle, user string) string {
+	if b.linkURL == nil {
+		return ""
+	}
+	return b.linkURL(handle, user)
+}

@@ -1,0 +1,75 @@
+// Package bottest holds what tests of the bot and its transports share: a
+// directory of Slack users, a small sentiment scorer, a fake Slack (Web API,
+// response_url, Socket Mode), a timeline that can be made to fail, and the
+// real PostgreSQL and Cassandra in a database and keyspace of their own.
+// cmd/slackload uses the fake Slack too.
+package bottest
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/brokersync/brokersync/bot"
+	"github.com/brokersync/brokersync/store"
+)
+
+// Directory is a bot.Directory over a fixed set of users. Lookups of
+// unknown ids fail, as users.info does.
+type Directory struct {
+	mu    sync.Mutex
+	users map[string]bot.User
+}
+
+// NewDirectory returns a directory holding users.
+func NewDirectory(users ...bot.User) *Directory {
+	d := &Directory{users: map[string]bot.User{}}
+	for _, u := range users {
+		d.Add(u)
+	}
+	return d
+}
+
+// Add adds or replaces a user.
+func (d *Directory) Add(u bot.User) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.users[u.ID] = u
+}
+
+// User implements bot.Directory.
+func (d *Directory) User(_ context.Context, id string) (bot.User, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, ok := d.users[id]
+	if !ok {
+		return bot.User{}, store.Errorf(store.ENOTFOUND, "user_not_found")
+	}
+	return u, nil
+}
+
+// Scorer is a tiny lexicon scorer, so tests can tell a happy client from an
+// unhappy one without the real model.
+var Scorer = bot.ScorerFunc(func(text string) *store.Sentiment {
+	t := strings.ToLower(text)
+	score := 0.0
+	for _, w := range []string{"great", "thanks", "happy", "good"} {
+		if strings.Contains(t, w) {
+			score += 0.6
+		}
+	}
+	for _, w := range []string{"not happy", "slippage", "unhappy", "bad", "angry"} {
+		if strings.Contains(t, w) {
+			score -= 0.8
+		}
+	}
+	score = max(-1, min(1, score))
+	label := "neutral"
+	switch {
+	case score > 0.1:
+		label = "positive"
+	case score < -0.1:
+		label = "negative"
+	}
+	return &store.Sentiment{Score: score, Label: label}
+})

@@ -1,0 +1,344 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/brokersync/brokersync/bot/cmdline"
+	"github.com/brokersync/brokersync/store"
+)
+
+// /client add <handle> "<name>" [field=value …]
+func clientAdd(ctx context.Context, c *call) Response {
+	hw := c.args.At(0)
+	if c.args.Len() == 0 || hw.Eq >= 0 {
+		return c.usageError("Start with the new client's handle, then its name.")
+	}
+	handle, err := store.NormalizeHandle(hw.Text)
+	if err != nil {
+		return c.usageError("%s.", capitalize(store.ErrorMessage(err)))
+	}
+	// The name is the words up to the first field=value.
+	end := 1
+	for end < c.args.Len() && c.args.At(end).Eq < 0 {
+		end++
+	}
+	name := strings.Join(cmdline.Texts(c.args.Words[1:end]), " ")
+	if strings.TrimSpace(name) == "" {
+		return c.usageError("Give the client's name after the handle, in quotes if it has spaces.")
+	}
+	fields := c.args.Words[end:]
+	if r := checkFieldWords(c, fields); r != nil {
+		return *r
+	}
+	cl := &store.Client{Handle: handle, Name: name}
+	for _, w := range fields {
+		if err := setField(cl, w); err != nil {
+			return fieldError(err)
+		}
+	}
+	if cl.Team == "" {
+		if len(c.actor.Brokers) != 1 {
+			return c.usageError("Say which desk the client belongs to with team=<desk> (you are a broker on: %s).", c.actor.brokerDesks())
+		}
+		cl.Team = c.actor.Brokers[0]
+	}
+	desk, err := store.NormalizeHandle(cl.Team)
+	if err != nil {
+		return textResponse(Invalid, "team: %q is not a desk name. Nothing was changed.", cl.Team)
+	}
+	cl.Team = desk
+	if !c.actor.canChange(cl.Team) {
+		return textResponse(Refused, "You may add clients only to desks where you are a broker (%s). Nothing was changed.", c.actor.brokerDesks())
+	}
+	if cl.Broker == "" && slices.Contains(c.actor.Brokers, cl.Team) {
+		cl.Broker = c.actor.ID
+	}
+	if err := c.b.clients.CreateClient(ctx, cl, c.actor.ID); err != nil {
+		return c.b.fail(err, "add "+handle)
+	}
+	ev := store.ChangeEvent(cl, store.Diff(&store.Client{}, cl), c.actor.ID)
+	ev.Summary = fmt.Sprintf("client added to %s by %s", cl.Team, userRef(c.actor.ID))
+	note := c.b.record(ctx, ev)
+	resp := c.b.profile(cl, c.actor)
+	resp.Text = fmt.Sprintf("Added %s (%s) to %s.%s", cl.Handle, cl.Name, cl.Team, note)
+	resp.Blocks = append([]Block{Paragraph{resp.Text}}, resp.Blocks...)
+	return resp
+}
+
+// /client show <client>
+func clientShow(ctx context.Context, c *call) Response {
+	if c.args.Len() != 1 {
+		if c.args.Len() == 0 {
+			return c.usageError("Which client?")
+		}
+		return c.usageError("Show one client at a time; to search by name use /client find %s.", c.args.Rest(0))
+	}
+	cl, r := c.client(ctx, c.args.At(0).Text, false)
+	if r != nil {
+		return *r
+	}
+	return c.b.profile(cl, c.actor)
+}
+
+// /client find <text> [tag:<tag>] [@broker]
+func clientFind(ctx context.Context, c *call) Response {
+	f := store.ClientFilter{Teams: c.actor.visibleDesks(), Limit: 21}
+	var text []string
+	for _, w := range c.args.Words {
+		if id, ok := w.User(); ok {
+			f.Broker = id
+			continue
+		}
+		if t, ok := strings.CutPrefix(strings.ToLower(w.Text), "tag:"); ok {
+			tag, err := store.NormalizeTag(t)
+			if err != nil {
+				return c.usageError("%s.", capitalize(store.ErrorMessage(err)))
+			}
+			f.Tag = tag
+			continue
+		}
+		text = append(text, w.Text)
+	}
+	f.Text = strings.Join(text, " ")
+	found, err := c.b.clients.FindClients(ctx, f)
+	if err != nil {
+		return c.b.fail(err, "search clients")
+	}
+	scope := "on your desks"
+	if c.actor.Admin {
+		scope = "on any desk"
+	}
+	if len(found) == 0 {
+		return textResponse(OK, "No clients match %q %s.", c.args.Rest(0), scope)
+	}
+	list := List{}
+	for i, cl := range found {
+		if i == 20 {
+			break
+		}
+		list.Items = append(list.Items, clientLine(cl))
+	}
+	text0 := fmt.Sprintf("%d clients %s", len(list.Items), scope)
+	if len(found) > 20 {
+		text0 = "The first 20 clients " + scope + "; narrow the search to see others"
+	}
+	if f.Text != "" || f.Tag != "" || f.Broker != "" {
+		text0 += fmt.Sprintf(" matching %q", c.args.Rest(0))
+	}
+	return Response{Text: text0 + ".", Blocks: []Block{Context{text0 + ":"}, list}}
+}
+
+func clientLine(cl *store.Client) string {
+	parts := []string{cl.Handle + " — " + cl.Name}
+	if cl.Company != "" && cl.Company != cl.Name {
+		parts[0] += " (" + cl.Company + ")"
+	}
+	parts = append(parts, cl.Team, string(cl.Stage))
+	if cl.Broker != "" {
+		parts = append(parts, userRef(cl.Broker))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// /client set <client> field=value …
+func clientSet(ctx context.Context, c *call) Response {
+	if c.args.Len() == 0 || c.args.At(0).Eq >= 0 {
+		return c.usageError("Name the client first, then the fields to change.")
+	}
+	fields := c.args.Words[1:]
+	if len(fields) == 0 {
+		return c.usageError("Say what to change as field=value; `/client set help` lists the fields.")
+	}
+	if r := checkFieldWords(c, fields); r != nil {
+		return *r
+	}
+	cl, r := c.client(ctx, c.args.At(0).Text, true)
+	if r != nil {
+		return *r
+	}
+	updated, changes, err := c.guarded().UpdateClient(ctx, cl.ID, c.actor.ID, func(x *store.Client) error {
+		team := x.Team
+		for _, w := range fields {
+			if err := setField(x, w); err != nil {
+				return err
+			}
+		}
+		if x.Team != team {
+			desk, err := store.NormalizeHandle(x.Team)
+			if err != nil {
+				return store.Invalid("team", "%q is not a desk name", x.Team)
+			}
+			x.Team = desk
+			if !c.actor.canChange(desk) {
+				return store.Invalid("team", "you may move a client only to a desk where you are a broker (%s)", c.actor.brokerDesks())
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if store.ErrorCode(err) == store.EINVALID {
+			return fieldError(err)
+		}
+		return c.b.fail(err, "change "+cl.Handle)
+	}
+	return c.changed(ctx, updated, changes)
+}
+
+// changed answers a profile change and puts it on the timeline.
+func (c *call) changed(ctx context.Context, cl *store.Client, changes []store.Change) Response {
+	if len(changes) == 0 {
+		return textResponse(OK, "Nothing changed: %s already has those values.", cl.Handle)
+	}
+	note := c.b.record(ctx, store.ChangeEvent(cl, changes, c.actor.ID))
+	items := make([]string, len(changes))
+	for i, ch := range changes {
+		items[i] = ch.String()
+	}
+	text := fmt.Sprintf("Updated %s: %s.%s", cl.Handle, strings.Join(items, "; "), note)
+	return Response{Text: text, Blocks: []Block{
+		Paragraph{fmt.Sprintf("Updated %s.%s", cl.Handle, note)},
+		List{Items: items},
+		Actions{{Label: "Show profile", Action: ActionShowClient, Value: cl.Handle}},
+	}}
+}
+
+// /client tag <client> +tag -tag …
+func clientTag(ctx context.Context, c *call) Response {
+	if c.args.Len() < 2 {
+		return c.usageError("Name the client, then tags to add (+tag) or remove (-tag).")
+	}
+	var add, remove []string
+	for _, w := range c.args.Words[1:] {
+		t := w.Text
+		r := []rune(t)
+		if len(r) == 0 {
+			return c.usageError("An empty tag cannot be added or removed.")
+		}
+		switch {
+		case strings.ContainsRune("-−–—", r[0]):
+			remove = append(remove, string(r[1:]))
+			continue
+		case r[0] == '+':
+			t = string(r[1:])
+		}
+		add = append(add, t)
+	}
+	cl, r := c.client(ctx, c.args.At(0).Text, true)
+	if r != nil {
+		return *r
+	}
+	updated, changes, err := store.TagClient(ctx, c.guarded(), cl.ID, c.actor.ID, add, remove)
+	if err != nil {
+		if store.ErrorCode(err) == store.EINVALID {
+			return c.usageError("%s.", capitalize(store.ErrorMessage(err)))
+		}
+		return c.b.fail(err, "tag "+cl.Handle)
+	}
+	return c.changed(ctx, updated, changes)
+}
+
+// /client link <client> #channel
+func clientLink(ctx context.Context, c *call) Response {
+	if c.args.Len() == 0 || c.args.Len() > 2 {
+		return c.usageError("Name the client and the channel.")
+	}
+	channel := c.req.Channel
+	if c.args.Len() == 2 {
+		w := c.args.At(1)
+		id, ok := w.Channel()
+		switch {
+		case ok:
+			channel = id
+		case strings.EqualFold(w.Text, "here"):
+		case strings.HasPrefix(w.Text, "#"):
+			return c.usageError("Slack sent %s as plain text: pick the channel from Slack's suggestions as you type # so it arrives as a link, or run `/client link %s here` in the channel.", w.Text, c.args.At(0).Text)
+		default:
+			return c.usageError("%q is not a channel.", w.Text)
+		}
+	}
+	if channel == "" {
+		return c.usageError("Which channel? Name it with # (or run the command in the channel).")
+	}
+	cl, r := c.client(ctx, c.args.At(0).Text, true)
+	if r != nil {
+		return *r
+	}
+	prev, err := c.b.links.ChannelClient(ctx, channel)
+	switch {
+	case err == nil && prev != cl.ID:
+		if other, err := c.b.clients.Client(ctx, prev); err == nil && !c.actor.canChange(other.Team) {
+			return textResponse(Refused, "%s is linked to a client of another desk; ask an admin to move it. Nothing was changed.", channelRef(channel))
+		}
+	case err == nil:
+		return textResponse(OK, "%s is already linked to %s.", channelRef(channel), cl.Handle)
+	case store.ErrorCode(err) != store.ENOTFOUND:
+		return c.b.fail(err, "link the channel")
+	}
+	if err := c.b.links.LinkChannel(ctx, channel, cl.ID, c.actor.ID); err != nil {
+		return c.b.fail(err, "link the channel")
+	}
+	note := c.b.record(ctx, &store.Event{
+		ClientID: cl.ID, Time: c.b.now(), Kind: store.KindEvent,
+		Source: "link", SourceID: channel + "/" + c.sourceID(), Actor: c.actor.ID,
+		Summary: fmt.Sprintf("Slack channel %s linked by %s", channelRef(channel), userRef(c.actor.ID)),
+		Attrs:   store.Attrs{Chat: &store.ChatAttrs{Channel: channel}},
+	})
+	return textResponse(OK, "Linked %s to %s: messages posted there are logged on its timeline. Invite the BrokerSync app to the channel if it is not there yet.%s", channelRef(channel), cl.Handle, note)
+}
+
+// checkFieldWords answers words that are not field=value.
+func checkFieldWords(c *call, ws []cmdline.Word) *Response {
+	for _, w := range ws {
+		var r Response
+		switch {
+		case w.Unclosed != 0:
+			r = c.usageError("The quote %c in %q is never closed.", w.Unclosed, w.Text)
+		case w.Eq < 0:
+			r = c.usageError("%q is not field=value; quote values with spaces, as in name=\"Acme Grain\".", w.Text)
+		case w.Eq == 0:
+			r = c.usageError("%q has no field name before the =.", w.Text)
+		default:
+			continue
+		}
+		return &r
+	}
+	return nil
+}
+
+// setField applies one field=value word. A mention as the value (broker=@jane)
+// stands for the user's id.
+func setField(cl *store.Client, w cmdline.Word) error {
+	v := w.Value()
+	if w.Ref.Kind == '@' || w.Ref.Kind == '#' {
+		v = w.Ref.ID
+	}
+	return store.SetField(cl, w.Key(), v)
+}
+
+func fieldError(err error) Response {
+	return textResponse(Invalid, "%s. Nothing was changed; `/client set help` lists the fields and how to write them.", capitalize(store.ErrorMessage(err)))
+}
+
+// guarded is the client store with the actor's right to change a client
+// checked inside the update's transaction, so a client moved to another
+// desk meanwhile is not changed.
+func (c *call) guarded() store.ClientStore { return guardedStore{c.b.clients, c.actor} }
+
+type guardedStore struct {
+	store.ClientStore
+	actor *Actor
+}
+
+func (g guardedStore) UpdateClient(ctx context.Context, id uuid.UUID, actor string, change func(*store.Client) error) (*store.Client, []store.Change, error) {
+	return g.ClientStore.UpdateClient(ctx, id, actor, func(cl *store.Client) error {
+		if !g.actor.canChange(cl.Team) {
+			return errForbidden
+		}
+		return change(cl)
+	})
+}

@@ -1,0 +1,70 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/brokersync/brokersync/store"
+)
+
+// commandTable is every command the bot answers, with its usage (SPEC §7).
+func (b *Bot) commandTable() map[string]*command {
+	client := group("/client",
+		"Client profiles. A <client> is a handle (acme-grain), an email or a phone number.",
+		&command{path: "/client add", usage: "/client add <handle> \"<name>\" [field=value …]", run: clientAdd,
+			help: "The handle is 2-40 lower-case letters, digits and dashes. Quote a name or value with spaces.\nteam= defaults to your desk if you are a broker on one; broker= defaults to you.\nExample: /client add acme-grain \"Acme Grain Co-op\" team=grain-desk risk=4 email.work=ops@acmegrain.com"},
+		&command{path: "/client show", usage: "/client show <client>", run: clientShow},
+		&command{path: "/client find", usage: "/client find <text> [tag:<tag>] [@broker]", run: clientFind,
+			help: "Searches handles, names and companies on your desks."},
+		&command{path: "/client set", usage: "/client set <client> field=value …", run: clientSet,
+			help: "An empty value clears a field: dnc.reason=\"\". Quote values with spaces: name=\"Acme Grain Co-op\".", helpFor: fieldHelp},
+		&command{path: "/client tag", usage: "/client tag <client> +tag -tag …", run: clientTag},
+		&command{path: "/client link", usage: "/client link <client> #channel", run: clientLink,
+			help: "Messages in a linked channel are logged to the client's timeline. Invite the BrokerSync app to the channel too."},
+	)
+	team := group("/team",
+		"Desks and who is on them. Admins only.",
+		&command{path: "/team add", usage: "/team add @user <desk> broker|manager", admin: true, run: teamAdd},
+		&command{path: "/team remove", usage: "/team remove @user", admin: true, run: teamRemove},
+		&command{path: "/team list", usage: "/team list [desk]", admin: true, run: teamList},
+	)
+	return map[string]*command{
+		"/client": client,
+		"/team":   team,
+		"/log": {path: "/log", usage: "/log <client> " + strings.Join(logKindNames, "|") + " <summary>", run: logCmd,
+			help: "A call may say its direction and length before the summary: /log acme-grain call out 15m Talked through the Dec corn hedge"},
+		"/note": {path: "/note", usage: "/note <client> <text>", run: noteCmd,
+			help: "An internal note for the desk; mention colleagues with @."},
+		"/feedback": {path: "/feedback", usage: "/feedback <client> [1-5] <text>", run: feedbackCmd,
+			help: "What the client said about our service or strategy, with an optional rating from 1 (poor) to 5 (excellent)."},
+		"/timeline": {path: "/timeline", usage: "/timeline <client> [kind …] [since <date>]", run: timelineCmd,
+			help: "Kinds: " + kindNames() + ". A date is YYYY-MM-DD, or 7d / 4w / 3m for days, weeks or months ago."},
+	}
+}
+
+func group(path, help string, subs ...*command) *command {
+	g := &command{path: path, help: help, subs: map[string]*command{}}
+	for _, s := range subs {
+		name := strings.TrimPrefix(s.path, path+" ")
+		g.subs[name] = s
+		g.order = append(g.order, name)
+	}
+	return g
+}
+
+func fieldHelp() string {
+	var b strings.Builder
+	b.WriteString("Fields:")
+	for _, f := range store.FieldHelp() {
+		fmt.Fprintf(&b, "\n  %s — %s", f[0], f[1])
+	}
+	return b.String()
+}
+
+func kindNames() string {
+	names := make([]string, len(store.Kinds))
+	for i, k := range store.Kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}

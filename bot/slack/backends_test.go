@@ -1,0 +1,31 @@
+package slack_test
+
+import (
+	"testing"
+
+	"github.com/brokersync/brokersync/bot/bottest"
+)
+
+// TestOnBackends runs the Slack tests that matter most with the real
+// PostgreSQL and Cassandra behind the bot: signatures, retries, refusals,
+// messages, the shortcut and Socket Mode.
+func TestOnBackends(t *testing.T) {
+	pg, tl := bottest.Backends(t, logger())
+	onBackends = &backing{clients: pg, teams: pg, links: pg, once: pg, timeline: tl}
+	defer func() { onBackends = nil }()
+	for name, test := range map[string]func(*testing.T){
+		"SignatureChecked":          TestSignatureChecked,
+		"CommandAnsweredInline":     TestCommandAnsweredInline,
+		"RetriedCommandAppliedOnce": TestRetriedCommandAppliedOnce,
+		"Refused":                   TestRefused,
+		"ChannelMessages":           TestChannelMessagesBecomeChatEvents,
+		"EventRetriedAfterFailure":  TestEventRetriedAfterFailure,
+		"AddNoteModal":              TestAddNoteModal,
+		"LogToClientShortcut":       TestLogToClientShortcut,
+		"OpenTimelineButton":        TestOpenTimelineButton,
+		"SocketMode":                TestSocketMode,
+		"SlowCommandAnsweredLater":  TestSlowCommandAnsweredLater,
+	} {
+		t.Run(name, test)
+	}
+}

@@ -1,0 +1,117 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/brokersync/brokersync/bot"
+	"github.com/brokersync/brokersync/store"
+)
+
+// NewAPI returns a Slack Web API client for the bot token that waits out a
+// 429 as long as Retry-After asks, up to three times. apiURL "" means Slack's.
+func NewAPI(botToken, apiURL string, options ...slack.Option) *slack.Client {
+	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
+	if apiURL != "" {
+		opts = append(opts, slack.OptionAPIURL(apiURL))
+	}
+	opts = append(opts, options...)
+	cfg := slack.DefaultRetryConfig()
+	cfg.RetryAfterDuration = 5 * time.Second // when a 429 comes without Retry-After
+	opts = append(opts, slack.OptionRetryConfig(cfg))
+	return slack.New(botToken, opts...)
+}
+
+// Directory is a bot.Directory over users.info, with a cache: a user's
+// name, email, time zone and admin flags change rarely, and users.info is
+// rate limited (Tier 4, about 100 calls a minute).
+type Directory struct {
+	api    *slack.Client
+	ttl    time.Duration
+	logger *slog.Logger
+	now    func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cached
+	calls singleflight.Group
+}
+
+type cached struct {
+	user bot.User
+	at   time.Time
+}
+
+// NewDirectory returns a directory whose entries live for ttl (0: 10 minutes).
+func NewDirectory(api *slack.Client, ttl time.Duration, logger *slog.Logger) *Directory {
+	if ttl <= 0 {
+		ttl = 10 * time.Minute
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Directory{api: api, ttl: ttl, logger: logger, now: time.Now, cache: map[string]cached{}}
+}
+
+// User implements bot.Directory. Concurrent lookups of one user make one
+// call; when Slack cannot be asked, a stale entry is better than none.
+func (d *Directory) User(ctx context.Context, id string) (bot.User, error) {
+	d.mu.Lock()
+	c, ok := d.cache[id]
+	d.mu.Unlock()
+	if ok && d.now().Sub(c.at) < d.ttl {
+		return c.user, nil
+	}
+	v, err, _ := d.calls.Do(id, func() (any, error) {
+		// The lookup outlives one caller's cancellation: others may wait on it.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		su, err := d.api.GetUserInfoContext(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		u := toUser(su)
+		d.mu.Lock()
+		d.cache[id] = cached{u, d.now()}
+		d.mu.Unlock()
+		return u, nil
+	})
+	if err != nil {
+		if ok {
+			d.logger.Warn("users.info failed; using the cached entry", slog.String("user", id), slog.Any("err", err))
+			return c.user, nil
+		}
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && se.Err == "user_not_found" {
+			return bot.User{}, store.Errorf(store.ENOTFOUND, "no Slack user %s", id)
+		}
+		return bot.User{}, store.Unavailable("Slack users.info", err)
+	}
+	return v.(bot.User), nil
+}
+
+// Forget drops a user from the cache (after a users.info change event).
+func (d *Directory) Forget(id string) {
+	d.mu.Lock()
+	delete(d.cache, id)
+	d.mu.Unlock()
+}
+
+func toUser(su *slack.User) bot.User {
+	name := su.Profile.DisplayName
+	if name == "" {
+		name = su.Name
+	}
+	return bot.User{
+		ID: su.ID, Name: name, RealName: su.RealName, Email: su.Profile.Email, TimeZone: su.TZ,
+		Admin:   su.IsAdmin || su.IsOwner || su.IsPrimaryOwner,
+		Bot:     su.IsBot || su.IsAppUser,
+		Deleted: su.Deleted,
+	}
+}

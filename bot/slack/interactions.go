@@ -1,0 +1,173 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/brokersync/brokersync/bot"
+)
+
+// Callback ids of the app's modals and of its message shortcut (declared in
+// slack-app-manifest.yaml).
+const (
+	callbackAddNote     = "add_note"
+	callbackLogToClient = "log_to_client"
+)
+
+// serveInteraction answers POST /slack/interactions: buttons, modal
+// submissions and the message shortcut.
+func (h *Handler) serveInteraction(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "malformed form", http.StatusBadRequest)
+		return
+	}
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal([]byte(r.PostForm.Get("payload")), &cb); err != nil {
+		http.Error(w, "malformed payload", http.StatusBadRequest)
+		return
+	}
+	if ack := h.interaction(r.Context(), cb); ack != nil {
+		writeJSON(w, ack)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// interaction handles one interaction and returns the acknowledgement's
+// body, nil for an empty one.
+func (h *Handler) interaction(ctx context.Context, cb slack.InteractionCallback) any {
+	if cb.TriggerID != "" && !h.first(ctx, "interaction:"+cb.TriggerID) {
+		h.log.Info("duplicate interaction ignored", slog.String("trigger", cb.TriggerID))
+		return nil
+	}
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		for _, a := range cb.ActionCallback.BlockActions {
+			h.action(ctx, cb, a)
+		}
+	case slack.InteractionTypeMessageAction:
+		if cb.CallbackID == callbackLogToClient {
+			h.logShortcut(ctx, cb)
+		}
+	case slack.InteractionTypeViewSubmission:
+		switch cb.View.CallbackID {
+		case callbackAddNote:
+			return h.submitNote(ctx, cb)
+		case callbackLogToClient:
+			return h.submitLog(ctx, cb)
+		}
+	}
+	return nil
+}
+
+// action handles a button of a bot response.
+func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
+	req := bot.Request{User: cb.User.ID, Channel: cb.Channel.ID, ID: cb.TriggerID}
+	switch a.ActionID {
+	case bot.ActionOpenTimeline:
+		req.Command, req.Args = "/timeline", []string{a.Value}
+	case bot.ActionShowClient:
+		req.Command, req.Args = "/client", []string{"show", a.Value}
+	case bot.ActionAddNote:
+		// A trigger id is good for three seconds: open the modal now.
+		meta := noteMeta{Handle: a.Value, Channel: cb.Channel.ID}
+		if err := h.openView(ctx, cb.TriggerID, noteModal(meta)); err != nil {
+			h.answer(cb.ResponseURL, bot.Response{Status: bot.Failed, Text: "Slack would not open the note form; try /note " + a.Value + " <text>."})
+		}
+		return
+	default:
+		return // link buttons also report their clicks
+	}
+	h.background(func(ctx context.Context) {
+		h.post(ctx, cb.ResponseURL, h.bot.Handle(ctx, req))
+	})
+}
+
+// logShortcut logs the message the shortcut was used on: to the channel's
+// client when the channel is linked, else to the client the user picks in a
+// modal.
+func (h *Handler) logShortcut(ctx context.Context, cb slack.InteractionCallback) {
+	m := bot.Message{Channel: cb.Channel.ID, TS: cb.Message.Timestamp, User: cb.Message.User, Text: cb.Message.Text}
+	req := bot.Request{User: cb.User.ID, Channel: cb.Channel.ID, ID: cb.TriggerID}
+	resp := h.bot.LogMessage(ctx, req, "", m)
+	if resp.Status != bot.NeedClient {
+		h.answer(cb.ResponseURL, resp)
+		return
+	}
+	meta := logMeta{Channel: m.Channel, TS: m.TS, User: m.User, Text: m.Text, ResponseURL: cb.ResponseURL}
+	if err := h.openView(ctx, cb.TriggerID, logModal(meta)); err != nil {
+		h.answer(cb.ResponseURL, bot.Response{Status: bot.Failed, Text: "Slack would not open the form; link the channel with /client link <client> here and try again."})
+	}
+}
+
+// submitNote saves the note modal. Errors go back to the modal, under the field.
+func (h *Handler) submitNote(ctx context.Context, cb slack.InteractionCallback) any {
+	var meta noteMeta
+	_ = json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta)
+	text := stateValue(cb.View.State, "note", "text")
+	resp := h.bot.Handle(ctx, bot.Request{
+		User: cb.User.ID, Channel: meta.Channel, Command: "/note", Args: []string{meta.Handle, text}, ID: "view:" + cb.View.ID,
+	})
+	if resp.Err() {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{"note": clip(plain(resp.Text), 300)})
+	}
+	if meta.Channel != "" {
+		h.background(func(ctx context.Context) {
+			if _, err := h.api.PostEphemeralContext(ctx, meta.Channel, cb.User.ID, slack.MsgOptionText(escape(resp.Text), false)); err != nil {
+				h.log.Warn("note confirmation not posted", slog.Any("err", err))
+			}
+		})
+	}
+	return nil
+}
+
+// submitLog logs the shortcut's message to the client the user named.
+func (h *Handler) submitLog(ctx context.Context, cb slack.InteractionCallback) any {
+	var meta logMeta
+	_ = json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta)
+	ref := stateValue(cb.View.State, "client", "ref")
+	resp := h.bot.LogMessage(ctx, bot.Request{User: cb.User.ID, Channel: meta.Channel, ID: "view:" + cb.View.ID}, ref,
+		bot.Message{Channel: meta.Channel, TS: meta.TS, User: meta.User, Text: meta.Text})
+	if resp.Err() {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{"client": clip(plain(resp.Text), 300)})
+	}
+	h.answer(meta.ResponseURL, resp)
+	return nil
+}
+
+// answer posts a response through response_url after the acknowledgement.
+func (h *Handler) answer(url string, resp bot.Response) {
+	h.background(func(ctx context.Context) { h.post(ctx, url, resp) })
+}
+
+func (h *Handler) post(ctx context.Context, url string, resp bot.Response) {
+	if err := h.respond.post(ctx, url, render(resp)); err != nil {
+		h.log.Error("answer not delivered", slog.Any("err", err))
+	}
+}
+
+func (h *Handler) openView(ctx context.Context, triggerID string, v slack.ModalViewRequest) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2500*time.Millisecond)
+	defer cancel()
+	_, err := h.api.OpenViewContext(ctx, triggerID, v)
+	if err != nil {
+		h.log.Warn("views.open failed", slog.String("view", v.CallbackID), slog.Any("err", err))
+	}
+	return err
+}
+
+func stateValue(s *slack.ViewState, block, action string) string {
+	if s == nil {
+		return ""
+	}
+	return s.Values[block][action].Value
+}
+
+// plain is a response text as Slack's modal errors show it: no markup.
+func plain(s string) string { return strings.TrimSuffix(bot.PlainText(bot.Response{Text: s}), "\n") }

@@ -1,0 +1,183 @@
+// Package slack adapts Slack to the bot: slash commands, interactive
+// components (buttons, modals, the "Log to client" shortcut) and Events API
+// messages arrive over HTTP or Socket Mode, become bot.Requests, and the
+// bot's Responses go back as Block Kit.
+//
+// Slack waits three seconds for an acknowledgement. A command gets AckBudget
+// (DefaultAckBudget) to finish and is answered in the acknowledgement; a
+// slower one is acknowledged with an empty 200 and answered through
+// response_url, so acknowledgements stay fast whatever the stores do. Deliveries Slack retries
+// (X-Slack-Retry-Num) are recognised by their event id or trigger id and
+// applied once.
+package slack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/slack-go/slack"
+
+	"github.com/brokersync/brokersync/bot"
+	"github.com/brokersync/brokersync/store"
+)
+
+// Config holds what the Slack adapter needs. Bot, API and SigningSecret are
+// required (the secret only for HTTP).
+type Config struct {
+	Bot           *bot.Bot
+	API           *slack.Client   // bot-token Web API client (NewAPI)
+	SigningSecret string          // verifies HTTP requests
+	Once          store.OnceStore // remembers deliveries; nil applies retries again (they are idempotent, but answered twice)
+	Logger        *slog.Logger
+	// AckBudget is how long a slash command may run before Slack is
+	// acknowledged and the answer goes through response_url. Default
+	// DefaultAckBudget.
+	AckBudget time.Duration
+	// HTTPClient posts to response_url. Default: 10 s timeout.
+	HTTPClient *http.Client
+}
+
+// DefaultAckBudget keeps acknowledgements within the 100 ms we aim for (Slack
+// allows 3 s): most commands finish well inside it and are answered at once;
+// the few that do not cost one response_url post, which the user cannot tell
+// from an inline answer.
+const DefaultAckBudget = 75 * time.Millisecond
+
+// Handler serves Slack's requests. Its methods are safe for concurrent use.
+type Handler struct {
+	bot     *bot.Bot
+	api     *slack.Client
+	secret  string
+	once    store.OnceStore
+	log     *slog.Logger
+	budget  time.Duration
+	respond *responder
+
+	// background work (answers posted after the acknowledgement), waited
+	// for by Close.
+	wg     sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// New returns a handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Bot == nil || cfg.API == nil {
+		return nil, errors.New("slack: Bot and API are required")
+	}
+	h := &Handler{bot: cfg.Bot, api: cfg.API, secret: cfg.SigningSecret, once: cfg.Once, log: cfg.Logger, budget: cfg.AckBudget}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.log = h.log.With(slog.String("component", "slack"))
+	if h.budget <= 0 {
+		h.budget = DefaultAckBudget
+	}
+	h.respond = newResponder(cfg.HTTPClient, h.log)
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	return h, nil
+}
+
+// Close waits up to grace for answers still being posted, then cancels them.
+func (h *Handler) Close(grace time.Duration) {
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		h.cancel()
+		<-done
+	}
+	h.cancel()
+}
+
+// Routes mounts POST /slack/commands, /slack/interactions and /slack/events.
+// Every request must carry a valid signature no older than five minutes.
+func (h *Handler) Routes(r chi.Router) {
+	if h.secret == "" {
+		panic("slack: Routes needs a signing secret")
+	}
+	r.Route("/slack", func(r chi.Router) {
+		r.Use(h.verify)
+		r.Post("/commands", h.serveCommand)
+		r.Post("/interactions", h.serveInteraction)
+		r.Post("/events", h.serveEvent)
+	})
+}
+
+// maxBody is far above anything Slack sends.
+const maxBody = 1 << 20
+
+// verify checks Slack's v0 signature over the raw body and rejects
+// timestamps more than five minutes away; nothing else runs before it.
+func (h *Handler) verify(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		sv, err := slack.NewSecretsVerifier(r.Header, h.secret)
+		if err == nil {
+			_, _ = sv.Write(body)
+			err = sv.Ensure()
+		}
+		if err != nil {
+			h.log.Warn("rejected unsigned or stale request", slog.String("path", r.URL.Path), slog.String("remote", r.RemoteAddr), slog.Any("err", err))
+			http.Error(w, "invalid signature", http.StatusUnauthorized)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// first reports whether a delivery identified by key is new. Without a
+// store, or when it fails, every delivery counts as new: the bot's writes
+// are idempotent, so the worst case is a second answer.
+func (h *Handler) first(ctx context.Context, key string) bool {
+	if h.once == nil || key == "" {
+		return true
+	}
+	ok, err := h.once.Claim(ctx, "slack:"+key)
+	if err != nil {
+		h.log.Warn("delivery dedupe unavailable", slog.String("key", key), slog.Any("err", err))
+		return true
+	}
+	return ok
+}
+
+// forget releases a claimed delivery whose processing failed, so that
+// Slack's retry is applied.
+func (h *Handler) forget(ctx context.Context, key string) {
+	if h.once == nil || key == "" {
+		return
+	}
+	if err := h.once.Release(ctx, "slack:"+key); err != nil {
+		h.log.Warn("release delivery key", slog.String("key", key), slog.Any("err", err))
+	}
+}
+
+// background runs fn after the acknowledgement, tracked for Close.
+func (h *Handler) background(fn func(ctx context.Context)) {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		ctx, cancel := context.WithTimeout(h.ctx, 2*time.Minute)
+		defer cancel()
+		fn(ctx)
+	}()
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_ = jsonEncode(w, v)
+}

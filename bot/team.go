@@ -1,0 +1,103 @@
+package bot
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/brokersync/brokersync/store"
+)
+
+// /team add @user <desk> broker|manager
+func teamAdd(ctx context.Context, c *call) Response {
+	if c.args.Len() != 3 {
+		return c.usageError("Name the person (@name), the desk and their role there.")
+	}
+	id, ok := c.args.At(0).User()
+	if !ok {
+		return c.usageError("%q is not a person: type @ and pick them from Slack's suggestions.", c.args.At(0).Text)
+	}
+	m := store.Member{
+		SlackID: id, Desk: c.args.At(1).Text, Role: store.Role(strings.ToLower(c.args.At(2).Text)),
+		AddedBy: c.actor.ID, AddedAt: c.b.now(),
+	}
+	if err := m.Validate(); err != nil {
+		return c.usageError("%s.", capitalize(store.ErrorMessage(err)))
+	}
+	if c.b.dir != nil {
+		if u, err := c.b.dir.User(ctx, id); err == nil && (u.Bot || u.Deleted) {
+			return textResponse(Invalid, "%s is a bot or a deactivated account; only people can be on a desk. Nothing was changed.", userRef(id))
+		}
+	}
+	if err := c.b.teams.AddMember(ctx, m); err != nil {
+		return c.b.fail(err, "add "+userRef(id)+" to "+m.Desk)
+	}
+	// The store keeps who added a member; removals leave no row, so both go
+	// to the log with who did them.
+	c.b.log.Info("desk member added", slog.String("by", c.actor.ID), slog.String("user", id), slog.String("desk", m.Desk), slog.String("role", string(m.Role)))
+	return textResponse(OK, "%s is now a %s on %s.", userRef(id), m.Role, m.Desk)
+}
+
+// /team remove @user
+func teamRemove(ctx context.Context, c *call) Response {
+	if c.args.Len() != 1 {
+		return c.usageError("Name one person (@name).")
+	}
+	id, ok := c.args.At(0).User()
+	if !ok {
+		return c.usageError("%q is not a person: type @ and pick them from Slack's suggestions.", c.args.At(0).Text)
+	}
+	err := c.b.teams.RemoveMember(ctx, id)
+	if store.ErrorCode(err) == store.ENOTFOUND {
+		return textResponse(NotFound, "%s is not on any desk.", userRef(id))
+	}
+	if err != nil {
+		return c.b.fail(err, "remove "+userRef(id))
+	}
+	c.b.log.Info("desk member removed", slog.String("by", c.actor.ID), slog.String("user", id))
+	return textResponse(OK, "%s is no longer on any desk.", userRef(id))
+}
+
+// /team list [desk]
+func teamList(ctx context.Context, c *call) Response {
+	if c.args.Len() > 1 {
+		return c.usageError("List one desk, or every desk.")
+	}
+	desk := ""
+	if c.args.Len() == 1 {
+		d, err := store.NormalizeHandle(c.args.At(0).Text)
+		if err != nil {
+			return c.usageError("%q is not a desk name.", c.args.At(0).Text)
+		}
+		desk = d
+	}
+	ms, err := c.b.teams.Members(ctx, desk)
+	if err != nil {
+		return c.b.fail(err, "list desks")
+	}
+	if len(ms) == 0 {
+		if desk != "" {
+			return textResponse(OK, "Nobody is on %s.", desk)
+		}
+		return textResponse(OK, "No desks yet. Add someone with /team add @name <desk> broker.")
+	}
+	slices.SortFunc(ms, func(a, b store.Member) int {
+		return cmp.Or(strings.Compare(a.Desk, b.Desk), strings.Compare(string(a.Role), string(b.Role)), strings.Compare(a.SlackID, b.SlackID))
+	})
+	var lists []List
+	for _, m := range ms {
+		if len(lists) == 0 || lists[len(lists)-1].Title != m.Desk {
+			lists = append(lists, List{Title: m.Desk})
+		}
+		l := &lists[len(lists)-1]
+		l.Items = append(l.Items, fmt.Sprintf("%s — %s (added by %s, %s)", userRef(m.SlackID), m.Role, userRef(m.AddedBy), m.AddedAt.In(c.actor.Location).Format("2006-01-02")))
+	}
+	blocks := make([]Block, len(lists))
+	for i, l := range lists {
+		blocks[i] = l
+	}
+	return Response{Text: fmt.Sprintf("%d memberships on %d desks.", len(ms), len(lists)), Blocks: blocks}
+}
