@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/brokersync/brokersync/store/clientcsv"
+)
+
+func importCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "orders" {
+		return importOrdersCmd(ctx, cfg, logger, args[1:], stdin, stdout)
+	}
+	if len(args) != 2 || args[0] != "clients" {
+		return usageError{"usage: brokersync import clients|orders FILE.csv (- for standard input)"}
+	}
+	in := stdin
+	if args[1] != "-" {
+		f, err := os.Open(args[1])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	clients, err := clientcsv.Read(in)
+	if err != nil {
+		return fmt.Errorf("%s: %w; nothing was imported", args[1], err)
+	}
+	st, err := openStores(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	start := time.Now()
+	if err := st.Clients.ImportClients(ctx, clients, "import:"+args[1]); err != nil {
+		return fmt.Errorf("%s: %w; nothing was imported", args[1], err)
+	}
+	fmt.Fprintf(stdout, "imported %d clients in %s\n", len(clients), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func exportCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "clients" {
+		return usageError{"usage: brokersync export clients > clients.csv"}
+	}
+	st, err := openStores(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return clientcsv.Write(stdout, st.Clients.AllClients(ctx))
+}

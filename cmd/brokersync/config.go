@@ -1,0 +1,208 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Config is BrokerSync's configuration. Every setting comes from an
+// environment variable and can be overridden by the flag of the same meaning.
+type Config struct {
+	HTTPAddr             string
+	DataDir              string
+	PostgresURL          string
+	CassandraHosts       string
+	CassandraKeyspace    string
+	CassandraConsistency string
+	CassandraReplication string
+	SlackBotToken        string
+	SlackSigningSecret   string
+	SlackAppToken        string
+	SlackAPIURL          string
+	IMAPURL              string
+	IMAPMailboxes        string
+	WebhookSecret        string
+	PublicURL            string
+	Admins               string
+	LogLevel             string
+}
+
+// setting describes one configuration entry: its variable, flag, default and
+// the check that rejects a malformed value at start-up.
+type setting struct {
+	env, flag, def, help string
+	dst                  func(*Config) *string
+	check                func(string) error
+	secret               bool
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "brokersync")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "brokersync")
+	}
+	return "brokersync-data"
+}
+
+var settings = []setting{
+	{"BROKERSYNC_HTTP_ADDR", "http-addr", "127.0.0.1:8080", "address the HTTP server listens on", func(c *Config) *string { return &c.HTTPAddr }, checkHostPort, false},
+	{"BROKERSYNC_DATA_DIR", "data-dir", "", "directory of the embedded store (default $XDG_DATA_HOME/brokersync or ~/.local/share/brokersync)", func(c *Config) *string { return &c.DataDir }, nil, false},
+	{"BROKERSYNC_POSTGRES_URL", "postgres-url", "", "PostgreSQL URL for profiles; empty uses the embedded store", func(c *Config) *string { return &c.PostgresURL }, checkURL("postgres", "postgresql"), true},
+	{"BROKERSYNC_CASSANDRA_HOSTS", "cassandra-hosts", "", "Cassandra contact points host[:port],...; empty keeps the timeline in the embedded store", func(c *Config) *string { return &c.CassandraHosts }, checkHostList, false},
+	{"BROKERSYNC_CASSANDRA_KEYSPACE", "cassandra-keyspace", "brokersync", "Cassandra keyspace", func(c *Config) *string { return &c.CassandraKeyspace }, checkIdent, false},
+	{"BROKERSYNC_CASSANDRA_CONSISTENCY", "cassandra-consistency", "LOCAL_QUORUM", "Cassandra consistency level (ONE for a single node)", func(c *Config) *string { return &c.CassandraConsistency }, checkOneOf("ANY", "ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_QUORUM", "EACH_QUORUM", "LOCAL_ONE"), false},
+	{"BROKERSYNC_CASSANDRA_REPLICATION", "cassandra-replication", "{'class': 'SimpleStrategy', 'replication_factor': 1}", "replication map used when creating the keyspace", func(c *Config) *string { return &c.CassandraReplication }, checkReplication, false},
+	{"SLACK_BOT_TOKEN", "slack-bot-token", "", "Slack bot token (xoxb-...); empty disables Slack", func(c *Config) *string { return &c.SlackBotToken }, checkPrefix("xoxb-"), true},
+	{"SLACK_SIGNING_SECRET", "slack-signing-secret", "", "Slack signing secret, required with SLACK_BOT_TOKEN", func(c *Config) *string { return &c.SlackSigningSecret }, nil, true},
+	{"SLACK_APP_TOKEN", "slack-app-token", "", "Slack app-level token (xapp-...) to use Socket Mode", func(c *Config) *string { return &c.SlackAppToken }, checkPrefix("xapp-"), true},
+	{"SLACK_API_URL", "slack-api-url", "https://slack.com/api/", "Slack Web API base URL", func(c *Config) *string { return &c.SlackAPIURL }, checkURL("http", "https"), false},
+	{"BROKERSYNC_IMAP_URL", "imap-url", "", "mailbox to ingest: imaps://user:pass@host[:port] or imap://... (STARTTLS)", func(c *Config) *string { return &c.IMAPURL }, checkURL("imap", "imaps"), true},
+	{"BROKERSYNC_IMAP_MAILBOXES", "imap-mailboxes", "", "file listing several mailboxes, one IMAP URL a line", func(c *Config) *string { return &c.IMAPMailboxes }, nil, false},
+	{"BROKERSYNC_WEBHOOK_SECRET", "webhook-secret", "", "secret for X-BrokerSync-Signature on /webhooks/*; empty disables the webhooks", func(c *Config) *string { return &c.WebhookSecret }, nil, true},
+	{"BROKERSYNC_PUBLIC_URL", "public-url", "", "public base URL of this server, for links in Slack (default http://HTTP_ADDR)", func(c *Config) *string { return &c.PublicURL }, checkURL("http", "https"), false},
+	{"BROKERSYNC_ADMINS", "admins", "", "Slack user ids that are BrokerSync admins, comma separated", func(c *Config) *string { return &c.Admins }, nil, false},
+	{"BROKERSYNC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }, checkOneOf("DEBUG", "INFO", "WARN", "ERROR"), false},
+}
+
+// loadConfig reads the environment, then flags from args, then checks every
+// value. The error names the first bad setting in one line.
+func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	var c Config
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		help := s.help + " (" + s.env + ")"
+		fs.StringVar(s.dst(&c), s.flag, def, help)
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	for _, s := range settings {
+		v := strings.TrimSpace(*s.dst(&c))
+		*s.dst(&c) = v
+		if v == "" || s.check == nil {
+			continue
+		}
+		if err := s.check(v); err != nil {
+			shown := v
+			if s.secret {
+				shown = "(hidden)"
+			}
+			return c, fmt.Errorf("config: %s (-%s) %s: %v", s.env, s.flag, shown, err)
+		}
+	}
+	if c.DataDir == "" {
+		c.DataDir = defaultDataDir()
+	}
+	if c.SlackBotToken != "" && c.SlackSigningSecret == "" {
+		return c, fmt.Errorf("config: SLACK_SIGNING_SECRET (-slack-signing-secret) is required when SLACK_BOT_TOKEN is set")
+	}
+	if c.SlackAppToken != "" && c.SlackBotToken == "" {
+		return c, fmt.Errorf("config: SLACK_BOT_TOKEN (-slack-bot-token) is required when SLACK_APP_TOKEN is set")
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.HTTPAddr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	return c, nil
+}
+
+// AdminIDs returns the configured admin Slack ids.
+func (c Config) AdminIDs() []string {
+	var out []string
+	for _, id := range strings.Split(c.Admins, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Hosts returns the Cassandra contact points.
+func (c Config) Hosts() []string {
+	var out []string
+	for _, h := range strings.Split(c.CassandraHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func (c Config) logLevel() slog.Level {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(c.LogLevel))
+	return l
+}
+
+func checkHostPort(v string) error {
+	if _, _, err := net.SplitHostPort(v); err != nil {
+		return fmt.Errorf("is not host:port")
+	}
+	return nil
+}
+
+func checkHostList(v string) error {
+	for _, h := range strings.Split(v, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" || strings.ContainsAny(h, "/ ") {
+			return fmt.Errorf("is not a comma-separated list of host[:port]")
+		}
+	}
+	return nil
+}
+
+func checkURL(schemes ...string) func(string) error {
+	return func(v string) error {
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" || !slices.Contains(schemes, u.Scheme) {
+			return fmt.Errorf("is not a %s:// URL", strings.Join(schemes, ":// or "))
+		}
+		return nil
+	}
+}
+
+func checkOneOf(allowed ...string) func(string) error {
+	return func(v string) error {
+		if !slices.Contains(allowed, strings.ToUpper(v)) {
+			return fmt.Errorf("is not one of %s", strings.ToLower(strings.Join(allowed, ", ")))
+		}
+		return nil
+	}
+}
+
+func checkPrefix(p string) func(string) error {
+	return func(v string) error {
+		if !strings.HasPrefix(v, p) {
+			return fmt.Errorf("does not start with %s", p)
+		}
+		return nil
+	}
+}
+
+func checkIdent(v string) error {
+	for i, r := range v {
+		if !(r == '_' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+			return fmt.Errorf("is not a keyspace name (lower-case letters, digits, underscores)")
+		}
+	}
+	return nil
+}
+
+func checkReplication(v string) error {
+	if !strings.HasPrefix(v, "{") || !strings.HasSuffix(v, "}") || !strings.Contains(v, "'class'") {
+		return fmt.Errorf("is not a CQL replication map such as {'class': 'NetworkTopologyStrategy', 'dc1': 3}")
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/brokersync/brokersync/bot"
+	bslack "github.com/brokersync/brokersync/bot/slack"
+	"github.com/brokersync/brokersync/ingest"
+	"github.com/brokersync/brokersync/ingest/sentiment"
+	"github.com/brokersync/brokersync/webhooks/web"
+)
+
+const execUsage = `usage: brokersync exec '/command args…' --as U123 [--channel C123]
+
+Runs one slash command as the Slack user U123, with that user's rights,
+through the same code Slack uses, and prints the answer as plain text.
+Flags go after the command. Examples:
+  brokersync exec '/client show acme-grain' --as U0123ABCD
+  brokersync exec '/team add <@U0456EFGH> grain-desk broker' --as U0ADMIN01`
+
+// execCmd runs a slash command from the shell: `brokersync exec '/client
+// show acme-grain' --as U123`. An answer that is an error (bad input, a
+// refusal, an unknown client) is returned as the error, so the exit status
+// tells scripts whether the command worked.
+func execCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []string, stdout io.Writer) error {
+	line, as, channel, err := execArgs(args)
+	if err != nil {
+		return usageError{err.Error() + "\n" + execUsage}
+	}
+	command, text, _ := strings.Cut(strings.TrimSpace(line), " ")
+	st, err := openStores(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var dir bot.Directory
+	if cfg.SlackBotToken != "" {
+		dir = bslack.NewDirectory(bslack.NewAPI(cfg.SlackBotToken, cfg.SlackAPIURL), 0, logger)
+	}
+	// Web links are signed with a key derived from a configured secret; with
+	// none, the server's key is random and a link made here would not open.
+	var links func(handle, user string) string
+	if cfg.SlackSigningSecret != "" || cfg.WebhookSecret != "" {
+		links = timelineLinks(web.Links{BaseURL: cfg.PublicURL, Key: linkKey(cfg, logger)})
+	}
+	rec, err := newRecorder(st)
+	if err != nil {
+		return err
+	}
+	b, err := newBot(cfg, logger, st, rec, dir, links)
+	if err != nil {
+		return err
+	}
+	resp := b.Handle(ctx, bot.Request{User: as, Channel: channel, Command: command, Text: text})
+	if resp.Err() {
+		return errors.New(strings.TrimSpace(bot.PlainText(resp)))
+	}
+	_, err = io.WriteString(stdout, bot.PlainText(resp))
+	return err
+}
+
+// execArgs reads the command line and the flags after it. Several words are
+// joined back into one line, re-quoting what the shell unquoted.
+func execArgs(args []string) (line, as, channel string, err error) {
+	var words []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || (name != "as" && name != "channel") {
+			words = append(words, a)
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return "", "", "", fmt.Errorf("--%s needs a value", name)
+			}
+			i++
+			value = args[i]
+		}
+		if name == "as" {
+			as, _, _ = strings.Cut(strings.TrimSuffix(strings.TrimPrefix(value, "<@"), ">"), "|")
+		} else {
+			channel = value
+		}
+	}
+	switch {
+	case len(words) == 0:
+		return "", "", "", errors.New("no command given")
+	case as == "":
+		return "", "", "", errors.New("--as <Slack user id> is required: the command runs with that user's rights")
+	case len(words) == 1:
+		line = words[0]
+	default:
+		for i, w := range words {
+			if i > 0 && strings.ContainsAny(w, " \t\n") {
+				if k, v, ok := strings.Cut(w, "="); ok && !strings.ContainsAny(k, " \t") {
+					w = k + `="` + v + `"`
+				} else {
+					w = `"` + w + `"`
+				}
+			}
+			words[i] = w
+		}
+		line = strings.Join(words, " ")
+	}
+	if !strings.HasPrefix(line, "/") {
+		return "", "", "", fmt.Errorf("%q is not a slash command (/client, /log, /note, /feedback, /timeline, /team)", strings.Fields(line)[0])
+	}
+	return line, as, channel, nil
+}
+
+// timelineLinks makes the bot's links to the web timeline with the same
+// signing key the web pages check.
+func timelineLinks(l web.Links) func(handle, user string) string {
+	return func(handle, user string) string { return l.Timeline(handle, user, time.Now()) }
+}
+
+// newRecorder is how the bot's events reach the timeline: ingest's recorder
+// scores them and keeps each client's rolling sentiment, as for every other
+// source of events. serve may pass the one its ingesters use instead.
+func newRecorder(st *stores) (*ingest.Recorder, error) {
+	model, err := sentiment.New()
+	if err != nil {
+		return nil, fmt.Errorf("load the sentiment model: %w", err)
+	}
+	return &ingest.Recorder{Timeline: st.Timeline, Scorer: model, Sentiment: st.Sentiment}, nil
+}
+
+// newBot builds the command core on the configured stores.
+func newBot(cfg Config, logger *slog.Logger, st *stores, rec bot.Recorder, dir bot.Directory, links func(handle, user string) string) (*bot.Bot, error) {
+	return bot.New(bot.Config{
+		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
+		Directory: dir, Admins: cfg.AdminIDs(), Recorder: rec, TimelineURL: links, Logger: logger,
+	})
+}
+
+// newSlack returns the Slack adapter, and the Socket Mode runner when
+// SLACK_APP_TOKEN is set; both nil when SLACK_BOT_TOKEN is not set. links
+// are the web pages' (so that the bot's links open them); rec stores the
+// bot's events (newRecorder, or the ingesters' recorder).
+func newSlack(cfg Config, logger *slog.Logger, st *stores, links web.Links, rec bot.Recorder) (*bslack.Handler, *bslack.SocketMode, error) {
+	if cfg.SlackBotToken == "" {
+		logger.Info("SLACK_BOT_TOKEN is not set: Slack is off")
+		return nil, nil, nil
+	}
+	var opts []slack.Option
+	if cfg.SlackAppToken != "" {
+		opts = append(opts, slack.OptionAppLevelToken(cfg.SlackAppToken))
+	}
+	api := bslack.NewAPI(cfg.SlackBotToken, cfg.SlackAPIURL, opts...)
+	b, err := newBot(cfg, logger, st, rec, bslack.NewDirectory(api, 10*time.Minute, logger), timelineLinks(links))
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := bslack.New(bslack.Config{Bot: b, API: api, SigningSecret: cfg.SlackSigningSecret, Once: st.Once, Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.SlackAppToken == "" {
+		return h, nil, nil
+	}
+	return h, h.SocketMode(), nil
+}

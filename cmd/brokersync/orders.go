@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/brokersync/brokersync/ingest"
+)
+
+// importOrdersCmd imports an order history CSV (ingest.OrdersCSVColumns):
+// every row is checked and matched to its client before any is stored, so a
+// bad file imports nothing. Importing the same file again changes nothing,
+// which also makes a run interrupted by a store failure safe to repeat.
+func importOrdersCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) != 1 {
+		return usageError{"usage: brokersync import orders FILE.csv (- for standard input)\ncolumns: " + strings.Join(ingest.OrdersCSVColumns, ",")}
+	}
+	name, in := args[0], stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	file, err := ingest.ReadOrdersCSV(in)
+	if err != nil {
+		return fmt.Errorf("%s: %w; nothing was imported", name, err)
+	}
+	st, err := openStores(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// Orders are not scored for sentiment, so the recorder needs no model.
+	intake := &ingest.Intake{Clients: st.Clients, Trades: st.Trades, Recorder: &ingest.Recorder{Timeline: st.Timeline}}
+	start := time.Now()
+	res, err := intake.ImportOrders(ctx, file)
+	if err != nil {
+		if res.Events == 0 {
+			return fmt.Errorf("%s: %w; nothing was imported", name, err)
+		}
+		return fmt.Errorf("%s: %w; %d of %d events were stored before it: run the same import again to finish (nothing is duplicated)",
+			name, err, res.Events, len(file.Events))
+	}
+	fmt.Fprintf(stdout, "imported %d order events in %s: %d fills counted, %d already counted before\n",
+		res.Events, time.Since(start).Round(time.Millisecond), res.NewFills, res.DuplicateFills)
+	return nil
+}

@@ -1,0 +1,54 @@
+// Package web serves BrokerSync's web pages: a client's visual timeline,
+// reached from a link the bot posts in Slack.
+//
+// Slack users are not logged in to the web server, so a link carries its own
+// proof: the handle, the Slack user it was made for and an expiry, signed
+// with the server's link key. Whoever holds a link sees that one client's
+// timeline until it expires, as the user it was made for would.
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// LinkTTL is how long a timeline link stays valid.
+const LinkTTL = 24 * time.Hour
+
+// Links makes and checks signed timeline links.
+type Links struct {
+	BaseURL string // public base URL, no trailing slash
+	Key     []byte
+}
+
+func (l Links) sign(handle, user string, exp int64) string {
+	m := hmac.New(sha256.New, l.Key)
+	m.Write([]byte(handle + "\x00" + user + "\x00" + strconv.FormatInt(exp, 10)))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Timeline returns a link to handle's timeline for user, valid for LinkTTL.
+func (l Links) Timeline(handle, user string, now time.Time) string {
+	exp := now.Add(LinkTTL).Unix()
+	q := url.Values{"u": {user}, "exp": {strconv.FormatInt(exp, 10)}, "sig": {l.sign(handle, user, exp)}}
+	return l.BaseURL + "/clients/" + url.PathEscape(handle) + "/timeline?" + q.Encode()
+}
+
+// Verify checks a link's query for handle; it returns the user the link was
+// made for.
+func (l Links) Verify(handle string, q url.Values, now time.Time) (string, bool) {
+	user := q.Get("u")
+	exp, err := strconv.ParseInt(q.Get("exp"), 10, 64)
+	if err != nil || now.Unix() > exp {
+		return "", false
+	}
+	want := l.sign(handle, user, exp)
+	if !hmac.Equal([]byte(want), []byte(q.Get("sig"))) {
+		return "", false
+	}
+	return user, true
+}
