@@ -123,7 +123,7 @@ func (t *Timeline) pinTimes(ctx context.Context, rows []*row) error {
 	for _, r := range rows {
 		g.Go(func() error {
 			var first time.Time
-			err := t.session.Query(selectEventTime, [16]byte(r.e.ClientID), [16]byte(r.e.ID)).WithContext(gctx).Scan(&first)
+			err := t.session.Query(selectEventTime, [16]byte(r.e.ClientID), [16]byte(r.e.ID)).ScanContext(gctx, &first)
 			switch {
 			case errors.Is(err, gocql.ErrNotFound):
 				return nil

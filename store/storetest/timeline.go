@@ -304,6 +304,19 @@ func testDuplicates(t *testing.T, s store.TimelineStore) {
 	}
 	wantOrder(t, "duplicates", got, newestFirst([]*store.Event{e, &edited}))
 	sameEvent(t, "edited chat", got[1], &edited)
+
+	// A person's command retried later gets a new time (the clock at the
+	// retry) but is still one event: a single append is checked by id.
+	note := c.event(store.KindNote, at.Add(-2*time.Hour))
+	mustPrepare(t, note)
+	appendAll(t, s, note)
+	later := *note
+	later.Time = note.Time.Add(40 * 24 * time.Hour) // another month, another partition
+	appendAll(t, s, &later)
+	notes := readAll(t, s, c.id, store.EventQuery{Kinds: []store.Kind{store.KindNote}})
+	if len(notes) != 1 || notes[0].ID != note.ID {
+		t.Errorf("a retried single event with a new time: %d events %v, want one", len(notes), notes)
+	}
 }
 
 func testOutOfOrder(t *testing.T, s store.TimelineStore) {
