@@ -132,7 +132,7 @@ func buildVersion() string {
 			}
 			return "dev-" + rev
 		}
-		if info.Main.Version != "" {
+		if info.Main.Version != "" && info.Main.Version != "(devel)" {
 			return info.Main.Version
 		}
 	}
