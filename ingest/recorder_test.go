@@ -20,16 +20,7 @@ import (
 // nothing.
 func TestRecorderMarksSentimentDrop(t *testing.T) {
 	ctx := context.Background()
-	db, err := embedded.Open(ctx, t.TempDir(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	model, err := sentiment.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &ingest.Recorder{Timeline: db.Timeline(), Scorer: model, Sentiment: db}
+	db, rec := newRecorder(t)
 	client := uuid.New()
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	msg := func(id string, ago time.Duration, text string) *store.Event {
@@ -74,16 +65,7 @@ func TestRecorderMarksSentimentDrop(t *testing.T) {
 // Internal notes are not the client's words: they are stored unscored.
 func TestRecorderDoesNotScoreNotes(t *testing.T) {
 	ctx := context.Background()
-	db, err := embedded.Open(ctx, t.TempDir(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	model, err := sentiment.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &ingest.Recorder{Timeline: db.Timeline(), Scorer: model, Sentiment: db}
+	db, rec := newRecorder(t)
 	e := &store.Event{ClientID: uuid.New(), Time: time.Now(), Kind: store.KindNote, Source: "command", SourceID: "n1", Summary: "Terrible week for them, be gentle"}
 	if err := rec.Record(ctx, e); err != nil {
 		t.Fatal(err)
@@ -91,4 +73,24 @@ func TestRecorderDoesNotScoreNotes(t *testing.T) {
 	if e.Sentiment != nil {
 		t.Errorf("a note was scored: %+v", e.Sentiment)
 	}
+	if _, err := db.Timeline().Event(ctx, e.ClientID, e.ID); err != nil {
+		t.Errorf("the note was not stored: %v", err)
+	}
+	if st, err := db.SentimentStats(ctx, e.ClientID, time.Now()); err != nil || st.Count30d != 0 {
+		t.Errorf("a note counts in the client's sentiment: %+v %v", st, err)
+	}
+}
+
+func newRecorder(t *testing.T) (*embedded.DB, *ingest.Recorder) {
+	t.Helper()
+	db, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	model, err := sentiment.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, &ingest.Recorder{Timeline: db.Timeline(), Scorer: model, Sentiment: db}
 }

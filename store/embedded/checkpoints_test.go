@@ -11,11 +11,7 @@ import (
 )
 
 func TestCheckpointStore(t *testing.T) {
-	db, err := embedded.Open(context.Background(), t.TempDir(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := open(t)
 	storetest.RunCheckpointStoreTests(t, func(*testing.T) store.CheckpointStore { return db })
 }
 

@@ -16,11 +16,7 @@ import (
 // The contract subtests share one database, as clients share one in
 // production; they isolate themselves by random client ids.
 func TestTimelineContract(t *testing.T) {
-	db, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := open(t)
 	tl := db.Timeline()
 	storetest.RunTimelineTests(t, func(t *testing.T) store.TimelineStore { return tl })
 }
