@@ -187,8 +187,13 @@ type clientRow struct {
 
 func (r *clientRow) scan(row pgx.Row) error {
 	c := &r.c
-	return row.Scan((*[16]byte)(&c.ID), &c.Handle, &c.Name, &c.Company, &c.Broker, &c.Team, &c.Stage,
-		&c.StageChangedAt, &c.Risk.Tolerance, &c.Risk.Horizon, &r.doc, &c.CreatedAt, &c.UpdatedAt, &c.Version)
+	// Plain types scan on pgx's fast paths; named ones (store.Stage) would
+	// go through reflection on every row.
+	var stage, horizon string
+	err := row.Scan((*[16]byte)(&c.ID), &c.Handle, &c.Name, &c.Company, &c.Broker, &c.Team, &stage,
+		&c.StageChangedAt, &c.Risk.Tolerance, &horizon, &r.doc, &c.CreatedAt, &c.UpdatedAt, &c.Version)
+	c.Stage, c.Risk.Horizon = store.Stage(stage), store.Horizon(horizon)
+	return err
 }
 
 func (r *clientRow) decode() (*store.Client, error) {
