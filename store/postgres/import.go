@@ -19,9 +19,9 @@ import (
 var importChunk = 5000
 
 // ImportClients stores all of cs or none of them, in one transaction that
-// loads each table with COPY. Validation (parsing phone numbers above all)
-// costs about as much as the COPY, so the clients are validated a chunk
-// ahead, on every core, while the database takes in the chunk before.
+// loads each table with COPY. Validation (parsing phone numbers above all) is
+// a large share of the work, so the clients are validated a chunk ahead, on
+// every core, while the database takes in the chunk before.
 //
 // An error about one client names it and its position in cs: an invalid
 // field, or a handle, email or phone that two clients of the batch share or
@@ -60,7 +60,7 @@ type preparedChunk struct {
 // handle, email or phone. It stops after the first error, which it sends.
 // stop ends the work early and returns once nothing touches cs any more.
 func prepareChunks(cs []*store.Client, actor string, now time.Time) (<-chan preparedChunk, func()) {
-	out := make(chan preparedChunk, 1)
+	out := make(chan preparedChunk) // unbuffered: exactly one chunk ahead
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
