@@ -105,6 +105,9 @@ func TestValidateRejects(t *testing.T) {
 		{"same phone twice", func(c *store.Client) {
 			c.Phones = []store.Phone{{Kind: store.Work, Number: "+13125550100"}, {Kind: store.Mobile, Number: "(312) 555-0100"}}
 		}, `+13125550100 is listed twice`},
+		{"two work emails", func(c *store.Client) {
+			c.Emails = []store.Email{{Kind: store.Work, Address: "a@acme.example"}, {Kind: store.Work, Address: "b@acme.example"}}
+		}, `email.work: a client has one work email`},
 	}
 	for _, tt := range tests {
 		c := &store.Client{Handle: "acme", Name: "Acme"}

@@ -12,9 +12,9 @@ import (
 // ClientStore keeps client profiles and their audit trail. Every method that
 // changes a profile records who made the change; changes are all-or-nothing.
 type ClientStore interface {
-	// CreateClient validates c, gives it an id and stores it.
-	// EINVALID for a bad field, ECONFLICT for a handle, email or phone that
-	// another client has.
+	// CreateClient validates c, gives it an id and stores it, with one audit
+	// entry (handle: "" -> handle) by actor. EINVALID for a bad field,
+	// ECONFLICT for a handle, email or phone that another client has.
 	CreateClient(ctx context.Context, c *Client, actor string) error
 
 	// ImportClients creates all of cs or none of them. Errors as CreateClient;
@@ -22,7 +22,8 @@ type ClientStore interface {
 	ImportClients(ctx context.Context, cs []*Client, actor string) error
 
 	// Client, ClientByHandle, ClientByEmail and ClientByPhone return ENOTFOUND
-	// when nothing matches. Emails and phones are normalised before lookup.
+	// when nothing matches, malformed input included. Emails and phones are
+	// normalised before lookup.
 	Client(ctx context.Context, id uuid.UUID) (*Client, error)
 	ClientByHandle(ctx context.Context, handle string) (*Client, error)
 	ClientByEmail(ctx context.Context, email string) (*Client, error)
@@ -52,7 +53,7 @@ type ClientStore interface {
 // ClientFilter narrows FindClients.
 type ClientFilter struct {
 	Text   string   // substring of name, company or handle; empty matches all
-	Teams  []string // only clients of these desks; nil means every desk
+	Teams  []string // only clients of these desks; nil means every desk, empty means none
 	Broker string   // only this broker's clients
 	Tag    string
 	Limit  int // default 50

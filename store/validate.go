@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // time zones validate the same on every machine and in a scratch image
 
@@ -49,14 +50,22 @@ func NormalizeEmail(e string) (string, error) {
 	return strings.ToLower(a.Address), nil
 }
 
+// knownZones remembers names that loaded: time.LoadLocation reads the zone
+// database on every call, which shows in imports of many clients.
+var knownZones sync.Map
+
 // ValidateTimeZone checks an IANA time zone name.
 func ValidateTimeZone(tz string) error {
+	if _, ok := knownZones.Load(tz); ok {
+		return nil
+	}
 	if tz == "" || strings.EqualFold(tz, "local") {
 		return fmt.Errorf("%q is not an IANA time zone such as America/Chicago", tz)
 	}
 	if _, err := time.LoadLocation(tz); err != nil {
 		return fmt.Errorf("%q is not an IANA time zone such as America/Chicago", tz)
 	}
+	knownZones.Store(tz, true)
 	return nil
 }
 
@@ -154,12 +163,19 @@ func (c *Client) Validate() error {
 }
 
 func (c *Client) validateContacts() error {
+	// A value once, and one of each kind per list: fields name contacts by
+	// kind (phone.work), so a second of a kind could be neither changed nor
+	// audited.
 	seen := map[string]bool{}
 	for i, p := range c.Phones {
 		field := "phone." + string(p.Kind)
 		if err := oneOf(field, p.Kind, contactKinds...); err != nil {
 			return err
 		}
+		if seen[field] {
+			return Invalid(field, "a client has one %s phone; set another kind (work, home, mobile, personal)", p.Kind)
+		}
+		seen[field] = true
 		n, err := NormalizePhone(p.Number)
 		if err != nil {
 			return Invalid(field, "%v", err)
@@ -175,6 +191,10 @@ func (c *Client) validateContacts() error {
 		if err := oneOf(field, e.Kind, contactKinds...); err != nil {
 			return err
 		}
+		if seen[field] {
+			return Invalid(field, "a client has one %s email; set another kind (work, home, mobile, personal)", e.Kind)
+		}
+		seen[field] = true
 		a, err := NormalizeEmail(e.Address)
 		if err != nil {
 			return Invalid(field, "%v", err)
