@@ -123,9 +123,9 @@ func timelineLinks(l web.Links) func(handle, user string) string {
 	return func(handle, user string) string { return l.Timeline(handle, user, time.Now()) }
 }
 
-// newRecorder is how the bot's events reach the timeline: ingest's recorder
-// scores them and keeps each client's rolling sentiment, as for every other
-// source of events. serve may pass the one its ingesters use instead.
+// newRecorder is how every event reaches the timeline, from the bot, the
+// ingesters and the webhooks alike: ingest's recorder scores it and keeps
+// each client's rolling sentiment.
 func newRecorder(st *stores) (*ingest.Recorder, error) {
 	model, err := sentiment.New()
 	if err != nil {

@@ -13,9 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/ingest/imap"
-	"github.com/brokersync/brokersync/ingest/sentiment"
 	"github.com/brokersync/brokersync/webhooks"
 	"github.com/brokersync/brokersync/webhooks/web"
 )
@@ -27,10 +25,6 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	mailboxes, err := imap.Mailboxes(cfg.IMAPURL, cfg.IMAPMailboxes)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
-	}
-	model, err := sentiment.New()
-	if err != nil {
-		return err
 	}
 	st, err := openStores(ctx, cfg, logger)
 	if err != nil {
@@ -48,7 +42,10 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		webhooks.Check{Name: "timeline", Ping: st.Timeline.Ping},
 	)
 
-	recorder := &ingest.Recorder{Timeline: st.Timeline, Scorer: model, Sentiment: st.Sentiment}
+	recorder, err := newRecorder(st)
+	if err != nil {
+		return err
+	}
 	ingesters, err := newIngesters(mailboxes, st, recorder, registry, logger)
 	if err != nil {
 		return err
