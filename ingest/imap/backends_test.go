@@ -130,12 +130,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// newClient creates a client owning the given addresses.
+// newClient creates a client owning the given addresses (at most four: a
+// client has one address of each kind).
 func newClient(t testing.TB, cs store.ClientStore, emails ...string) *store.Client {
 	t.Helper()
 	c := &store.Client{Handle: "c-" + uuid.NewString()[:13], Name: "Client " + emails[0]}
-	for _, e := range emails {
-		c.Emails = append(c.Emails, store.Email{Kind: store.Work, Address: e})
+	kinds := []store.ContactKind{store.Work, store.Personal, store.Home, store.Mobile}
+	for i, e := range emails {
+		c.Emails = append(c.Emails, store.Email{Kind: kinds[i], Address: e})
 	}
 	if err := cs.CreateClient(context.Background(), c, "imap-test"); err != nil {
 		t.Fatalf("create client %s: %v", emails[0], err)
