@@ -20,18 +20,6 @@ import (
 	"github.com/brokersync/brokersync/store"
 )
 
-// Scorer scores the sentiment of a text (ingest/sentiment). nil means no
-// sentiment: events are stored without it.
-type Scorer interface {
-	Sentiment(text string) *store.Sentiment
-}
-
-// ScorerFunc adapts a function to Scorer.
-type ScorerFunc func(text string) *store.Sentiment
-
-// Sentiment implements Scorer.
-func (f ScorerFunc) Sentiment(text string) *store.Sentiment { return f(text) }
-
 // Recorder stores events on the timeline. ingest.Recorder is one: it also
 // scores events that have no sentiment yet and keeps each client's rolling
 // sentiment. Without one the bot appends to Timeline itself.
@@ -48,7 +36,6 @@ type Config struct {
 	Links     store.LinkStore
 	Directory Directory // nil: no workspace admins, no user time zones
 	Admins    []string  // Slack ids of BrokerSync admins
-	Scorer    Scorer    // nil: events are stored unscored (a Recorder may score them)
 	Recorder  Recorder  // nil: Timeline.AppendEvents
 	// TimelineURL links a user to a client's web timeline (webhooks/web
 	// signs such links per user); nil shows no links.
@@ -65,7 +52,6 @@ type Bot struct {
 	links    store.LinkStore
 	dir      Directory
 	admins   []string
-	scorer   Scorer
 	rec      Recorder
 	linkURL  func(handle, user string) string
 	log      *slog.Logger
@@ -80,7 +66,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b := &Bot{
 		clients: cfg.Clients, timeline: cfg.Timeline, teams: cfg.Teams, links: cfg.Links,
-		dir: cfg.Directory, admins: cfg.Admins, scorer: cfg.Scorer, rec: cfg.Recorder,
+		dir: cfg.Directory, admins: cfg.Admins, rec: cfg.Recorder,
 		linkURL: cfg.TimelineURL, log: cfg.Logger, now: cfg.Now,
 	}
 	if b.log == nil {
@@ -292,17 +278,6 @@ type appender struct{ tl store.TimelineStore }
 
 func (a appender) Record(ctx context.Context, events ...*store.Event) error {
 	return a.tl.AppendEvents(ctx, events...)
-}
-
-// scored are the kinds whose text is the client's own words, or a record of
-// them, so that its sentiment says how the client feels (as ingest scores).
-var scored = map[store.Kind]bool{store.KindEmail: true, store.KindChat: true, store.KindCall: true, store.KindMeeting: true, store.KindFeedback: true}
-
-func (b *Bot) score(kind store.Kind, text string) *store.Sentiment {
-	if b.scorer == nil || !scored[kind] || strings.TrimSpace(text) == "" {
-		return nil
-	}
-	return b.scorer.Sentiment(text)
 }
 
 func (b *Bot) timelineURL(handle, user string) string {

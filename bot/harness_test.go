@@ -13,6 +13,7 @@ import (
 
 	"github.com/brokersync/brokersync/bot"
 	"github.com/brokersync/brokersync/bot/bottest"
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
 )
@@ -89,7 +90,8 @@ func newHarness(t testing.TB, st Stores) *harness {
 	var err error
 	h.bot, err = bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
-		Directory: h.dir, Admins: []string{h.admin}, Scorer: bottest.Scorer,
+		Directory: h.dir, Admins: []string{h.admin},
+		Recorder: &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer},
 		TimelineURL: func(handle, user string) string {
 			return "https://brokersync.example.com/clients/" + handle + "/timeline?u=" + user
 		},

@@ -111,7 +111,7 @@ func (b *Bot) chatEvent(ctx context.Context, clientID uuid.UUID, m Message) (*st
 	}
 	e.Summary, e.Body = summarize(text)
 	e.Truncated = false
-	e.Sentiment = b.score(store.KindChat, text)
+	e.Sentiment = nil // the recorder scores the text as it now reads
 	return e, nil
 }
 

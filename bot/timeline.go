@@ -55,7 +55,6 @@ func logCmd(ctx context.Context, c *call) Response {
 		return *r
 	}
 	e := c.event(cl, kind, text)
-	e.Sentiment = c.b.score(kind, text)
 	e.Attrs = attrs
 	return c.log(ctx, cl, e)
 }
@@ -123,7 +122,6 @@ func feedbackCmd(ctx context.Context, c *call) Response {
 		return *r
 	}
 	e := c.event(cl, store.KindFeedback, text)
-	e.Sentiment = c.b.score(store.KindFeedback, text)
 	e.Attrs.Feedback = &store.FeedbackAttrs{Rating: rating}
 	return c.log(ctx, cl, e)
 }

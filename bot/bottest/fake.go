@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/brokersync/brokersync/bot"
+	"github.com/brokersync/brokersync/ingest/sentiment"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -48,9 +49,14 @@ func (d *Directory) User(_ context.Context, id string) (bot.User, error) {
 	return u, nil
 }
 
-// Scorer is a tiny lexicon scorer, so tests can tell a happy client from an
-// unhappy one without the real model.
-var Scorer = bot.ScorerFunc(func(text string) *store.Sentiment {
+// Scorer is a tiny lexicon scorer (an ingest.Scorer), so tests can tell a
+// happy client from an unhappy one without the real model.
+var Scorer lexicon
+
+type lexicon struct{}
+
+// Score implements ingest.Scorer.
+func (lexicon) Score(text string) sentiment.Result {
 	t := strings.ToLower(text)
 	score := 0.0
 	for _, w := range []string{"great", "thanks", "happy", "good"} {
@@ -64,12 +70,12 @@ var Scorer = bot.ScorerFunc(func(text string) *store.Sentiment {
 		}
 	}
 	score = max(-1, min(1, score))
-	label := "neutral"
+	label := sentiment.Neutral
 	switch {
 	case score > 0.1:
-		label = "positive"
+		label = sentiment.Positive
 	case score < -0.1:
-		label = "negative"
+		label = sentiment.Negative
 	}
-	return &store.Sentiment{Score: score, Label: label}
-})
+	return sentiment.Result{Label: label, Score: score}
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/brokersync/brokersync/bot"
 	"github.com/brokersync/brokersync/bot/bottest"
 	bslack "github.com/brokersync/brokersync/bot/slack"
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
 )
@@ -112,7 +113,8 @@ func newEnv(t testing.TB, o options) *env {
 	}
 	b2, err := bot.New(bot.Config{
 		Clients: st.clients, Timeline: e.timeline, Teams: teams, Links: st.links,
-		Directory: bslack.NewDirectory(api, time.Minute, logger()), Scorer: bottest.Scorer,
+		Directory: bslack.NewDirectory(api, time.Minute, logger()),
+		Recorder:  &ingest.Recorder{Timeline: e.timeline, Scorer: bottest.Scorer},
 		TimelineURL: func(handle, user string) string {
 			return "https://brokersync.example.com/clients/" + handle + "/timeline?u=" + user
 		},
