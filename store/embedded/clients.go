@@ -189,13 +189,9 @@ func writeClient(ctx context.Context, sc *stmtCache, c *store.Client, insert boo
 	return nil
 }
 
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func getClient(ctx context.Context, q queryer, what, query string, args ...any) (*store.Client, error) {
+func (d *DB) getClient(ctx context.Context, what, query string, args ...any) (*store.Client, error) {
 	var profile string
-	if err := q.QueryRowContext(ctx, query, args...).Scan(&profile); err != nil {
+	if err := d.db.QueryRowContext(ctx, query, args...).Scan(&profile); err != nil {
 		if err == sql.ErrNoRows {
 			return nil, store.Errorf(store.ENOTFOUND, "no client %s", what)
 		}
@@ -214,13 +210,13 @@ func decode(profile string) (*store.Client, error) {
 
 // Client implements store.ClientStore.
 func (d *DB) Client(ctx context.Context, id uuid.UUID) (*store.Client, error) {
-	return getClient(ctx, d.db, "with id "+id.String(), selectProfile+`WHERE id = ?`, id.String())
+	return d.getClient(ctx, "with id "+id.String(), selectProfile+`WHERE id = ?`, id.String())
 }
 
 // ClientByHandle implements store.ClientStore.
 func (d *DB) ClientByHandle(ctx context.Context, handle string) (*store.Client, error) {
 	h := strings.ToLower(strings.TrimSpace(handle))
-	return getClient(ctx, d.db, fmt.Sprintf("with handle %q", h), selectProfile+`WHERE handle = ?`, h)
+	return d.getClient(ctx, fmt.Sprintf("with handle %q", h), selectProfile+`WHERE handle = ?`, h)
 }
 
 // ClientByEmail implements store.ClientStore.
@@ -229,7 +225,7 @@ func (d *DB) ClientByEmail(ctx context.Context, email string) (*store.Client, er
 	if err != nil {
 		return nil, store.Errorf(store.ENOTFOUND, "no client with email %q", email)
 	}
-	return getClient(ctx, d.db, "with email "+a, selectProfile+`WHERE id = (SELECT client_id FROM client_emails WHERE address = ?)`, a)
+	return d.getClient(ctx, "with email "+a, selectProfile+`WHERE id = (SELECT client_id FROM client_emails WHERE address = ?)`, a)
 }
 
 // ClientByPhone implements store.ClientStore.
@@ -238,7 +234,7 @@ func (d *DB) ClientByPhone(ctx context.Context, phone string) (*store.Client, er
 	if err != nil {
 		return nil, store.Errorf(store.ENOTFOUND, "no client with phone %q", phone)
 	}
-	return getClient(ctx, d.db, "with phone "+n, selectProfile+`WHERE id = (SELECT client_id FROM client_phones WHERE number = ?)`, n)
+	return d.getClient(ctx, "with phone "+n, selectProfile+`WHERE id = (SELECT client_id FROM client_phones WHERE number = ?)`, n)
 }
 
 // FindClients implements store.ClientStore.
@@ -350,11 +346,20 @@ func (d *DB) UpdateClient(ctx context.Context, id uuid.UUID, actor string, chang
 	var updated *store.Client
 	var changes []store.Change
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		before, err := getClient(ctx, tx, "with id "+id.String(), selectProfile+`WHERE id = ?`, id.String())
+		var profile string
+		err := tx.QueryRowContext(ctx, selectProfile+`WHERE id = ?`, id.String()).Scan(&profile)
+		if err == sql.ErrNoRows {
+			return store.Errorf(store.ENOTFOUND, "no client with id %s", id)
+		} else if err != nil {
+			return mapErr(err)
+		}
+		// Two decodings of the stored profile: the one to change and the one
+		// to diff against.
+		before, err := decode(profile)
 		if err != nil {
 			return err
 		}
-		after, err := decode(mustJSON(before))
+		after, err := decode(profile)
 		if err != nil {
 			return err
 		}
@@ -389,14 +394,6 @@ func (d *DB) UpdateClient(ctx context.Context, id uuid.UUID, actor string, chang
 		return nil, nil, err
 	}
 	return updated, changes, nil
-}
-
-func mustJSON(c *store.Client) string {
-	b, err := json.Marshal(c)
-	if err != nil {
-		panic(err) // a Client always encodes
-	}
-	return string(b)
 }
 
 // AuditTrail implements store.ClientStore.
