@@ -196,6 +196,25 @@ func FieldHelp() [][2]string {
 	return out
 }
 
+// IsField reports whether name is a profile field SetField accepts.
+func IsField(name string) bool {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if _, ok := staticByName[name]; ok || name == "handle" {
+		return true
+	}
+	parts := strings.Split(name, ".")
+	switch {
+	case len(parts) == 2 && (parts[0] == "phone" || parts[0] == "email"):
+		return slices.Contains(contactKinds, ContactKind(parts[1]))
+	case len(parts) == 3 && parts[0] == "address":
+		return slices.Contains(contactKinds, ContactKind(parts[1])) && slices.Contains(addressParts, parts[2])
+	case len(parts) == 3 && parts[0] == "goal":
+		n, err := strconv.Atoi(parts[1])
+		return err == nil && n >= 1 && slices.Contains(goalParts, parts[2])
+	}
+	return false
+}
+
 // SetField sets one field from its text form, as typed in Slack or read from a
 // CSV cell. An empty value clears the field. The Client is not validated as a
 // whole: call Validate afterwards.

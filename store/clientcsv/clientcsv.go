@@ -34,7 +34,7 @@ func Read(r io.Reader) ([]*store.Client, error) {
 	}
 	for i, h := range header {
 		header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if err := store.SetField(&store.Client{}, header[i], ""); err != nil && !strings.HasPrefix(header[i], "goal.") {
+		if !store.IsField(header[i]) {
 			return nil, store.Invalid("csv", "line 1: unknown column %q", h)
 		}
 	}
