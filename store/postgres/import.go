@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -46,7 +45,7 @@ func (db *DB) ImportClients(ctx context.Context, cs []*store.Client, actor strin
 		}
 		return nil
 	})
-	return db.writeError(ctx, "import clients", err, cs[:sent], inImport)
+	return db.writeError(ctx, "import clients", err, cs[:sent], store.InImport)
 }
 
 type preparedChunk struct {
@@ -103,7 +102,7 @@ func prepareImport(cs []*store.Client, lo, hi int, actor string, now time.Time) 
 		wg.Go(func() {
 			for i := lo + p*size; i < min(lo+(p+1)*size, hi); i++ {
 				if err := parts[p].addNew(cs[i], actor, now); err != nil {
-					errs[p] = inImport(err, i, cs[i])
+					errs[p] = store.InImport(err, i, cs[i].Handle)
 					return
 				}
 			}
@@ -160,18 +159,4 @@ func (seen batchIndex) add(cs []*store.Client, lo, hi int) error {
 		}
 	}
 	return nil
-}
-
-// inImport adds to a client's error which client of an import it concerns.
-func inImport(err error, i int, c *store.Client) error {
-	var e *store.Error
-	if !errors.As(err, &e) {
-		return err
-	}
-	who := strings.TrimSpace(c.Handle)
-	if who == "" {
-		who = "with no handle"
-	}
-	return &store.Error{Code: e.Code, Field: e.Field, Err: e.Err,
-		Message: fmt.Sprintf("%s (importing client %s, #%d)", e.Message, who, i+1)}
 }

@@ -103,7 +103,7 @@ func (db *DB) clock() time.Time { return db.now().UTC().Truncate(time.Microsecon
 // writeError maps the error of a write. A unique violation aborts the
 // transaction before we learn whose value it was, so it is explained
 // afterwards by looking up the owners of the values being written.
-func (db *DB) writeError(ctx context.Context, what string, err error, cs []*store.Client, wrap func(error, int, *store.Client) error) error {
+func (db *DB) writeError(ctx context.Context, what string, err error, cs []*store.Client, wrap func(err error, i int, handle string) error) error {
 	if err == nil || !isUniqueViolation(err) {
 		return mapError(what, err)
 	}
@@ -113,7 +113,7 @@ func (db *DB) writeError(ctx context.Context, what string, err error, cs []*stor
 		return mapError(what, err)
 	}
 	if wrap != nil {
-		return wrap(e, i, cs[i])
+		return wrap(e, i, cs[i].Handle)
 	}
 	return e
 }
