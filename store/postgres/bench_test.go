@@ -196,25 +196,31 @@ func BenchmarkLookupVsRaw(b *testing.B) {
 	for _, l := range lookups {
 		b.Run(l.name, func(b *testing.B) {
 			ctx := b.Context()
-			var ours, raw time.Duration
 			var r rawRow
+			lookUp := [2]func(key string) error{
+				func(key string) error { _, err := l.ours(ctx, key); return err },
+				func(key string) error {
+					return pool.QueryRow(ctx, l.query, key).Scan(&r.id, &r.handle, &r.name, &r.company, &r.broker, &r.team,
+						&r.stage, &r.stageAt, &r.risk, &r.horizon, &r.profile, &r.createdAt, &r.updatedAt, &r.version)
+				},
+			}
+			var took [2]time.Duration // ours, raw
 			i := 0
 			for b.Loop() {
-				key := pick(l.keys, i)
-				start := time.Now()
-				if _, err := l.ours(ctx, key); err != nil {
-					b.Fatal(err)
+				// The two look up different clients: the second lookup of
+				// one client finds its pages in every cache the first warmed
+				// and takes 20 µs less, a fifth of a lookup. They also take
+				// turns at going first.
+				for _, which := range [2]int{i % 2, 1 - i%2} {
+					start := time.Now()
+					if err := lookUp[which](pick(l.keys, 2*i+which)); err != nil {
+						b.Fatal(err)
+					}
+					took[which] += time.Since(start)
 				}
-				mid := time.Now()
-				err := pool.QueryRow(ctx, l.query, key).Scan(&r.id, &r.handle, &r.name, &r.company, &r.broker, &r.team,
-					&r.stage, &r.stageAt, &r.risk, &r.horizon, &r.profile, &r.createdAt, &r.updatedAt, &r.version)
-				if err != nil {
-					b.Fatal(err)
-				}
-				ours += mid.Sub(start)
-				raw += time.Since(mid)
 				i++
 			}
+			ours, raw := took[0], took[1]
 			b.ReportMetric(float64(ours.Nanoseconds())/float64(i), "ours-ns/lookup")
 			b.ReportMetric(float64(raw.Nanoseconds())/float64(i), "raw-ns/lookup")
 			b.ReportMetric(float64(ours)/float64(raw), "ours/raw")
