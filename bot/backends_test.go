@@ -3,12 +3,14 @@ package bot_test
 import (
 	"testing"
 
-	"github.com/brokersync/brokersync/bot/bottest"
+	"github.com/brokersync/brokersync/internal/backendtest"
 )
+
+func TestMain(m *testing.M) { backendtest.Main(m) }
 
 // TestBackends runs the command suite against the real PostgreSQL (profiles,
 // desks, links) and Cassandra (timeline).
 func TestBackends(t *testing.T) {
-	pg, tl := bottest.Backends(t, testLogger())
+	pg, tl := backendtest.Postgres(t), backendtest.Cassandra(t)
 	runSuite(t, Stores{Clients: pg, Timeline: tl, Teams: pg, Links: pg})
 }

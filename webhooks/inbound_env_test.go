@@ -3,31 +3,22 @@ package webhooks_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/brokersync/brokersync/ingest"
-	"github.com/brokersync/brokersync/internal/testenv"
+	"github.com/brokersync/brokersync/internal/backendtest"
 	"github.com/brokersync/brokersync/store"
-	"github.com/brokersync/brokersync/store/cassandra"
 	"github.com/brokersync/brokersync/store/embedded"
-	"github.com/brokersync/brokersync/store/postgres"
 	"github.com/brokersync/brokersync/webhooks"
 )
 
@@ -50,12 +41,7 @@ type env struct {
 // Cassandra when the test environment has them.
 func backends(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Run("embedded", func(t *testing.T) { fn(t, newEnv(t, embeddedStores(t))) })
-	t.Run("postgres+cassandra", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("-short: skipping the real backends")
-		}
-		fn(t, newEnv(t, realStores(t)))
-	})
+	t.Run("postgres+cassandra", func(t *testing.T) { fn(t, newEnv(t, realStores(t))) })
 }
 
 type stores struct {
@@ -73,79 +59,13 @@ func embeddedStores(t testing.TB) stores {
 	return stores{clients: db, trades: db, timeline: db.Timeline()}
 }
 
-// The real backends of a run share one new database and one new keyspace,
-// dropped by TestMain; tests keep apart by their own clients.
-var real struct {
-	once     sync.Once
-	pgBase   string
-	pgName   string
-	keyspace string
-	pg       *postgres.DB
-	tl       *cassandra.Timeline
-	err      error
-}
+func TestMain(m *testing.M) { backendtest.Main(m) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if real.tl != nil {
-		if err := real.tl.Session().Query(`DROP KEYSPACE IF EXISTS ` + real.keyspace).Exec(); err != nil {
-			fmt.Fprintf(os.Stderr, "drop keyspace %s: %v\n", real.keyspace, err)
-		}
-		real.tl.Close()
-	}
-	if real.pg != nil {
-		real.pg.Close()
-		if err := pgExec(ctx, real.pgBase, "DROP DATABASE IF EXISTS "+pgx.Identifier{real.pgName}.Sanitize()+" WITH (FORCE)"); err != nil {
-			fmt.Fprintf(os.Stderr, "drop database %s: %v\n", real.pgName, err)
-		}
-	}
-	os.Exit(code)
-}
-
+// realStores are the real PostgreSQL and Cassandra; the tests of a run share
+// one database and one keyspace and keep apart by their own clients.
 func realStores(t testing.TB) stores {
-	base, hosts := testenv.PostgresURL(t), testenv.CassandraHosts(t)
-	real.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		b := make([]byte, 6)
-		rand.Read(b)
-		suffix := hex.EncodeToString(b)
-		real.pgBase, real.pgName = base, "bs_webhooks_"+suffix
-		if real.err = pgExec(ctx, base, "CREATE DATABASE "+pgx.Identifier{real.pgName}.Sanitize()); real.err != nil {
-			real.pgName = ""
-			return
-		}
-		u, err := url.Parse(base)
-		if err != nil {
-			real.err = err
-			return
-		}
-		u.Path = "/" + real.pgName
-		logger := slog.New(slog.DiscardHandler)
-		if real.pg, real.err = postgres.Open(ctx, u.String(), logger); real.err != nil {
-			return
-		}
-		real.keyspace = "brokersync_webhooks_" + suffix
-		real.tl, real.err = cassandra.Open(ctx, cassandra.Config{
-			Hosts: strings.Split(hosts, ","), Keyspace: real.keyspace, Consistency: "ONE", Timeout: 10 * time.Second,
-		}, logger)
-	})
-	if real.err != nil {
-		t.Fatalf("opening PostgreSQL and Cassandra: %v", real.err)
-	}
-	return stores{clients: real.pg, trades: real.pg, timeline: real.tl}
-}
-
-func pgExec(ctx context.Context, url, sql string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, sql)
-	return err
+	pg := backendtest.Postgres(t)
+	return stores{clients: pg, trades: pg, timeline: backendtest.Cassandra(t)}
 }
 
 // clientSeq keeps handles and phone numbers unique within a run, since the

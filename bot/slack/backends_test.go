@@ -3,14 +3,16 @@ package slack_test
 import (
 	"testing"
 
-	"github.com/brokersync/brokersync/bot/bottest"
+	"github.com/brokersync/brokersync/internal/backendtest"
 )
+
+func TestMain(m *testing.M) { backendtest.Main(m) }
 
 // TestOnBackends runs the Slack tests that matter most with the real
 // PostgreSQL and Cassandra behind the bot: signatures, retries, refusals,
 // messages, the shortcut and Socket Mode.
 func TestOnBackends(t *testing.T) {
-	pg, tl := bottest.Backends(t, logger())
+	pg, tl := backendtest.Postgres(t), backendtest.Cassandra(t)
 	onBackends = &backing{clients: pg, teams: pg, links: pg, once: pg, timeline: tl}
 	defer func() { onBackends = nil }()
 	for name, test := range map[string]func(*testing.T){

@@ -3,7 +3,7 @@ package slack_test
 import (
 	"testing"
 
-	"github.com/brokersync/brokersync/bot/bottest"
+	"github.com/brokersync/brokersync/internal/backendtest"
 )
 
 // BenchmarkSlashCommand measures a signed slash command from request to
@@ -30,7 +30,7 @@ func BenchmarkSlashCommand(b *testing.B) {
 // BenchmarkSlashCommandBackends is BenchmarkSlashCommand with PostgreSQL and
 // Cassandra behind the bot.
 func BenchmarkSlashCommandBackends(b *testing.B) {
-	pg, tl := bottest.Backends(b, logger())
+	pg, tl := backendtest.Postgres(b), backendtest.Cassandra(b)
 	onBackends = &backing{clients: pg, teams: pg, links: pg, once: pg, timeline: tl}
 	defer func() { onBackends = nil }()
 	BenchmarkSlashCommand(b)

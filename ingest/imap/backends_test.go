@@ -2,24 +2,18 @@ package imap_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/brokersync/brokersync/ingest"
-	"github.com/brokersync/brokersync/internal/testenv"
+	"github.com/brokersync/brokersync/internal/backendtest"
 	"github.com/brokersync/brokersync/store"
-	"github.com/brokersync/brokersync/store/cassandra"
 	"github.com/brokersync/brokersync/store/embedded"
-	"github.com/brokersync/brokersync/store/postgres"
 )
 
 // backend is a set of stores the ingester writes to.
@@ -70,64 +64,23 @@ func openEmbedded(t testing.TB, dir string) *backend {
 		env: []string{"CRASH_BACKEND=embedded", "CRASH_DIR=" + dir}}
 }
 
-// All tests of a run share one PostgreSQL database and one Cassandra
-// keyspace, created on first use and dropped by TestMain; tests isolate
-// themselves by random client addresses and mailbox folders.
-var shared struct {
-	once     sync.Once
-	pg       *postgres.DB
-	tl       *cassandra.Timeline
-	keyspace string
-	err      error
-}
-
+// openReal returns the real PostgreSQL and Cassandra. The tests of a run
+// share one database and one keyspace and keep apart by random client
+// addresses and mailbox folders.
 func openReal(t testing.TB) *backend {
 	t.Helper()
-	pgURL := testenv.PostgresURL(t)
-	hosts := testenv.CassandraHosts(t)
-	shared.once.Do(func() {
-		b := make([]byte, 6)
-		rand.Read(b)
-		shared.keyspace = "brokersync_imaptest_" + hex.EncodeToString(b)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if shared.pg, shared.err = postgres.Open(ctx, pgURL, quietLogger()); shared.err != nil {
-			return
-		}
-		shared.tl, shared.err = cassandra.Open(ctx, cassandraConfig(hosts, shared.keyspace), quietLogger())
-	})
-	if shared.err != nil {
-		t.Fatalf("open PostgreSQL and Cassandra: %v", shared.err)
-	}
-	return &backend{name: "postgres+cassandra", clients: shared.pg, timeline: shared.tl, checkpoints: shared.pg,
-		env: []string{"CRASH_BACKEND=real", "CRASH_KEYSPACE=" + shared.keyspace}}
-}
-
-func cassandraConfig(hosts, keyspace string) cassandra.Config {
-	return cassandra.Config{
-		Hosts:       strings.Split(hosts, ","),
-		Keyspace:    keyspace,
-		Replication: "{'class': 'SimpleStrategy', 'replication_factor': 1}",
-		Consistency: "ONE",
-		Timeout:     10 * time.Second,
-	}
+	pg, tl := backendtest.Postgres(t), backendtest.Cassandra(t)
+	cfg := backendtest.CassandraConfig(t)
+	return &backend{name: "postgres+cassandra", clients: pg, timeline: tl, checkpoints: pg,
+		env: []string{"CRASH_BACKEND=real", "CRASH_POSTGRES_URL=" + backendtest.PostgresURL(t),
+			"CRASH_CASSANDRA_HOSTS=" + strings.Join(cfg.Hosts, ","), "CRASH_KEYSPACE=" + cfg.Keyspace}}
 }
 
 func TestMain(m *testing.M) {
 	if os.Getenv("CRASH_CHILD") == "1" {
 		os.Exit(crashChild())
 	}
-	code := m.Run()
-	if shared.tl != nil {
-		if err := shared.tl.Session().Query(`DROP KEYSPACE IF EXISTS ` + shared.keyspace).Exec(); err != nil {
-			fmt.Fprintf(os.Stderr, "drop test keyspace %s: %v\n", shared.keyspace, err)
-		}
-		shared.tl.Close()
-	}
-	if shared.pg != nil {
-		shared.pg.Close()
-	}
-	os.Exit(code)
+	backendtest.Main(m)
 }
 
 // newClient creates a client owning the given addresses (at most four: a

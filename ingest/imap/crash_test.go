@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -104,11 +105,14 @@ func crashChild() int {
 		}
 		clients, tl, cps = db, db.Timeline(), db
 	default:
-		pg, err := postgres.Open(ctx, os.Getenv("BROKERSYNC_TEST_POSTGRES_URL"), quietLogger())
+		pg, err := postgres.Open(ctx, os.Getenv("CRASH_POSTGRES_URL"), quietLogger())
 		if err != nil {
 			return fail(err)
 		}
-		cas, err := cassandra.Open(ctx, cassandraConfig(os.Getenv("BROKERSYNC_TEST_CASSANDRA_HOSTS"), os.Getenv("CRASH_KEYSPACE")), quietLogger())
+		cas, err := cassandra.Open(ctx, cassandra.Config{
+			Hosts: strings.Split(os.Getenv("CRASH_CASSANDRA_HOSTS"), ","), Keyspace: os.Getenv("CRASH_KEYSPACE"),
+			Consistency: "ONE", Timeout: 10 * time.Second,
+		}, quietLogger())
 		if err != nil {
 			return fail(err)
 		}

@@ -30,6 +30,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/brokersync/brokersync/internal/backendtest"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/cassandra"
 )
@@ -381,13 +382,14 @@ func BenchmarkNewest50(b *testing.B) {
 // compaction running on the test keyspace, so that read latencies measure
 // reads rather than reads competing with the compaction of the load.
 func waitForCompactions(b *testing.B, tl *cassandra.Timeline) {
+	keyspace := backendtest.CassandraConfig(b).Keyspace
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		busy := false
 		iter := tl.Session().Query(`SELECT keyspace_name FROM system_views.sstable_tasks`).IterContext(b.Context())
 		var ks string
 		for iter.Scan(&ks) {
-			busy = busy || ks == shared.keyspace
+			busy = busy || ks == keyspace
 		}
 		if err := iter.Close(); err != nil {
 			b.Logf("cannot see compactions (%v); not waiting", err)

@@ -2,93 +2,25 @@ package cassandra_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"log/slog"
-	"os"
 	"os/exec"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/brokersync/brokersync/internal/backendtest"
 	"github.com/brokersync/brokersync/internal/testenv"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/cassandra"
 	"github.com/brokersync/brokersync/store/storetest"
 )
 
-// All tests and benchmarks of a run share one Timeline on one fresh keyspace,
-// brokersync_test_<random>, dropped when the run ends; tests isolate
-// themselves by random client ids. Creating a keyspace costs seconds of DDL,
-// a client id nothing.
-var shared struct {
-	once     sync.Once
-	hosts    []string
-	keyspace string
-	tl       *cassandra.Timeline
-	err      error
-}
+// The tests and benchmarks of a run share one Timeline on one keyspace of
+// their own and keep apart by random client ids.
+func TestMain(m *testing.M) { backendtest.Main(m) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared.tl != nil {
-		// The session is bound to the keyspace, but DROP works from it. A
-		// busy node may take longer than one request timeout to drop a
-		// keyspace; it goes on server-side, and IF EXISTS makes the retry safe.
-		var err error
-		for range 3 {
-			if err = shared.tl.Session().Query(`DROP KEYSPACE IF EXISTS ` + shared.keyspace).Exec(); err == nil {
-				break
-			}
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "drop test keyspace %s: %v\n", shared.keyspace, err)
-		}
-		shared.tl.Close()
-	}
-	os.Exit(code)
-}
-
-func testLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-func hosts(t testing.TB) []string {
-	return strings.Split(testenv.CassandraHosts(t), ",")
-}
-
-// open returns the run's shared Timeline, creating its keyspace on first use.
-func open(t testing.TB) *cassandra.Timeline {
-	t.Helper()
-	hs := hosts(t)
-	shared.once.Do(func() {
-		b := make([]byte, 6)
-		rand.Read(b)
-		shared.hosts = hs
-		shared.keyspace = "brokersync_test_" + hex.EncodeToString(b)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		shared.tl, shared.err = cassandra.Open(ctx, config(hs, shared.keyspace), testLogger())
-	})
-	if shared.err != nil {
-		t.Fatalf("open cassandra timeline: %v", shared.err)
-	}
-	return shared.tl
-}
-
-func config(hosts []string, keyspace string) cassandra.Config {
-	return cassandra.Config{
-		Hosts:       hosts,
-		Keyspace:    keyspace,
-		Replication: "{'class': 'SimpleStrategy', 'replication_factor': 1}",
-		Consistency: "ONE",
-		Timeout:     10 * time.Second,
-	}
-}
+func open(t testing.TB) *cassandra.Timeline { return backendtest.Cassandra(t) }
 
 func TestTimelineContract(t *testing.T) {
 	tl := open(t)
@@ -98,7 +30,7 @@ func TestTimelineContract(t *testing.T) {
 func TestOpenIsRepeatable(t *testing.T) {
 	tl := open(t)
 	// A second Open on the same keyspace finds it migrated and changes nothing.
-	again, err := cassandra.Open(t.Context(), config(shared.hosts, shared.keyspace), testLogger())
+	again, err := cassandra.Open(t.Context(), backendtest.CassandraConfig(t), backendtest.Logger())
 	if err != nil {
 		t.Fatalf("second Open: %v", err)
 	}
@@ -129,9 +61,8 @@ func TestOpenRejectsBadConfig(t *testing.T) {
 
 func TestOpenUnreachable(t *testing.T) {
 	// Nothing listens on port 1: connection refused at once.
-	cfg := config([]string{"127.0.0.1:1"}, "brokersync_unreachable")
-	cfg.Timeout = 2 * time.Second
-	_, err := cassandra.Open(t.Context(), cfg, testLogger())
+	cfg := cassandra.Config{Hosts: []string{"127.0.0.1:1"}, Keyspace: "brokersync_unreachable", Timeout: 2 * time.Second}
+	_, err := cassandra.Open(t.Context(), cfg, backendtest.Logger())
 	if !store.IsRetryable(err) {
 		t.Fatalf("Open on a closed port = %v (code %q), want EUNAVAILABLE", err, store.ErrorCode(err))
 	}
@@ -147,15 +78,16 @@ func note(client uuid.UUID, n int) *store.Event {
 // TestRecoversAfterRestart stops the real Cassandra, checks that the store
 // reports EUNAVAILABLE, starts Cassandra again and checks that the same
 // Timeline comes back by itself. It must stay the last test of the package
-// (no test here runs in parallel with it) and is skipped with -short. Other
-// packages' tests that use Cassandra must not run at the same time: run it
-// with -p 1 or on its own (-run TestRecoversAfterRestart).
+// (no test here runs in parallel with it) and is skipped with -short. It
+// waits for other packages' tests that use Cassandra to finish and keeps
+// them waiting until it is done.
 func TestRecoversAfterRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("stops and restarts Cassandra: not in -short")
 	}
 	script := testenv.ServicesScript(t)
 	tl := open(t)
+	backendtest.StopsCassandra(t)
 	client := uuid.New()
 	if err := tl.AppendEvents(t.Context(), note(client, 1)); err != nil {
 		t.Fatalf("append before the restart: %v", err)

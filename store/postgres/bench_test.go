@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/brokersync/brokersync/internal/backendtest"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/postgres"
 	"github.com/brokersync/brokersync/store/storetest"
@@ -36,11 +37,10 @@ func bookURL(b *testing.B) string {
 	book.once.Do(func() {
 		ctx := context.Background()
 		name := uniqueName("bs_pgbench")
-		if book.err = createDatabase(ctx, template.baseURL, name, tmpl); book.err != nil {
+		if book.url, book.err = backendtest.CreateDatabase(ctx, template.baseURL, name, tmpl); book.err != nil {
 			return
 		}
-		afterAll = append(afterAll, func() { dropDatabase(context.Background(), template.baseURL, name) })
-		book.url = databaseURL(b, template.baseURL, name)
+		afterAll = append(afterAll, func() { backendtest.DropDatabase(context.Background(), template.baseURL, name) })
 		db, err := postgres.Open(ctx, book.url, slog.New(slog.DiscardHandler))
 		if err != nil {
 			book.err = err

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/brokersync/brokersync/internal/backendtest"
 	"github.com/brokersync/brokersync/internal/testenv"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/postgres"
@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 	}
 	if template.name != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		if err := dropDatabase(ctx, template.baseURL, template.name); err != nil {
+		if err := backendtest.DropDatabase(ctx, template.baseURL, template.name); err != nil {
 			fmt.Fprintf(os.Stderr, "dropping template database %s: %v\n", template.name, err)
 		}
 		cancel()
@@ -65,13 +65,15 @@ func migratedTemplate(t testing.TB) string {
 	t.Helper()
 	base := testenv.PostgresURL(t)
 	template.once.Do(func() {
-		template.baseURL = base
-		template.name = uniqueName("bs_pgtmpl")
-		if template.err = createDatabase(context.Background(), base, template.name, ""); template.err != nil {
-			template.name = ""
+		ctx := context.Background()
+		name := uniqueName("bs_pgtmpl")
+		u, err := backendtest.CreateDatabase(ctx, base, name, "")
+		if err != nil {
+			template.err = err
 			return
 		}
-		template.err = postgres.Migrate(context.Background(), databaseURL(t, base, template.name))
+		template.baseURL, template.name = base, name
+		template.err = postgres.Migrate(ctx, u)
 	})
 	if template.err != nil {
 		t.Fatalf("preparing the template database: %v", template.err)
@@ -86,51 +88,18 @@ func newEmptyDatabaseURL(t testing.TB, template string) string {
 	t.Helper()
 	base := testenv.PostgresURL(t)
 	name := uniqueName("bs_pgtest")
-	if err := createDatabase(t.Context(), base, name, template); err != nil {
+	u, err := backendtest.CreateDatabase(t.Context(), base, name, template)
+	if err != nil {
 		t.Fatalf("creating test database: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := dropDatabase(ctx, base, name); err != nil {
+		if err := backendtest.DropDatabase(ctx, base, name); err != nil {
 			t.Errorf("dropping test database %s: %v", name, err)
 		}
 	})
-	return databaseURL(t, base, name)
-}
-
-func createDatabase(ctx context.Context, base, name, template string) error {
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	q := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()
-	if template != "" {
-		q += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
-	}
-	_, err = conn.Exec(ctx, q)
-	return err
-}
-
-func dropDatabase(ctx context.Context, base, name string) error {
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-	return err
-}
-
-// databaseURL is base with its database replaced by name.
-func databaseURL(t testing.TB, base, name string) string {
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("BROKERSYNC_TEST_POSTGRES_URL must be a postgres:// URL")
-	}
-	u.Path = "/" + name
-	return u.String()
+	return u
 }
 
 func uniqueName(prefix string) string {
