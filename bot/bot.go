@@ -221,7 +221,7 @@ func capitalize(s string) string {
 func (c *call) client(ctx context.Context, ref string, change bool) (*store.Client, *Response) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
-		r := c.usageError("Which client? Name it by handle, email or phone.")
+		r := c.usageError("Which client? Name it by handle, email, phone or account number.")
 		return nil, &r
 	}
 	if h, err := store.NormalizeHandle(ref); err == nil {

@@ -139,7 +139,7 @@ func tsTime(ts string) (time.Time, error) {
 	return time.Unix(s, us*1000).UTC(), nil
 }
 
-var logMessageCmd = &command{path: "Log to client", usage: "Log to client: pick a message, then the client (handle, email or phone)"}
+var logMessageCmd = &command{path: "Log to client", usage: "Log to client: pick a message, then the client (handle, email, phone or account number)"}
 
 // LogMessage logs one message to a client at a user's request (the "Log to
 // client" message shortcut). An empty clientRef means the client the

@@ -208,7 +208,7 @@ func testClientAdd(t *testing.T, h *harness) {
 }
 
 func testShowFind(t *testing.T, h *harness) {
-	h.ok(h.broker, "/client", "set "+h.acme+" tags=high-value stage=active")
+	h.ok(h.broker, "/client", "set "+h.acme+" tags=high-value stage=active accounts=acc-"+h.sfx)
 	for _, user := range []string{h.broker, h.manager, h.admin} {
 		r := h.ok(user, "/client", "show "+strings.ToUpper(h.acme))
 		if !strings.Contains(r.Text, "Acme Grain Co-op") || len(r.Blocks) == 0 {
@@ -225,6 +225,11 @@ func testShowFind(t *testing.T, h *harness) {
 	r := h.ok(h.broker, "/client", fmt.Sprintf("show <mailto:ops-%s@acmegrain.com|ops-%s@acmegrain.com>", h.sfx, h.sfx))
 	if !strings.Contains(r.Text, h.acme) {
 		t.Errorf("show by email: %q", r.Text)
+	}
+	// By order-system account number, in any case.
+	r = h.ok(h.broker, "/client", "show ACC-"+strings.ToUpper(h.sfx))
+	if !strings.Contains(r.Text, h.acme) {
+		t.Errorf("show by account number: %q", r.Text)
 	}
 	// Find stays within the user's desks.
 	r = h.ok(h.broker, "/client", "find "+h.sfx)

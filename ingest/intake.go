@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -51,12 +49,6 @@ type ItemError struct {
 
 func (e *ItemError) Error() string { return fmt.Sprintf("event %d: %v", e.Index, e.Err) }
 func (e *ItemError) Unwrap() error { return e.Err }
-
-// AccountFinder is implemented by client stores that can find a client by an
-// order-system account number; order feeds often name clients that way.
-type AccountFinder interface {
-	ClientByAccount(ctx context.Context, account string) (*store.Client, error)
-}
 
 // FillBatcher is implemented by trade stores that record many fills in one
 // round trip, with RecordFill's once-only rule for each.
@@ -203,36 +195,21 @@ func (in *Intake) matcher() *matcher {
 	return &matcher{clients: in.Clients, seen: map[string]*store.Client{}}
 }
 
-// byRef finds a client by id, handle or account number, in that order.
+// byRef finds a client by id, handle, account number, email or phone
+// (store.ResolveClient).
 func (m *matcher) byRef(ctx context.Context, field, ref string) (*store.Client, error) {
 	if c, ok := m.seen["ref:"+ref]; ok {
 		return c, nil
 	}
-	c, err := m.lookup(ctx, ref)
+	c, err := store.ResolveClient(ctx, m.clients, ref)
 	if store.ErrorCode(err) == store.ENOTFOUND {
-		return nil, &store.Error{Code: store.ENOTFOUND, Field: field, Message: fmt.Sprintf("no client with handle, account number or id %q", ref)}
+		return nil, &store.Error{Code: store.ENOTFOUND, Field: field, Message: fmt.Sprintf("no client with the handle, account number, email, phone or id %q", ref)}
 	}
 	if err != nil {
 		return nil, err
 	}
 	m.seen["ref:"+ref] = c
 	return c, nil
-}
-
-func (m *matcher) lookup(ctx context.Context, ref string) (*store.Client, error) {
-	if id, err := uuid.Parse(ref); err == nil {
-		return m.clients.Client(ctx, id)
-	}
-	if h, err := store.NormalizeHandle(ref); err == nil {
-		c, err := m.clients.ClientByHandle(ctx, h)
-		if store.ErrorCode(err) != store.ENOTFOUND {
-			return c, err
-		}
-	}
-	if af, ok := m.clients.(AccountFinder); ok {
-		return af.ClientByAccount(ctx, ref)
-	}
-	return nil, store.Errorf(store.ENOTFOUND, "not found")
 }
 
 func (m *matcher) byPhone(ctx context.Context, field, number string) (*store.Client, error) {

@@ -14,20 +14,23 @@ import (
 type ClientStore interface {
 	// CreateClient validates c, gives it an id and stores it, with one audit
 	// entry (handle: "" -> handle) by actor. EINVALID for a bad field,
-	// ECONFLICT for a handle, email or phone that another client has.
+	// ECONFLICT for a handle, email, phone or account number that another
+	// client has.
 	CreateClient(ctx context.Context, c *Client, actor string) error
 
 	// ImportClients creates all of cs or none of them. Errors as CreateClient;
 	// an error about one client names it.
 	ImportClients(ctx context.Context, cs []*Client, actor string) error
 
-	// Client, ClientByHandle, ClientByEmail and ClientByPhone return ENOTFOUND
-	// when nothing matches, malformed input included. Emails and phones are
-	// normalised before lookup.
+	// Client, ClientByHandle, ClientByEmail, ClientByPhone and
+	// ClientByAccount return ENOTFOUND when nothing matches, malformed input
+	// included. Emails, phones and account numbers are normalised before
+	// lookup.
 	Client(ctx context.Context, id uuid.UUID) (*Client, error)
 	ClientByHandle(ctx context.Context, handle string) (*Client, error)
 	ClientByEmail(ctx context.Context, email string) (*Client, error)
 	ClientByPhone(ctx context.Context, phone string) (*Client, error)
+	ClientByAccount(ctx context.Context, account string) (*Client, error)
 
 	// FindClients searches by name, company or handle (case-insensitive
 	// substring) within the filter's scope, ordered by handle.
@@ -98,18 +101,34 @@ func TagClient(ctx context.Context, s ClientStore, id uuid.UUID, actor string, a
 }
 
 // ResolveClient finds a client by what a broker typed: an id, an email
-// address, a phone number or a handle.
+// address, a phone number, a handle or an account number. The form does not
+// always tell which (ACC-0042 is a well-formed handle, 3125550001 also an
+// account number), so each kind the reference could be is tried in turn.
 func ResolveClient(ctx context.Context, s ClientStore, ref string) (*Client, error) {
+	ref = strings.TrimSpace(ref)
 	if id, err := uuid.Parse(ref); err == nil {
 		return s.Client(ctx, id)
 	}
 	if strings.ContainsRune(ref, '@') {
 		return s.ClientByEmail(ctx, ref)
 	}
+	var tries []func(context.Context, string) (*Client, error)
 	if len(ref) > 0 && (ref[0] == '+' || ref[0] >= '0' && ref[0] <= '9') {
-		if n, err := NormalizePhone(ref); err == nil {
-			return s.ClientByPhone(ctx, n)
+		if _, err := NormalizePhone(ref); err == nil {
+			tries = append(tries, s.ClientByPhone)
 		}
 	}
-	return s.ClientByHandle(ctx, ref)
+	if _, err := NormalizeHandle(ref); err == nil {
+		tries = append(tries, s.ClientByHandle)
+	}
+	if _, err := NormalizeAccount(ref); err == nil {
+		tries = append(tries, s.ClientByAccount)
+	}
+	for _, try := range tries {
+		c, err := try(ctx, ref)
+		if ErrorCode(err) != ENOTFOUND {
+			return c, err
+		}
+	}
+	return nil, Errorf(ENOTFOUND, "no client with the handle, email, phone or account number %q", ref)
 }

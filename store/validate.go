@@ -50,6 +50,18 @@ func NormalizeEmail(e string) (string, error) {
 	return strings.ToLower(a.Address), nil
 }
 
+var accountRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9._/-]{0,39}$`)
+
+// NormalizeAccount upper-cases an order-system account number and checks
+// its form, so that "acc-0042" typed by a broker finds ACC-0042.
+func NormalizeAccount(a string) (string, error) {
+	a = strings.ToUpper(strings.TrimSpace(a))
+	if !accountRE.MatchString(a) {
+		return "", Invalid("accounts", "%q is not an account number: use up to 40 letters, digits, dots, dashes, slashes and underscores", a)
+	}
+	return a, nil
+}
+
 // knownZones remembers names that loaded: time.LoadLocation reads the zone
 // database on every call, which shows in imports of many clients.
 var knownZones sync.Map
@@ -104,9 +116,9 @@ var (
 	goalTerms    = []GoalTerm{ShortGoal, LongGoal}
 )
 
-// Validate normalises c in place (handle, phones, emails, commodity keys) and
-// checks every field. The first problem is returned as an EINVALID *Error
-// naming the field and the value.
+// Validate normalises c in place (handle, accounts, phones, emails, commodity
+// keys) and checks every field. The first problem is returned as an EINVALID
+// *Error naming the field and the value.
 func (c *Client) Validate() error {
 	h, err := NormalizeHandle(c.Handle)
 	if err != nil {
@@ -137,6 +149,14 @@ func (c *Client) Validate() error {
 			return Invalid("timezone", "%v", err)
 		}
 	}
+	for i, a := range c.Accounts {
+		n, err := NormalizeAccount(a)
+		if err != nil {
+			return err
+		}
+		c.Accounts[i] = n
+	}
+	c.Accounts = dedupe(c.Accounts)
 	if err := c.validateContacts(); err != nil {
 		return err
 	}

@@ -147,6 +147,13 @@ func writeClient(ctx context.Context, sc *stmtCache, c *store.Client, insert boo
 			return store.Conflict("phone."+string(p.Kind), "%s belongs to another client (%s)", p.Number, other)
 		}
 	}
+	for _, a := range c.Accounts {
+		if found, err := sc.lookup(ctx, &other, `SELECT c.handle FROM client_accounts a JOIN clients c ON c.id = a.client_id WHERE a.account = ? AND a.client_id <> ?`, a, id); err != nil {
+			return err
+		} else if found {
+			return store.Conflict("accounts", "account %s belongs to another client (%s)", a, other)
+		}
+	}
 	profile, err := json.Marshal(c)
 	if err != nil {
 		return store.Internal("encode profile", err)
@@ -162,7 +169,7 @@ func writeClient(ctx context.Context, sc *stmtCache, c *store.Client, insert boo
 			profile = ?, updated_at = ?, version = ? WHERE id = ?`,
 			c.Handle, c.Name, search, c.Broker, c.Team, string(c.Stage), c.Risk.Tolerance, string(profile),
 			c.UpdatedAt.UnixMicro(), c.Version, id)
-		for _, table := range []string{"client_emails", "client_phones", "client_tags"} {
+		for _, table := range []string{"client_emails", "client_phones", "client_accounts", "client_tags"} {
 			if err == nil {
 				err = sc.exec(ctx, `DELETE FROM `+table+` WHERE client_id = ?`, id)
 			}
@@ -178,6 +185,11 @@ func writeClient(ctx context.Context, sc *stmtCache, c *store.Client, insert boo
 	}
 	for _, p := range c.Phones {
 		if err := sc.exec(ctx, `INSERT INTO client_phones (number, client_id, kind) VALUES (?, ?, ?)`, p.Number, id, string(p.Kind)); err != nil {
+			return err
+		}
+	}
+	for _, a := range c.Accounts {
+		if err := sc.exec(ctx, `INSERT INTO client_accounts (account, client_id) VALUES (?, ?)`, a, id); err != nil {
 			return err
 		}
 	}
@@ -235,6 +247,15 @@ func (d *DB) ClientByPhone(ctx context.Context, phone string) (*store.Client, er
 		return nil, store.Errorf(store.ENOTFOUND, "no client with phone %q", phone)
 	}
 	return d.getClient(ctx, "with phone "+n, selectProfile+`WHERE id = (SELECT client_id FROM client_phones WHERE number = ?)`, n)
+}
+
+// ClientByAccount implements store.ClientStore.
+func (d *DB) ClientByAccount(ctx context.Context, account string) (*store.Client, error) {
+	a, err := store.NormalizeAccount(account)
+	if err != nil {
+		return nil, store.Errorf(store.ENOTFOUND, "no client with account %q", account)
+	}
+	return d.getClient(ctx, "with account "+a, selectProfile+`WHERE id = (SELECT client_id FROM client_accounts WHERE account = ?)`, a)
 }
 
 // FindClients implements store.ClientStore.

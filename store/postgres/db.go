@@ -117,6 +117,12 @@ func connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
 // transaction, while holding an advisory lock so that replicas starting
 // together take turns instead of racing on DDL.
 func migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	return migrateWith(pool, logger, func(p *goose.Provider) ([]*goose.MigrationResult, error) { return p.Up(ctx) })
+}
+
+// migrateWith runs up (Up, or UpTo in tests) on a goose provider of the
+// embedded migrations and logs what it applied.
+func migrateWith(pool *pgxpool.Pool, logger *slog.Logger, up func(*goose.Provider) ([]*goose.MigrationResult, error)) error {
 	files, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return store.Internal("read migrations", err)
@@ -131,7 +137,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error
 	if err != nil {
 		return store.Internal("prepare migrations", err)
 	}
-	results, err := p.Up(ctx)
+	results, err := up(p)
 	if err != nil {
 		return mapError("apply migrations", err)
 	}

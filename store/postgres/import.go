@@ -23,8 +23,8 @@ var importChunk = 5000
 // every core, while the database takes in the chunk before.
 //
 // An error about one client names it and its position in cs: an invalid
-// field, or a handle, email or phone that two clients of the batch share or
-// that an existing client has. On success every client carries its id.
+// field, or a handle, email, phone or account number that two clients of
+// the batch share or that an existing client has. On success every client carries its id.
 func (db *DB) ImportClients(ctx context.Context, cs []*store.Client, actor string) error {
 	if len(cs) == 0 {
 		return nil
@@ -56,7 +56,7 @@ type preparedChunk struct {
 
 // prepareChunks validates cs chunk by chunk on another goroutine, one chunk
 // ahead of the reader, and checks that no two clients of the import share a
-// handle, email or phone. It stops after the first error, which it sends.
+// handle, email, phone or account number. It stops after the first error, which it sends.
 // stop ends the work early and returns once nothing touches cs any more.
 func prepareChunks(cs []*store.Client, actor string, now time.Time) (<-chan preparedChunk, func()) {
 	out := make(chan preparedChunk) // unbuffered: exactly one chunk ahead
@@ -119,16 +119,17 @@ func prepareImport(cs []*store.Client, lo, hi int, actor string, now time.Time) 
 		w.clients = append(w.clients, p.clients...)
 		w.emails = append(w.emails, p.emails...)
 		w.phones = append(w.phones, p.phones...)
+		w.accounts = append(w.accounts, p.accounts...)
 		w.tags = append(w.tags, p.tags...)
 		w.audit = append(w.audit, p.audit...)
 	}
 	return w, nil
 }
 
-// batchIndex finds a handle, email or phone given to two clients of one
-// import, which the database would report without saying which two. It maps
-// "handle", "email" or "phone", a NUL and the value to the first client's
-// index.
+// batchIndex finds a handle, email, phone or account number given to two
+// clients of one import, which the database would report without saying
+// which two. It maps "handle", "email", "phone" or "accounts", a NUL and the
+// value to the first client's index.
 type batchIndex map[string]int
 
 func (seen batchIndex) add(cs []*store.Client, lo, hi int) error {
@@ -154,6 +155,11 @@ func (seen batchIndex) add(cs []*store.Client, lo, hi int) error {
 		}
 		for _, p := range c.Phones {
 			if err := check(i, "phone."+string(p.Kind), p.Number); err != nil {
+				return err
+			}
+		}
+		for _, a := range c.Accounts {
+			if err := check(i, "accounts", a); err != nil {
 				return err
 			}
 		}

@@ -324,3 +324,42 @@ func TestDeadlineIsUnavailable(t *testing.T) {
 		t.Errorf("lookup past its deadline: %v, want EUNAVAILABLE", err)
 	}
 }
+
+// TestAccountsMigration upgrades a database whose profiles were written
+// before account numbers had a table of their own: the numbers come out
+// upper-cased, once each, and find their client.
+func TestAccountsMigration(t *testing.T) {
+	ctx := t.Context()
+	url := newEmptyDatabaseURL(t, "")
+	if err := postgres.MigrateTo(ctx, url, 400); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(ctx, `INSERT INTO clients (id, handle, name, stage, stage_changed_at, search, profile, created_at, updated_at)
+		VALUES (gen_random_uuid(), $1, 'Old Client', 'active', now(), $1, $2, now(), now())`,
+		"old-client", `{"kind": "entity", "accounts": [" acc-7 ", "ACC-3", "acc-3"]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.Migrate(ctx, url); err != nil {
+		t.Fatalf("migrating profiles with account numbers: %v", err)
+	}
+	db, err := postgres.Open(ctx, url, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, account := range []string{"ACC-7", "acc-3"} {
+		c, err := db.ClientByAccount(ctx, account)
+		if err != nil {
+			t.Fatalf("ClientByAccount(%s) after the migration: %v", account, err)
+		}
+		if got := strings.Join(c.Accounts, ","); c.Handle != "old-client" || got != "ACC-7,ACC-3" {
+			t.Errorf("ClientByAccount(%s) = %s with accounts %s, want old-client with ACC-7,ACC-3", account, c.Handle, got)
+		}
+	}
+}

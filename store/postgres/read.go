@@ -16,10 +16,11 @@ import (
 // Each lookup is one statement and one round trip: the row carries the whole
 // profile, so nothing is fetched from the email, phone or tag tables.
 const (
-	clientByIDSQL     = `SELECT ` + clientColumns + ` FROM clients c WHERE c.id = $1`
-	clientByHandleSQL = `SELECT ` + clientColumns + ` FROM clients c WHERE c.handle = $1`
-	clientByEmailSQL  = `SELECT ` + clientColumns + ` FROM client_emails e JOIN clients c ON c.id = e.client_id WHERE e.address = $1`
-	clientByPhoneSQL  = `SELECT ` + clientColumns + ` FROM client_phones p JOIN clients c ON c.id = p.client_id WHERE p.number = $1`
+	clientByIDSQL      = `SELECT ` + clientColumns + ` FROM clients c WHERE c.id = $1`
+	clientByHandleSQL  = `SELECT ` + clientColumns + ` FROM clients c WHERE c.handle = $1`
+	clientByEmailSQL   = `SELECT ` + clientColumns + ` FROM client_emails e JOIN clients c ON c.id = e.client_id WHERE e.address = $1`
+	clientByPhoneSQL   = `SELECT ` + clientColumns + ` FROM client_phones p JOIN clients c ON c.id = p.client_id WHERE p.number = $1`
+	clientByAccountSQL = `SELECT ` + clientColumns + ` FROM client_accounts a JOIN clients c ON c.id = a.client_id WHERE a.account = $1`
 )
 
 // Client returns the client with the given id (ENOTFOUND if none).
@@ -53,6 +54,16 @@ func (db *DB) ClientByPhone(ctx context.Context, number string) (*store.Client, 
 		return nil, notFound("phone", strings.TrimSpace(number))
 	}
 	return db.one(ctx, clientByPhoneSQL, n, "phone", n)
+}
+
+// ClientByAccount returns the client with the given order-system account
+// number, in any case.
+func (db *DB) ClientByAccount(ctx context.Context, account string) (*store.Client, error) {
+	a, err := store.NormalizeAccount(account)
+	if err != nil {
+		return nil, notFound("account", strings.TrimSpace(account))
+	}
+	return db.one(ctx, clientByAccountSQL, a, "account", a)
 }
 
 func (db *DB) one(ctx context.Context, query string, arg any, what, value string) (*store.Client, error) {

@@ -18,7 +18,7 @@ import (
 // CreateClient validates c, gives it an id and stores it with one audit entry
 // recording who created it (field "handle", (none) -> the handle).
 // EINVALID for a bad field; ECONFLICT naming the field, the value and the
-// client that has it for a taken handle, email or phone.
+// client that has it for a taken handle, email, phone or account number.
 func (db *DB) CreateClient(ctx context.Context, c *store.Client, actor string) error {
 	var w writeSet
 	if err := w.addNew(c, actor, db.clock()); err != nil {
@@ -118,13 +118,14 @@ func (db *DB) writeError(ctx context.Context, what string, err error, cs []*stor
 	return e
 }
 
-// explainConflict finds the first of cs whose handle, email or phone another
-// client holds, and returns its index and an ECONFLICT naming the field, the
+// explainConflict finds the first of cs whose handle, email, phone or
+// account number another client holds, and returns its index and an ECONFLICT naming the field, the
 // value and the holder. It returns a nil error if it finds none.
 func (db *DB) explainConflict(ctx context.Context, cs []*store.Client) (int, *store.Error) {
-	var handles, emails, phones []string
+	var handles, emails, phones, accounts []string
 	for _, c := range cs {
 		handles = append(handles, c.Handle)
+		accounts = append(accounts, c.Accounts...)
 		for _, e := range c.Emails {
 			emails = append(emails, e.Address)
 		}
@@ -137,8 +138,10 @@ func (db *DB) explainConflict(ctx context.Context, cs []*store.Client) (int, *st
 		UNION ALL
 		SELECT 'email', e.address, c.id, c.handle FROM client_emails e JOIN clients c ON c.id = e.client_id WHERE e.address = ANY($2)
 		UNION ALL
-		SELECT 'phone', p.number, c.id, c.handle FROM client_phones p JOIN clients c ON c.id = p.client_id WHERE p.number = ANY($3)`,
-		handles, emails, phones)
+		SELECT 'phone', p.number, c.id, c.handle FROM client_phones p JOIN clients c ON c.id = p.client_id WHERE p.number = ANY($3)
+		UNION ALL
+		SELECT 'account', a.account, c.id, c.handle FROM client_accounts a JOIN clients c ON c.id = a.client_id WHERE a.account = ANY($4)`,
+		handles, emails, phones, accounts)
 	if err != nil {
 		return 0, nil
 	}
@@ -176,6 +179,12 @@ func (db *DB) explainConflict(ctx context.Context, cs []*store.Client) (int, *st
 					Message: fmt.Sprintf("%s belongs to another client (%s)", p.Number, h.handle)}
 			}
 		}
+		for _, a := range c.Accounts {
+			if h, ok := taken(c, "account", a); ok {
+				return i, &store.Error{Code: store.ECONFLICT, Field: "accounts",
+					Message: fmt.Sprintf("account %s belongs to another client (%s)", a, h.handle)}
+			}
+		}
 	}
 	return 0, nil
 }
@@ -185,10 +194,11 @@ func (db *DB) explainConflict(ctx context.Context, cs []*store.Client) (int, *st
 var (
 	clientsTable = table{"clients", []string{"id", "handle", "name", "company", "broker", "team", "stage",
 		"stage_changed_at", "risk_tolerance", "horizon", "search", "profile", "created_at", "updated_at", "version"}}
-	emailsTable = table{"client_emails", []string{"address", "client_id", "kind"}}
-	phonesTable = table{"client_phones", []string{"number", "client_id", "kind"}}
-	tagsTable   = table{"client_tags", []string{"client_id", "tag"}}
-	auditTable  = table{"client_audit", []string{"client_id", "at", "actor", "field", "old_value", "new_value"}}
+	emailsTable   = table{"client_emails", []string{"address", "client_id", "kind"}}
+	phonesTable   = table{"client_phones", []string{"number", "client_id", "kind"}}
+	accountsTable = table{"client_accounts", []string{"account", "client_id"}}
+	tagsTable     = table{"client_tags", []string{"client_id", "tag"}}
+	auditTable    = table{"client_audit", []string{"client_id", "at", "actor", "field", "old_value", "new_value"}}
 )
 
 type table struct {
@@ -208,7 +218,7 @@ func (t table) insertSQL() string {
 // so that one client is written with a batch of INSERTs in one round trip and
 // an import with one COPY per table.
 type writeSet struct {
-	clients, emails, phones, tags, audit [][]any
+	clients, emails, phones, accounts, tags, audit [][]any
 }
 
 // addNew validates c, completes it as a new client and adds its rows.
@@ -242,6 +252,9 @@ func (w *writeSet) addContacts(c *store.Client) {
 	for _, p := range c.Phones {
 		w.phones = append(w.phones, []any{p.Number, pgUUID(c.ID), string(p.Kind)})
 	}
+	for _, a := range c.Accounts {
+		w.accounts = append(w.accounts, []any{a, pgUUID(c.ID)})
+	}
 	for _, t := range c.Tags {
 		w.tags = append(w.tags, []any{pgUUID(c.ID), t})
 	}
@@ -266,7 +279,7 @@ type tableRows struct {
 // the rest hold.
 func (w *writeSet) tables() []tableRows {
 	return []tableRows{{clientsTable, w.clients}, {emailsTable, w.emails}, {phonesTable, w.phones},
-		{tagsTable, w.tags}, {auditTable, w.audit}}
+		{accountsTable, w.accounts}, {tagsTable, w.tags}, {auditTable, w.audit}}
 }
 
 // queue adds an INSERT per row to b.
@@ -312,6 +325,10 @@ func queueUpdate(b *pgx.Batch, before, after *store.Client, actor string, change
 	if !slices.Equal(before.Phones, after.Phones) {
 		b.Queue(`DELETE FROM client_phones WHERE client_id = $1`, pgUUID(after.ID))
 		queueRows(b, phonesTable, w.phones)
+	}
+	if !slices.Equal(before.Accounts, after.Accounts) {
+		b.Queue(`DELETE FROM client_accounts WHERE client_id = $1`, pgUUID(after.ID))
+		queueRows(b, accountsTable, w.accounts)
 	}
 	if !slices.Equal(before.Tags, after.Tags) {
 		b.Queue(`DELETE FROM client_tags WHERE client_id = $1`, pgUUID(after.ID))

@@ -34,7 +34,8 @@ import (
 //     normalised value and the handle of the client that has it.
 //   - Errors from ImportClients name the offending client's handle.
 //   - FindClients with a non-nil, empty Teams matches nothing.
-//   - ClientByEmail and ClientByPhone answer ENOTFOUND for malformed input.
+//   - ClientByEmail, ClientByPhone and ClientByAccount answer ENOTFOUND for
+//     malformed input.
 func RunClientStoreTests(t *testing.T, newStore func(t *testing.T) store.ClientStore) {
 	tests := []struct {
 		name string
@@ -157,6 +158,7 @@ func testCreateAndLookUp(t *testing.T, s store.ClientStore) {
 	c.Emails[0].Address = "Jane Doe <Jane.Doe1@ACME-Grain.example>"
 	c.Phones[0].Number = "(312) 555-0001"
 	c.Trading.Commodities = []string{"CBOT:ZC", "soybeans", "CL"}
+	c.Accounts = []string{" acc-0001 ", "ACC-0001-H", "Acc-0001"}
 	start := time.Now()
 	if err := s.CreateClient(ctx, c, "U0CREATOR"); err != nil {
 		t.Fatalf("CreateClient: %v", err)
@@ -168,6 +170,9 @@ func testCreateAndLookUp(t *testing.T, s store.ClientStore) {
 	}
 	if c.Handle != "acme-grain" || c.Emails[0].Address != "jane.doe1@acme-grain.example" || c.Phones[0].Number != "+13125550001" {
 		t.Errorf("CreateClient did not normalise: handle %q, email %q, phone %q", c.Handle, c.Emails[0].Address, c.Phones[0].Number)
+	}
+	if got := strings.Join(c.Accounts, ","); got != "ACC-0001,ACC-0001-H" {
+		t.Errorf("accounts = %s, want ACC-0001,ACC-0001-H (upper-cased, once each)", got)
 	}
 	if got := strings.Join(c.Trading.Commodities, ","); got != "corn,soybeans,wti" {
 		t.Errorf("commodities = %s, want catalogue keys corn,soybeans,wti", got)
@@ -195,7 +200,10 @@ func testCreateAndLookUp(t *testing.T, s store.ClientStore) {
 		{"national phone", func() (*store.Client, error) { return s.ClientByPhone(ctx, "(646) 555-0001") }},
 		{"dotted phone", func() (*store.Client, error) { return s.ClientByPhone(ctx, "646.555.0001") }},
 		{"foreign phone", func() (*store.Client, error) { return s.ClientByPhone(ctx, "+44 20 7946 0001") }},
+		{"account", func() (*store.Client, error) { return s.ClientByAccount(ctx, "ACC-0001-H") }},
+		{"account in lower case", func() (*store.Client, error) { return s.ClientByAccount(ctx, " acc-0001") }},
 		{"resolved from what a broker typed", func() (*store.Client, error) { return store.ResolveClient(ctx, s, "312-555-0001") }},
+		{"account resolved from what a broker typed", func() (*store.Client, error) { return store.ResolveClient(ctx, s, "acc-0001-h") }},
 	}
 	for _, l := range lookups {
 		got, err := l.find()
@@ -298,6 +306,8 @@ func testCreateConflicts(t *testing.T, s store.ClientStore) {
 		{"phone written differently", func(c *store.Client) {
 			c.Phones = append(c.Phones, store.Phone{Kind: store.Mobile, Number: "312-555-0003"})
 		}, "phone.mobile", []string{"+13125550003", "acme-grain"}},
+		{"account in lower case", func(c *store.Client) { c.Accounts = []string{"ACC-9", "acc-0003-h"} },
+			"accounts", []string{"ACC-0003-H", "acme-grain"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -313,6 +323,9 @@ func testCreateConflicts(t *testing.T, s store.ClientStore) {
 			}
 			if _, err := s.ClientByPhone(ctx, "+12122000001"); store.ErrorCode(err) != store.ENOTFOUND {
 				t.Errorf("the rejected client's own phone was stored: %v", err)
+			}
+			if _, err := s.ClientByAccount(ctx, "ACC-9"); store.ErrorCode(err) != store.ENOTFOUND {
+				t.Errorf("the rejected client's own account was stored: %v", err)
 			}
 			got, err := s.Client(ctx, first.ID)
 			if err != nil {
@@ -338,6 +351,7 @@ func testCreateInvalid(t *testing.T, s store.ClientStore) {
 		{"stage", func(c *store.Client) { c.Stage = "zombie" }, "stage", "zombie"},
 		{"commodity", func(c *store.Client) { c.Trading.Commodities = []string{"corn", "unobtainium"} }, "commodities", "unobtainium"},
 		{"handle", func(c *store.Client) { c.Handle = "-bad handle" }, "handle", "-bad handle"},
+		{"account", func(c *store.Client) { c.Accounts = []string{"ACC 7"} }, "accounts", "ACC 7"},
 		{"name", func(c *store.Client) { c.Name = "  " }, "name", ""},
 		{"loss limit", func(c *store.Client) { v := -5.0; c.Risk.LossLimit = &v }, "limit.loss", "-5"},
 	}
@@ -364,12 +378,15 @@ func testNotFound(t *testing.T, s store.ClientStore) {
 	mustCreate(t, s, SimpleClient(1))
 	missing := uuid.New()
 	lookups := map[string]func() (*store.Client, error){
-		"id":              func() (*store.Client, error) { return s.Client(ctx, missing) },
-		"handle":          func() (*store.Client, error) { return s.ClientByHandle(ctx, "nobody") },
-		"email":           func() (*store.Client, error) { return s.ClientByEmail(ctx, "nobody@example.com") },
-		"malformed email": func() (*store.Client, error) { return s.ClientByEmail(ctx, "not an email@") },
-		"phone":           func() (*store.Client, error) { return s.ClientByPhone(ctx, "+1 212 200 9999") },
-		"malformed phone": func() (*store.Client, error) { return s.ClientByPhone(ctx, "call me") },
+		"id":                func() (*store.Client, error) { return s.Client(ctx, missing) },
+		"handle":            func() (*store.Client, error) { return s.ClientByHandle(ctx, "nobody") },
+		"email":             func() (*store.Client, error) { return s.ClientByEmail(ctx, "nobody@example.com") },
+		"malformed email":   func() (*store.Client, error) { return s.ClientByEmail(ctx, "not an email@") },
+		"phone":             func() (*store.Client, error) { return s.ClientByPhone(ctx, "+1 212 200 9999") },
+		"malformed phone":   func() (*store.Client, error) { return s.ClientByPhone(ctx, "call me") },
+		"account":           func() (*store.Client, error) { return s.ClientByAccount(ctx, "ACC-404") },
+		"malformed account": func() (*store.Client, error) { return s.ClientByAccount(ctx, "no such; account") },
+		"resolved":          func() (*store.Client, error) { return store.ResolveClient(ctx, s, "ACC-404") },
 		"update": func() (*store.Client, error) {
 			c, _, err := s.UpdateClient(ctx, missing, "U0BROKER", func(*store.Client) error {
 				t.Error("UpdateClient called change for a client that does not exist")

@@ -78,6 +78,11 @@ func testImportAllOrNothing(t *testing.T, s store.ClientStore) {
 			store.ECONFLICT, "email.work", []string{"client-0098", "existing", "jane9@mail.example"}},
 		{"handle of an existing client", func(cs []*store.Client) { cs[0].Handle = "Existing" },
 			store.ECONFLICT, "handle", []string{"existing"}},
+		{"account twice in the batch", func(cs []*store.Client) {
+			cs[20].Accounts, cs[70].Accounts = []string{"ACC-20"}, []string{"acc-20"}
+		}, store.ECONFLICT, "accounts", []string{"client-0020", "client-0070", "ACC-20"}},
+		{"account of an existing client", func(cs []*store.Client) { cs[40].Accounts = []string{"acc-0009-h"} },
+			store.ECONFLICT, "accounts", []string{"client-0040", "existing", "ACC-0009-H"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

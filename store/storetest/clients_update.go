@@ -207,6 +207,8 @@ func testUpdateConflicts(t *testing.T, s store.ClientStore) {
 			"phone.home", []string{"+16465550010", "alpha"}},
 		{"take a handle", set("handle", "Alpha"),
 			"handle", []string{"alpha"}},
+		{"take an account", set("accounts", "ACC-0011, acc-0010"),
+			"accounts", []string{"ACC-0010", "alpha"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,6 +230,19 @@ func testUpdateConflicts(t *testing.T, s store.ClientStore) {
 	}
 	if owner, err := s.ClientByEmail(ctx, "jane10@mail.example"); err != nil || owner.ID != b.ID {
 		t.Errorf("the handed-over address finds %v, %v; want bravo", owner, err)
+	}
+	// So does an account number.
+	if _, _, err := s.UpdateClient(ctx, a.ID, "U0BROKER", set("accounts", "ACC-0010-H")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.UpdateClient(ctx, b.ID, "U0BROKER", set("accounts", "ACC-0011,ACC-0010")); err != nil {
+		t.Fatalf("taking an account its owner gave up: %v", err)
+	}
+	if owner, err := s.ClientByAccount(ctx, "ACC-0010"); err != nil || owner.ID != b.ID {
+		t.Errorf("the handed-over account finds %v, %v; want bravo", owner, err)
+	}
+	if owner, err := s.ClientByAccount(ctx, "ACC-0010-H"); err != nil || owner.ID != a.ID {
+		t.Errorf("alpha's remaining account finds %v, %v; want alpha", owner, err)
 	}
 }
 
