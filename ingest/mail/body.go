@@ -114,7 +114,7 @@ func (w *walker) multipart(mediaType, boundary string, r io.Reader, depth int) b
 				} else {
 					w.defect("%s boundary not found, body read as text", mediaType)
 				}
-				return w.text(rec.buf.Bytes(), "text/plain", "")
+				return w.text(rec.buf.Bytes(), "text/plain", nil)
 			}
 			// Typically a missing closing boundary: keep the parts read.
 			w.defect("%s ended early: %s", mediaType, clip(err.Error()))
@@ -208,7 +208,7 @@ func (w *walker) leaf(h textproto.Header, mediaType string, params map[string]st
 	if bad := w.readFailed(err, mediaType+" part"); bad {
 		return body{}
 	}
-	return w.text(raw, mediaType, params["charset"])
+	return w.text(raw, mediaType, params)
 }
 
 // readFailed notes a read error and reports whether the part must be
@@ -239,13 +239,17 @@ func hiddenAttachment(mediaType, disposition string, h textproto.Header, inRelat
 	return inRelated && disposition != "attachment" && h.Get("Content-Id") != ""
 }
 
-func (w *walker) text(raw []byte, mediaType, label string) body {
-	s, note := toUTF8(raw, label)
+// text decodes a text part; params are its Content-Type parameters.
+func (w *walker) text(raw []byte, mediaType string, params map[string]string) body {
+	s, note := toUTF8(raw, params["charset"])
 	if note != "" {
 		w.defect("%s", note)
 	}
 	if mediaType == "text/html" {
 		return body{kind: htmlBody, text: s}
+	}
+	if strings.EqualFold(params["format"], "flowed") {
+		s = unflow(s, strings.EqualFold(params["delsp"], "yes"))
 	}
 	return body{kind: plainBody, text: cleanText(s)}
 }

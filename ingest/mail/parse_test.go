@@ -51,6 +51,25 @@ var corpus = []corpusCase{
 		},
 	},
 	{
+		// format=flowed: wrapped lines end in a space and join up again.
+		file:      "flowed-thunderbird-reply.eml",
+		subject:   "Re: Rapeseed hedge for the new crop",
+		from:      "Lena Brandt <lena.brandt@brandt-agrar.example>",
+		date:      "2025-03-12T07:42:18+01:00",
+		messageID: "0a7d5c1e-3b2f-4e61-8c9d-5f4e3d2c1b0a@brandt-agrar.example",
+		threadID:  "rapeseed-0311-a@mail.meridian-commodities.example",
+		textHas: []string{
+			"> Lena, August rapeseed closed at 476.25 today, up 3.50 on the week. Do you want to lock in part of the new crop?",
+			">> Earlier: we talked about 40 lots in total.",
+		},
+		excerptHas: []string{
+			"Please sell 20 August rapeseed at 478 or better, good till cancelled. If it trades through 485 before we are filled, call me first - I do not want to chase it.",
+			"\nFrom next week I am on the farm", // space-stuffing undone
+			"Best,\nLena",
+		},
+		excerptLacks: []string{"Anna Kowalski wrote", "476.25", "Brandt Agrar GbR", "better, \n"},
+	},
+	{
 		file:         "html-only-outlook-disclaimer.eml",
 		subject:      "RE: Fill: April gold stop",
 		from:         "Sarah Chen <sarah.chen@chenmetals.example>",
