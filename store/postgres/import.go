@@ -24,7 +24,8 @@ var importChunk = 5000
 //
 // An error about one client names it and its position in cs: an invalid
 // field, or a handle, email, phone or account number that two clients of
-// the batch share or that an existing client has. On success every client carries its id.
+// the batch share or that an existing client has. On success every client
+// carries its id.
 func (db *DB) ImportClients(ctx context.Context, cs []*store.Client, actor string) error {
 	if len(cs) == 0 {
 		return nil
@@ -56,8 +57,9 @@ type preparedChunk struct {
 
 // prepareChunks validates cs chunk by chunk on another goroutine, one chunk
 // ahead of the reader, and checks that no two clients of the import share a
-// handle, email, phone or account number. It stops after the first error, which it sends.
-// stop ends the work early and returns once nothing touches cs any more.
+// handle, email, phone or account number. It stops after the first error,
+// which it sends. stop ends the work early and returns once nothing touches
+// cs any more.
 func prepareChunks(cs []*store.Client, actor string, now time.Time) (<-chan preparedChunk, func()) {
 	out := make(chan preparedChunk) // unbuffered: exactly one chunk ahead
 	done := make(chan struct{})

@@ -119,8 +119,9 @@ func (db *DB) writeError(ctx context.Context, what string, err error, cs []*stor
 }
 
 // explainConflict finds the first of cs whose handle, email, phone or
-// account number another client holds, and returns its index and an ECONFLICT naming the field, the
-// value and the holder. It returns a nil error if it finds none.
+// account number another client holds, and returns its index and an
+// ECONFLICT naming the field, the value and the holder. It returns a nil
+// error if it finds none.
 func (db *DB) explainConflict(ctx context.Context, cs []*store.Client) (int, *store.Error) {
 	var handles, emails, phones, accounts []string
 	for _, c := range cs {
