@@ -27,6 +27,8 @@ func (b *Bot) commandTable() map[string]*command {
 		&command{path: "/team add", usage: "/team add @user <desk> broker|manager", admin: true, run: teamAdd},
 		&command{path: "/team remove", usage: "/team remove @user", admin: true, run: teamRemove},
 		&command{path: "/team list", usage: "/team list [desk]", admin: true, run: teamList},
+		&command{path: "/team history", usage: "/team history [desk]", admin: true, run: teamHistory,
+			help: "Who added, changed or removed whom on a desk, and when: the last 25 changes."},
 	)
 	return map[string]*command{
 		"/client": client,

@@ -576,6 +576,31 @@ func testTeam(t *testing.T, h *harness) {
 	if r := h.do(h.stranger, "/client", "show newco-"+h.sfx); r.Status != bot.Refused {
 		t.Errorf("removed user still sees: %v %q", r.Status, r.Text)
 	}
+	// Every change is kept, with who made it; adding someone again in the
+	// same role is no change.
+	h.ok(h.admin, "/team", "add <@"+h.broker2+"> "+desk+" broker")
+	h.ok(h.admin, "/team", "add <@"+h.broker2+"> "+desk+" broker")
+	plain := bot.PlainText(h.ok(h.admin, "/team", "history "+desk))
+	want := []string{
+		"@" + h.admin + " added @" + h.broker2 + " to " + desk + " as broker",
+		"@" + h.admin + " removed @" + h.stranger + " (manager) from " + desk,
+		"@" + h.wsAdmin + " made @" + h.stranger + " a manager on " + desk + " (was broker)",
+		"@" + h.admin + " added @" + h.stranger + " to " + desk + " as broker",
+	}
+	last := -1
+	for _, w := range want {
+		i := strings.Index(plain, w)
+		if i < 0 || i < last {
+			t.Errorf("history lacks %q, or not newest first:\n%s", w, plain)
+		}
+		last = i
+	}
+	if n := strings.Count(plain, "added @"+h.broker2); n != 1 {
+		t.Errorf("adding someone again in the same role was recorded: %d additions\n%s", n, plain)
+	}
+	if r := h.do(h.broker, "/team", "history "+desk); r.Status != bot.Refused {
+		t.Errorf("a broker read the desk history: %v", r.Status)
+	}
 }
 
 func testRights(t *testing.T, h *harness) {

@@ -35,8 +35,6 @@ func teamAdd(ctx context.Context, c *call) Response {
 	if err := c.b.teams.AddMember(ctx, m); err != nil {
 		return c.b.fail(err, "add "+userRef(id)+" to "+m.Desk)
 	}
-	// The store keeps who added a member; removals leave no row, so both go
-	// to the log with who did them.
 	c.b.log.Info("desk member added", slog.String("by", c.actor.ID), slog.String("user", id), slog.String("desk", m.Desk), slog.String("role", string(m.Role)))
 	return textResponse(OK, "%s is now a %s on %s.", userRef(id), m.Role, m.Desk)
 }
@@ -50,7 +48,7 @@ func teamRemove(ctx context.Context, c *call) Response {
 	if !ok {
 		return c.usageError("%q is not a person: type @ and pick them from Slack's suggestions.", c.args.At(0).Text)
 	}
-	err := c.b.teams.RemoveMember(ctx, id)
+	err := c.b.teams.RemoveMember(ctx, id, c.actor.ID)
 	if store.ErrorCode(err) == store.ENOTFOUND {
 		return textResponse(NotFound, "%s is not on any desk.", userRef(id))
 	}
@@ -100,4 +98,50 @@ func teamList(ctx context.Context, c *call) Response {
 		blocks[i] = l
 	}
 	return Response{Text: fmt.Sprintf("%d memberships on %d desks.", len(ms), len(lists)), Blocks: blocks}
+}
+
+// historyShown is how many desk changes /team history lists.
+const historyShown = 25
+
+// /team history [desk]
+func teamHistory(ctx context.Context, c *call) Response {
+	if c.args.Len() > 1 {
+		return c.usageError("Name one desk, or none for every desk.")
+	}
+	desk := ""
+	if c.args.Len() == 1 {
+		d, err := store.NormalizeHandle(c.args.At(0).Text)
+		if err != nil {
+			return c.usageError("%q is not a desk name.", c.args.At(0).Text)
+		}
+		desk = d
+	}
+	changes, err := c.b.teams.DeskHistory(ctx, desk, historyShown)
+	if err != nil {
+		return c.b.fail(err, "read desk history")
+	}
+	where := "any desk"
+	if desk != "" {
+		where = desk
+	}
+	if len(changes) == 0 {
+		return textResponse(OK, "No changes to %s yet.", where)
+	}
+	l := List{Title: "Changes to " + where + ", newest first"}
+	for _, ch := range changes {
+		l.Items = append(l.Items, formatTime(ch.At, c.actor.Location)+" "+describeDeskChange(ch))
+	}
+	return Response{Text: fmt.Sprintf("The last %d changes to %s.", len(changes), where), Blocks: []Block{l}}
+}
+
+func describeDeskChange(ch store.DeskChange) string {
+	who, by := userRef(ch.SlackID), userRef(ch.Actor)
+	switch {
+	case ch.OldRole == "":
+		return fmt.Sprintf("%s added %s to %s as %s", by, who, ch.Desk, ch.NewRole)
+	case ch.NewRole == "":
+		return fmt.Sprintf("%s removed %s (%s) from %s", by, who, ch.OldRole, ch.Desk)
+	default:
+		return fmt.Sprintf("%s made %s a %s on %s (was %s)", by, who, ch.NewRole, ch.Desk, ch.OldRole)
+	}
 }

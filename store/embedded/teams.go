@@ -17,7 +17,8 @@ var (
 	_ store.OnceStore = (*DB)(nil)
 )
 
-// AddMember implements store.TeamStore.
+// AddMember implements store.TeamStore. Adding someone again with the same
+// role keeps who first added them and when.
 func (d *DB) AddMember(ctx context.Context, m store.Member) error {
 	if err := m.Validate(); err != nil {
 		return err
@@ -25,27 +26,77 @@ func (d *DB) AddMember(ctx context.Context, m store.Member) error {
 	if m.AddedAt.IsZero() {
 		m.AddedAt = d.now()
 	}
-	_, err := d.db.ExecContext(ctx, `
+	at := m.AddedAt.UTC().UnixMicro()
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		var before string
+		err := tx.QueryRowContext(ctx, `SELECT role FROM team_members WHERE slack_id = ? AND desk = ?`, m.SlackID, m.Desk).Scan(&before)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return mapErr(err)
+		}
+		if before == string(m.Role) {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `
 INSERT INTO team_members (slack_id, desk, role, added_by, added_at) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (slack_id, desk) DO UPDATE SET role = excluded.role, added_by = excluded.added_by, added_at = excluded.added_at
-WHERE team_members.role <> excluded.role`,
-		m.SlackID, m.Desk, string(m.Role), m.AddedBy, m.AddedAt.UTC().UnixMicro())
-	return mapErr(err)
+ON CONFLICT (slack_id, desk) DO UPDATE SET role = excluded.role, added_by = excluded.added_by, added_at = excluded.added_at`,
+			m.SlackID, m.Desk, string(m.Role), m.AddedBy, at); err != nil {
+			return mapErr(err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO desk_changes (at, actor, slack_id, desk, old_role, new_role) VALUES (?, ?, ?, ?, ?, ?)`,
+			at, m.AddedBy, m.SlackID, m.Desk, before, string(m.Role))
+		return mapErr(err)
+	})
 }
 
 // RemoveMember implements store.TeamStore.
-func (d *DB) RemoveMember(ctx context.Context, slackID string) error {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM team_members WHERE slack_id = ?`, slackID)
-	if err != nil {
-		return mapErr(err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
+func (d *DB) RemoveMember(ctx context.Context, slackID, actor string) error {
+	at := d.now().UTC().UnixMicro()
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO desk_changes (at, actor, slack_id, desk, old_role)
+			SELECT ?, ?, slack_id, desk, role FROM team_members WHERE slack_id = ?`, at, actor, slackID); err != nil {
+			return mapErr(err)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM team_members WHERE slack_id = ?`, slackID)
 		if err != nil {
 			return mapErr(err)
 		}
-		return store.Errorf(store.ENOTFOUND, "%s is on no desk", slackID)
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err != nil {
+				return mapErr(err)
+			}
+			return store.Errorf(store.ENOTFOUND, "%s is on no desk", slackID)
+		}
+		return nil
+	})
+}
+
+// DeskHistory implements store.TeamStore.
+func (d *DB) DeskHistory(ctx context.Context, desk string, limit int) ([]store.DeskChange, error) {
+	if limit <= 0 {
+		limit = store.DefaultHistoryLimit
 	}
-	return nil
+	const cols = `SELECT at, actor, slack_id, desk, old_role, new_role FROM desk_changes `
+	q, args := cols+`ORDER BY at DESC, id DESC LIMIT ?`, []any{limit}
+	if desk != "" {
+		q, args = cols+`WHERE desk = ? ORDER BY at DESC, id DESC LIMIT ?`, []any{desk, limit}
+	}
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []store.DeskChange
+	for rows.Next() {
+		var c store.DeskChange
+		var at int64
+		var oldRole, newRole string
+		if err := rows.Scan(&at, &c.Actor, &c.SlackID, &c.Desk, &oldRole, &newRole); err != nil {
+			return nil, mapErr(err)
+		}
+		c.At, c.OldRole, c.NewRole = timeFromMicro(at), store.Role(oldRole), store.Role(newRole)
+		out = append(out, c)
+	}
+	return out, mapErr(rows.Err())
 }
 
 // Members implements store.TeamStore.

@@ -27,17 +27,30 @@ func (db *DB) AddMember(ctx context.Context, m store.Member) error {
 	if m.AddedAt.IsZero() {
 		m.AddedAt = db.clock()
 	}
+	// One statement: the change is recorded only when the row changed, with
+	// the role it had before.
 	_, err := db.pool.Exec(ctx, `
-INSERT INTO team_members (slack_id, desk, role, added_by, added_at) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (slack_id, desk) DO UPDATE SET role = excluded.role, added_by = excluded.added_by, added_at = excluded.added_at
-WHERE team_members.role <> excluded.role`,
+WITH before AS (
+	SELECT role FROM team_members WHERE slack_id = $1 AND desk = $2
+), changed AS (
+	INSERT INTO team_members (slack_id, desk, role, added_by, added_at) VALUES ($1, $2, $3, $4, $5)
+	ON CONFLICT (slack_id, desk) DO UPDATE SET role = excluded.role, added_by = excluded.added_by, added_at = excluded.added_at
+	WHERE team_members.role <> excluded.role
+	RETURNING 1
+)
+INSERT INTO desk_changes (at, actor, slack_id, desk, old_role, new_role)
+SELECT $5, $4, $1, $2, coalesce((SELECT role FROM before), ''), $3 FROM changed`,
 		m.SlackID, m.Desk, string(m.Role), m.AddedBy, m.AddedAt.UTC())
 	return mapError("add team member", err)
 }
 
 // RemoveMember implements store.TeamStore.
-func (db *DB) RemoveMember(ctx context.Context, slackID string) error {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM team_members WHERE slack_id = $1`, slackID)
+func (db *DB) RemoveMember(ctx context.Context, slackID, actor string) error {
+	tag, err := db.pool.Exec(ctx, `
+WITH gone AS (DELETE FROM team_members WHERE slack_id = $1 RETURNING desk, role)
+INSERT INTO desk_changes (at, actor, slack_id, desk, old_role)
+SELECT $3, $2, $1, desk, role FROM gone`,
+		slackID, actor, db.clock())
 	if err != nil {
 		return mapError("remove team member", err)
 	}
@@ -45,6 +58,30 @@ func (db *DB) RemoveMember(ctx context.Context, slackID string) error {
 		return store.Errorf(store.ENOTFOUND, "%s is on no desk", slackID)
 	}
 	return nil
+}
+
+// DeskHistory implements store.TeamStore.
+func (db *DB) DeskHistory(ctx context.Context, desk string, limit int) ([]store.DeskChange, error) {
+	if limit <= 0 {
+		limit = store.DefaultHistoryLimit
+	}
+	const cols = `SELECT at, actor, slack_id, desk, old_role, new_role FROM desk_changes `
+	q, args := cols+`ORDER BY at DESC, id DESC LIMIT $1`, []any{limit}
+	if desk != "" {
+		q, args = cols+`WHERE desk = $2 ORDER BY at DESC, id DESC LIMIT $1`, append(args, desk)
+	}
+	rows, err := db.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, mapError("read desk history", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.DeskChange, error) {
+		var c store.DeskChange
+		var oldRole, newRole string
+		err := row.Scan(&c.At, &c.Actor, &c.SlackID, &c.Desk, &oldRole, &newRole)
+		c.At, c.OldRole, c.NewRole = c.At.UTC(), store.Role(oldRole), store.Role(newRole)
+		return c, err
+	})
+	return out, mapError("read desk history", err)
 }
 
 // Members implements store.TeamStore.
