@@ -1,0 +1,54 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestExec runs slash commands from the shell, on the embedded store, with
+// the rights of the user named by --as.
+func TestExec(t *testing.T) {
+	getenv := env(t, "BROKERSYNC_ADMINS", "U0ADMIN")
+	exec := func(args ...string) (string, error) {
+		t.Helper()
+		return runCmd(t, getenv, "", append([]string{"exec"}, args...)...)
+	}
+
+	out, err := exec("/team add <@U0JANE> grain-desk broker", "--as", "U0ADMIN")
+	if err != nil || !strings.Contains(out, "broker on grain-desk") {
+		t.Fatalf("/team add: %q, %v", out, err)
+	}
+	// Words the shell unquoted are quoted again.
+	out, err = exec("/client", "add", "acme-grain", "Acme Grain Co-op", "accounts=acc-1001", "--as=<@U0JANE>")
+	if err != nil || !strings.Contains(out, "acme-grain") {
+		t.Fatalf("/client add: %q, %v", out, err)
+	}
+	out, err = exec("/client show ACC-1001", "--as", "U0JANE")
+	if err != nil || !strings.Contains(out, "Acme Grain Co-op") || !strings.Contains(out, "grain-desk") {
+		t.Fatalf("/client show by account number: %q, %v", out, err)
+	}
+	out, err = exec("/team history grain-desk", "--as", "U0ADMIN")
+	if err != nil || !strings.Contains(out, "@U0ADMIN added @U0JANE to grain-desk as broker") {
+		t.Errorf("/team history: %q, %v", out, err)
+	}
+
+	// An answer that is an error is the command's error, for the exit status.
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"someone on no desk", []string{"/client show acme-grain", "--as", "U0STRANGER"}, "not on a BrokerSync desk"},
+		{"a broker at an admin command", []string{"/team list", "--as", "U0JANE"}, "admin"},
+		{"bad input", []string{"/client set acme-grain risk=11", "--as", "U0JANE"}, "risk"},
+		{"no user", []string{"/client show acme-grain"}, "--as"},
+		{"not a command", []string{"client show acme-grain", "--as", "U0JANE"}, "not a slash command"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := exec(tt.args...)
+			if err == nil || !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(tt.want)) {
+				t.Errorf("exec %q = %q, %v; want an error mentioning %q", tt.args, out, err, tt.want)
+			}
+		})
+	}
+}
