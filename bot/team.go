@@ -61,16 +61,9 @@ func teamRemove(ctx context.Context, c *call) Response {
 
 // /team list [desk]
 func teamList(ctx context.Context, c *call) Response {
-	if c.args.Len() > 1 {
-		return c.usageError("List one desk, or every desk.")
-	}
-	desk := ""
-	if c.args.Len() == 1 {
-		d, err := store.NormalizeHandle(c.args.At(0).Text)
-		if err != nil {
-			return c.usageError("%q is not a desk name.", c.args.At(0).Text)
-		}
-		desk = d
+	desk, bad := c.optionalDesk()
+	if bad != nil {
+		return *bad
 	}
 	ms, err := c.b.teams.Members(ctx, desk)
 	if err != nil {
@@ -105,16 +98,9 @@ const historyShown = 25
 
 // /team history [desk]
 func teamHistory(ctx context.Context, c *call) Response {
-	if c.args.Len() > 1 {
-		return c.usageError("Name one desk, or none for every desk.")
-	}
-	desk := ""
-	if c.args.Len() == 1 {
-		d, err := store.NormalizeHandle(c.args.At(0).Text)
-		if err != nil {
-			return c.usageError("%q is not a desk name.", c.args.At(0).Text)
-		}
-		desk = d
+	desk, bad := c.optionalDesk()
+	if bad != nil {
+		return *bad
 	}
 	changes, err := c.b.teams.DeskHistory(ctx, desk, historyShown)
 	if err != nil {
@@ -144,4 +130,22 @@ func describeDeskChange(ch store.DeskChange) string {
 	default:
 		return fmt.Sprintf("%s made %s a %s on %s (was %s)", by, who, ch.NewRole, ch.Desk, ch.OldRole)
 	}
+}
+
+// optionalDesk reads the one desk name a command may take: "" for none (every
+// desk), or a usage error.
+func (c *call) optionalDesk() (string, *Response) {
+	if c.args.Len() > 1 {
+		r := c.usageError("Name one desk, or none for every desk.")
+		return "", &r
+	}
+	if c.args.Len() == 0 {
+		return "", nil
+	}
+	d, err := store.NormalizeHandle(c.args.At(0).Text)
+	if err != nil {
+		r := c.usageError("%q is not a desk name.", c.args.At(0).Text)
+		return "", &r
+	}
+	return d, nil
 }
