@@ -363,3 +363,36 @@ func TestAccountsMigration(t *testing.T) {
 		}
 	}
 }
+
+// TestDeskChangesMigration: members already on a desk when the history
+// began have their addition in it, by whoever added them, when they did.
+func TestDeskChangesMigration(t *testing.T) {
+	ctx := t.Context()
+	url := newEmptyDatabaseURL(t, "")
+	if err := postgres.MigrateTo(ctx, url, 500); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	added := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	if _, err := conn.Exec(ctx, `INSERT INTO team_members (slack_id, desk, role, added_by, added_at)
+		VALUES ('U0JANE', 'grain-desk', 'broker', 'U0ADMIN', $1)`, added); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, url, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.DeskHistory(ctx, "grain-desk", 0)
+	want := []store.DeskChange{{At: added, Actor: "U0ADMIN", SlackID: "U0JANE", Desk: "grain-desk", NewRole: store.RoleBroker}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("DeskHistory after the migration = %+v, %v; want %+v", got, err, want)
+	}
+}
