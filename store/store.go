@@ -112,18 +112,17 @@ func ResolveClient(ctx context.Context, s ClientStore, ref string) (*Client, err
 	if strings.ContainsRune(ref, '@') {
 		return s.ClientByEmail(ctx, ref)
 	}
+	// ClientByPhone and ClientByAccount answer ENOTFOUND for what is not a
+	// phone or account number without asking the database; ClientByHandle
+	// would ask, so a malformed handle is not looked up.
 	var tries []func(context.Context, string) (*Client, error)
 	if len(ref) > 0 && (ref[0] == '+' || ref[0] >= '0' && ref[0] <= '9') {
-		if _, err := NormalizePhone(ref); err == nil {
-			tries = append(tries, s.ClientByPhone)
-		}
+		tries = append(tries, s.ClientByPhone)
 	}
 	if _, err := NormalizeHandle(ref); err == nil {
 		tries = append(tries, s.ClientByHandle)
 	}
-	if _, err := NormalizeAccount(ref); err == nil {
-		tries = append(tries, s.ClientByAccount)
-	}
+	tries = append(tries, s.ClientByAccount)
 	for _, try := range tries {
 		c, err := try(ctx, ref)
 		if ErrorCode(err) != ENOTFOUND {

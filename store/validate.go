@@ -149,14 +149,9 @@ func (c *Client) Validate() error {
 			return Invalid("timezone", "%v", err)
 		}
 	}
-	for i, a := range c.Accounts {
-		n, err := NormalizeAccount(a)
-		if err != nil {
-			return err
-		}
-		c.Accounts[i] = n
+	if c.Accounts, err = normalizeList(c.Accounts, NormalizeAccount); err != nil {
+		return err
 	}
-	c.Accounts = dedupe(c.Accounts)
 	if err := c.validateContacts(); err != nil {
 		return err
 	}
@@ -171,15 +166,8 @@ func (c *Client) Validate() error {
 			return err
 		}
 	}
-	for i, t := range c.Tags {
-		n, err := NormalizeTag(t)
-		if err != nil {
-			return err
-		}
-		c.Tags[i] = n
-	}
-	c.Tags = dedupe(c.Tags)
-	return nil
+	c.Tags, err = normalizeList(c.Tags, NormalizeTag)
+	return err
 }
 
 func (c *Client) validateContacts() error {
@@ -337,6 +325,19 @@ func NormalizeTag(t string) (string, error) {
 		return "", Invalid("tags", "%q is not a tag: use letters, digits, dashes and dots, up to 64", t)
 	}
 	return t, nil
+}
+
+// normalizeList normalises each of vs in place with f and drops repeats. On
+// an error vs is returned as far as it got.
+func normalizeList(vs []string, f func(string) (string, error)) ([]string, error) {
+	for i, v := range vs {
+		n, err := f(v)
+		if err != nil {
+			return vs, err
+		}
+		vs[i] = n
+	}
+	return dedupe(vs), nil
 }
 
 func dedupe(s []string) []string {

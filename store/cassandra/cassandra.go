@@ -116,9 +116,7 @@ func (c Config) cluster(cons gocql.Consistency, logger *slog.Logger) *gocql.Clus
 
 // Timeline is the Cassandra timeline store. It is safe for concurrent use.
 type Timeline struct {
-	session  *gocql.Session
-	logger   *slog.Logger
-	keyspace string
+	session *gocql.Session
 }
 
 var _ store.TimelineStore = (*Timeline)(nil)
@@ -146,7 +144,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Timeline, erro
 		session.Close()
 		return nil, err
 	}
-	return &Timeline{session: session, logger: logger, keyspace: cfg.Keyspace}, nil
+	return &Timeline{session: session}, nil
 }
 
 // ensureKeyspace creates the keyspace if it does not exist yet. It looks

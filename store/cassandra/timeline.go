@@ -255,6 +255,8 @@ func (t *Timeline) Events(ctx context.Context, clientID uuid.UUID, q store.Event
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops a prefetch nobody needs
+	// The partition read first: where the cursor stopped, or this month's.
+	// Every other partition is read from its newest event.
 	guess := min(hi, max(lo, BucketOf(time.Now())))
 	if after != nil {
 		guess = after.bucket
@@ -265,10 +267,6 @@ func (t *Timeline) Events(ctx context.Context, clientID uuid.UUID, q store.Event
 	buckets := t.session.Query(selectBuckets, [16]byte(clientID), lo, hi).IterContext(ctx)
 	var b int
 	for len(out) <= limit && buckets.Scan(&b) {
-		var from *position
-		if after != nil && after.bucket == b {
-			from = after
-		}
 		need := limit + 1 - len(out)
 		var rows []*store.Event
 		var err error
@@ -278,7 +276,7 @@ func (t *Timeline) Events(ctx context.Context, clientID uuid.UUID, q store.Event
 			r := <-prefetch
 			rows, err = r.rows[:min(need, len(r.rows))], r.err
 		} else {
-			rows, err = t.readBucket(ctx, clientID, b, from, f, need)
+			rows, err = t.readBucket(ctx, clientID, b, nil, f, need)
 		}
 		if err != nil {
 			buckets.Close()
@@ -308,15 +306,11 @@ type readResult struct {
 	err  error
 }
 
-// prefetch starts reading n rows of one partition and delivers them on the
-// returned channel, which is buffered so that the read never waits for a
-// reader that decided it did not need it.
-func (t *Timeline) prefetch(ctx context.Context, client uuid.UUID, bucket int, after *position, f filter, n int) <-chan readResult {
+// prefetch starts reading n rows of one partition, after from, and delivers
+// them on the returned channel, which is buffered so that the read never
+// waits for a reader that decided it did not need it.
+func (t *Timeline) prefetch(ctx context.Context, client uuid.UUID, bucket int, from *position, f filter, n int) <-chan readResult {
 	ch := make(chan readResult, 1)
-	var from *position
-	if after != nil && after.bucket == bucket {
-		from = after
-	}
 	go func() {
 		rows, err := t.readBucket(ctx, client, bucket, from, f, n)
 		ch <- readResult{rows, err}

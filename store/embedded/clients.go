@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"strings"
@@ -202,14 +203,29 @@ func writeClient(ctx context.Context, sc *stmtCache, c *store.Client, insert boo
 }
 
 func (d *DB) getClient(ctx context.Context, what, query string, args ...any) (*store.Client, error) {
-	var profile string
-	if err := d.db.QueryRowContext(ctx, query, args...).Scan(&profile); err != nil {
-		if err == sql.ErrNoRows {
-			return nil, store.Errorf(store.ENOTFOUND, "no client %s", what)
-		}
-		return nil, mapErr(err)
+	profile, err := loadProfile(ctx, d.db, what, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	return decode(profile)
+}
+
+// queryer is a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// loadProfile reads the stored profile of the client query selects, which
+// what describes for ENOTFOUND ("with id ...").
+func loadProfile(ctx context.Context, q queryer, what, query string, args ...any) (string, error) {
+	var profile string
+	switch err := q.QueryRowContext(ctx, query, args...).Scan(&profile); {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", store.Errorf(store.ENOTFOUND, "no client %s", what)
+	case err != nil:
+		return "", mapErr(err)
+	}
+	return profile, nil
 }
 
 func decode(profile string) (*store.Client, error) {
@@ -367,12 +383,9 @@ func (d *DB) UpdateClient(ctx context.Context, id uuid.UUID, actor string, chang
 	var updated *store.Client
 	var changes []store.Change
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		var profile string
-		err := tx.QueryRowContext(ctx, selectProfile+`WHERE id = ?`, id.String()).Scan(&profile)
-		if err == sql.ErrNoRows {
-			return store.Errorf(store.ENOTFOUND, "no client with id %s", id)
-		} else if err != nil {
-			return mapErr(err)
+		profile, err := loadProfile(ctx, tx, "with id "+id.String(), selectProfile+`WHERE id = ?`, id.String())
+		if err != nil {
+			return err
 		}
 		// Two decodings of the stored profile: the one to change and the one
 		// to diff against.

@@ -60,10 +60,11 @@ func (d *DB) RemoveMember(ctx context.Context, slackID, actor string) error {
 		if err != nil {
 			return mapErr(err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err != nil {
-				return mapErr(err)
-			}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return mapErr(err)
+		}
+		if n == 0 {
 			return store.Errorf(store.ENOTFOUND, "%s is on no desk", slackID)
 		}
 		return nil

@@ -31,8 +31,7 @@ func mapError(what string, err error) error {
 	if isUnavailable(err) {
 		return store.Unavailable("PostgreSQL ("+what+")", err)
 	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == uniqueViolation {
+	if isUniqueViolation(err) {
 		return &store.Error{Code: store.ECONFLICT, Message: "already taken by another client", Err: err}
 	}
 	return store.Internal(what, err)

@@ -16,10 +16,10 @@ import (
 // Go field names, so that renaming a field in package store cannot orphan
 // data already stored.
 //
-// Phones, emails and tags are here as well as in their own tables: reading a
-// client is then one row, while the tables enforce uniqueness and serve
-// lookups. Every write goes through this package and updates both in one
-// transaction.
+// Phones, emails, account numbers and tags are here as well as in their own
+// tables: reading a client is then one row, while the tables enforce
+// uniqueness and serve lookups. Every write goes through this package and
+// updates both in one transaction.
 //
 // The nested types have the same fields as their counterparts in package
 // store, so conversions between them are plain type conversions; a field

@@ -207,6 +207,16 @@ type table struct {
 	columns []string
 }
 
+// updateSQL sets every column but the first, the key, from the same
+// parameters as insertSQL's.
+func (t table) updateSQL() string {
+	set := make([]string, len(t.columns)-1)
+	for i, c := range t.columns[1:] {
+		set[i] = fmt.Sprintf("%s = $%d", c, i+2)
+	}
+	return fmt.Sprintf("UPDATE %s SET %s WHERE %s = $1", t.name, strings.Join(set, ", "), t.columns[0])
+}
+
 func (t table) insertSQL() string {
 	params := make([]string, len(t.columns))
 	for i := range params {
@@ -304,36 +314,29 @@ func (w *writeSet) copy(ctx context.Context, tx pgx.Tx) error {
 }
 
 // queueUpdate adds to b the statements that turn before into after: the
-// client row, the contact and tag rows only when they changed, and the audit
-// entries.
+// client row, the contact, account and tag rows only when they changed, and
+// the audit entries.
 func queueUpdate(b *pgx.Batch, before, after *store.Client, actor string, changes []store.Change) error {
-	doc, err := json.Marshal(profileOf(after))
+	row, err := clientValues(after)
 	if err != nil {
-		return store.Internal("encode profile", err)
+		return err
 	}
-	b.Queue(`UPDATE clients SET handle = $2, name = $3, company = $4, broker = $5, team = $6, stage = $7,
-		stage_changed_at = $8, risk_tolerance = $9, horizon = $10, search = $11, profile = $12,
-		updated_at = $13, version = $14 WHERE id = $1`,
-		pgUUID(after.ID), after.Handle, after.Name, after.Company, after.Broker, after.Team, string(after.Stage),
-		after.StageChangedAt, after.Risk.Tolerance, string(after.Risk.Horizon), searchText(after), doc,
-		after.UpdatedAt, after.Version)
+	b.Queue(clientsTable.updateSQL(), row...)
 	var w writeSet
 	w.addContacts(after)
-	if !slices.Equal(before.Emails, after.Emails) {
-		b.Queue(`DELETE FROM client_emails WHERE client_id = $1`, pgUUID(after.ID))
-		queueRows(b, emailsTable, w.emails)
-	}
-	if !slices.Equal(before.Phones, after.Phones) {
-		b.Queue(`DELETE FROM client_phones WHERE client_id = $1`, pgUUID(after.ID))
-		queueRows(b, phonesTable, w.phones)
-	}
-	if !slices.Equal(before.Accounts, after.Accounts) {
-		b.Queue(`DELETE FROM client_accounts WHERE client_id = $1`, pgUUID(after.ID))
-		queueRows(b, accountsTable, w.accounts)
-	}
-	if !slices.Equal(before.Tags, after.Tags) {
-		b.Queue(`DELETE FROM client_tags WHERE client_id = $1`, pgUUID(after.ID))
-		queueRows(b, tagsTable, w.tags)
+	for _, t := range []struct {
+		changed bool
+		tableRows
+	}{
+		{!slices.Equal(before.Emails, after.Emails), tableRows{emailsTable, w.emails}},
+		{!slices.Equal(before.Phones, after.Phones), tableRows{phonesTable, w.phones}},
+		{!slices.Equal(before.Accounts, after.Accounts), tableRows{accountsTable, w.accounts}},
+		{!slices.Equal(before.Tags, after.Tags), tableRows{tagsTable, w.tags}},
+	} {
+		if t.changed {
+			b.Queue(`DELETE FROM `+t.name+` WHERE client_id = $1`, pgUUID(after.ID))
+			queueRows(b, t.table, t.rows)
+		}
 	}
 	// The trail is read newest first and by id within one instant; queueing
 	// the changes backwards lists one update's fields in name order.
