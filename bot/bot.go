@@ -262,10 +262,6 @@ func (c *call) sourceID() string {
 // reported in the answer but does not undo what was done: the profile's
 // audit trail holds the change either way.
 func (b *Bot) record(ctx context.Context, e *store.Event) string {
-	if err := e.Prepare(); err != nil {
-		b.log.Error("bad timeline event", slog.Any("err", err))
-		return ""
-	}
 	if err := b.rec.Record(ctx, e); err != nil {
 		b.log.Error("timeline append failed", slog.String("client", e.ClientID.String()), slog.Any("err", err))
 		return " (It is saved, but the timeline could not be updated: " + store.ErrorMessage(err) + ".)"

@@ -51,9 +51,6 @@ func (b *Bot) ChannelMessage(ctx context.Context, m Message) (err error) {
 	if err != nil || e == nil {
 		return err
 	}
-	if err := e.Prepare(); err != nil {
-		return err
-	}
 	return b.rec.Record(ctx, e)
 }
 

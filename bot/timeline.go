@@ -138,9 +138,6 @@ func (c *call) event(cl *store.Client, kind store.Kind, text string) *store.Even
 
 // log stores an event the command exists for: failing to store it fails the command.
 func (c *call) log(ctx context.Context, cl *store.Client, e *store.Event) Response {
-	if err := e.Prepare(); err != nil {
-		return c.b.fail(err, "log to "+cl.Handle)
-	}
 	if err := c.b.rec.Record(ctx, e); err != nil {
 		return c.b.fail(err, "log to "+cl.Handle)
 	}

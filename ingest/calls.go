@@ -31,11 +31,14 @@ type Call struct {
 	SourceID   string
 	ClientRef  string // the handle given, if any
 	FarEnd     string // the client's side, E.164; "" when not a valid number
+	farField   string // the field FarEnd came from: "from" or "to"
 	Attrs      store.CallAttrs
 	Time       time.Time
 	Summary    string
 	Transcript string
 }
+
+var directions = map[string]string{"inbound": "inbound", "in": "inbound", "outbound": "outbound", "out": "outbound"}
 
 // ParseCall checks a call event. The far end (the caller of an inbound call,
 // the callee of an outbound one) must be a valid phone number unless the
@@ -54,22 +57,23 @@ func ParseCall(ev CallEvent, now time.Time) (*Call, error) {
 	if len(c.SourceID) > 200 {
 		return nil, store.Invalid("id", "longer than 200 characters")
 	}
-	dir, err := lookupWord("direction", ev.Direction, map[string]string{"inbound": "inbound", "in": "inbound", "outbound": "outbound", "out": "outbound"}, "inbound or outbound")
+	dir, err := lookupWord("direction", ev.Direction, directions, "inbound or outbound")
 	if err != nil {
 		return nil, err
 	}
 	c.Attrs.Direction = dir
-	farField, far, near := "from", ev.From, ev.To
+	far, near := ev.From, ev.To
+	c.farField = "from"
 	if dir == "outbound" {
-		farField, far, near = "to", ev.To, ev.From
+		c.farField, far, near = "to", ev.To, ev.From
 	}
 	if n, err := store.NormalizePhone(far); err == nil {
 		c.FarEnd = n
 	} else if c.ClientRef == "" {
 		if strings.TrimSpace(far) == "" {
-			return nil, store.Invalid(farField, "required: the client's number in E.164 form such as +13125550100 (or name the client)")
+			return nil, store.Invalid(c.farField, "required: the client's number in E.164 form such as +13125550100 (or name the client)")
 		}
-		return nil, store.Invalid(farField, "%q is not a phone number: use E.164 such as +13125550100", far)
+		return nil, store.Invalid(c.farField, "%q is not a phone number: use E.164 such as +13125550100", far)
 	}
 	nearNum := strings.TrimSpace(near)
 	if n, err := store.NormalizePhone(near); err == nil {

@@ -123,7 +123,7 @@ func ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Ins
 	in.Contract = k
 	var candidates []store.Commodity
 	for _, c := range bySymbol[k.Symbol] {
-		if exchange == "" || exchangeMatches(c.Exchange, exchange) {
+		if exchange == "" || c.TradesOn(exchange) {
 			candidates = append(candidates, c)
 		}
 	}
@@ -133,7 +133,7 @@ func ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Ins
 			if c.Key != named.Key {
 				continue
 			}
-			if exchange != "" && !exchangeMatches(c.Exchange, exchange) {
+			if exchange != "" && !c.TradesOn(exchange) {
 				return in, store.Invalid("exchange", "%q disagrees with commodity %q, which trades on %s", exchange, commodity, c.Exchange)
 			}
 			in.Commodity = c
@@ -151,12 +151,6 @@ func ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Ins
 		return in, store.Invalid("exchange", "%q does not list %s; it is %s", exchange, k.Symbol, describe(bySymbol[k.Symbol]))
 	}
 	return in, nil
-}
-
-// exchangeMatches accepts an exchange's full name or its first word ("ICE"
-// for "ICE Futures US"), as LookupCommodity does.
-func exchangeMatches(full, given string) bool {
-	return strings.EqualFold(full, given) || strings.HasPrefix(strings.ToUpper(full), strings.ToUpper(given)+" ")
 }
 
 func describe(cs []store.Commodity) string {

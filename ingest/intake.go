@@ -68,57 +68,53 @@ func (in *Intake) now() time.Time {
 // *ItemError: EINVALID for a bad field, ENOTFOUND for an unknown client,
 // EUNAVAILABLE when the client store cannot be reached.
 func (in *Intake) PrepareOrders(ctx context.Context, evs []OrderEvent) ([]Entry, error) {
-	now := in.now()
-	orders := make([]*Order, len(evs))
-	for i, ev := range evs {
-		o, err := ParseOrder(ev, now)
+	return prepare(ctx, in, evs, ParseOrder, func(m *matcher, o *Order) (Entry, error) {
+		c, err := m.byRef(ctx, o.ClientRef)
 		if err != nil {
-			return nil, &ItemError{Index: i, Err: err}
+			return Entry{}, err
 		}
-		orders[i] = o
-	}
-	m := in.matcher()
-	entries := make([]Entry, len(orders))
-	for i, o := range orders {
-		c, err := m.byRef(ctx, "client", o.ClientRef)
-		if err != nil {
-			return nil, &ItemError{Index: i, Err: err}
-		}
-		entries[i] = Entry{Client: c, Event: o.Event(c), Fill: o.Fill(c)}
-	}
-	return entries, nil
+		return Entry{Client: c, Event: o.Event(c), Fill: o.Fill(c)}, nil
+	})
 }
 
 // PrepareCalls is PrepareOrders for calls. A call names its client by handle
 // or is matched by the number of the far end.
 func (in *Intake) PrepareCalls(ctx context.Context, evs []CallEvent) ([]Entry, error) {
-	now := in.now()
-	calls := make([]*Call, len(evs))
-	for i, ev := range evs {
-		c, err := ParseCall(ev, now)
-		if err != nil {
-			return nil, &ItemError{Index: i, Err: err}
-		}
-		calls[i] = c
-	}
-	m := in.matcher()
-	entries := make([]Entry, len(calls))
-	for i, call := range calls {
+	return prepare(ctx, in, evs, ParseCall, func(m *matcher, call *Call) (Entry, error) {
 		var cl *store.Client
 		var err error
 		if call.ClientRef != "" {
-			cl, err = m.byRef(ctx, "client", call.ClientRef)
+			cl, err = m.byRef(ctx, call.ClientRef)
 		} else {
-			field := "from"
-			if call.Attrs.Direction == "outbound" {
-				field = "to"
-			}
-			cl, err = m.byPhone(ctx, field, call.FarEnd)
+			cl, err = m.byPhone(ctx, call.farField, call.FarEnd)
 		}
+		if err != nil {
+			return Entry{}, err
+		}
+		return Entry{Client: cl, Event: call.Event(cl)}, nil
+	})
+}
+
+// prepare parses every event of a batch, then matches each to its client,
+// stopping at the first error, which it returns as an *ItemError.
+func prepare[E, P any](ctx context.Context, in *Intake, evs []E, parse func(E, time.Time) (P, error), match func(*matcher, P) (Entry, error)) ([]Entry, error) {
+	now := in.now()
+	parsed := make([]P, len(evs))
+	for i, ev := range evs {
+		p, err := parse(ev, now)
 		if err != nil {
 			return nil, &ItemError{Index: i, Err: err}
 		}
-		entries[i] = Entry{Client: cl, Event: call.Event(cl)}
+		parsed[i] = p
+	}
+	m := in.matcher()
+	entries := make([]Entry, len(parsed))
+	for i, p := range parsed {
+		e, err := match(m, p)
+		if err != nil {
+			return nil, &ItemError{Index: i, Err: err}
+		}
+		entries[i] = e
 	}
 	return entries, nil
 }
@@ -197,13 +193,13 @@ func (in *Intake) matcher() *matcher {
 
 // byRef finds a client by id, handle, account number, email or phone
 // (store.ResolveClient).
-func (m *matcher) byRef(ctx context.Context, field, ref string) (*store.Client, error) {
+func (m *matcher) byRef(ctx context.Context, ref string) (*store.Client, error) {
 	if c, ok := m.seen["ref:"+ref]; ok {
 		return c, nil
 	}
 	c, err := store.ResolveClient(ctx, m.clients, ref)
 	if store.ErrorCode(err) == store.ENOTFOUND {
-		return nil, &store.Error{Code: store.ENOTFOUND, Field: field, Message: fmt.Sprintf("no client with the handle, account number, email, phone or id %q", ref)}
+		return nil, &store.Error{Code: store.ENOTFOUND, Field: "client", Message: fmt.Sprintf("no client with the handle, account number, email, phone or id %q", ref)}
 	}
 	if err != nil {
 		return nil, err

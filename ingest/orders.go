@@ -36,6 +36,9 @@ var statusAliases = map[string]string{
 	"rejected": StatusRejected, "8": StatusRejected,
 }
 
+// sides maps FIX Side names and codes to ours.
+var sides = map[string]string{"buy": "buy", "1": "buy", "sell": "sell", "2": "sell"}
+
 var timesInForce = map[string]string{
 	"day": "day", "0": "day",
 	"gtc": "gtc", "good_till_cancelled": "gtc", "good_till_canceled": "gtc", "1": "gtc",
@@ -116,7 +119,7 @@ func ParseOrder(ev OrderEvent, now time.Time) (*Order, error) {
 	if a.Status, err = lookupWord("status", ev.Status, statusAliases, "placed, partially_filled, filled, cancelled or rejected"); err != nil {
 		return nil, err
 	}
-	if a.Side, err = lookupWord("side", ev.Side, map[string]string{"buy": "buy", "1": "buy", "sell": "sell", "2": "sell"}, "buy or sell"); err != nil {
+	if a.Side, err = lookupWord("side", ev.Side, sides, "buy or sell"); err != nil {
 		return nil, err
 	}
 	if o.Instrument, err = ResolveInstrument(ev.Contract, ev.Exchange, ev.Commodity, o.Time); err != nil {
@@ -210,9 +213,11 @@ func number(field string, v *float64, required, signed bool) (float64, error) {
 	return *v, nil
 }
 
+// wordSeparators are spelled as underscores in the tables lookupWord reads.
+var wordSeparators = strings.NewReplacer(" ", "_", "-", "_")
+
 func lookupWord(field, v string, words map[string]string, want string) (string, error) {
-	k := strings.ToLower(strings.TrimSpace(v))
-	k = strings.NewReplacer(" ", "_", "-", "_").Replace(k)
+	k := wordSeparators.Replace(strings.ToLower(strings.TrimSpace(v)))
 	if w, ok := words[k]; ok {
 		return w, nil
 	}

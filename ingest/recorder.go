@@ -48,8 +48,10 @@ const (
 // Record scores and stores events. It is safe to call again with the same
 // events after an error: ids derive from the source, so nothing duplicates.
 func (r *Recorder) Record(ctx context.Context, events ...*store.Event) error {
+	// One mail to several clients is one text: scored once.
+	scored := map[string]store.Sentiment{}
 	for _, e := range events {
-		r.score(e)
+		r.score(e, scored)
 		if err := e.Prepare(); err != nil {
 			return err
 		}
@@ -98,7 +100,8 @@ func (r *Recorder) track(ctx context.Context, events []*store.Event) error {
 	return nil
 }
 
-func (r *Recorder) score(e *store.Event) {
+// score sets e's sentiment, reusing what scored holds for the same text.
+func (r *Recorder) score(e *store.Event, scored map[string]store.Sentiment) {
 	if e.Sentiment != nil || r.Scorer == nil || !scoredKinds[e.Kind] {
 		return
 	}
@@ -109,6 +112,11 @@ func (r *Recorder) score(e *store.Event) {
 	if strings.TrimSpace(text) == "" {
 		return
 	}
-	res := r.Scorer.Score(text)
-	e.Sentiment = &store.Sentiment{Score: res.Score, Label: string(res.Label)}
+	s, ok := scored[text]
+	if !ok {
+		res := r.Scorer.Score(text)
+		s = store.Sentiment{Score: res.Score, Label: string(res.Label)}
+		scored[text] = s
+	}
+	e.Sentiment = &s
 }

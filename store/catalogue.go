@@ -108,7 +108,7 @@ func LookupCommodity(s string) (Commodity, bool) {
 		if c.Symbol != symbol {
 			continue
 		}
-		if exchange != "" && !strings.EqualFold(c.Exchange, exchange) && !strings.HasPrefix(strings.ToUpper(c.Exchange), exchange+" ") {
+		if exchange != "" && !c.TradesOn(exchange) {
 			continue
 		}
 		found = append(found, c)
@@ -117,4 +117,10 @@ func LookupCommodity(s string) (Commodity, bool) {
 		return Commodity{}, false
 	}
 	return found[0], true
+}
+
+// TradesOn reports whether c trades on the exchange named, by its full name
+// or its first word ("ICE" for "ICE Futures US"), in any case.
+func (c Commodity) TradesOn(exchange string) bool {
+	return strings.EqualFold(c.Exchange, exchange) || strings.HasPrefix(strings.ToUpper(c.Exchange), strings.ToUpper(exchange)+" ")
 }

@@ -83,7 +83,7 @@ func (in *Ingester) parse(ctx context.Context, cache *clientCache, b *batch) err
 func (in *Ingester) parseOne(ctx context.Context, cache *clientCache, m *message) error {
 	switch {
 	case m.tooLarge:
-		m.result, m.reason = resultSkipped, "too_large"
+		m.result, m.reason = resultSkipped, string(mail.TooLarge)
 		in.log.Info("mail skipped", slog.Uint64("uid", uint64(m.uid)), slog.String("reason", "too large"), slog.Int64("size", m.size))
 		return nil
 	case !m.fetched:
@@ -92,14 +92,13 @@ func (in *Ingester) parseOne(ctx context.Context, cache *clientCache, m *message
 	}
 	raw := m.raw
 	m.raw = nil
-	msg, err := mail.Parse(bytes.NewReader(raw), mail.Options{MaxSize: in.opts.MaxSize})
+	msg, err := mail.ParseBytes(raw, mail.Options{MaxSize: in.opts.MaxSize})
 	if err != nil {
-		// Reading a byte slice cannot fail, so any error is about the mail.
-		reason := err.Error()
+		reason, kind := err.Error(), "other"
 		if se := (*mail.SkipError)(nil); errors.As(err, &se) {
-			reason = se.Reason
+			reason, kind = se.Reason, string(se.Kind)
 		}
-		m.result, m.reason = resultSkipped, skipReason(reason)
+		m.result, m.reason = resultSkipped, kind
 		in.log.Info("mail skipped", slog.Uint64("uid", uint64(m.uid)), slog.String("reason", reason))
 		return nil
 	}

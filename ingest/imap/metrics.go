@@ -1,8 +1,6 @@
 package imap
 
 import (
-	"strings"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -63,14 +61,4 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reg.MustRegister(m.messages, m.skipped, m.events, m.reconnects, m.connected, m.lastUID, m.batch)
 	}
 	return m
-}
-
-// skipReason turns a mail.SkipError reason ("too large: ...") into a label.
-func skipReason(reason string) string {
-	for _, r := range []string{"too large", "not a mail", "parser failure"} {
-		if strings.HasPrefix(reason, r) {
-			return strings.ReplaceAll(r, " ", "_")
-		}
-	}
-	return "other"
 }

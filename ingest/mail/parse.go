@@ -76,12 +76,21 @@ type Options struct {
 	ExcerptMax int   // runes. Default 2000.
 }
 
-// SkipError says why a message is not ingested. Reason starts with
-// "too large", "not a mail" or "parser failure", so the ingester can count
-// skips by kind.
+// SkipError says why a message is not ingested.
 type SkipError struct {
-	Reason string
+	Kind   SkipKind // for counting skips
+	Reason string   // for people; starts with the kind in words ("too large: ...")
 }
+
+// SkipKind sorts skipped messages for metrics.
+type SkipKind string
+
+// Kinds of skipped messages.
+const (
+	TooLarge      SkipKind = "too_large"
+	NotAMail      SkipKind = "not_a_mail"
+	ParserFailure SkipKind = "parser_failure"
+)
 
 func (e *SkipError) Error() string { return "mail skipped: " + e.Reason }
 
@@ -89,24 +98,33 @@ func (e *SkipError) Error() string { return "mail skipped: " + e.Reason }
 // opts.MaxSize+1 bytes. It returns a *SkipError for input that is too large
 // or not a mail, and another error only when reading r fails, which the
 // caller may retry. It never panics.
-func Parse(r io.Reader, opts Options) (msg *Message, err error) {
+func Parse(r io.Reader, opts Options) (*Message, error) {
 	if opts.MaxSize <= 0 {
 		opts.MaxSize = DefaultMaxSize
-	}
-	if opts.ExcerptMax <= 0 {
-		opts.ExcerptMax = DefaultExcerptMax
 	}
 	// Reading first rejects an oversize message before any parsing work.
 	raw, err := io.ReadAll(io.LimitReader(r, opts.MaxSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("mail: reading message: %w", err)
 	}
+	return ParseBytes(raw, opts)
+}
+
+// ParseBytes is Parse for a message already in memory, which it does not
+// copy. Its only errors are *SkipError.
+func ParseBytes(raw []byte, opts Options) (msg *Message, err error) {
+	if opts.MaxSize <= 0 {
+		opts.MaxSize = DefaultMaxSize
+	}
+	if opts.ExcerptMax <= 0 {
+		opts.ExcerptMax = DefaultExcerptMax
+	}
 	if int64(len(raw)) > opts.MaxSize {
-		return nil, &SkipError{Reason: fmt.Sprintf("too large: over the %s limit", formatSize(opts.MaxSize))}
+		return nil, &SkipError{Kind: TooLarge, Reason: fmt.Sprintf("too large: over the %s limit", formatSize(opts.MaxSize))}
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			msg, err = nil, &SkipError{Reason: fmt.Sprintf("parser failure: %v", p)}
+			msg, err = nil, &SkipError{Kind: ParserFailure, Reason: fmt.Sprintf("parser failure: %v", p)}
 		}
 	}()
 	return parse(bytes.NewReader(raw), opts)
@@ -162,7 +180,7 @@ lines:
 	for n := 0; ; n++ {
 		line, err := br.ReadBytes('\n') // reads from memory: only io.EOF
 		if err != nil && err != io.EOF {
-			return textproto.Header{}, nil, &SkipError{Reason: "not a mail: unreadable header"}
+			return textproto.Header{}, nil, &SkipError{Kind: NotAMail, Reason: "not a mail: unreadable header"}
 		}
 		content := bytes.TrimRight(line, "\r\n")
 		switch {
@@ -177,11 +195,11 @@ lines:
 			continue
 		case content[0] == ' ' || content[0] == '\t':
 			if n == 0 {
-				return textproto.Header{}, nil, &SkipError{Reason: "not a mail: starts with a continuation line"}
+				return textproto.Header{}, nil, &SkipError{Kind: NotAMail, Reason: "not a mail: starts with a continuation line"}
 			}
 		case !isFieldLine(content):
 			if n == 0 {
-				return textproto.Header{}, nil, &SkipError{Reason: "not a mail: no header"}
+				return textproto.Header{}, nil, &SkipError{Kind: NotAMail, Reason: "not a mail: no header"}
 			}
 			if len(defects) < 5 {
 				defects = append(defects, fmt.Sprintf("malformed header line %q kept as continuation", clip(string(content))))
@@ -197,14 +215,14 @@ lines:
 	}
 	h, err := textproto.ReadHeader(bufio.NewReader(&raw))
 	if err != nil {
-		return textproto.Header{}, nil, &SkipError{Reason: "not a mail: unreadable header"}
+		return textproto.Header{}, nil, &SkipError{Kind: NotAMail, Reason: "not a mail: unreadable header"}
 	}
 	for _, k := range []string{"From", "To", "Subject", "Date", "Message-Id"} {
 		if h.Has(k) {
 			return h, defects, nil
 		}
 	}
-	return textproto.Header{}, nil, &SkipError{Reason: "not a mail: no From, To, Subject, Date or Message-ID"}
+	return textproto.Header{}, nil, &SkipError{Kind: NotAMail, Reason: "not a mail: no From, To, Subject, Date or Message-ID"}
 }
 
 func isFieldLine(line []byte) bool {
