@@ -25,8 +25,6 @@ import (
 type User struct {
 	ID       string
 	Name     string // display name
-	RealName string
-	Email    string
 	TimeZone string // IANA name
 	Admin    bool   // workspace admin or owner
 	Bot      bool
@@ -64,7 +62,7 @@ func (b *Bot) actor(ctx context.Context, id string) (*Actor, error) {
 	}
 	a.ID = id
 	a.Admin = a.User.Admin || slices.Contains(b.admins, id)
-	if loc, err := time.LoadLocation(a.TimeZone); err == nil && a.TimeZone != "" {
+	if loc, ok := store.Location(a.TimeZone); ok {
 		a.Location = loc
 	}
 	ms, err := b.teams.Memberships(ctx, id)

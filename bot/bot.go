@@ -133,9 +133,11 @@ func (b *Bot) Handle(ctx context.Context, req Request) (resp Response) {
 	if !ok {
 		return textResponse(Invalid, "There is no %s command. Commands: %s; add `help` to any of them.", req.Command, strings.Join(b.Commands(), ", "))
 	}
-	a := cmdline.Parse(req.Text)
+	var a cmdline.Args
 	if req.Args != nil {
 		a = cmdline.Plain(req.Args)
+	} else {
+		a = cmdline.Parse(req.Text)
 	}
 	// Subcommands: /client show ..., /team add ...
 	for cmd.subs != nil {

@@ -40,7 +40,7 @@ func (b *Bot) commandTable() map[string]*command {
 		"/feedback": {path: "/feedback", usage: "/feedback <client> [1-5] <text>", run: feedbackCmd,
 			help: "What the client said about our service or strategy, with an optional rating from 1 (poor) to 5 (excellent)."},
 		"/timeline": {path: "/timeline", usage: "/timeline <client> [kind …] [since <date>]", run: timelineCmd,
-			help: "Kinds: " + kindNames() + ". A date is YYYY-MM-DD, or 7d / 4w / 3m for days, weeks or months ago."},
+			help: "Kinds: " + joinList(store.Kinds) + ". A date is YYYY-MM-DD, or 7d / 4w / 3m for days, weeks or months ago."},
 	}
 }
 
@@ -61,12 +61,4 @@ func fieldHelp() string {
 		fmt.Fprintf(&b, "\n  %s — %s", f[0], f[1])
 	}
 	return b.String()
-}
-
-func kindNames() string {
-	names := make([]string, len(store.Kinds))
-	for i, k := range store.Kinds {
-		names[i] = string(k)
-	}
-	return strings.Join(names, ", ")
 }

@@ -67,13 +67,12 @@ func (b *Bot) chatEvent(ctx context.Context, clientID uuid.UUID, m Message) (*st
 		old = nil
 	case err != nil:
 		return nil, err
+	case old.Attrs.Chat == nil:
+		old.Attrs.Chat = &store.ChatAttrs{Channel: m.Channel}
 	}
 	if m.Deleted {
 		if old == nil {
 			return nil, nil // never logged: nothing to mark
-		}
-		if old.Attrs.Chat == nil {
-			old.Attrs.Chat = &store.ChatAttrs{Channel: m.Channel}
 		}
 		old.Attrs.Chat.Deleted = true
 		return old, nil
@@ -82,16 +81,14 @@ func (b *Bot) chatEvent(ctx context.Context, clientID uuid.UUID, m Message) (*st
 	if text == "" {
 		return nil, nil
 	}
-	e := &store.Event{
-		ClientID: clientID, Time: t, Kind: store.KindChat,
-		Source: "slack", SourceID: m.sourceID(), Actor: m.User,
-		Attrs: store.Attrs{Chat: &store.ChatAttrs{Channel: m.Channel}},
-	}
-	if old != nil {
-		e = old
-		if e.Attrs.Chat == nil {
-			e.Attrs.Chat = &store.ChatAttrs{Channel: m.Channel}
+	e := old
+	if e == nil {
+		e = &store.Event{
+			ClientID: clientID, Time: t, Kind: store.KindChat,
+			Source: "slack", SourceID: m.sourceID(), Actor: m.User,
+			Attrs: store.Attrs{Chat: &store.ChatAttrs{Channel: m.Channel}},
 		}
+	} else {
 		first := firstNonEmpty(e.Body, e.Summary)
 		if first == text {
 			return e, nil // a retry of the same edit, or an unchanged text

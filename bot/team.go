@@ -16,9 +16,9 @@ func teamAdd(ctx context.Context, c *call) Response {
 	if c.args.Len() != 3 {
 		return c.usageError("Name the person (@name), the desk and their role there.")
 	}
-	id, ok := c.args.At(0).User()
-	if !ok {
-		return c.usageError("%q is not a person: type @ and pick them from Slack's suggestions.", c.args.At(0).Text)
+	id, bad := c.userArg(0)
+	if bad != nil {
+		return *bad
 	}
 	m := store.Member{
 		SlackID: id, Desk: c.args.At(1).Text, Role: store.Role(strings.ToLower(c.args.At(2).Text)),
@@ -44,9 +44,9 @@ func teamRemove(ctx context.Context, c *call) Response {
 	if c.args.Len() != 1 {
 		return c.usageError("Name one person (@name).")
 	}
-	id, ok := c.args.At(0).User()
-	if !ok {
-		return c.usageError("%q is not a person: type @ and pick them from Slack's suggestions.", c.args.At(0).Text)
+	id, bad := c.userArg(0)
+	if bad != nil {
+		return *bad
 	}
 	err := c.b.teams.RemoveMember(ctx, id, c.actor.ID)
 	if store.ErrorCode(err) == store.ENOTFOUND {
@@ -148,4 +148,14 @@ func (c *call) optionalDesk() (string, *Response) {
 		return "", &r
 	}
 	return d, nil
+}
+
+// userArg reads argument i as a person, or a usage error.
+func (c *call) userArg(i int) (string, *Response) {
+	id, ok := c.args.At(i).User()
+	if !ok {
+		r := c.usageError("%q is not a person: type @ and pick them from Slack's suggestions.", c.args.At(i).Text)
+		return "", &r
+	}
+	return id, nil
 }

@@ -186,9 +186,7 @@ func timelineCmd(ctx context.Context, c *call) Response {
 		}
 		k, err := store.ParseKind(strings.TrimSuffix(t, "s"))
 		if err != nil {
-			if k, err = store.ParseKind(t); err != nil {
-				return c.usageError("%q is not a kind of event (%s) nor since <date>.", c.args.At(i).Text, kindNames())
-			}
+			return c.usageError("%q is not a kind of event (%s) nor since <date>.", c.args.At(i).Text, joinList(store.Kinds))
 		}
 		q.Kinds = append(q.Kinds, k)
 	}

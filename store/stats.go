@@ -56,6 +56,9 @@ type TradeStore interface {
 	RecordFill(ctx context.Context, f Fill) (first bool, err error)
 	// TradeStats returns a client's statistics as of now.
 	TradeStats(ctx context.Context, clientID uuid.UUID, now time.Time) (TradeStats, error)
+	// ClientsTrading returns the clients with a fill in commodity (a
+	// catalogue key) after since, each once.
+	ClientsTrading(ctx context.Context, commodity string, since time.Time) ([]uuid.UUID, error)
 }
 
 // SentimentStats is a client's rolling sentiment.

@@ -62,22 +62,33 @@ func NormalizeAccount(a string) (string, error) {
 	return a, nil
 }
 
-// knownZones remembers names that loaded: time.LoadLocation reads the zone
-// database on every call, which shows in imports of many clients.
-var knownZones sync.Map
+// knownZones remembers the zones that loaded: time.LoadLocation reads the
+// zone database on every call, which shows in imports of many clients and
+// on every command.
+var knownZones sync.Map // name -> *time.Location
+
+// Location returns the IANA time zone tz; false for "", "Local" or a name
+// that is not a zone.
+func Location(tz string) (*time.Location, bool) {
+	if l, ok := knownZones.Load(tz); ok {
+		return l.(*time.Location), true
+	}
+	if tz == "" || strings.EqualFold(tz, "local") {
+		return nil, false
+	}
+	l, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, false
+	}
+	knownZones.Store(tz, l)
+	return l, true
+}
 
 // ValidateTimeZone checks an IANA time zone name.
 func ValidateTimeZone(tz string) error {
-	if _, ok := knownZones.Load(tz); ok {
-		return nil
-	}
-	if tz == "" || strings.EqualFold(tz, "local") {
+	if _, ok := Location(tz); !ok {
 		return fmt.Errorf("%q is not an IANA time zone such as America/Chicago", tz)
 	}
-	if _, err := time.LoadLocation(tz); err != nil {
-		return fmt.Errorf("%q is not an IANA time zone such as America/Chicago", tz)
-	}
-	knownZones.Store(tz, true)
 	return nil
 }
 

@@ -112,11 +112,9 @@ func acceptedEntries(entries []ingest.Entry) []acceptedEvent {
 }
 
 func (in *Inbound) orders(ctx context.Context, b batch) (any, error) {
-	evs := make([]ingest.OrderEvent, len(b.items))
-	for i, raw := range b.items {
-		if err := decodeItem(raw, &evs[i]); err != nil {
-			return nil, &ingest.ItemError{Index: i, Err: err}
-		}
+	evs, err := decodeItems[ingest.OrderEvent](b)
+	if err != nil {
+		return nil, err
 	}
 	entries, err := in.intake.PrepareOrders(ctx, evs)
 	if err != nil {
@@ -130,11 +128,9 @@ func (in *Inbound) orders(ctx context.Context, b batch) (any, error) {
 }
 
 func (in *Inbound) calls(ctx context.Context, b batch) (any, error) {
-	evs := make([]ingest.CallEvent, len(b.items))
-	for i, raw := range b.items {
-		if err := decodeItem(raw, &evs[i]); err != nil {
-			return nil, &ingest.ItemError{Index: i, Err: err}
-		}
+	evs, err := decodeItems[ingest.CallEvent](b)
+	if err != nil {
+		return nil, err
 	}
 	entries, err := in.intake.PrepareCalls(ctx, evs)
 	if err != nil {
@@ -144,6 +140,18 @@ func (in *Inbound) calls(ctx context.Context, b batch) (any, error) {
 		return nil, err
 	}
 	return accepted{Accepted: len(entries), Events: acceptedEntries(entries)}, nil
+}
+
+// decodeItems decodes every event of a batch; the error names the first
+// that does not decode.
+func decodeItems[T any](b batch) ([]T, error) {
+	evs := make([]T, len(b.items))
+	for i, raw := range b.items {
+		if err := decodeItem(raw, &evs[i]); err != nil {
+			return nil, &ingest.ItemError{Index: i, Err: err}
+		}
+	}
+	return evs, nil
 }
 
 // handle wraps an endpoint: read the body within the size limit,

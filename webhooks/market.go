@@ -46,12 +46,6 @@ type move struct {
 	headline   string
 }
 
-// tradersFinder is implemented by trade stores that can list the clients
-// trading a commodity without reading every client's statistics.
-type tradersFinder interface {
-	ClientsTrading(ctx context.Context, commodity string, since time.Time) ([]uuid.UUID, error)
-}
-
 func (in *Inbound) market(ctx context.Context, b batch) (any, error) {
 	now := in.now()
 	moves := make([]move, len(b.items))
@@ -65,29 +59,25 @@ func (in *Inbound) market(ctx context.Context, b batch) (any, error) {
 			return nil, &ingest.ItemError{Index: i, Err: err}
 		}
 	}
-	var entries []ingest.Entry
-	answer := []acceptedEvent{}         // one per client reached; [] rather than null when none
-	concerned := map[string][]concern{} // by commodity: each batch asks once
+	commodities := map[string]bool{}
 	for _, m := range moves {
-		key := m.instrument.Commodity.Key
-		cs, ok := concerned[key]
-		if !ok {
-			var err error
-			if cs, err = in.concernedClients(ctx, key, now); err != nil {
-				return nil, err
-			}
-			concerned[key] = cs
-		}
-		for _, c := range cs {
+		commodities[m.instrument.Commodity.Key] = true
+	}
+	concerned, err := in.concernedClients(ctx, commodities, now)
+	if err != nil {
+		return nil, err
+	}
+	var entries []ingest.Entry
+	answer := []acceptedEvent{} // one per client reached; [] rather than null when none
+	for _, m := range moves {
+		for _, c := range concerned[m.instrument.Commodity.Key] {
 			ev := m.event(c)
 			entries = append(entries, ingest.Entry{Client: c.client, Event: ev})
 			answer = append(answer, acceptedEvent{ID: m.id, EventID: ev.ID.String(), Client: c.client.Handle})
 		}
 	}
-	if len(entries) > 0 {
-		if _, err := in.intake.Store(ctx, entries); err != nil {
-			return nil, err
-		}
+	if _, err := in.intake.Store(ctx, entries); err != nil {
+		return nil, err
 	}
 	return accepted{Accepted: len(moves), Events: answer}, nil
 }
@@ -131,61 +121,54 @@ type concern struct {
 	trades  bool // a fill in it within tradingLookback
 }
 
-// concernedClients finds who follows or trades commodity, ordered by handle.
-func (in *Inbound) concernedClients(ctx context.Context, commodity string, now time.Time) ([]concern, error) {
-	byID := map[uuid.UUID]*concern{}
-	var all []*store.Client // kept only when trades must be found the slow way
-	tf, fast := in.trades.(tradersFinder)
+// concernedClients finds, for each of commodities, who follows or trades
+// it, ordered by handle. The clients are read once for the whole batch.
+func (in *Inbound) concernedClients(ctx context.Context, commodities map[string]bool, now time.Time) (map[string][]concern, error) {
+	byKey := map[string]map[uuid.UUID]*concern{}
+	for k := range commodities {
+		byKey[k] = map[uuid.UUID]*concern{}
+	}
 	for c, err := range in.clients.AllClients(ctx) {
 		if err != nil {
 			return nil, err
 		}
-		if slices.Contains(c.Trading.Commodities, commodity) {
-			byID[c.ID] = &concern{client: c, follows: true}
-		}
-		if !fast {
-			all = append(all, c)
+		for _, k := range c.Trading.Commodities {
+			if byID, ok := byKey[k]; ok {
+				byID[c.ID] = &concern{client: c, follows: true}
+			}
 		}
 	}
-	if fast {
-		ids, err := tf.ClientsTrading(ctx, commodity, now.Add(-tradingLookback))
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			if cc, ok := byID[id]; ok {
-				cc.trades = true
-				continue
-			}
-			c, err := in.clients.Client(ctx, id)
-			if store.ErrorCode(err) == store.ENOTFOUND {
-				continue // fills of a client since removed
-			}
+	if in.trades != nil {
+		for k, byID := range byKey {
+			ids, err := in.trades.ClientsTrading(ctx, k, now.Add(-tradingLookback))
 			if err != nil {
 				return nil, err
 			}
-			byID[id] = &concern{client: c, trades: true}
-		}
-	} else if in.trades != nil {
-		for _, c := range all {
-			st, err := in.trades.TradeStats(ctx, c.ID, now)
-			if err != nil {
-				return nil, err
-			}
-			if slices.Contains(st.Commodities, commodity) {
-				if cc, ok := byID[c.ID]; ok {
+			for _, id := range ids {
+				if cc, ok := byID[id]; ok {
 					cc.trades = true
-				} else {
-					byID[c.ID] = &concern{client: c, trades: true}
+					continue
 				}
+				c, err := in.clients.Client(ctx, id)
+				if store.ErrorCode(err) == store.ENOTFOUND {
+					continue // fills of a client since removed
+				}
+				if err != nil {
+					return nil, err
+				}
+				byID[id] = &concern{client: c, trades: true}
 			}
 		}
 	}
-	out := make([]concern, 0, len(byID))
-	for _, c := range byID {
-		out = append(out, *c)
+	out := make(map[string][]concern, len(byKey))
+	for k, byID := range byKey {
+		cs := make([]concern, 0, len(byID))
+		for _, c := range byID {
+			cs = append(cs, *c)
+		}
+		slices.SortFunc(cs, func(a, b concern) int { return strings.Compare(a.client.Handle, b.client.Handle) })
+		out[k] = cs
 	}
-	slices.SortFunc(out, func(a, b concern) int { return strings.Compare(a.client.Handle, b.client.Handle) })
 	return out, nil
 }
 

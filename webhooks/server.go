@@ -147,7 +147,7 @@ func WriteError(w http.ResponseWriter, err error) {
 	if code == store.EUNAVAILABLE {
 		w.Header().Set("Retry-After", "5")
 	}
-	WriteJSON(w, status, map[string]any{"error": map[string]string{"code": string(code), "message": store.ErrorMessage(err)}})
+	writeStatus(w, status, code, store.ErrorMessage(err))
 }
 
 // Serve runs the server on ln until ctx ends, then shuts down gracefully,

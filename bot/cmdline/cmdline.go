@@ -44,28 +44,20 @@ func (w Word) Value() string { return w.Text[w.Eq+1:] }
 
 // User returns the Slack user id a word names: a mention (<@U123|jane>) or a
 // bare id (U123, W123) as typed in a shell.
-func (w Word) User() (string, bool) {
-	if w.Eq >= 0 {
-		return "", false
-	}
-	if w.Ref.Kind == '@' {
-		return w.Ref.ID, true
-	}
-	if looksLikeID(w.Text, "UW", 3) {
-		return w.Text, true
-	}
-	return "", false
-}
+func (w Word) User() (string, bool) { return w.id('@', "UW") }
 
 // Channel returns the Slack channel id a word names.
-func (w Word) Channel() (string, bool) {
-	if w.Eq >= 0 {
+func (w Word) Channel() (string, bool) { return w.id('#', "CGD") }
+
+// id returns the id a word names: a reference of the kind, or a bare id
+// with one of the prefixes.
+func (w Word) id(kind byte, prefixes string) (string, bool) {
+	switch {
+	case w.Eq >= 0:
 		return "", false
-	}
-	if w.Ref.Kind == '#' {
+	case w.Ref.Kind == kind:
 		return w.Ref.ID, true
-	}
-	if looksLikeID(w.Text, "CGD", 3) {
+	case looksLikeID(w.Text, prefixes, 3):
 		return w.Text, true
 	}
 	return "", false

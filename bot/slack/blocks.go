@@ -46,7 +46,7 @@ func Blocks(r bot.Response) []slack.Block {
 	for i, b := range r.Blocks {
 		switch b := b.(type) {
 		case bot.Heading:
-			out = append(out, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, clip(b.Text, maxHeaderText), false, false)))
+			out = append(out, slack.NewHeaderBlock(plainText(clip(b.Text, maxHeaderText))))
 		case bot.Paragraph:
 			out = append(out, sections(b.Text)...)
 		case bot.Fields:
@@ -75,7 +75,7 @@ func Blocks(r bot.Response) []slack.Block {
 				if id == "" {
 					id = fmt.Sprintf("link_%d_%d", i, j) // Slack wants an id even for link buttons
 				}
-				el := slack.NewButtonBlockElement(id, bt.Value, slack.NewTextBlockObject(slack.PlainTextType, clip(bt.Label, maxButtonText), false, false))
+				el := slack.NewButtonBlockElement(id, bt.Value, plainText(clip(bt.Label, maxButtonText)))
 				el.URL = bt.URL
 				if bt.Primary {
 					el.Style = slack.StylePrimary

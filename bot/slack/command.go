@@ -15,14 +15,10 @@ import (
 
 // serveCommand answers POST /slack/commands (form-encoded).
 func (h *Handler) serveCommand(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
+	cmd, err := slack.SlashCommandParse(r)
+	if err != nil {
 		http.Error(w, "malformed form", http.StatusBadRequest)
 		return
-	}
-	f := r.PostForm
-	cmd := slack.SlashCommand{
-		Command: f.Get("command"), Text: f.Get("text"), UserID: f.Get("user_id"), ChannelID: f.Get("channel_id"),
-		ResponseURL: f.Get("response_url"), TriggerID: f.Get("trigger_id"), TeamID: f.Get("team_id"),
 	}
 	if cmd.Command == "" {
 		http.Error(w, "no command", http.StatusBadRequest)

@@ -96,20 +96,13 @@ func (d *Directory) User(ctx context.Context, id string) (bot.User, error) {
 	return v.(bot.User), nil
 }
 
-// Forget drops a user from the cache (after a users.info change event).
-func (d *Directory) Forget(id string) {
-	d.mu.Lock()
-	delete(d.cache, id)
-	d.mu.Unlock()
-}
-
 func toUser(su *slack.User) bot.User {
 	name := su.Profile.DisplayName
 	if name == "" {
 		name = su.Name
 	}
 	return bot.User{
-		ID: su.ID, Name: name, RealName: su.RealName, Email: su.Profile.Email, TimeZone: su.TZ,
+		ID: su.ID, Name: name, TimeZone: su.TZ,
 		Admin:   su.IsAdmin || su.IsOwner || su.IsPrimaryOwner,
 		Bot:     su.IsBot || su.IsAppUser,
 		Deleted: su.Deleted,

@@ -218,17 +218,7 @@ func testFillInvalid(t *testing.T, s store.TradeStore) {
 	}
 }
 
-// TradersFinder is implemented by trade stores that can list the clients
-// trading a commodity (market moves use it); the suite checks it when there.
-type TradersFinder interface {
-	ClientsTrading(ctx context.Context, commodity string, since time.Time) ([]uuid.UUID, error)
-}
-
 func testClientsTrading(t *testing.T, s store.TradeStore) {
-	tf, ok := s.(TradersFinder)
-	if !ok {
-		t.Skip("the store does not implement ClientsTrading")
-	}
 	// A commodity key of its own keeps other subtests' fills out of the answer.
 	commodity := "test-" + uuid.NewString()[:8]
 	recent, old, other := uuid.New(), uuid.New(), uuid.New()
@@ -236,7 +226,7 @@ func testClientsTrading(t *testing.T, s store.TradeStore) {
 	recordFill(t, s, newFill(recent, tradeNow.Add(-2*time.Hour), commodity, 1), true)
 	recordFill(t, s, newFill(old, tradeNow.Add(-400*24*time.Hour), commodity, 1), true)
 	recordFill(t, s, newFill(other, tradeNow.Add(-time.Hour), "corn", 1), true)
-	got, err := tf.ClientsTrading(t.Context(), commodity, tradeNow.Add(-365*24*time.Hour))
+	got, err := s.ClientsTrading(t.Context(), commodity, tradeNow.Add(-365*24*time.Hour))
 	if err != nil {
 		t.Fatalf("ClientsTrading: %v", err)
 	}

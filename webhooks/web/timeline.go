@@ -90,7 +90,7 @@ func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	loc := time.UTC
-	if l, err := time.LoadLocation(client.TimeZone); err == nil && client.TimeZone != "" {
+	if l, ok := store.Location(client.TimeZone); ok {
 		loc = l
 	}
 	v := timelineView{Client: client, Location: loc, Count: len(page.Events)}
