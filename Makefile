@@ -5,7 +5,7 @@ PKGS  ?= ./...
 RUN_DIR ?= $(CURDIR)/.run
 export BROKERSYNC_RUN_DIR := $(RUN_DIR)
 
-.PHONY: all build serve test test-short lint vet services-start services-stop cassandra bench fuzz
+.PHONY: all build serve test test-short lint vet services-start services-stop cassandra
 
 all: build
 
@@ -20,7 +20,6 @@ serve:
 # what is missing, starts them on loopback, runs vet and the race-enabled
 # tests with the backend tests required, and stops what it started.
 test:
-	scripts/services.sh install
 	scripts/services.sh start
 	set -o pipefail; trap 'scripts/services.sh stop' EXIT; \
 	  source "$(RUN_DIR)/env" && export BROKERSYNC_REQUIRE_BACKENDS=1 && \
@@ -40,7 +39,6 @@ lint: vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 services-start:
-	scripts/services.sh install
 	scripts/services.sh start
 
 services-stop:
@@ -48,5 +46,4 @@ services-stop:
 
 # A local Cassandra for development; `make services-stop` stops it.
 cassandra:
-	scripts/services.sh install
 	scripts/services.sh start cassandra

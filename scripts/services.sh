@@ -327,8 +327,11 @@ java_major() { # JAVA -> major version
 	"$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9.]*\).*/\1/p' | head -n 1
 }
 
-# find_java: a Java that Cassandra 5.0 supports (17 or 11).
+# find_java sets JAVA to a Java that Cassandra 5.0 supports (17 or 11),
+# probing each candidate (a JVM start) until one is found.
+JAVA=
 find_java() {
+	[[ -z $JAVA ]] || return 0
 	local j v
 	for j in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} "$(command -v java || true)" \
 		/usr/lib/jvm/java-17-openjdk-*/bin/java /usr/lib/jvm/*17*/bin/java \
@@ -336,7 +339,7 @@ find_java() {
 		[[ -n $j && -x $j ]] || continue
 		v=$(java_major "$j")
 		if [[ $v == 17 || $v == 11 ]]; then
-			printf '%s\n' "$j"
+			JAVA=$j
 			return 0
 		fi
 	done
@@ -344,8 +347,8 @@ find_java() {
 }
 
 install_cassandra() {
-	find_java >/dev/null || apt_install openjdk-17-jre-headless
-	find_java >/dev/null || die "no Java 17 or 11 for Cassandra $CASSANDRA_VERSION"
+	find_java || apt_install openjdk-17-jre-headless
+	find_java || die "no Java 17 or 11 for Cassandra $CASSANDRA_VERSION"
 	fetch_cassandra_jars
 	build_cqlping
 }
@@ -400,9 +403,11 @@ build_cqlping() {
 
 cassandra_running() { pid_alive "$CASS_PID" "$CASS_PATTERN"; }
 
+# cql_ready reports whether Cassandra answers CQL, keeping its version in
+# CASS_VERSION.
 cql_ready() {
 	port_open "$CASSANDRA_NATIVE_PORT" &&
-		"$CQLPING" -hosts "127.0.0.1:$CASSANDRA_NATIVE_PORT" -timeout 5s >/dev/null 2>&1
+		CASS_VERSION=$("$CQLPING" -hosts "127.0.0.1:$CASSANDRA_NATIVE_PORT" -timeout 5s 2>/dev/null)
 }
 
 render_cassandra_yaml() {
@@ -486,8 +491,7 @@ start_cassandra() {
 	for p in "$CASSANDRA_NATIVE_PORT" "$CASSANDRA_STORAGE_PORT"; do
 		! port_open "$p" || die "port $p is taken by another process (not our cassandra)"
 	done
-	local java start
-	java=$(find_java)
+	local java=$JAVA start
 	mkdir -p "$CASS_DIR"/{data,commitlog,saved_caches,hints,cdc_raw,triggers} "$CASS_LOGDIR"
 	render_cassandra_yaml
 	cassandra_jvm_opts "$java"
@@ -511,7 +515,7 @@ start_cassandra() {
 		fi
 		sleep 0.5
 	done
-	log "cassandra $("$CQLPING" -hosts "127.0.0.1:$CASSANDRA_NATIVE_PORT" 2>/dev/null) ready on 127.0.0.1:$CASSANDRA_NATIVE_PORT in $(elapsed "$start") (log: $CASS_LOGDIR/system.log)"
+	log "cassandra $CASS_VERSION ready on 127.0.0.1:$CASSANDRA_NATIVE_PORT in $(elapsed "$start") (log: $CASS_LOGDIR/system.log)"
 }
 
 stop_cassandra() {

@@ -18,15 +18,11 @@ func importCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []stri
 	if len(args) != 2 || args[0] != "clients" {
 		return usageError{"usage: brokersync import clients|orders FILE.csv (- for standard input)"}
 	}
-	in := stdin
-	if args[1] != "-" {
-		f, err := os.Open(args[1])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
+	in, closeIn, err := openInput(args[1], stdin)
+	if err != nil {
+		return err
 	}
+	defer closeIn()
 	clients, err := clientcsv.Read(in)
 	if err != nil {
 		return fmt.Errorf("%s: %w; nothing was imported", args[1], err)
@@ -54,4 +50,16 @@ func exportCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []stri
 	}
 	defer st.Close()
 	return clientcsv.Write(stdout, st.Clients.AllClients(ctx))
+}
+
+// openInput opens the file an import reads, or stdin for "-".
+func openInput(name string, stdin io.Reader) (io.Reader, func() error, error) {
+	if name == "-" {
+		return stdin, func() error { return nil }, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, f.Close, nil
 }

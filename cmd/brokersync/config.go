@@ -119,22 +119,17 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 }
 
 // AdminIDs returns the configured admin Slack ids.
-func (c Config) AdminIDs() []string {
-	var out []string
-	for _, id := range strings.Split(c.Admins, ",") {
-		if id = strings.TrimSpace(id); id != "" {
-			out = append(out, id)
-		}
-	}
-	return out
-}
+func (c Config) AdminIDs() []string { return splitList(c.Admins) }
 
 // Hosts returns the Cassandra contact points.
-func (c Config) Hosts() []string {
+func (c Config) Hosts() []string { return splitList(c.CassandraHosts) }
+
+// splitList reads a comma-separated setting, ignoring spaces and empty items.
+func splitList(s string) []string {
 	var out []string
-	for _, h := range strings.Split(c.CassandraHosts, ",") {
-		if h = strings.TrimSpace(h); h != "" {
-			out = append(out, h)
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
 		}
 	}
 	return out

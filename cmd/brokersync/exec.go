@@ -15,6 +15,7 @@ import (
 	bslack "github.com/brokersync/brokersync/bot/slack"
 	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/ingest/sentiment"
+	"github.com/brokersync/brokersync/internal/stores"
 	"github.com/brokersync/brokersync/webhooks/web"
 )
 
@@ -48,7 +49,7 @@ func execCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []string
 	// Web links are signed with a key derived from a configured secret; with
 	// none, the server's key is random and a link made here would not open.
 	var links func(handle, user string) string
-	if cfg.SlackSigningSecret != "" || cfg.WebhookSecret != "" {
+	if linkSecret(cfg) != "" {
 		links = timelineLinks(web.Links{BaseURL: cfg.PublicURL, Key: linkKey(cfg, logger)})
 	}
 	rec, err := newRecorder(st)
@@ -126,7 +127,7 @@ func timelineLinks(l web.Links) func(handle, user string) string {
 // newRecorder is how every event reaches the timeline, from the bot, the
 // ingesters and the webhooks alike: ingest's recorder scores it and keeps
 // each client's rolling sentiment.
-func newRecorder(st *stores) (*ingest.Recorder, error) {
+func newRecorder(st *stores.Stores) (*ingest.Recorder, error) {
 	model, err := sentiment.New()
 	if err != nil {
 		return nil, fmt.Errorf("load the sentiment model: %w", err)
@@ -135,7 +136,7 @@ func newRecorder(st *stores) (*ingest.Recorder, error) {
 }
 
 // newBot builds the command core on the configured stores.
-func newBot(cfg Config, logger *slog.Logger, st *stores, rec bot.Recorder, dir bot.Directory, links func(handle, user string) string) (*bot.Bot, error) {
+func newBot(cfg Config, logger *slog.Logger, st *stores.Stores, rec bot.Recorder, dir bot.Directory, links func(handle, user string) string) (*bot.Bot, error) {
 	return bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
 		Directory: dir, Admins: cfg.AdminIDs(), Recorder: rec, TimelineURL: links, Logger: logger,
@@ -146,7 +147,7 @@ func newBot(cfg Config, logger *slog.Logger, st *stores, rec bot.Recorder, dir b
 // SLACK_APP_TOKEN is set; both nil when SLACK_BOT_TOKEN is not set. links
 // are the web pages' (so that the bot's links open them); rec stores the
 // bot's events (newRecorder, or the ingesters' recorder).
-func newSlack(cfg Config, logger *slog.Logger, st *stores, links web.Links, rec bot.Recorder) (*bslack.Handler, *bslack.SocketMode, error) {
+func newSlack(cfg Config, logger *slog.Logger, st *stores.Stores, links web.Links, rec bot.Recorder) (*bslack.Handler, *bslack.SocketMode, error) {
 	if cfg.SlackBotToken == "" {
 		logger.Info("SLACK_BOT_TOKEN is not set: Slack is off")
 		return nil, nil, nil

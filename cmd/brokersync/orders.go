@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -20,15 +19,12 @@ func importOrdersCmd(ctx context.Context, cfg Config, logger *slog.Logger, args 
 	if len(args) != 1 {
 		return usageError{"usage: brokersync import orders FILE.csv (- for standard input)\ncolumns: " + strings.Join(ingest.OrdersCSVColumns, ",")}
 	}
-	name, in := args[0], stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
+	name := args[0]
+	in, closeIn, err := openInput(name, stdin)
+	if err != nil {
+		return err
 	}
+	defer closeIn()
 	file, err := ingest.ReadOrdersCSV(in)
 	if err != nil {
 		return fmt.Errorf("%s: %w; nothing was imported", name, err)

@@ -10,12 +10,12 @@ import (
 
 // runSentiment scores stdin line by line, or evaluates a labelled CSV.
 func runSentiment(args []string, stdin io.Reader, stdout io.Writer) error {
-	model, err := sentiment.New()
-	if err != nil {
-		return err
-	}
 	switch {
 	case len(args) == 0:
+		model, err := sentiment.New()
+		if err != nil {
+			return err
+		}
 		return sentiment.RunLines(stdin, stdout, model)
 	case len(args) == 2 && args[0] == "eval":
 		f, err := os.Open(args[1])
@@ -23,6 +23,10 @@ func runSentiment(args []string, stdin io.Reader, stdout io.Writer) error {
 			return err
 		}
 		defer f.Close()
+		model, err := sentiment.New()
+		if err != nil {
+			return err
+		}
 		report, err := sentiment.Evaluate(f, model)
 		if err != nil {
 			return fmt.Errorf("%s: %w", args[1], err)

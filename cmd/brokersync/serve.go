@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/brokersync/brokersync/ingest/imap"
+	"github.com/brokersync/brokersync/internal/stores"
 	"github.com/brokersync/brokersync/webhooks"
 	"github.com/brokersync/brokersync/webhooks/web"
 )
@@ -99,7 +100,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 // newIngesters builds one IMAP ingester per configured mailbox folder; they
 // share the metrics and the desk (who the brokers are, from every mailbox).
-func newIngesters(mailboxes []imap.MailboxConfig, st *stores, rec imap.Recorder, reg prometheus.Registerer, logger *slog.Logger) ([]*imap.Ingester, error) {
+func newIngesters(mailboxes []imap.MailboxConfig, st *stores.Stores, rec imap.Recorder, reg prometheus.Registerer, logger *slog.Logger) ([]*imap.Ingester, error) {
 	if len(mailboxes) == 0 {
 		return nil, nil
 	}
@@ -120,14 +121,20 @@ func newIngesters(mailboxes []imap.MailboxConfig, st *stores, rec imap.Recorder,
 	return ingesters, nil
 }
 
+// linkSecret is the configured secret web links are signed with: the Slack
+// signing secret, else the webhook secret, else none.
+func linkSecret(cfg Config) string {
+	if cfg.SlackSigningSecret != "" {
+		return cfg.SlackSigningSecret
+	}
+	return cfg.WebhookSecret
+}
+
 // linkKey is the key that signs links to the web pages. It derives from a
 // configured secret so that links survive restarts and work on every
 // replica; with no secret configured, links last until the process stops.
 func linkKey(cfg Config, logger *slog.Logger) []byte {
-	secret := cfg.SlackSigningSecret
-	if secret == "" {
-		secret = cfg.WebhookSecret
-	}
+	secret := linkSecret(cfg)
 	if secret == "" {
 		key := make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {

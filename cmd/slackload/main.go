@@ -105,16 +105,15 @@ func run(ctx context.Context, c config) error {
 			return nil
 		}
 	}
+	if len(c.cmds) == 0 {
+		c.cmds = commands{"/client show " + c.client, "/timeline " + c.client, "/client find load", "/note " + c.client + " load test note"}
+	}
 	client := &http.Client{Timeout: c.timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 1000, MaxConnsPerHost: 0, IdleConnTimeout: time.Minute}}
 	l := &loader{c: c, client: client, responseURL: responseURL}
 	if c.setup {
 		if err := l.setup(ctx); err != nil {
 			return err
 		}
-	}
-	if len(c.cmds) == 0 {
-		c.cmds = commands{"/client show " + c.client, "/timeline " + c.client, "/client find load", "/note " + c.client + " load test note"}
-		l.c.cmds = c.cmds
 	}
 	res := l.load(ctx)
 	res.print(os.Stdout, c)

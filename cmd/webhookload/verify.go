@@ -12,11 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/brokersync/brokersync/ingest"
+	"github.com/brokersync/brokersync/internal/stores"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/cassandra"
-	"github.com/brokersync/brokersync/store/embedded"
-	"github.com/brokersync/brokersync/store/postgres"
 )
 
 // storeConfig says where the server keeps its data, as its BROKERSYNC_*
@@ -39,88 +40,61 @@ func (c *storeConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.consistency, "cassandra-consistency", env("BROKERSYNC_CASSANDRA_CONSISTENCY", "LOCAL_QUORUM"), "Cassandra consistency")
 }
 
-type stores struct {
-	clients  store.ClientStore
-	trades   store.TradeStore
-	timeline store.TimelineStore
-	closers  []func() error
+// backend is what the server writes to, and the ids of the load clients.
+type backend struct {
+	st  *stores.Stores
+	ids map[string]uuid.UUID // by handle
 }
 
-func (c storeConfig) open(ctx context.Context) (*stores, error) {
+func (c storeConfig) open(ctx context.Context) (*backend, error) {
+	if (c.postgresURL == "" || c.cassandraHosts == "") && c.dataDir == "" {
+		return nil, errors.New("no store: set BROKERSYNC_DATA_DIR (or -data-dir) as the server has it, or the PostgreSQL URL and Cassandra hosts")
+	}
 	// Errors only: a driver reconnecting during a store restart would bury
 	// the report in warnings, and verification retries anyway.
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	s := &stores{}
-	var emb *embedded.DB
-	needEmbedded := c.postgresURL == "" || c.cassandraHosts == ""
-	if needEmbedded {
-		if c.dataDir == "" {
-			return nil, errors.New("no store: set BROKERSYNC_DATA_DIR (or -data-dir) as the server has it, or the PostgreSQL URL and Cassandra hosts")
-		}
-		var err error
-		if emb, err = embedded.Open(ctx, c.dataDir, logger); err != nil {
-			return nil, err
-		}
-		s.closers = append(s.closers, emb.Close)
-		s.clients, s.trades, s.timeline = emb, emb, emb.Timeline()
+	st, err := stores.Open(ctx, stores.Settings{
+		DataDir:     c.dataDir,
+		PostgresURL: c.postgresURL,
+		Cassandra: cassandra.Config{
+			Hosts:    strings.FieldsFunc(c.cassandraHosts, func(r rune) bool { return r == ',' || r == ' ' }),
+			Keyspace: c.keyspace, Consistency: c.consistency,
+		},
+	}, logger)
+	if err != nil {
+		return nil, err
 	}
-	if c.postgresURL != "" {
-		pg, err := postgres.Open(ctx, c.postgresURL, logger)
-		if err != nil {
-			return nil, errors.Join(err, s.close())
-		}
-		s.closers = append(s.closers, pg.Close)
-		s.clients, s.trades = pg, pg
-	}
-	if c.cassandraHosts != "" {
-		tl, err := cassandra.Open(ctx, cassandra.Config{
-			Hosts: strings.Split(c.cassandraHosts, ","), Keyspace: c.keyspace, Consistency: c.consistency,
-		}, logger)
-		if err != nil {
-			return nil, errors.Join(err, s.close())
-		}
-		s.closers = append(s.closers, tl.Close)
-		s.timeline = tl
-	}
-	return s, nil
+	return &backend{st: st, ids: map[string]uuid.UUID{}}, nil
 }
 
-func (s *stores) close() error {
-	var errs []error
-	for i := len(s.closers) - 1; i >= 0; i-- {
-		errs = append(errs, s.closers[i]())
-	}
-	return errors.Join(errs...)
-}
+func (b *backend) close() error { return b.st.Close() }
 
 // ensureClients returns the handles load-001 ... load-NNN, creating the
 // clients that do not exist yet.
-func (s *stores) ensureClients(ctx context.Context, n int) ([]string, error) {
+func (b *backend) ensureClients(ctx context.Context, n int) ([]string, error) {
 	handles := make([]string, n)
 	for i := range handles {
 		h := fmt.Sprintf("load-%03d", i+1)
 		handles[i] = h
-		_, err := s.clients.ClientByHandle(ctx, h)
+		c, err := b.st.Clients.ClientByHandle(ctx, h)
 		if store.ErrorCode(err) == store.ENOTFOUND {
-			err = s.clients.CreateClient(ctx, &store.Client{Handle: h, Name: "Load test client " + h[5:]}, "webhookload")
+			c = &store.Client{Handle: h, Name: "Load test client " + h[5:]}
+			err = b.st.Clients.CreateClient(ctx, c, "webhookload")
 		}
 		if err != nil {
 			return nil, fmt.Errorf("client %s: %w", h, err)
 		}
+		b.ids[h] = c.ID
 	}
 	return handles, nil
 }
 
 // fillCounts returns each client's fills of the last year, to compare with
 // after the run.
-func (s *stores) fillCounts(ctx context.Context, handles []string) (map[string]int, error) {
+func (b *backend) fillCounts(ctx context.Context, handles []string) (map[string]int, error) {
 	counts := map[string]int{}
 	for _, h := range handles {
-		c, err := s.clients.ClientByHandle(ctx, h)
-		if err != nil {
-			return nil, err
-		}
-		st, err := s.trades.TradeStats(ctx, c.ID, time.Now().Add(time.Hour))
+		st, err := b.st.Trades.TradeStats(ctx, b.ids[h], time.Now().Add(time.Hour))
 		if err != nil {
 			return nil, err
 		}
@@ -166,23 +140,19 @@ func (v verdict) print(out io.Writer) {
 // that failed (no 200) may or may not have been stored, since a timeout can
 // hide a success; they are neither lost nor unexpected. All events of the
 // run are fills, so each accepted one must add one to its client's count.
-func (s *stores) verify(ctx context.Context, runID string, res *result, handles []string, before map[string]int) (verdict, error) {
+func (b *backend) verify(ctx context.Context, runID string, res *result, handles []string, before map[string]int) (verdict, error) {
 	v := verdict{accepted: len(res.accepted), fillsWanted: len(res.accepted)}
 	seen := map[string]int{}
-	after, err := s.fillCounts(ctx, handles)
+	after, err := b.fillCounts(ctx, handles)
 	if err != nil {
 		return v, err
 	}
 	for _, h := range handles {
 		v.fillsCounted += after[h] - before[h]
-		c, err := s.clients.ClientByHandle(ctx, h)
-		if err != nil {
-			return v, err
-		}
 		// Events are dated when sent: earlier runs' events need not be read.
 		q := store.EventQuery{Kinds: []store.Kind{store.KindOrder}, Since: res.started.Add(-time.Minute), Limit: 1000}
 		for {
-			page, err := s.timeline.Events(ctx, c.ID, q)
+			page, err := b.st.Timeline.Events(ctx, b.ids[h], q)
 			if err != nil {
 				return v, err
 			}

@@ -1,0 +1,117 @@
+// Package stores opens the backends a BrokerSync configuration names:
+// PostgreSQL for the records when a URL is set, Cassandra for the timeline
+// when hosts are set, and the embedded SQLite store for whatever is not
+// configured. The server and the tools that check what it stored open them
+// the same way.
+package stores
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/brokersync/brokersync/store"
+	"github.com/brokersync/brokersync/store/cassandra"
+	"github.com/brokersync/brokersync/store/embedded"
+	"github.com/brokersync/brokersync/store/postgres"
+)
+
+// Settings say where the data is.
+type Settings struct {
+	DataDir     string           // the embedded store's directory
+	PostgresURL string           // "" for the embedded store
+	Cassandra   cassandra.Config // no Hosts for the embedded timeline
+}
+
+// Stores are the open backends.
+type Stores struct {
+	Clients     store.ClientStore
+	Trades      store.TradeStore
+	Sentiment   store.SentimentStore
+	Checkpoints store.CheckpointStore
+	Teams       store.TeamStore
+	Links       store.LinkStore
+	Once        store.OnceStore
+	Timeline    store.TimelineStore
+	closers     []func() error
+}
+
+// records is the system of record: everything but the timeline. PostgreSQL
+// and the embedded store each provide all of it.
+type records interface {
+	store.ClientStore
+	store.TradeStore
+	store.SentimentStore
+	store.CheckpointStore
+	store.TeamStore
+	store.LinkStore
+	store.OnceStore
+}
+
+func (s *Stores) setRecords(r records) {
+	s.Clients, s.Trades, s.Sentiment, s.Checkpoints = r, r, r, r
+	s.Teams, s.Links, s.Once = r, r, r
+}
+
+// Open opens the backends set says. On an error nothing is left open.
+func Open(ctx context.Context, set Settings, logger *slog.Logger) (*Stores, error) {
+	s := &Stores{}
+	var emb *embedded.DB
+	embeddedDB := func() (*embedded.DB, error) {
+		if emb != nil {
+			return emb, nil
+		}
+		var err error
+		if emb, err = embedded.Open(ctx, set.DataDir, logger); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, emb.Close)
+		logger.Info("embedded store open", slog.String("dir", set.DataDir))
+		return emb, nil
+	}
+	if set.PostgresURL != "" {
+		pg, err := postgres.Open(ctx, set.PostgresURL, logger)
+		if err != nil {
+			return nil, s.fail(err)
+		}
+		s.closers = append(s.closers, pg.Close)
+		logger.Info("postgres store open")
+		s.setRecords(pg)
+	} else {
+		db, err := embeddedDB()
+		if err != nil {
+			return nil, s.fail(err)
+		}
+		s.setRecords(db)
+	}
+	if len(set.Cassandra.Hosts) > 0 {
+		tl, err := cassandra.Open(ctx, set.Cassandra, logger)
+		if err != nil {
+			return nil, s.fail(err)
+		}
+		s.closers = append(s.closers, tl.Close)
+		logger.Info("cassandra timeline open", slog.Any("hosts", set.Cassandra.Hosts), slog.String("keyspace", set.Cassandra.Keyspace))
+		s.Timeline = tl
+	} else {
+		db, err := embeddedDB()
+		if err != nil {
+			return nil, s.fail(err)
+		}
+		s.Timeline = db.Timeline()
+	}
+	return s, nil
+}
+
+func (s *Stores) fail(err error) error {
+	return errors.Join(err, s.Close())
+}
+
+// Close closes every store, in reverse order of opening.
+func (s *Stores) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
