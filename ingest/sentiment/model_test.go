@@ -105,8 +105,9 @@ func TestMemoryBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Score enough to reach the garbage collector's steady state.
+		rows := validRows(t)
 		for range 10 {
-			for _, r := range validRows(t) {
+			for _, r := range rows {
 				m.Score(r.text)
 			}
 		}

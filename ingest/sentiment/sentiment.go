@@ -17,6 +17,7 @@
 package sentiment
 
 import (
+	"math"
 	"sync"
 
 	"github.com/brokersync/brokersync/ingest/sentiment/internal/features"
@@ -92,7 +93,7 @@ func (m *Model) Score(text string) Result {
 	var total float64
 	for _, s := range segs {
 		p := m.probs(s, sc)
-		w := 0.05 + abs(p[2]-p[0])
+		w := 0.05 + math.Abs(p[2]-p[0])
 		for c := range sum {
 			sum[c] += w * p[c]
 		}
@@ -137,11 +138,4 @@ func result(p [3]float64) Result {
 		}
 	}
 	return Result{Label: labels[best], Score: p[2] - p[0]}
-}
-
-func abs(v float64) float64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }

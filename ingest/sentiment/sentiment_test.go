@@ -1,6 +1,7 @@
 package sentiment_test
 
 import (
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -217,7 +218,7 @@ func TestIntensifiersStrengthen(t *testing.T) {
 		{"I'm pleased with the fill.", "I'm extremely pleased with the fill."},
 	} {
 		w, s := m.Score(tc.weak), m.Score(tc.strong)
-		if abs(s.Score) <= abs(w.Score) || w.Label != s.Label {
+		if math.Abs(s.Score) <= math.Abs(w.Score) || w.Label != s.Label {
 			t.Errorf("%q %s %.3f, %q %s %.3f: the intensified one should be stronger, same label",
 				tc.weak, w.Label, w.Score, tc.strong, s.Label, s.Score)
 		}
@@ -318,11 +319,4 @@ func TestConcurrentScoringMatchesSequential(t *testing.T) {
 		})
 	}
 	wg.Wait()
-}
-
-func abs(v float64) float64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }

@@ -57,6 +57,7 @@ func Train(rows []dataset.Row, cfg Config) *linear.Model {
 			fs[n] = features.Feature{Index: uint32(used[f.Index]), Value: f.Value}
 		}
 		obj.examples[i] = example{feats: fs, class: int(rows[i].Class)}
+		obj.totalWeight += obj.weight[rows[i].Class]
 	}
 	for j, s := range slots {
 		obj.dense[j] = s < features.NumDense
@@ -105,6 +106,8 @@ type objective struct {
 	dense    []bool // per compact slot: a dense feature?
 	cfg      Config
 	weight   [k]float64 // per class
+	// totalWeight is the sum of the examples' class weights.
+	totalWeight float64
 }
 
 // eval is the class-weighted mean cross-entropy; with penalty, plus the L2
@@ -119,10 +122,7 @@ func (o *objective) data(x, g []float64) float64 {
 	clear(g)
 	nw := len(o.dense) * k
 	bias := x[nw:]
-	var loss, total float64
-	for _, e := range o.examples {
-		total += o.weight[e.class]
-	}
+	var loss float64
 	for _, e := range o.examples {
 		var z [k]float64
 		copy(z[:], bias)
@@ -139,7 +139,7 @@ func (o *objective) data(x, g []float64) float64 {
 			p[c] = math.Exp(z[c] - top)
 			sum += p[c]
 		}
-		cw := o.weight[e.class] / total
+		cw := o.weight[e.class] / o.totalWeight
 		loss += cw * (math.Log(sum) + top - z[e.class])
 		for c := range k {
 			d := p[c] / sum
