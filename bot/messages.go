@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strconv"
@@ -24,9 +25,15 @@ type Message struct {
 	Deleted bool   // the message was deleted
 }
 
-// sourceID is the timeline source id of a Slack message: the same message
-// logged from its channel and by the shortcut is one event.
-func (m Message) sourceID() string { return m.Channel + "/" + m.TS }
+// sourceIDs are the timeline source ids a Slack message may have on a
+// client's timeline. The message's own identity comes first: the same
+// message logged from its channel and by the shortcut is one event. A
+// message logged to several clients has one entry each: the first client
+// holds the message's own id, every other one an id naming the client.
+func (m Message) sourceIDs(client uuid.UUID) [2]string {
+	own := m.Channel + "/" + m.TS
+	return [2]string{own, own + "/" + client.String()}
+}
 
 // ChannelMessage logs a message posted in a channel linked to a client
 // (/client link) as a chat event on the client's timeline. An edit updates
@@ -51,6 +58,20 @@ func (b *Bot) ChannelMessage(ctx context.Context, m Message) (err error) {
 	if err != nil || e == nil {
 		return err
 	}
+	return b.recordChat(ctx, e)
+}
+
+// recordChat records a chat event from chatEvent. A new entry whose
+// message's own id is held by another client's entry takes the id that
+// names its client (Message.sourceIDs).
+func (b *Bot) recordChat(ctx context.Context, e *store.Event) error {
+	err := b.rec.Record(ctx, e)
+	var c *store.EventConflict
+	if !errors.As(err, &c) || e.Replaces != "" || strings.Count(e.SourceID, "/") != 1 {
+		return err
+	}
+	e.SourceID += "/" + e.ClientID.String()
+	e.ID, e.Fingerprint = uuid.Nil, ""
 	return b.rec.Record(ctx, e)
 }
 
@@ -61,19 +82,25 @@ func (b *Bot) chatEvent(ctx context.Context, clientID uuid.UUID, m Message) (*st
 	if err != nil || m.Channel == "" {
 		return nil, store.Invalid("message", "a Slack message needs a channel and a ts, got %q %q", m.Channel, m.TS)
 	}
-	old, err := b.timeline.Event(ctx, clientID, store.EventID("slack", m.sourceID()))
+	var old *store.Event
+	for _, id := range m.sourceIDs(clientID) {
+		old, err = b.timeline.Event(ctx, clientID, store.EventID("slack", id))
+		if store.ErrorCode(err) != store.ENOTFOUND {
+			break
+		}
+		old, err = nil, nil
+	}
 	switch {
-	case store.ErrorCode(err) == store.ENOTFOUND:
-		old = nil
 	case err != nil:
 		return nil, err
-	case old.Attrs.Chat == nil:
+	case old != nil && old.Attrs.Chat == nil:
 		old.Attrs.Chat = &store.ChatAttrs{Channel: m.Channel}
 	}
 	if m.Deleted {
-		if old == nil {
-			return nil, nil // never logged: nothing to mark
+		if old == nil || old.Attrs.Chat.Deleted {
+			return nil, nil // never logged, or marked already: nothing to do
 		}
+		old.Replaces = old.Fingerprint
 		old.Attrs.Chat.Deleted = true
 		return old, nil
 	}
@@ -85,7 +112,7 @@ func (b *Bot) chatEvent(ctx context.Context, clientID uuid.UUID, m Message) (*st
 	if e == nil {
 		e = &store.Event{
 			ClientID: clientID, Time: t, Kind: store.KindChat,
-			Source: "slack", SourceID: m.sourceID(), Actor: m.User,
+			Source: "slack", SourceID: m.sourceIDs(clientID)[0], Actor: m.User,
 			Attrs: store.Attrs{Chat: &store.ChatAttrs{Channel: m.Channel}},
 		}
 	} else {
@@ -99,6 +126,7 @@ func (b *Bot) chatEvent(ctx context.Context, clientID uuid.UUID, m Message) (*st
 		if _, ok := e.Attrs.Extra["original"]; !ok {
 			e.Attrs.Extra["original"] = first
 		}
+		e.Replaces = e.Fingerprint
 	}
 	if m.Edited {
 		e.Attrs.Chat.Edited = true
@@ -178,7 +206,10 @@ func (b *Bot) LogMessage(ctx context.Context, req Request, clientRef string, m M
 		e.Attrs.Extra = map[string]string{}
 	}
 	e.Attrs.Extra["logged_by"] = c.actor.ID
-	return c.log(ctx, cl, e)
+	if err := b.recordChat(ctx, e); err != nil {
+		return b.fail(err, "log to "+cl.Handle)
+	}
+	return c.logged(cl, e)
 }
 
 // begin loads the actor of a request and checks they may use the bot at all.

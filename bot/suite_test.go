@@ -664,6 +664,36 @@ func testLogMessage(t *testing.T, h *harness) {
 	if r := h.bot.LogMessage(h.ctx, bot.Request{User: h.manager}, "", m); r.Status != bot.Refused {
 		t.Errorf("manager logs: %v %q", r.Status, r.Text)
 	}
+
+	// The same message logged by another desk to its own client gets an
+	// entry there and leaves acme's where it is; logging it again changes
+	// neither.
+	before := h.events(h.acme, store.KindChat)
+	for range 2 {
+		if r := h.bot.LogMessage(h.ctx, bot.Request{User: h.broker2, Channel: m.Channel}, h.other, m); r.Status != bot.OK {
+			t.Fatalf("log to another desk's client: %v %q", r.Status, r.Text)
+		}
+	}
+	after := h.events(h.acme, store.KindChat)
+	if len(after) != 1 || after[0].ID != before[0].ID || after[0].Attrs.Extra["logged_by"] != h.broker {
+		t.Errorf("acme's entry after logging to another client: %+v, want it unchanged", after)
+	}
+	others := h.events(h.other, store.KindChat)
+	if len(others) != 1 || others[0].Summary != m.Text || others[0].Attrs.Extra["logged_by"] != h.broker2 || others[0].ID == before[0].ID {
+		t.Errorf("the other client's entry: %+v", others)
+	}
+	// An edit in the linked channel revises acme's entry only.
+	edit := m
+	edit.Text, edit.Edited = "Please send the KC coffee specs and margins", true
+	if err := h.bot.ChannelMessage(h.ctx, edit); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.events(h.acme, store.KindChat); len(got) != 1 || got[0].Summary != edit.Text {
+		t.Errorf("acme after the edit: %+v", got)
+	}
+	if got := h.events(h.other, store.KindChat); len(got) != 1 || got[0].Summary != m.Text {
+		t.Errorf("the other client after acme's channel edit: %+v", got)
+	}
 }
 
 func testIdempotent(t *testing.T, h *harness) {

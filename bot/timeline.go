@@ -141,6 +141,11 @@ func (c *call) log(ctx context.Context, cl *store.Client, e *store.Event) Respon
 	if err := c.b.rec.Record(ctx, e); err != nil {
 		return c.b.fail(err, "log to "+cl.Handle)
 	}
+	return c.logged(cl, e)
+}
+
+// logged answers an event logged to a client's timeline.
+func (c *call) logged(cl *store.Client, e *store.Event) Response {
 	line := eventLine(e, c.actor)
 	return Response{Text: fmt.Sprintf("Logged to %s: %s", cl.Handle, line), Blocks: []Block{
 		Paragraph{fmt.Sprintf("Logged to %s's timeline:", cl.Handle)},

@@ -2,9 +2,12 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/brokersync/brokersync/store"
 )
@@ -92,34 +95,80 @@ func (c *committer) take() []*pending {
 }
 
 func commit(ctx context.Context, group []*pending, write func(context.Context, []Entry) ([]bool, error)) {
-	var all []Entry
-	for _, p := range group {
-		all = append(all, p.entries...)
-	}
 	// The group must not fail because the request that happens to lead it
 	// went away; it gets its own deadline instead.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	first, err := safeWrite(wctx, all, write)
-	cancel()
-	off := 0
+	defer cancel()
+	for len(group) > 0 {
+		var all []Entry
+		for _, p := range group {
+			all = append(all, p.entries...)
+		}
+		first, err := safeWrite(wctx, all, write)
+		// An id reused with other content refuses the whole write: the
+		// callers it belongs to get the conflict, the others are written
+		// again without them.
+		var c *store.EventConflict
+		if errors.As(err, &c) {
+			if rest := refuse(group, c); len(rest) < len(group) {
+				group = rest
+				continue
+			}
+		}
+		off := 0
+		for _, p := range group {
+			p.err = err
+			if err == nil {
+				p.st.Events = len(p.entries)
+				for i, e := range p.entries {
+					switch {
+					case e.Fill == nil:
+					case first[off+i]:
+						p.st.NewFills++
+					default:
+						p.st.DuplicateFills++
+					}
+				}
+			}
+			off += len(p.entries)
+			finish(p)
+		}
+		return
+	}
+}
+
+// refuse ends, with an *ItemError holding their conflict, the calls of group
+// that hold an event c names, and returns the others.
+func refuse(group []*pending, c *store.EventConflict) []*pending {
+	named := make(map[uuid.UUID]bool, len(c.Events))
+	for _, r := range c.Events {
+		named[r.ID] = true
+	}
+	var rest []*pending
 	for _, p := range group {
-		p.err = err
-		if err == nil {
-			p.st.Events = len(p.entries)
-			for i, e := range p.entries {
-				switch {
-				case e.Fill == nil:
-				case first[off+i]:
-					p.st.NewFills++
-				default:
-					p.st.DuplicateFills++
+		var mine []*store.Event
+		at := -1
+		for i, e := range p.entries {
+			if named[e.Event.ID] {
+				mine = append(mine, e.Event)
+				if at < 0 {
+					at = i
 				}
 			}
 		}
-		off += len(p.entries)
-		p.done = true
-		p.wake <- struct{}{} // buffered: never blocks, the leader's own included
+		if mine == nil {
+			rest = append(rest, p)
+			continue
+		}
+		p.err = &ItemError{Index: at, Err: &store.EventConflict{Events: store.Refs(mine...)}}
+		finish(p)
 	}
+	return rest
+}
+
+func finish(p *pending) {
+	p.done = true
+	p.wake <- struct{}{} // buffered: never blocks, the leader's own included
 }
 
 // safeWrite turns a panic in write into an error for the group: a panic

@@ -5,8 +5,11 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/google/uuid"
 
 	"github.com/brokersync/brokersync/ingest/sentiment"
 	"github.com/brokersync/brokersync/store"
@@ -47,6 +50,8 @@ const (
 
 // Record scores and stores events. It is safe to call again with the same
 // events after an error: ids derive from the source, so nothing duplicates.
+// An id recorded already with other content refuses the whole call with a
+// *store.EventConflict (see store.TimelineStore.AppendEvents).
 func (r *Recorder) Record(ctx context.Context, events ...*store.Event) error {
 	// One mail to several clients is one text: scored once.
 	scored := map[string]store.Sentiment{}
@@ -60,6 +65,56 @@ func (r *Recorder) Record(ctx context.Context, events ...*store.Event) error {
 		return err
 	}
 	return r.track(ctx, events)
+}
+
+// RecordFirst records events through r for sources whose first copy
+// stands (mail): events whose ids are recorded already with other content
+// are left out, and the others are stored. It returns the ones left out.
+func RecordFirst(ctx context.Context, r interface {
+	Record(context.Context, ...*store.Event) error
+}, events ...*store.Event) ([]*store.Event, error) {
+	// Within the call, too, the first copy of an id stands.
+	var left []*store.Event
+	first := make(map[uuid.UUID]*store.Event, len(events))
+	kept := make([]*store.Event, 0, len(events))
+	for _, e := range events {
+		if err := e.Prepare(); err != nil {
+			return nil, err
+		}
+		f, seen := first[e.ID]
+		switch {
+		case !seen:
+			first[e.ID] = e
+			kept = append(kept, e)
+		case e.Against(f.ClientID, f.Fingerprint) != store.RepeatSame:
+			left = append(left, e)
+		}
+	}
+	events = kept
+	for len(events) > 0 {
+		err := r.Record(ctx, events...)
+		var c *store.EventConflict
+		if !errors.As(err, &c) {
+			return left, err
+		}
+		out := make(map[uuid.UUID]bool, len(c.Events))
+		for _, ref := range c.Events {
+			out[ref.ID] = true
+		}
+		rest := events[:0:0]
+		for _, e := range events {
+			if out[e.ID] {
+				left = append(left, e)
+			} else {
+				rest = append(rest, e)
+			}
+		}
+		if len(rest) == len(events) {
+			return left, err // nothing named was ours: do not loop
+		}
+		events = rest
+	}
+	return left, nil
 }
 
 // track adds scored events to their clients' rolling sentiment. Each event
@@ -93,7 +148,9 @@ func (r *Recorder) track(ctx context.Context, events []*store.Event) error {
 		if err := drop.Prepare(); err != nil {
 			return err
 		}
-		if err := r.Timeline.AppendEvents(ctx, drop); err != nil {
+		// The day's first mark stands: a later one of the same day says
+		// the same thing with other figures.
+		if err := r.Timeline.AppendEvents(ctx, drop); err != nil && store.ErrorCode(err) != store.ECONFLICT {
 			return err
 		}
 	}

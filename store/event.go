@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -44,6 +47,11 @@ const BodyMax = 4000
 
 // Event is one entry on a client's timeline. Its ID is derived from Source and
 // SourceID, so the same email, message, call or order stored twice is one event.
+//
+// Once recorded, an event is never silently replaced: storing an id again
+// with the same content (the same Fingerprint) is a repeat and changes
+// nothing; storing it with other content is refused (EventConflict), unless
+// the event names the version it revises in Replaces.
 type Event struct {
 	ID        uuid.UUID
 	ClientID  uuid.UUID
@@ -57,6 +65,15 @@ type Event struct {
 	Truncated bool   // Body was cut
 	Sentiment *Sentiment
 	Attrs     Attrs
+
+	// Fingerprint identifies what the event says; Prepare sets it (see
+	// Event.ContentFingerprint). TimelineStore.Event returns it; pages of
+	// events may leave it empty.
+	Fingerprint string `json:"-"`
+	// Replaces is the Fingerprint of the stored version this event revises
+	// (a Slack message edited or deleted after it was logged). Empty for a
+	// new event: an id stored with other content is then a conflict.
+	Replaces string `json:"-"`
 }
 
 // Sentiment is a score in [-1, 1] and its label.
@@ -177,17 +194,117 @@ func (e *Event) Prepare() error {
 	if s := e.Sentiment; s != nil && (s.Score < -1 || s.Score > 1) {
 		return Invalid("sentiment", "%v is outside [-1, 1]", s.Score)
 	}
+	fp, err := e.ContentFingerprint()
+	if err != nil {
+		return err
+	}
+	e.Fingerprint = fp
 	return nil
+}
+
+// ContentFingerprint is a digest of what the event says: its client, kind,
+// source and source id, actor, summary, body and typed attributes. It leaves
+// out what may differ between two deliveries of the same thing: the time (an
+// event keeps the time it was first recorded with), the sentiment (scored
+// by BrokerSync, not said by anyone), annotations in Attrs.Extra (who logged
+// it, why a client was told of a market move) and the mailbox a mail was
+// read from (the same mail arrives in several). Call it on a prepared event.
+func (e *Event) ContentFingerprint() (string, error) {
+	attrs := e.Attrs
+	attrs.Extra = nil
+	if attrs.Email != nil {
+		email := *attrs.Email
+		email.Mailbox = ""
+		attrs.Email = &email
+	}
+	a, err := json.Marshal(attrs)
+	if err != nil {
+		return "", Invalid("attrs", "cannot be encoded: %v", err)
+	}
+	h := sha256.New()
+	for _, part := range []string{e.ClientID.String(), string(e.Kind), e.Source, e.SourceID, e.Actor, e.Summary, e.Body, string(a)} {
+		// Length-prefixed, so that no two different events hash alike by
+		// moving text from one part to the next.
+		fmt.Fprintf(h, "%d:%s\n", len(part), part)
+	}
+	return "v1:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// EventRef names a stored event: its id and where it came from.
+type EventRef struct {
+	ID       uuid.UUID
+	Source   string
+	SourceID string
+	ClientID uuid.UUID
+}
+
+// EventConflict is the error of an append that met ids already recorded
+// with other content (or a revision of a version that is no longer the
+// stored one). The stores write nothing of such an append. Its code is
+// ECONFLICT.
+type EventConflict struct {
+	Events []EventRef // the refused events, in the order given
+}
+
+func (c *EventConflict) Error() string { return c.Unwrap().Error() }
+
+// Unwrap gives the conflict as an *Error, so ErrorCode and ErrorMessage
+// read it like any other.
+func (c *EventConflict) Unwrap() error {
+	msg := "nothing was stored"
+	if n := len(c.Events); n > 0 {
+		r := c.Events[0]
+		msg = fmt.Sprintf("%q is already recorded with other content; the first record stands", r.SourceID)
+		if n > 1 {
+			msg += fmt.Sprintf(" (and %d more)", n-1)
+		}
+	}
+	return &Error{Code: ECONFLICT, Field: "id", Message: msg}
+}
+
+// Refs returns the references of events, for an EventConflict.
+func Refs(events ...*Event) []EventRef {
+	out := make([]EventRef, len(events))
+	for i, e := range events {
+		out[i] = EventRef{ID: e.ID, Source: e.Source, SourceID: e.SourceID, ClientID: e.ClientID}
+	}
+	return out
+}
+
+// Repeat tells how an event whose id is stored already relates to the
+// stored version, given that version's client and fingerprint.
+type Repeat int
+
+// How an incoming event relates to the stored one.
+const (
+	RepeatSame     Repeat = iota // the same content: nothing to write
+	RepeatRevision               // a revision of the stored version: replace it
+	RepeatConflict               // other content: refuse
+)
+
+// Against compares a prepared event with the stored version of its id.
+func (e *Event) Against(client uuid.UUID, fingerprint string) Repeat {
+	switch {
+	case client != e.ClientID:
+		return RepeatConflict
+	case fingerprint == e.Fingerprint:
+		return RepeatSame
+	case e.Replaces != "" && fingerprint == e.Replaces:
+		return RepeatRevision
+	}
+	return RepeatConflict
 }
 
 // TimelineStore keeps each client's timeline.
 type TimelineStore interface {
-	// AppendEvents stores events, each prepared with Prepare. Storing an event
-	// whose ID exists already replaces it (same source, same source id), so
-	// retries never duplicate. A source gives an event its time: a bulk
-	// re-store with another time may leave the old copy (Cassandra). Not
-	// atomic across events: on error, retry the whole batch. EINVALID,
-	// EUNAVAILABLE.
+	// AppendEvents stores events, each prepared with Prepare. An event whose
+	// id is stored already with the same content (Event.Against) is a
+	// repeat: it keeps its first time and content, and nothing changes, so
+	// retries never duplicate. One with other content is refused: the call
+	// then stores nothing and returns an *EventConflict naming every such
+	// event; a revision (Event.Replaces) replaces the stored version it
+	// names and keeps its time. On any other error, retry the whole call.
+	// EINVALID, ECONFLICT, EUNAVAILABLE.
 	AppendEvents(ctx context.Context, events ...*Event) error
 
 	// Events returns a page of a client's events, newest first; events with

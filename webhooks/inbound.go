@@ -209,7 +209,8 @@ func (in *Inbound) authenticate(r *http.Request, body []byte, allowToken bool) e
 }
 
 // fail answers an error from checking or storing a batch. A bad field is
-// 400 and an unknown client 422, each naming the event; store failures are
+// 400, an unknown client 422 and an id recorded before with other content
+// 409, each naming the event; store failures are
 // mapped by WriteError (503 with Retry-After when the sender should retry).
 func (in *Inbound) fail(w http.ResponseWriter, log *slog.Logger, b batch, err error) {
 	var ie *ingest.ItemError
@@ -229,6 +230,11 @@ func (in *Inbound) fail(w http.ResponseWriter, log *slog.Logger, b batch, err er
 	case store.ENOTFOUND:
 		log.Info("webhook rejected", slog.String("reason", msg))
 		writeStatus(w, http.StatusUnprocessableEntity, code, msg+"; nothing was stored")
+	case store.ECONFLICT:
+		// An id used before for other content: the sender reused or
+		// corrupted an id, and a retry cannot help.
+		log.Warn("webhook rejected: id reused with other content", slog.String("reason", msg))
+		writeStatus(w, http.StatusConflict, code, msg+"; nothing was stored")
 	default:
 		log.Error("webhook failed", slog.Any("err", err))
 		WriteError(w, ie.Err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -360,4 +361,90 @@ func TestStoreOutageAsksForRetry(t *testing.T) {
 	if st := e.stats(t, e.acme); st.Volume30d != 3 {
 		t.Errorf("after the retry: volume %v, want 3", st.Volume30d)
 	}
+}
+
+// An id used once is never used for other content: another quantity, side,
+// client or call under a known id is refused with 409 and changes nothing,
+// while the same delivery again is still applied once.
+func TestReusedIDIsRefused(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		first := e.fill("R-1", e.acme, 10)
+		if r := e.post(t, "/webhooks/orders", mustJSON(first), nil); r.status != http.StatusOK {
+			t.Fatalf("first delivery: %d %v", r.status, r.body)
+		}
+		bigger := e.fill("R-1", e.acme, 500)
+		bigger["side"] = "sell"
+		elsewhere := e.fill("R-1", e.plains, 10)
+		fresh := e.fill("R-2", e.acme, 3)
+		for _, tc := range []struct {
+			name string
+			body []byte
+			want string
+		}{
+			{"other quantity and side", mustJSON(bigger), `id: "R-1" is already recorded`},
+			{"another client", mustJSON(elsewhere), `id: "R-1" is already recorded`},
+			{"in a batch with a new event", mustJSON(map[string]any{"events": []any{fresh, bigger}}), `events[1].id: "R-1" is already recorded`},
+		} {
+			r := e.post(t, "/webhooks/orders", tc.body, nil)
+			if r.status != http.StatusConflict || r.errorCode() != string(store.ECONFLICT) || !strings.Contains(r.errorMessage(), tc.want) {
+				t.Errorf("%s: %d %v; want 409 with %q", tc.name, r.status, r.body, tc.want)
+			}
+		}
+		evs := e.events(t, e.acme)
+		if len(evs) != 1 || evs[0].Attrs.Order.Quantity != 10 || evs[0].Attrs.Order.Side != "buy" {
+			t.Fatalf("acme's timeline after reuse: %v; want only the first fill of 10", evs)
+		}
+		if n := len(e.events(t, e.plains)); n != 0 {
+			t.Errorf("plains got %d events from a reused id", n)
+		}
+		if st := e.stats(t, e.acme); st.Trades30d != 1 || st.Volume30d != 10 {
+			t.Errorf("acme's statistics %+v; want the one fill of 10", st)
+		}
+		if r := e.post(t, "/webhooks/orders", mustJSON(first), nil); r.status != http.StatusOK || r.body["new_fills"] != 0.0 {
+			t.Errorf("the first delivery again: %d %v; want 200 and no new fill", r.status, r.body)
+		}
+
+		call := map[string]any{"id": "RC-1", "direction": "outbound", "client": e.acme.Handle,
+			"started_at": e.now.Format(time.RFC3339), "summary": "Talked through the Dec spread"}
+		if r := e.post(t, "/webhooks/calls", mustJSON(call), nil); r.status != http.StatusOK {
+			t.Fatalf("call: %d %v", r.status, r.body)
+		}
+		call["summary"] = "Client asked to close everything"
+		if r := e.post(t, "/webhooks/calls", mustJSON(call), nil); r.status != http.StatusConflict {
+			t.Errorf("a call id reused with another summary: %d %v; want 409", r.status, r.body)
+		}
+	})
+}
+
+// A reused id refuses only its own request: deliveries written in the same
+// group by other senders are stored.
+func TestReusedIDRefusesOnlyItsSender(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		if r := e.post(t, "/webhooks/orders", mustJSON(e.fill("G-0", e.acme, 1)), nil); r.status != http.StatusOK {
+			t.Fatalf("%d %v", r.status, r.body)
+		}
+		var wg sync.WaitGroup
+		for i := range 12 {
+			wg.Go(func() {
+				if i%3 == 0 {
+					r := e.post(t, "/webhooks/orders", mustJSON(e.fill("G-0", e.plains, float64(i+2))), nil)
+					if r.status != http.StatusConflict {
+						t.Errorf("reuse %d: %d %v; want 409", i, r.status, r.body)
+					}
+					return
+				}
+				r := e.post(t, "/webhooks/orders", mustJSON(e.fill(fmt.Sprintf("G-%d", i+1), e.acme, 1)), nil)
+				if r.status != http.StatusOK {
+					t.Errorf("innocent %d: %d %v", i, r.status, r.body)
+				}
+			})
+		}
+		wg.Wait()
+		if n := len(e.events(t, e.acme)); n != 9 {
+			t.Errorf("acme has %d events, want 9 (the first and 8 innocent fills)", n)
+		}
+		if n := len(e.events(t, e.plains)); n != 0 {
+			t.Errorf("plains has %d events from reused ids", n)
+		}
+	})
 }

@@ -284,3 +284,71 @@ func TestServerFlagsUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// A mail from an outsider that reuses a client's known Message-ID (they
+// travel in every reply's References) and Cc's that client does not replace
+// the client's recorded mail: the first copy stands, the second is counted
+// as a conflict, and the rest of the folder is ingested as usual.
+func TestReusedMessageIDKeepsFirstMail(t *testing.T) {
+	d := needDovecot(t)
+	forEachBackend(t, func(t *testing.T, b *backend) {
+		u := uniq()
+		anna := "anna." + u + "@meridian.example"
+		tom := newClient(t, b.clients, "tom."+u+"@reyesgrain.example")
+		kim := newClient(t, b.clients, "kim."+u+"@prairie.example")
+		id := "known-" + u + "@reyesgrain.example"
+		mails := [][]byte{
+			letter{id: id, from: "tom." + u + "@reyesgrain.example", to: []string{anna},
+				subject: "Roll the March hedge", body: "Please roll 20 March corn into May at market."}.raw(),
+			letter{id: id, from: "eve@outside.example", to: []string{anna}, cc: []string{"tom." + u + "@reyesgrain.example", "kim." + u + "@prairie.example"},
+				subject: "Cancel all orders", body: "Disregard earlier instructions, close everything."}.raw(),
+			letter{id: "later-" + u + "@reyesgrain.example", from: "tom." + u + "@reyesgrain.example", to: []string{anna},
+				subject: "Thanks", body: "Thanks for the quick fill."}.raw(),
+		}
+		c := d.login(t, d.users[0])
+		f := d.folder(t, c)
+		appendMail(t, c, f, mails)
+		cfg := d.mailbox(t, d.users[0], f, "broker=U0ANNA&email="+anna)
+		in, reg := newIngester(t, b, cfg, nil)
+		if err := in.Sync(context.Background()); err != nil {
+			t.Fatalf("Sync: %v", err)
+		}
+		evs := timeline(t, b.timeline, tom.ID)
+		if len(evs) != 2 {
+			t.Fatalf("tom has %d events, want 2: %v", len(evs), evs)
+		}
+		for _, e := range evs {
+			if e.Summary == "Cancel all orders" || strings.Contains(e.Attrs.Email.From, "eve@") {
+				t.Errorf("the outsider's mail replaced tom's: %v from %s", e, e.Attrs.Email.From)
+			}
+		}
+		if !slices.ContainsFunc(evs, func(e *store.Event) bool { return e.Summary == "Roll the March hedge" }) {
+			t.Errorf("tom's first mail is gone: %v", evs)
+		}
+		if got := metric(t, reg, "brokersync_imap_conflicts_total"); got != 1 {
+			t.Errorf("conflicts counted: %v, want 1", got)
+		}
+		// kim had no mail under that id: the outsider's copy is kim's first.
+		if n := len(timeline(t, b.timeline, kim.ID)); n != 1 {
+			t.Errorf("kim has %d events, want 1", n)
+		}
+		if cp := checkpoint(t, b, cfg); cp.LastUID != 3 {
+			t.Errorf("checkpoint at UID %d, want 3: a conflict must not stop the folder", cp.LastUID)
+		}
+		// The same three mails in another broker's mailbox: still one of
+		// each, and the outsider's copy is a conflict there too.
+		c2 := d.login(t, d.users[1])
+		f2 := d.folder(t, c2)
+		appendMail(t, c2, f2, mails)
+		in2, reg2 := newIngester(t, b, d.mailbox(t, d.users[1], f2, "broker=U0BEN"), nil)
+		if err := in2.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(timeline(t, b.timeline, tom.ID)); n != 2 {
+			t.Errorf("after a second mailbox tom has %d events, want 2", n)
+		}
+		if got := metric(t, reg2, "brokersync_imap_conflicts_total"); got != 1 {
+			t.Errorf("second mailbox counted %v conflicts, want 1", got)
+		}
+	})
+}

@@ -10,6 +10,7 @@ type Metrics struct {
 	messages   *prometheus.CounterVec
 	skipped    *prometheus.CounterVec
 	events     *prometheus.CounterVec
+	conflicts  *prometheus.CounterVec
 	reconnects *prometheus.CounterVec
 	connected  *prometheus.GaugeVec
 	lastUID    *prometheus.GaugeVec
@@ -21,6 +22,7 @@ const (
 	resultStored    = "stored"    // on the timeline of at least one client
 	resultUnmatched = "unmatched" // no client among From, To and Cc: not stored
 	resultSkipped   = "skipped"   // too large, not a mail, unparseable or rejected
+	resultConflict  = "conflict"  // every event's id was recorded before with other content
 )
 
 // NewMetrics creates the metrics and registers them with reg (nil: kept
@@ -29,7 +31,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "brokersync_imap_messages_total",
-			Help: "IMAP messages ingested, by result: stored, unmatched (no client), skipped.",
+			Help: "IMAP messages ingested, by result: stored, unmatched (no client), skipped, conflict (a reused Message-ID).",
 		}, []string{"mailbox", "result"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "brokersync_imap_skipped_total",
@@ -38,6 +40,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "brokersync_imap_events_total",
 			Help: "Timeline events written from IMAP messages (one per client of a message).",
+		}, []string{"mailbox"}),
+		conflicts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "brokersync_imap_conflicts_total",
+			Help: "Timeline events from IMAP not recorded because their Message-ID was recorded before, for the same client, with other content (the first copy stands).",
 		}, []string{"mailbox"}),
 		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "brokersync_imap_reconnects_total",
@@ -58,7 +64,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"mailbox"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.messages, m.skipped, m.events, m.reconnects, m.connected, m.lastUID, m.batch)
+		reg.MustRegister(m.messages, m.skipped, m.events, m.conflicts, m.reconnects, m.connected, m.lastUID, m.batch)
 	}
 	return m
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -21,13 +22,14 @@ func (in *Ingester) record(ctx context.Context, b *batch) error {
 		return nil
 	}
 	start := time.Now()
-	err := in.opts.Recorder.Record(ctx, events...)
+	left, err := ingest.RecordFirst(ctx, in.opts.Recorder, events...)
 	if store.ErrorCode(err) == store.EINVALID {
-		err = in.recordEach(ctx, b)
+		left, err = in.recordEach(ctx, b)
 	}
 	if err != nil {
 		return fmt.Errorf("store events up to UID %d: %w", b.last, err)
 	}
+	in.conflicts(b, left)
 	in.metrics.batch.WithLabelValues(in.cfg.Label()).Observe(time.Since(start).Seconds())
 	return nil
 }
@@ -68,22 +70,55 @@ func (s *session) commit(ctx context.Context, b *batch) error {
 
 // recordEach records a batch message by message, skipping those whose
 // events the store refuses as invalid.
-func (in *Ingester) recordEach(ctx context.Context, b *batch) error {
+func (in *Ingester) recordEach(ctx context.Context, b *batch) ([]*store.Event, error) {
+	var left []*store.Event
 	for _, m := range b.msgs {
 		if len(m.events) == 0 {
 			continue
 		}
-		err := in.opts.Recorder.Record(ctx, m.events...)
+		l, err := ingest.RecordFirst(ctx, in.opts.Recorder, m.events...)
+		left = append(left, l...)
 		switch store.ErrorCode(err) {
 		case "":
 		case store.EINVALID:
 			in.log.Warn("mail skipped: events refused", slog.Uint64("uid", uint64(m.uid)), slog.Any("err", err))
 			m.events, m.result, m.reason = nil, resultSkipped, "rejected"
 		default:
-			return err
+			return left, err
 		}
 	}
-	return nil
+	return left, nil
+}
+
+// conflicts counts and logs the events of a batch that were left out
+// because their ids (a Message-ID and a client) were recorded before with
+// other content: someone reused a known Message-ID. The first copy stands.
+func (in *Ingester) conflicts(b *batch, left []*store.Event) {
+	if len(left) == 0 {
+		return
+	}
+	out := make(map[*store.Event]bool, len(left))
+	for _, e := range left {
+		out[e] = true
+	}
+	label := in.cfg.Label()
+	for _, m := range b.msgs {
+		kept := m.events[:0]
+		for _, e := range m.events {
+			if !out[e] {
+				kept = append(kept, e)
+				continue
+			}
+			in.metrics.conflicts.WithLabelValues(label).Inc()
+			in.log.Warn("mail not recorded: its Message-ID was recorded before with other content; the first copy stands",
+				slog.Uint64("uid", uint64(m.uid)), slog.String("source_id", e.SourceID),
+				slog.String("client", e.ClientID.String()), slog.String("subject", e.Summary))
+		}
+		m.events = kept
+		if len(kept) == 0 && m.result == resultStored {
+			m.result = resultConflict
+		}
+	}
 }
 
 // save moves the checkpoint; it is the only place that does.

@@ -3,19 +3,14 @@
 //
 // Layout (migrations/0001_timeline.cql): events are partitioned by client and
 // calendar month (UTC) and clustered newest first; client_buckets lists a
-// client's months newest first; event_ids maps each event id to its time, for
-// Event. An event's id is derived from its source and source id, and its time
-// comes from the source, so a retried or repeated write lands on the same
-// primary key and overwrites the same row. Small appends (a person's /note
-// or logged call, whose retry has a new time) read event_ids first and keep
-// the event's first time; bulk appends are blind upserts.
-//
-// Limits of bulk appends, for sources that break that rule: an event
-// re-stored in bulk with a different time keeps its old row too (two entries
-// on the timeline; Event returns the newer), and an event re-stored under
-// another client (a re-matched email) stays on both timelines. Detecting
-// either on every bulk write or every page read was measured at several times
-// the cost of the work itself.
+// client's months newest first; event_ids lists each client's event ids with
+// their times. An event's id is derived from its source and source id
+// (store.EventID), and event_claims (migrations/0002_event_claims.cql) holds,
+// for every id over all clients, the client, time and content fingerprint it
+// was first recorded with. Every append claims its ids there with a
+// lightweight transaction before writing rows, so a repeat lands on the same
+// primary key with its first time, and an id reused with other content, or
+// for another client, is refused rather than written (see AppendEvents).
 package cassandra
 
 import (
@@ -90,6 +85,9 @@ func (c Config) withDefaults() (Config, gocql.Consistency, error) {
 func (c Config) cluster(cons gocql.Consistency, logger *slog.Logger) *gocql.ClusterConfig {
 	cl := gocql.NewCluster(c.Hosts...)
 	cl.Consistency = cons
+	// Claims are lightweight transactions: keep their Paxos rounds in the
+	// local data centre, like LOCAL_QUORUM keeps the rest.
+	cl.SerialConsistency = gocql.LocalSerial
 	cl.Timeout = c.Timeout
 	cl.ConnectTimeout = c.Timeout
 	fallback := gocql.RoundRobinHostPolicy()

@@ -85,6 +85,45 @@ func splitCQL(text string) []string {
 	return stmts
 }
 
+// migrationSteps are the parts of migrations that CQL cannot say, run after
+// the version's statements. Like them, each must be safe to run again.
+var migrationSteps = map[int]func(context.Context, *gocql.Session) error{
+	2: backfillClaims,
+}
+
+// backfillClaims claims the id of every event stored before event_claims
+// existed, with the fingerprint of its stored content, so that those events
+// cannot be replaced either. A claim made meanwhile by a new append is left
+// as it is (IF NOT EXISTS).
+func backfillClaims(ctx context.Context, s *gocql.Session) error {
+	iter := s.Query(`SELECT client_id, id, time FROM event_ids`).PageSize(1000).IterContext(ctx)
+	var (
+		client, id [16]byte
+		at         time.Time
+	)
+	for iter.Scan(&client, &id, &at) {
+		rows := s.Query(selectEvent, client, BucketOf(at), at, id).IterContext(ctx)
+		e, ok := scanEvent(rows, client)
+		if err := rows.Close(); err != nil {
+			iter.Close()
+			return err
+		}
+		if !ok {
+			continue // an index row without its event: nothing to protect
+		}
+		fp, err := e.ContentFingerprint()
+		if err != nil {
+			iter.Close()
+			return err
+		}
+		if _, err := s.Query(insertClaim, id, client, at, fp).MapScanCASContext(ctx, map[string]any{}); err != nil {
+			iter.Close()
+			return err
+		}
+	}
+	return iter.Close()
+}
+
 // migrate applies the migrations that schema_migrations does not list yet.
 // Running it again, or from two processes at once, is safe: every statement
 // is idempotent and recording a version is an upsert.
@@ -118,6 +157,11 @@ func migrate(ctx context.Context, s *gocql.Session, logger *slog.Logger) error {
 			// DDL is not prepared by the driver; it waits for schema agreement
 			// after each statement, so the next one sees the new table.
 			if err := s.Query(stmt).ExecContext(ctx); err != nil {
+				return mapErr("migration "+m.name, err)
+			}
+		}
+		if step := migrationSteps[m.version]; step != nil {
+			if err := step(ctx, s); err != nil {
 				return mapErr("migration "+m.name, err)
 			}
 		}

@@ -20,11 +20,13 @@ const eventColumns = `time, id, kind, source, source_id, actor, summary, body, t
 const (
 	insertEvent = `INSERT INTO events (client_id, bucket, ` + eventColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	insertEventID   = `INSERT INTO event_ids (client_id, id, time) VALUES (?, ?, ?)`
-	insertBucket    = `INSERT INTO client_buckets (client_id, bucket) VALUES (?, ?)`
-	selectEventTime = `SELECT time FROM event_ids WHERE client_id = ? AND id = ?`
-	selectEvent     = `SELECT ` + eventColumns + ` FROM events WHERE client_id = ? AND bucket = ? AND time = ? AND id = ?`
-	selectBuckets   = `SELECT bucket FROM client_buckets WHERE client_id = ? AND bucket >= ? AND bucket <= ?`
+	insertEventID = `INSERT INTO event_ids (client_id, id, time) VALUES (?, ?, ?)`
+	insertBucket  = `INSERT INTO client_buckets (client_id, bucket) VALUES (?, ?)`
+	insertClaim   = `INSERT INTO event_claims (id, client_id, time, fingerprint) VALUES (?, ?, ?, ?) IF NOT EXISTS`
+	reviseClaim   = `UPDATE event_claims SET fingerprint = ? WHERE id = ? IF fingerprint = ?`
+	selectClaim   = `SELECT client_id, time, fingerprint FROM event_claims WHERE id = ?`
+	selectEvent   = `SELECT ` + eventColumns + ` FROM events WHERE client_id = ? AND bucket = ? AND time = ? AND id = ?`
+	selectBuckets = `SELECT bucket FROM client_buckets WHERE client_id = ? AND bucket >= ? AND bucket <= ?`
 )
 
 // Write batching. Each batch holds the rows of one partition only, so
@@ -39,29 +41,40 @@ const (
 const (
 	maxBatchRows  = 100
 	maxBatchBytes = 512 << 10
-	maxInFlight   = 8 // requests in flight per call
+	maxInFlight   = 8  // batch requests in flight per call
+	maxClaims     = 32 // claims in flight per call: each is a round of Paxos
 )
 
 // AppendEvents implements store.TimelineStore. Events are prepared (on
 // copies; the caller's values are left alone) and checked before anything is
-// written, so an invalid event writes nothing. The last of several events
-// with the same id in one call wins.
+// written, so an invalid event writes nothing.
 //
-// Writes are upserts, all concurrent: per client one batch of its event_ids
-// and client_buckets rows, per client and month batches of event rows. A
-// retry carries the source's time again, so it lands on the same primary
-// keys. Small appends (at most pinLimit events) first look up each event's
-// stored time and keep it, so a retried command stays one event; bulk appends
-// are blind (see the package comment).
+// Each event first claims its id in event_claims (a lightweight
+// transaction). A new id is claimed with the event's client, time and
+// fingerprint. An id claimed already with the same content is a repeat: it
+// keeps the claimed time, and its rows are written again (the same values
+// on the same keys), which also completes an append that stopped between
+// claim and rows. A revision moves the claim's fingerprint, conditionally on
+// the version it names. Any other claimed id refuses the call: no rows are
+// written and the error is an *store.EventConflict. The ids of the call
+// that were claimed before the conflict was seen keep their claims; a later
+// append of the same content completes them.
+//
+// Then the rows, all concurrent: per client one batch of its event_ids and
+// client_buckets rows, per client and month batches of event rows.
 func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) error {
-	rows, err := prepareRows(events)
+	rows, conflicts, err := prepareRows(events)
 	if err != nil || len(rows) == 0 {
 		return err
 	}
-	if len(rows) <= pinLimit {
-		if err := t.pinTimes(ctx, rows); err != nil {
+	if len(conflicts) == 0 {
+		conflicts, err = t.claim(ctx, rows)
+		if err != nil {
 			return mapErr("append events", err)
 		}
+	}
+	if len(conflicts) > 0 {
+		return &store.EventConflict{Events: store.Refs(conflicts...)}
 	}
 	type partition struct {
 		client uuid.UUID
@@ -83,7 +96,9 @@ func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) err
 			partitions = append(partitions, p)
 			index[c] = append(index[c], entry(insertBucket, [16]byte(c), r.bucket))
 		}
-		byPart[p] = append(byPart[p], r)
+		if !r.stored {
+			byPart[p] = append(byPart[p], r)
+		}
 		index[c] = append(index[c], entry(insertEventID, [16]byte(c), [16]byte(r.e.ID), r.e.Time))
 	}
 	var batches [][]gocql.BatchEntry
@@ -92,6 +107,9 @@ func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) err
 		batches = slices.AppendSeq(batches, slices.Chunk(index[c], 5*maxBatchRows))
 	}
 	for _, p := range partitions {
+		if len(byPart[p]) == 0 {
+			continue
+		}
 		var entries []gocql.BatchEntry
 		size := 0
 		for _, r := range byPart[p] {
@@ -110,33 +128,83 @@ func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) err
 	return nil
 }
 
-// pinLimit is the largest append whose events are checked against
-// event_ids before writing. Small appends come from people (a /note, a
-// logged call) whose retries carry a new time; bulk appends come from
-// sources that give each event its own time, and stay blind upserts.
-const pinLimit = 16
-
-// pinTimes gives each event that is already stored the time it was first
-// stored with, so re-storing it overwrites its row instead of adding one.
-func (t *Timeline) pinTimes(ctx context.Context, rows []*row) error {
+// claim claims every row's id (see AppendEvents), giving repeats and
+// revisions their claimed time, and returns the events whose ids stand for
+// other content.
+func (t *Timeline) claim(ctx context.Context, rows []*row) ([]*store.Event, error) {
+	refused := make([]bool, len(rows))
 	g, gctx := errgroup.WithContext(ctx)
-	for _, r := range rows {
+	g.SetLimit(maxClaims)
+	for i, r := range rows {
 		g.Go(func() error {
-			var first time.Time
-			err := t.session.Query(selectEventTime, [16]byte(r.e.ClientID), [16]byte(r.e.ID)).ScanContext(gctx, &first)
-			switch {
-			case errors.Is(err, gocql.ErrNotFound):
-				return nil
-			case err != nil:
+			e := r.e
+			prev := map[string]any{}
+			applied, err := t.session.Query(insertClaim, [16]byte(e.ID), [16]byte(e.ClientID), e.Time, e.Fingerprint).
+				MapScanCASContext(gctx, prev)
+			if err != nil || applied {
 				return err
 			}
-			if first = first.UTC(); !first.Equal(r.e.Time) {
-				r.e.Time, r.bucket = first, BucketOf(first)
+			client, at, fp := claimOf(prev)
+			switch e.Against(client, fp) {
+			case store.RepeatConflict:
+				refused[i] = true
+				return nil
+			case store.RepeatRevision:
+				cur := map[string]any{}
+				ok, err := t.session.Query(reviseClaim, e.Fingerprint, [16]byte(e.ID), fp).MapScanCASContext(gctx, cur)
+				if err != nil {
+					return err
+				}
+				// Lost to a concurrent revision: refused, unless it wrote
+				// this very content.
+				if s, _ := cur["fingerprint"].(string); !ok && s != e.Fingerprint {
+					refused[i] = true
+					return nil
+				}
+			}
+			if !at.IsZero() {
+				r.e.Time, r.bucket = at.UTC(), BucketOf(at)
+			}
+			if fp == e.Fingerprint {
+				// A repeat: the first copy stands. Its row is written
+				// only if an earlier append stopped before writing it.
+				var id [16]byte
+				err := t.session.Query(`SELECT id FROM events WHERE client_id = ? AND bucket = ? AND time = ? AND id = ?`,
+					[16]byte(e.ClientID), r.bucket, r.e.Time, [16]byte(e.ID)).ScanContext(gctx, &id)
+				switch {
+				case err == nil:
+					r.stored = true
+				case !errors.Is(err, gocql.ErrNotFound):
+					return err
+				}
 			}
 			return nil
 		})
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []*store.Event
+	for i, r := range rows {
+		if refused[i] {
+			out = append(out, r.e)
+		}
+	}
+	return out, nil
+}
+
+// claimOf reads the client, time and fingerprint of a claim returned by a
+// lightweight transaction that did not apply.
+func claimOf(m map[string]any) (client uuid.UUID, at time.Time, fingerprint string) {
+	switch v := m["client_id"].(type) {
+	case gocql.UUID:
+		client = uuid.UUID(v)
+	case [16]byte:
+		client = v
+	}
+	at, _ = m["time"].(time.Time)
+	fingerprint, _ = m["fingerprint"].(string)
+	return client, at, fingerprint
 }
 
 // row is a prepared event on its way to the events table.
@@ -145,7 +213,8 @@ type row struct {
 	bucket    int
 	sentiment string
 	attrs     string
-	size      int // rough encoded size, for cutting batches
+	size      int  // rough encoded size, for cutting batches
+	stored    bool // a repeat whose row is stored: only its index rows are written
 }
 
 func (r *row) args() []any {
@@ -154,24 +223,34 @@ func (r *row) args() []any {
 		e.Actor, e.Summary, e.Body, e.Truncated, r.sentiment, r.attrs}
 }
 
-func prepareRows(events []*store.Event) ([]*row, error) {
+// prepareRows prepares and encodes events. Several events with one id in
+// one call are one row when their content agrees; otherwise the later ones
+// are returned as conflicts.
+func prepareRows(events []*store.Event) ([]*row, []*store.Event, error) {
 	rows := make([]*row, 0, len(events))
 	index := make(map[uuid.UUID]int, len(events))
+	var conflicts []*store.Event
 	for _, in := range events {
 		if in == nil {
-			return nil, store.Invalid("event", "nil event")
+			return nil, nil, store.Invalid("event", "nil event")
 		}
 		e := *in
 		if err := e.Prepare(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := checkTime(e.Time); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if i, dup := index[e.ID]; dup {
+			if first := rows[i].e; e.Against(first.ClientID, first.Fingerprint) != store.RepeatSame {
+				conflicts = append(conflicts, &e)
+			}
+			continue
 		}
 		r := &row{e: &e, bucket: BucketOf(e.Time)}
 		attrs, err := json.Marshal(e.Attrs)
 		if err != nil {
-			return nil, store.Invalid("attrs", "cannot be encoded: %v", err)
+			return nil, nil, store.Invalid("attrs", "cannot be encoded: %v", err)
 		}
 		r.attrs = string(attrs)
 		if e.Sentiment != nil {
@@ -179,14 +258,10 @@ func prepareRows(events []*store.Event) ([]*row, error) {
 			r.sentiment = string(s)
 		}
 		r.size = 128 + len(e.Source) + len(e.SourceID) + len(e.Actor) + len(e.Summary) + len(e.Body) + len(r.attrs)
-		if i, dup := index[e.ID]; dup {
-			rows[i] = r
-			continue
-		}
 		index[e.ID] = len(rows)
 		rows = append(rows, r)
 	}
-	return rows, nil
+	return rows, conflicts, nil
 }
 
 func entry(stmt string, args ...any) gocql.BatchEntry {
@@ -362,13 +437,17 @@ func (t *Timeline) readBucket(ctx context.Context, client uuid.UUID, bucket int,
 	return out, iter.Close()
 }
 
-// Event implements store.TimelineStore: the id's time from event_ids, then the
-// row itself. ENOTFOUND when either is missing or the event is another
-// client's.
+// Event implements store.TimelineStore: the id's claim (its client, time and
+// fingerprint), then the row itself. ENOTFOUND when either is missing or
+// the event is another client's.
 func (t *Timeline) Event(ctx context.Context, clientID, id uuid.UUID) (*store.Event, error) {
-	var at time.Time
-	err := t.session.Query(selectEventTime, [16]byte(clientID), [16]byte(id)).ScanContext(ctx, &at)
-	if errors.Is(err, gocql.ErrNotFound) {
+	var (
+		owner       [16]byte
+		at          time.Time
+		fingerprint string
+	)
+	err := t.session.Query(selectClaim, [16]byte(id)).ScanContext(ctx, &owner, &at, &fingerprint)
+	if errors.Is(err, gocql.ErrNotFound) || err == nil && uuid.UUID(owner) != clientID {
 		return nil, store.Errorf(store.ENOTFOUND, "no event %s on this timeline", id)
 	} else if err != nil {
 		return nil, mapErr("read event", err)
@@ -379,8 +458,10 @@ func (t *Timeline) Event(ctx context.Context, clientID, id uuid.UUID) (*store.Ev
 		return nil, mapErr("read event", err)
 	}
 	if !ok {
+		// Claimed by an append that has not written its rows (yet).
 		return nil, store.Errorf(store.ENOTFOUND, "no event %s on this timeline", id)
 	}
+	e.Fingerprint = fingerprint
 	return e, nil
 }
 

@@ -25,23 +25,27 @@ var _ store.TimelineStore = (*Timeline)(nil)
 // Timeline returns the timeline kept in this database.
 func (d *DB) Timeline() *Timeline { return &Timeline{d: d} }
 
-const eventColumns = `id, time, kind, source, source_id, actor, summary, body, truncated, sentiment_score, sentiment_label, attrs`
+const eventColumns = `id, time, kind, source, source_id, actor, summary, body, truncated, sentiment_score, sentiment_label, attrs, fingerprint`
 
-// upsertEvent replaces every column on conflict: storing an event again (a
-// retry, an edit, a corrected time, even a re-matched client) leaves one row
-// with the latest content.
-const upsertEvent = `INSERT INTO events (client_id, ` + eventColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (id) DO UPDATE SET
-		client_id = excluded.client_id, time = excluded.time, kind = excluded.kind,
-		source = excluded.source, source_id = excluded.source_id, actor = excluded.actor,
-		summary = excluded.summary, body = excluded.body, truncated = excluded.truncated,
-		sentiment_score = excluded.sentiment_score, sentiment_label = excluded.sentiment_label,
-		attrs = excluded.attrs`
+const (
+	// insertEvent writes an event whose id is new; an id stored already is
+	// left as it is, and AppendEvents compares the two.
+	insertEvent = `INSERT INTO events (client_id, ` + eventColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (id) DO NOTHING`
+	// reviseEvent replaces a stored version named by Event.Replaces, keeping
+	// its client and time.
+	reviseEvent = `UPDATE events SET kind = ?, source = ?, source_id = ?, actor = ?, summary = ?, body = ?,
+	truncated = ?, sentiment_score = ?, sentiment_label = ?, attrs = ?, fingerprint = ? WHERE id = ?`
+	selectStored = `SELECT client_id, ` + eventColumns + ` FROM events WHERE id = ?`
+)
 
 // AppendEvents implements store.TimelineStore. The whole call is one
 // transaction: every event is prepared (on a copy) and checked first, and
-// either all are stored or none.
+// either all are stored or none. An id stored already is compared with the
+// event (store.Event.Against): a repeat writes nothing, a revision replaces
+// the stored version, and other content refuses the whole call with an
+// *store.EventConflict.
 func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -64,25 +68,73 @@ func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) err
 		attrs = append(attrs, string(a))
 	}
 	return t.d.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, upsertEvent)
+		insert, err := tx.PrepareContext(ctx, insertEvent)
 		if err != nil {
 			return mapErr(err)
 		}
-		defer stmt.Close()
+		defer insert.Close()
+		var conflicts []*store.Event
 		for i, e := range prepared {
 			var score, label any // NULL without sentiment
 			if e.Sentiment != nil {
 				score, label = e.Sentiment.Score, e.Sentiment.Label
 			}
-			_, err := stmt.ExecContext(ctx, e.ClientID.String(), e.ID.String(), e.Time.UnixMilli(), string(e.Kind),
-				e.Source, e.SourceID, e.Actor, e.Summary, e.Body, e.Truncated, score, label, attrs[i])
+			res, err := insert.ExecContext(ctx, e.ClientID.String(), e.ID.String(), e.Time.UnixMilli(), string(e.Kind),
+				e.Source, e.SourceID, e.Actor, e.Summary, e.Body, e.Truncated, score, label, attrs[i], e.Fingerprint)
 			if err != nil {
 				return mapErr(err)
 			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				continue
+			}
+			client, stored, err := storedVersion(ctx, tx, e.ID)
+			if err != nil {
+				return err
+			}
+			switch e.Against(client, stored) {
+			case store.RepeatConflict:
+				conflicts = append(conflicts, e)
+			case store.RepeatRevision:
+				_, err := tx.ExecContext(ctx, reviseEvent, string(e.Kind), e.Source, e.SourceID, e.Actor, e.Summary, e.Body,
+					e.Truncated, score, label, attrs[i], e.Fingerprint, e.ID.String())
+				if err != nil {
+					return mapErr(err)
+				}
+			}
+		}
+		if conflicts != nil {
+			return &store.EventConflict{Events: store.Refs(conflicts...)}
 		}
 		return nil
 	})
 }
+
+// storedVersion returns the client and fingerprint of a stored event. Rows
+// written before fingerprints were kept are fingerprinted from their
+// content.
+func storedVersion(ctx context.Context, tx *sql.Tx, id uuid.UUID) (uuid.UUID, string, error) {
+	var client string
+	row := tx.QueryRowContext(ctx, selectStored, id.String())
+	e, err := scanEvent(scanFunc(func(dest ...any) error {
+		return row.Scan(append([]any{&client}, dest...)...)
+	}), uuid.Nil)
+	if err != nil {
+		return uuid.Nil, "", mapErr(err)
+	}
+	if e.ClientID, err = uuid.Parse(client); err != nil {
+		return uuid.Nil, "", store.Internal("embedded store: bad client id "+client, err)
+	}
+	if e.Fingerprint == "" {
+		if e.Fingerprint, err = e.ContentFingerprint(); err != nil {
+			return uuid.Nil, "", err
+		}
+	}
+	return e.ClientID, e.Fingerprint, nil
+}
+
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 // Events implements store.TimelineStore: one index range scan on
 // (client_id, time DESC, id DESC), resumed after the cursor's (time, id).
@@ -159,7 +211,13 @@ func (t *Timeline) Event(ctx context.Context, clientID, id uuid.UUID) (*store.Ev
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.Errorf(store.ENOTFOUND, "no event %s on this timeline", id)
 	}
-	return e, err
+	if err == nil && e.Fingerprint == "" { // stored before fingerprints were kept
+		e.Fingerprint, err = e.ContentFingerprint()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // Ping implements store.TimelineStore.
@@ -178,7 +236,7 @@ func scanEvent(row interface{ Scan(...any) error }, clientID uuid.UUID) (*store.
 		label sql.NullString
 		attrs string
 	)
-	err := row.Scan(&id, &ms, &kind, &e.Source, &e.SourceID, &e.Actor, &e.Summary, &e.Body, &e.Truncated, &score, &label, &attrs)
+	err := row.Scan(&id, &ms, &kind, &e.Source, &e.SourceID, &e.Actor, &e.Summary, &e.Body, &e.Truncated, &score, &label, &attrs, &e.Fingerprint)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	} else if err != nil {

@@ -5,10 +5,12 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,6 +40,9 @@ func RunTimelineTests(t *testing.T, newStore func(t *testing.T) store.TimelineSt
 		{"PrepareDerivedFields", testPrepareDerived},
 		{"InvalidBatchWritesNothing", testInvalidBatch},
 		{"DuplicatesAreOneEvent", testDuplicates},
+		{"RecordedIsNeverReplaced", testNeverReplaced},
+		{"RevisionsNameTheirVersion", testRevisions},
+		{"ConcurrentReuseOneWins", testConcurrentReuse},
 		{"OutOfOrderWritesReadNewestFirst", testOutOfOrder},
 		{"BucketEdges", testBucketEdges},
 		{"AroundNow", testAroundNow},
@@ -289,21 +294,17 @@ func testDuplicates(t *testing.T, s store.TimelineStore) {
 	retry := *e
 	appendAll(t, s, &retry) // a retry of the same input
 
-	// The same source id twice in one batch, the second an edit: one event,
-	// the last one wins.
+	// The same input twice in one batch: one event.
 	first := c.event(store.KindChat, at.Add(-time.Hour))
 	mustPrepare(t, first)
-	edited := *first
-	edited.Summary = "edited message"
-	edited.Attrs.Chat = &store.ChatAttrs{Channel: "C1", Edited: true}
-	appendAll(t, s, first, &edited)
+	again := *first
+	appendAll(t, s, first, &again)
 
 	got := readAll(t, s, c.id, store.EventQuery{Limit: 1})
 	if len(got) != 2 {
 		t.Fatalf("got %d events after duplicate writes, want 2: %v", len(got), got)
 	}
-	wantOrder(t, "duplicates", got, newestFirst([]*store.Event{e, &edited}))
-	sameEvent(t, "edited chat", got[1], &edited)
+	wantOrder(t, "duplicates", got, newestFirst([]*store.Event{e, first}))
 
 	// A person's command retried later gets a new time (the clock at the
 	// retry) but is still one event: a single append is checked by id.
@@ -316,6 +317,166 @@ func testDuplicates(t *testing.T, s store.TimelineStore) {
 	notes := readAll(t, s, c.id, store.EventQuery{Kinds: []store.Kind{store.KindNote}})
 	if len(notes) != 1 || notes[0].ID != note.ID {
 		t.Errorf("a retried single event with a new time: %d events %v, want one", len(notes), notes)
+	}
+}
+
+// testNeverReplaced: an id recorded once keeps its content, client and time
+// whatever arrives later under it; a call that meets such an id stores
+// nothing of itself.
+func testNeverReplaced(t *testing.T, s store.TimelineStore) {
+	a, b := newClient(), newClient()
+	at := date(2025, 3, 10, 9, 30, 0, 0)
+	order := a.event(store.KindOrder, at)
+	order.Attrs.Order = &store.OrderAttrs{OrderID: "O-1", Status: "filled", Contract: "ZCZ5", Side: "buy", Quantity: 10, Price: 452.25}
+	mustPrepare(t, order)
+	appendAll(t, s, order)
+
+	wantConflict := func(what string, err error, ids ...uuid.UUID) {
+		t.Helper()
+		wantCode(t, what, err, store.ECONFLICT)
+		var c *store.EventConflict
+		if !errors.As(err, &c) {
+			t.Fatalf("%s: %v is not an *EventConflict", what, err)
+		}
+		var got []uuid.UUID
+		for _, r := range c.Events {
+			got = append(got, r.ID)
+		}
+		if !slices.Equal(got, ids) {
+			t.Errorf("%s: conflict names %v, want %v", what, got, ids)
+		}
+	}
+
+	// Other content under the same id, with a new event in the same call:
+	// refused whole.
+	bigger := *order
+	bigger.Attrs.Order = &store.OrderAttrs{OrderID: "O-1", Status: "filled", Contract: "ZCZ5", Side: "sell", Quantity: 500, Price: 452.25}
+	bigger.Fingerprint = ""
+	fresh := a.event(store.KindNote, at.Add(time.Minute))
+	wantConflict("same id, other quantity and side", s.AppendEvents(t.Context(), fresh, &bigger), order.ID)
+
+	// The same id for another client: refused; nothing moves.
+	moved := *order
+	moved.ClientID, moved.Fingerprint = b.id, ""
+	wantConflict("same id, another client", s.AppendEvents(t.Context(), &moved), order.ID)
+
+	// Two versions of one id in one call: refused.
+	twin := *order
+	twin.Summary, twin.Fingerprint = "another summary", ""
+	wantConflict("two versions in one call", s.AppendEvents(t.Context(), order, &twin), order.ID)
+
+	gotA := readAll(t, s, a.id, store.EventQuery{})
+	if len(gotA) != 1 {
+		t.Fatalf("client a has %d events, want only the first order: %v", len(gotA), gotA)
+	}
+	sameEvent(t, "the first order", gotA[0], order)
+	if gotB := readAll(t, s, b.id, store.EventQuery{}); len(gotB) != 0 {
+		t.Errorf("client b got %v, want nothing", gotB)
+	}
+	one, err := s.Event(t.Context(), a.id, order.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Fingerprint != order.Fingerprint {
+		t.Errorf("Event returns fingerprint %q, want %q", one.Fingerprint, order.Fingerprint)
+	}
+	if _, err := s.Event(t.Context(), b.id, order.ID); store.ErrorCode(err) != store.ENOTFOUND {
+		t.Errorf("the order read as client b's: %v", err)
+	}
+
+	// A repeat of the same content arriving later, read from another
+	// mailbox, scored otherwise and annotated otherwise: the first copy
+	// stands, with its time.
+	mail := a.event(store.KindEmail, at.Add(-time.Hour))
+	mail.Attrs.Email = &store.EmailAttrs{Subject: "Dec corn", From: "ops@grain.example", Direction: "inbound", Mailbox: "jane"}
+	mail.Attrs.Extra = map[string]string{"broker": "U0JANE"}
+	mail.Sentiment = &store.Sentiment{Score: 0.5, Label: "positive"}
+	mustPrepare(t, mail)
+	appendAll(t, s, mail)
+	copyOf := *mail
+	copyOf.Time = mail.Time.Add(45 * 24 * time.Hour) // another month
+	copyOf.Attrs.Email = &store.EmailAttrs{Subject: "Dec corn", From: "ops@grain.example", Direction: "inbound", Mailbox: "bcc-log"}
+	copyOf.Attrs.Extra = map[string]string{"broker": "U0BOB"}
+	copyOf.Sentiment = &store.Sentiment{Score: -0.5, Label: "negative"}
+	copyOf.Fingerprint = ""
+	appendAll(t, s, &copyOf)
+	mails := readAll(t, s, a.id, store.EventQuery{Kinds: []store.Kind{store.KindEmail}})
+	if len(mails) != 1 {
+		t.Fatalf("a repeated mail gave %d events, want 1", len(mails))
+	}
+	sameEvent(t, "the first copy of a repeated mail", mails[0], mail)
+}
+
+// testRevisions: a revision replaces exactly the version it names, keeps the
+// event's client and time, and a stale one is refused.
+func testRevisions(t *testing.T, s store.TimelineStore) {
+	c := newClient()
+	at := date(2025, 4, 1, 12, 0, 0, 0)
+	msg := c.event(store.KindChat, at)
+	msg.Attrs.Chat = &store.ChatAttrs{Channel: "C1"}
+	mustPrepare(t, msg)
+	appendAll(t, s, msg)
+
+	edit := *msg
+	edit.Summary, edit.Attrs.Chat = "edited text", &store.ChatAttrs{Channel: "C1", Edited: true}
+	edit.Time = at.Add(time.Hour) // an edit arrives later; the event keeps its time
+	edit.Fingerprint, edit.Replaces = "", msg.Fingerprint
+	appendAll(t, s, &edit)
+	appendAll(t, s, &edit) // a retry of the same revision changes nothing
+
+	got, err := s.Event(t.Context(), c.id, msg.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := edit
+	want.Time = at
+	sameEvent(t, "the revised message", got, &want)
+
+	// A second revision based on the first version lost the race: refused.
+	stale := *msg
+	stale.Summary, stale.Fingerprint, stale.Replaces = "another edit", "", msg.Fingerprint
+	wantCode(t, "a revision of a replaced version", s.AppendEvents(t.Context(), &stale), store.ECONFLICT)
+	got, _ = s.Event(t.Context(), c.id, msg.ID)
+	sameEvent(t, "after a stale revision", got, &want)
+	if all := readAll(t, s, c.id, store.EventQuery{}); len(all) != 1 {
+		t.Errorf("revisions left %d events, want 1", len(all))
+	}
+}
+
+// testConcurrentReuse: many senders racing with different content under one
+// id: exactly one is stored, every other is refused.
+func testConcurrentReuse(t *testing.T, s store.TimelineStore) {
+	c := newClient()
+	base := c.event(store.KindCall, date(2025, 5, 5, 5, 5, 5, 5))
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := *base
+			e.Summary = fmt.Sprintf("call version %d", i)
+			errs[i] = s.AppendEvents(t.Context(), &e)
+		}()
+	}
+	wg.Wait()
+	won := -1
+	for i, err := range errs {
+		switch store.ErrorCode(err) {
+		case "":
+			if won >= 0 {
+				t.Errorf("versions %d and %d were both accepted", won, i)
+			}
+			won = i
+		case store.ECONFLICT:
+		default:
+			t.Errorf("version %d: %v", i, err)
+		}
+	}
+	all := readAll(t, s, c.id, store.EventQuery{})
+	if won < 0 || len(all) != 1 || all[0].Summary != fmt.Sprintf("call version %d", won) {
+		t.Errorf("stored %v, want exactly the accepted version %d", all, won)
 	}
 }
 
