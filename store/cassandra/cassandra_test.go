@@ -39,8 +39,72 @@ func TestOpenIsRepeatable(t *testing.T) {
 	if err := tl.Session().Query(`SELECT count(*) FROM schema_migrations`).ScanContext(t.Context(), &n); err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 {
-		t.Errorf("schema_migrations has %d rows, want 1", n)
+	if n != 2 {
+		t.Errorf("schema_migrations has %d rows, want 2", n)
+	}
+}
+
+// Events stored before ids were claimed are claimed by the migration with
+// the fingerprint of what they say, so they cannot be replaced either.
+func TestMigrationClaimsStoredEvents(t *testing.T) {
+	cfg := backendtest.CassandraConfig(t)
+	cfg.Keyspace = fmt.Sprintf("%s_claims", cfg.Keyspace)
+	tl, err := cassandra.Open(t.Context(), cfg, backendtest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tl.Session()
+	t.Cleanup(func() {
+		_ = s.Query(`DROP KEYSPACE IF EXISTS ` + cfg.Keyspace).Exec()
+		tl.Close()
+	})
+	// An order as the previous version stored it: rows, no claim.
+	client := uuid.New()
+	old := &store.Event{ClientID: client, Time: time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC), Kind: store.KindOrder,
+		Source: "orders", SourceID: "E-legacy", Actor: "oms", Summary: "Filled buy 10 ZCZ5",
+		Attrs: store.Attrs{Order: &store.OrderAttrs{OrderID: "O-1", Status: "filled", Side: "buy", Quantity: 10}}}
+	if err := old.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		cql  string
+		args []any
+	}{
+		{`INSERT INTO events (client_id, bucket, time, id, kind, source, source_id, actor, summary, body, truncated, sentiment, attrs)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', false, '', ?)`,
+			[]any{[16]byte(client), cassandra.BucketOf(old.Time), old.Time, [16]byte(old.ID), "order", "orders", "E-legacy", "oms", old.Summary,
+				`{"order":{"order_id":"O-1","status":"filled","side":"buy","quantity":10}}`}},
+		{`INSERT INTO event_ids (client_id, id, time) VALUES (?, ?, ?)`, []any{[16]byte(client), [16]byte(old.ID), old.Time}},
+		{`INSERT INTO client_buckets (client_id, bucket) VALUES (?, ?)`, []any{[16]byte(client), cassandra.BucketOf(old.Time)}},
+		{`DELETE FROM schema_migrations WHERE version = 2`, nil},
+	} {
+		if err := s.Query(q.cql, q.args...).Exec(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, err := cassandra.Open(t.Context(), cfg, backendtest.Logger())
+	if err != nil {
+		t.Fatalf("Open after an upgrade: %v", err)
+	}
+	defer again.Close()
+
+	other := *old
+	other.Attrs.Order = &store.OrderAttrs{OrderID: "O-1", Status: "filled", Side: "sell", Quantity: 900}
+	other.Fingerprint = ""
+	if err := again.AppendEvents(t.Context(), &other); store.ErrorCode(err) != store.ECONFLICT {
+		t.Errorf("a stored order's id with other content: %v, want a conflict", err)
+	}
+	repeat := *old
+	repeat.Time = old.Time.Add(48 * time.Hour)
+	if err := again.AppendEvents(t.Context(), &repeat); err != nil {
+		t.Errorf("the stored order again: %v", err)
+	}
+	page, err := again.Events(t.Context(), client, store.EventQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Events) != 1 || page.Events[0].Attrs.Order.Quantity != 10 || !page.Events[0].Time.Equal(old.Time) {
+		t.Errorf("after the upgrade the timeline holds %v, want the first order only", page.Events)
 	}
 }
 
