@@ -37,6 +37,12 @@ type InboundConfig struct {
 	// Writers is how many group writes may run at once (ingest.Intake):
 	// 1 for the embedded store, a few for PostgreSQL and Cassandra.
 	Writers int
+
+	// Telephony providers (telephony.go); an empty token refuses the
+	// provider's requests.
+	PublicURL       string // the base URL providers call, which Twilio signs
+	TwilioAuthToken string // BROKERSYNC_TWILIO_AUTH_TOKEN
+	AircallToken    string // BROKERSYNC_AIRCALL_TOKEN
 }
 
 // Inbound serves POST /webhooks/orders, /webhooks/calls and /webhooks/market
@@ -53,6 +59,8 @@ type Inbound struct {
 	logger   *slog.Logger
 	maxBody  int64
 	maxBatch int
+
+	publicURL, twilioToken, aircallToken string
 }
 
 // NewInbound returns the inbound webhook handlers.
@@ -60,6 +68,7 @@ func NewInbound(cfg InboundConfig) *Inbound {
 	in := &Inbound{
 		secret: cfg.Secret, clients: cfg.Clients, trades: cfg.Trades,
 		now: cfg.Now, logger: cfg.Logger, maxBody: cfg.MaxBody, maxBatch: cfg.MaxBatch,
+		publicURL: cfg.PublicURL, twilioToken: cfg.TwilioAuthToken, aircallToken: cfg.AircallToken,
 	}
 	if in.now == nil {
 		in.now = time.Now
@@ -82,6 +91,8 @@ func (in *Inbound) Mount(r chi.Router) {
 	r.Post("/webhooks/orders", in.handle("orders", false, in.orders))
 	r.Post("/webhooks/calls", in.handle("calls", false, in.calls))
 	r.Post("/webhooks/market", in.handle("market", true, in.market))
+	r.Post("/webhooks/twilio", in.twilio)
+	r.Post("/webhooks/aircall", in.aircall)
 }
 
 // batch is a request body: one event, or {"events": [...]}.

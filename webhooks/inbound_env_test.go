@@ -22,7 +22,11 @@ import (
 	"github.com/brokersync/brokersync/webhooks"
 )
 
-const secret = "whsec_test_0123456789"
+const (
+	secret       = "whsec_test_0123456789"
+	twilioToken  = "twilio_auth_token_test"
+	aircallToken = "aircall_webhook_token_test"
+)
 
 // env is a running inbound webhook server over one set of stores, with three
 // clients: acme (follows corn, has a phone), plains and idle.
@@ -75,17 +79,19 @@ var clientSeq atomic.Int64
 func newEnv(t testing.TB, s stores) *env {
 	e := &env{clients: s.clients, trades: s.trades, timeline: s.timeline, now: time.Now().UTC().Truncate(time.Second)}
 	e.acme, e.plains, e.idle = e.client(t, "acme", "corn"), e.client(t, "plains"), e.client(t, "idle", "gold")
-	in := webhooks.NewInbound(webhooks.InboundConfig{
-		Secret:   secret,
-		Clients:  s.clients,
-		Trades:   s.trades,
-		Recorder: &ingest.Recorder{Timeline: s.timeline, Scorer: fakeScorer{}},
-		Now:      func() time.Time { return e.now },
-	})
 	r := chi.NewRouter()
-	in.Mount(r)
-	e.srv = httptest.NewServer(r)
+	e.srv = httptest.NewServer(r) // started first: Twilio signs the URL it calls
 	t.Cleanup(e.srv.Close)
+	webhooks.NewInbound(webhooks.InboundConfig{
+		Secret:          secret,
+		Clients:         s.clients,
+		Trades:          s.trades,
+		Recorder:        &ingest.Recorder{Timeline: s.timeline, Scorer: fakeScorer{}},
+		Now:             func() time.Time { return e.now },
+		PublicURL:       e.srv.URL,
+		TwilioAuthToken: twilioToken,
+		AircallToken:    aircallToken,
+	}).Mount(r)
 	return e
 }
 

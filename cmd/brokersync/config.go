@@ -29,6 +29,8 @@ type Config struct {
 	IMAPURL              string
 	IMAPMailboxes        string
 	WebhookSecret        string
+	TwilioAuthToken      string
+	AircallToken         string
 	PublicURL            string
 	Admins               string
 	LogLevel             string
@@ -68,6 +70,8 @@ var settings = []setting{
 	{"BROKERSYNC_IMAP_URL", "imap-url", "", "mailbox to ingest: imaps://user:pass@host[:port] or imap://... (STARTTLS)", func(c *Config) *string { return &c.IMAPURL }, checkURL("imap", "imaps"), true},
 	{"BROKERSYNC_IMAP_MAILBOXES", "imap-mailboxes", "", "file listing several mailboxes, one IMAP URL a line", func(c *Config) *string { return &c.IMAPMailboxes }, nil, false},
 	{"BROKERSYNC_WEBHOOK_SECRET", "webhook-secret", "", "secret for X-BrokerSync-Signature on /webhooks/*; empty disables the webhooks", func(c *Config) *string { return &c.WebhookSecret }, nil, true},
+	{"BROKERSYNC_TWILIO_AUTH_TOKEN", "twilio-auth-token", "", "Twilio auth token that signs call status and transcription callbacks on /webhooks/twilio; empty refuses them", func(c *Config) *string { return &c.TwilioAuthToken }, nil, true},
+	{"BROKERSYNC_AIRCALL_TOKEN", "aircall-token", "", "token of the Aircall webhook posting to /webhooks/aircall; empty refuses it", func(c *Config) *string { return &c.AircallToken }, nil, true},
 	{"BROKERSYNC_PUBLIC_URL", "public-url", "", "public base URL of this server, for links in Slack (default http://HTTP_ADDR)", func(c *Config) *string { return &c.PublicURL }, checkURL("http", "https"), false},
 	{"BROKERSYNC_ADMINS", "admins", "", "Slack user ids that are BrokerSync admins, comma separated", func(c *Config) *string { return &c.Admins }, nil, false},
 	{"BROKERSYNC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }, checkOneOf("DEBUG", "INFO", "WARN", "ERROR"), false},

@@ -60,7 +60,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Logger:   logger,
 	}
 	pages.Mount(srv.Router())
-	if cfg.WebhookSecret != "" {
+	if cfg.WebhookSecret != "" || cfg.TwilioAuthToken != "" || cfg.AircallToken != "" {
 		writers := 1 // the embedded store has one write lock
 		if cfg.PostgresURL != "" && len(cfg.Hosts()) > 0 {
 			writers = 2
@@ -72,6 +72,10 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 			Recorder: recorder,
 			Logger:   logger,
 			Writers:  writers,
+
+			PublicURL:       cfg.PublicURL,
+			TwilioAuthToken: cfg.TwilioAuthToken,
+			AircallToken:    cfg.AircallToken,
 		}).Mount(srv.Router())
 	} else {
 		logger.Warn("BROKERSYNC_WEBHOOK_SECRET is not set: /webhooks/* refuse every request")
