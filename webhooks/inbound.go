@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -15,6 +14,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/brokersync/brokersync/ingest"
+	"github.com/brokersync/brokersync/internal/httpbody"
+	"github.com/brokersync/brokersync/internal/ratelog"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -53,6 +54,7 @@ type Inbound struct {
 	logger   *slog.Logger
 	maxBody  int64
 	maxBatch int
+	refusals *ratelog.Limiter
 }
 
 // NewInbound returns the inbound webhook handlers.
@@ -73,6 +75,7 @@ func NewInbound(cfg InboundConfig) *Inbound {
 	if in.maxBatch <= 0 {
 		in.maxBatch = DefaultMaxBatch
 	}
+	in.refusals = ratelog.New(ratelog.DefaultEvery, in.now)
 	in.intake = &ingest.Intake{Clients: cfg.Clients, Trades: cfg.Trades, Recorder: cfg.Recorder, Now: in.now, Writers: cfg.Writers}
 	return in
 }
@@ -163,19 +166,21 @@ func (in *Inbound) handle(name string, allowToken bool, fn func(context.Context,
 			writeStatus(w, http.StatusForbidden, store.EFORBIDDEN, "inbound webhooks are disabled: BROKERSYNC_WEBHOOK_SECRET is not set")
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, in.maxBody))
-		var tooBig *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooBig):
-			writeStatus(w, http.StatusRequestEntityTooLarge, store.EINVALID,
-				fmt.Sprintf("body is larger than %d bytes: send fewer events per request", in.maxBody))
-			return
-		case err != nil:
-			writeStatus(w, http.StatusBadRequest, store.EINVALID, "reading the body failed: "+err.Error())
+		body, err := httpbody.Read(w, r, in.maxBody)
+		if err != nil {
+			status, msg := httpbody.Status(err, in.maxBody)
+			if status == http.StatusRequestEntityTooLarge {
+				msg += ": send fewer events per request"
+			}
+			writeStatus(w, status, store.EINVALID, msg)
 			return
 		}
 		if err := in.authenticate(r, body, allowToken); err != nil {
-			log.Warn("webhook refused", slog.String("reason", err.Error()))
+			// A flood of bad requests is logged a line per interval; the
+			// request metrics count every one.
+			if ok, held := in.refusals.Allow(); ok {
+				log.Warn("webhook refused", slog.String("reason", err.Error()), slog.Int("refusals_not_logged", held))
+			}
 			writeStatus(w, http.StatusUnauthorized, "unauthorized", err.Error())
 			return
 		}
