@@ -169,7 +169,7 @@ func TestTimelinePageSecurityHeaders(t *testing.T) {
 		t.Fatalf("admin's link: %d %s", resp.StatusCode, body)
 	}
 	csp := resp.Header.Get("Content-Security-Policy")
-	m := regexp.MustCompile(`style-src 'nonce-([A-Za-z0-9+/]+)'`).FindStringSubmatch(csp)
+	m := regexp.MustCompile(`style-src 'nonce-([A-Za-z0-9_-]+)'`).FindStringSubmatch(csp)
 	if m == nil || !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Fatalf("Content-Security-Policy %q: want default-src 'none', a style nonce and frame-ancestors 'none'", csp)
 	}
