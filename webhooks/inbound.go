@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -15,6 +14,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/brokersync/brokersync/ingest"
+	"github.com/brokersync/brokersync/internal/httpbody"
+	"github.com/brokersync/brokersync/internal/ratelog"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -59,6 +60,7 @@ type Inbound struct {
 	logger   *slog.Logger
 	maxBody  int64
 	maxBatch int
+	refusals *ratelog.Limiter
 
 	publicURL, twilioToken, aircallToken string
 }
@@ -82,6 +84,7 @@ func NewInbound(cfg InboundConfig) *Inbound {
 	if in.maxBatch <= 0 {
 		in.maxBatch = DefaultMaxBatch
 	}
+	in.refusals = ratelog.New(ratelog.DefaultEvery, in.now)
 	in.intake = &ingest.Intake{Clients: cfg.Clients, Trades: cfg.Trades, Recorder: cfg.Recorder, Now: in.now, Writers: cfg.Writers}
 	return in
 }
@@ -165,6 +168,30 @@ func decodeItems[T any](b batch) ([]T, error) {
 	return evs, nil
 }
 
+// readBody reads a request's body within the size limit, answering the
+// request itself when it cannot; ok is false then.
+func (in *Inbound) readBody(w http.ResponseWriter, r *http.Request) (body []byte, ok bool) {
+	body, err := httpbody.Read(w, r, in.maxBody)
+	if err != nil {
+		status, msg := httpbody.Status(err, in.maxBody)
+		if status == http.StatusRequestEntityTooLarge {
+			msg += ": send fewer events per request"
+		}
+		writeStatus(w, status, store.EINVALID, msg)
+		return nil, false
+	}
+	return body, true
+}
+
+// refuse answers a request that failed authentication with 401. A flood of
+// them is logged a line per interval; the request metrics count every one.
+func (in *Inbound) refuse(w http.ResponseWriter, log *slog.Logger, reason string) {
+	if ok, held := in.refusals.Allow(); ok {
+		log.Warn("webhook refused", slog.String("reason", reason), slog.Int("refusals_not_logged", held))
+	}
+	writeStatus(w, http.StatusUnauthorized, "unauthorized", reason)
+}
+
 // handle wraps an endpoint: read the body within the size limit,
 // authenticate it, split it into events, run fn, answer.
 func (in *Inbound) handle(name string, allowToken bool, fn func(context.Context, batch) (any, error)) http.HandlerFunc {
@@ -174,20 +201,12 @@ func (in *Inbound) handle(name string, allowToken bool, fn func(context.Context,
 			writeStatus(w, http.StatusForbidden, store.EFORBIDDEN, "inbound webhooks are disabled: BROKERSYNC_WEBHOOK_SECRET is not set")
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, in.maxBody))
-		var tooBig *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooBig):
-			writeStatus(w, http.StatusRequestEntityTooLarge, store.EINVALID,
-				fmt.Sprintf("body is larger than %d bytes: send fewer events per request", in.maxBody))
-			return
-		case err != nil:
-			writeStatus(w, http.StatusBadRequest, store.EINVALID, "reading the body failed: "+err.Error())
+		body, ok := in.readBody(w, r)
+		if !ok {
 			return
 		}
 		if err := in.authenticate(r, body, allowToken); err != nil {
-			log.Warn("webhook refused", slog.String("reason", err.Error()))
-			writeStatus(w, http.StatusUnauthorized, "unauthorized", err.Error())
+			in.refuse(w, log, err.Error())
 			return
 		}
 		b, err := splitBatch(body, in.maxBatch)

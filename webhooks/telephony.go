@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -78,22 +77,6 @@ func twilioURLs(base string, r *http.Request) []string {
 	return out
 }
 
-// readBody reads a bounded body, answering the request itself when it
-// cannot; ok is false then.
-func (in *Inbound) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, in.maxBody))
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		writeStatus(w, http.StatusRequestEntityTooLarge, store.EINVALID, fmt.Sprintf("body is larger than %d bytes", in.maxBody))
-		return nil, false
-	case err != nil:
-		writeStatus(w, http.StatusBadRequest, store.EINVALID, "reading the body failed: "+err.Error())
-		return nil, false
-	}
-	return body, true
-}
-
 // twilio serves a Twilio voice status callback (POST, form-encoded): a
 // finished call becomes a call event; a transcription callback of the same
 // call adds its text. Calls that are not finished yet are acknowledged and
@@ -120,9 +103,8 @@ func (in *Inbound) twilio(w http.ResponseWriter, r *http.Request) {
 		signed = signed || subtle.ConstantTimeCompare([]byte(sig), []byte(want)) == 1
 	}
 	if sig == "" || !signed {
-		log.Warn("webhook refused", slog.String("reason", "bad or missing "+TwilioSignatureHeader))
-		writeStatus(w, http.StatusUnauthorized, "unauthorized", "bad or missing "+TwilioSignatureHeader+
-			": it must sign "+in.publicURL+r.URL.RequestURI()+" (BROKERSYNC_PUBLIC_URL must be the address Twilio calls)")
+		in.refuse(w, log, "bad or missing "+TwilioSignatureHeader+": it must sign "+in.publicURL+r.URL.RequestURI()+
+			" (BROKERSYNC_PUBLIC_URL must be the address Twilio calls)")
 		return
 	}
 	ev, why, err := twilioCall(form, in.now())
@@ -230,8 +212,7 @@ func (in *Inbound) aircall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.Token == "" || subtle.ConstantTimeCompare([]byte(p.Token), []byte(in.aircallToken)) != 1 {
-		log.Warn("webhook refused", slog.String("reason", "bad or missing token"))
-		writeStatus(w, http.StatusUnauthorized, "unauthorized", "bad or missing token: it must be the webhook's token from the Aircall dashboard")
+		in.refuse(w, log, "bad or missing token: it must be the webhook's token from the Aircall dashboard")
 		return
 	}
 	if p.Event != "call.ended" {

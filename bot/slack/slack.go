@@ -25,6 +25,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/brokersync/brokersync/bot"
+	"github.com/brokersync/brokersync/internal/httpbody"
+	"github.com/brokersync/brokersync/internal/ratelog"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -59,6 +61,8 @@ type Handler struct {
 	log     *slog.Logger
 	budget  time.Duration
 	respond *responder
+	// refusals bounds the log lines about badly signed requests.
+	refusals *ratelog.Limiter
 
 	// background work (answers posted after the acknowledgement), waited
 	// for by Close.
@@ -81,6 +85,7 @@ func New(cfg Config) (*Handler, error) {
 		h.budget = DefaultAckBudget
 	}
 	h.respond = newResponder(cfg.HTTPClient, h.log)
+	h.refusals = ratelog.New(ratelog.DefaultEvery, nil)
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	return h, nil
 }
@@ -119,9 +124,10 @@ const maxBody = 1 << 20
 // timestamps more than five minutes away; nothing else runs before it.
 func (h *Handler) verify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		body, err := httpbody.Read(w, r, maxBody)
 		if err != nil {
-			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			status, msg := httpbody.Status(err, maxBody)
+			http.Error(w, msg, status)
 			return
 		}
 		sv, err := slack.NewSecretsVerifier(r.Header, h.secret)
@@ -130,7 +136,11 @@ func (h *Handler) verify(next http.Handler) http.Handler {
 			err = sv.Ensure()
 		}
 		if err != nil {
-			h.log.Warn("rejected unsigned or stale request", slog.String("path", r.URL.Path), slog.String("remote", r.RemoteAddr), slog.Any("err", err))
+			// A flood is logged a line per interval; the request metrics
+			// count every refusal.
+			if ok, held := h.refusals.Allow(); ok {
+				h.log.Warn("rejected unsigned or stale request", slog.String("path", r.URL.Path), slog.String("remote", r.RemoteAddr), slog.Any("err", err), slog.Int("refusals_not_logged", held))
+			}
 			http.Error(w, "invalid signature", http.StatusUnauthorized)
 			return
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -31,6 +33,7 @@ type Config struct {
 	WebhookSecret        string
 	TwilioAuthToken      string
 	AircallToken         string
+	LinkKey              string
 	PublicURL            string
 	Admins               string
 	LogLevel             string
@@ -56,7 +59,7 @@ func defaultDataDir() string {
 }
 
 var settings = []setting{
-	{"BROKERSYNC_HTTP_ADDR", "http-addr", "127.0.0.1:8080", "address the HTTP server listens on", func(c *Config) *string { return &c.HTTPAddr }, checkHostPort, false},
+	{"BROKERSYNC_HTTP_ADDR", "http-addr", "127.0.0.1:8080", "address the HTTP server listens on, host:port", func(c *Config) *string { return &c.HTTPAddr }, checkHostPort, false},
 	{"BROKERSYNC_DATA_DIR", "data-dir", "", "directory of the embedded store (default $XDG_DATA_HOME/brokersync or ~/.local/share/brokersync)", func(c *Config) *string { return &c.DataDir }, nil, false},
 	{"BROKERSYNC_POSTGRES_URL", "postgres-url", "", "PostgreSQL URL for profiles; empty uses the embedded store", func(c *Config) *string { return &c.PostgresURL }, checkURL("postgres", "postgresql"), true},
 	{"BROKERSYNC_CASSANDRA_HOSTS", "cassandra-hosts", "", "Cassandra contact points host[:port],...; empty keeps the timeline in the embedded store", func(c *Config) *string { return &c.CassandraHosts }, checkHostList, false},
@@ -72,25 +75,41 @@ var settings = []setting{
 	{"BROKERSYNC_WEBHOOK_SECRET", "webhook-secret", "", "secret for X-BrokerSync-Signature on /webhooks/*; empty disables the webhooks", func(c *Config) *string { return &c.WebhookSecret }, nil, true},
 	{"BROKERSYNC_TWILIO_AUTH_TOKEN", "twilio-auth-token", "", "Twilio auth token that signs call status and transcription callbacks on /webhooks/twilio; empty refuses them", func(c *Config) *string { return &c.TwilioAuthToken }, nil, true},
 	{"BROKERSYNC_AIRCALL_TOKEN", "aircall-token", "", "token of the Aircall webhook posting to /webhooks/aircall; empty refuses it", func(c *Config) *string { return &c.AircallToken }, nil, true},
+	{"BROKERSYNC_LINK_KEY", "link-key", "", "key that signs links to the web pages, at least 32 characters; empty uses a random key generated once and kept in the store", func(c *Config) *string { return &c.LinkKey }, checkMinLen(32), true},
 	{"BROKERSYNC_PUBLIC_URL", "public-url", "", "public base URL of this server, for links in Slack (default http://HTTP_ADDR)", func(c *Config) *string { return &c.PublicURL }, checkURL("http", "https"), false},
 	{"BROKERSYNC_ADMINS", "admins", "", "Slack user ids that are BrokerSync admins, comma separated", func(c *Config) *string { return &c.Admins }, nil, false},
 	{"BROKERSYNC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }, checkOneOf("DEBUG", "INFO", "WARN", "ERROR"), false},
 }
 
 // loadConfig reads the environment, then flags from args, then checks every
-// value. The error names the first bad setting in one line.
+// value. The error names the first bad setting in one line. A secret's value
+// never appears in the flags' usage (its default there is empty whatever the
+// environment holds) nor in an error.
 func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
 	var c Config
 	for _, s := range settings {
-		def := s.def
+		def, help := s.def, s.help+" ("+s.env+")"
 		if v := getenv(s.env); v != "" {
-			def = v
+			if s.secret {
+				help = s.help + " (" + s.env + ", set in the environment)"
+			} else {
+				def = v
+			}
 		}
-		help := s.help + " (" + s.env + ")"
 		fs.StringVar(s.dst(&c), s.flag, def, help)
 	}
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, usageError{fmt.Sprintf("%v: %q lists the flags", err, fs.Name()+" -h")}
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, s := range settings {
+		if v := getenv(s.env); s.secret && v != "" && !given[s.flag] {
+			*s.dst(&c) = v
+		}
 	}
 	for _, s := range settings {
 		v := strings.TrimSpace(*s.dst(&c))
@@ -101,7 +120,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		if err := s.check(v); err != nil {
 			shown := v
 			if s.secret {
-				shown = "(hidden)"
+				shown = redact(v)
 			}
 			return c, fmt.Errorf("config: %s (-%s) %s: %v", s.env, s.flag, shown, err)
 		}
@@ -145,11 +164,44 @@ func (c Config) logLevel() slog.Level {
 	return l
 }
 
+// redact shows a secret setting in an error: a URL without its password
+// (postgres://brokersync:xxxxx@db/brokersync), anything else not at all.
+func redact(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "(hidden)"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") || strings.Contains(strings.ToLower(k), "secret") {
+			q.Set(k, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 func checkHostPort(v string) error {
-	if _, _, err := net.SplitHostPort(v); err != nil {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
 		return fmt.Errorf("is not host:port")
 	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
 	return nil
+}
+
+func checkMinLen(n int) func(string) error {
+	return func(v string) error {
+		if len(v) < n {
+			return fmt.Errorf("is %d characters; use at least %d (for example: openssl rand -hex 32)", len(v), n)
+		}
+		return nil
+	}
 }
 
 func checkHostList(v string) error {

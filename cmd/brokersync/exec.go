@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,11 +20,12 @@ import (
 	"github.com/brokersync/brokersync/webhooks/web"
 )
 
-const execUsage = `usage: brokersync exec '/command args…' --as U123 [--channel C123]
+const execUsage = `usage: brokersync exec '/command args…' --as U123 [--channel C123] [-v]
 
 Runs one slash command as the Slack user U123, with that user's rights,
 through the same code Slack uses, and prints the answer as plain text.
-Flags go after the command. Examples:
+--as and --channel go before or after the command, the other flags before
+it. Log lines go to stderr only with -v or BROKERSYNC_LOG_LEVEL. Examples:
   brokersync exec '/client show acme-grain' --as U0123ABCD
   brokersync exec '/team add <@U0456EFGH> grain-desk broker' --as U0ADMIN01`
 
@@ -31,8 +33,8 @@ Flags go after the command. Examples:
 // show acme-grain' --as U123`. An answer that is an error (bad input, a
 // refusal, an unknown client) is returned as the error, so the exit status
 // tells scripts whether the command worked.
-func execCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []string, stdout io.Writer) error {
-	line, as, channel, err := execArgs(args)
+func execCmd(ctx context.Context, cfg Config, logger *slog.Logger, flags execFlags, args []string, stdout io.Writer) error {
+	line, as, channel, err := execArgs(args, flags)
 	if err != nil {
 		return usageError{err.Error() + "\n" + execUsage}
 	}
@@ -46,12 +48,13 @@ func execCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []string
 	if cfg.SlackBotToken != "" {
 		dir = bslack.NewDirectory(bslack.NewAPI(cfg.SlackBotToken, cfg.SlackAPIURL), 0, logger)
 	}
-	// Web links are signed with a key derived from a configured secret; with
-	// none, the server's key is random and a link made here would not open.
-	var links func(handle, user string) string
-	if linkSecret(cfg) != "" {
-		links = timelineLinks(web.Links{BaseURL: cfg.PublicURL, Key: linkKey(cfg, logger)})
+	// The same key as the server's (the setting, or the one in the store),
+	// so that a link made here opens there.
+	key, err := linkKey(ctx, cfg, st)
+	if err != nil {
+		return err
 	}
+	links := timelineLinks(web.Links{BaseURL: cfg.PublicURL, Key: key})
 	rec, err := newRecorder(st)
 	if err != nil {
 		return err
@@ -68,9 +71,25 @@ func execCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []string
 	return err
 }
 
-// execArgs reads the command line and the flags after it. Several words are
-// joined back into one line, re-quoting what the shell unquoted.
-func execArgs(args []string) (line, as, channel string, err error) {
+// execFlags are exec's own flags when given before the command.
+type execFlags struct {
+	as, channel string
+	verbose     bool
+}
+
+// register adds exec's flags to fs, so that they are parsed before the
+// command and listed by `brokersync exec -h`.
+func (f *execFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.as, "as", "", "Slack user id the command runs as, with that user's rights (required; may also follow the command)")
+	fs.StringVar(&f.channel, "channel", "", "Slack channel id the command is typed in, for commands that use it such as /client link <client> here (may also follow the command)")
+	fs.BoolVar(&f.verbose, "v", false, "print log lines on stderr (as does setting BROKERSYNC_LOG_LEVEL)")
+}
+
+// execArgs reads the command line and the flags after it; flags before the
+// command are in pre. Several words are joined back into one line,
+// re-quoting what the shell unquoted.
+func execArgs(args []string, pre execFlags) (line, as, channel string, err error) {
+	as, channel = userID(pre.as), pre.channel
 	var words []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -87,7 +106,7 @@ func execArgs(args []string) (line, as, channel string, err error) {
 			value = args[i]
 		}
 		if name == "as" {
-			as, _, _ = strings.Cut(strings.TrimSuffix(strings.TrimPrefix(value, "<@"), ">"), "|")
+			as = userID(value)
 		} else {
 			channel = value
 		}
@@ -118,6 +137,12 @@ func execArgs(args []string) (line, as, channel string, err error) {
 	return line, as, channel, nil
 }
 
+// userID reads a Slack user id given as U123 or <@U123|name>.
+func userID(v string) string {
+	id, _, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(v, "<@"), ">"), "|")
+	return id
+}
+
 // timelineLinks makes the bot's links to the web timeline with the same
 // signing key the web pages check.
 func timelineLinks(l web.Links) func(handle, user string) string {
@@ -143,21 +168,31 @@ func newBot(cfg Config, logger *slog.Logger, st *stores.Stores, rec bot.Recorder
 	})
 }
 
-// newSlack returns the Slack adapter, and the Socket Mode runner when
-// SLACK_APP_TOKEN is set; both nil when SLACK_BOT_TOKEN is not set. links
-// are the web pages' (so that the bot's links open them); rec stores the
-// bot's events (newRecorder, or the ingesters' recorder).
-func newSlack(cfg Config, logger *slog.Logger, st *stores.Stores, links web.Links, rec bot.Recorder) (*bslack.Handler, *bslack.SocketMode, error) {
+// slackDirectory returns the Slack Web API client and the user directory
+// (cached) that the bot and the web pages share; nil, nil when
+// SLACK_BOT_TOKEN is not set.
+func slackDirectory(cfg Config, logger *slog.Logger) (*slack.Client, bot.Directory) {
 	if cfg.SlackBotToken == "" {
-		logger.Info("SLACK_BOT_TOKEN is not set: Slack is off")
-		return nil, nil, nil
+		return nil, nil
 	}
 	var opts []slack.Option
 	if cfg.SlackAppToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(cfg.SlackAppToken))
 	}
 	api := bslack.NewAPI(cfg.SlackBotToken, cfg.SlackAPIURL, opts...)
-	b, err := newBot(cfg, logger, st, rec, bslack.NewDirectory(api, 10*time.Minute, logger), timelineLinks(links))
+	return api, bslack.NewDirectory(api, 10*time.Minute, logger)
+}
+
+// newSlack returns the Slack adapter, and the Socket Mode runner when
+// SLACK_APP_TOKEN is set; both nil when SLACK_BOT_TOKEN is not set. links
+// are the web pages' (so that the bot's links open them); rec stores the
+// bot's events (newRecorder, or the ingesters' recorder).
+func newSlack(cfg Config, logger *slog.Logger, st *stores.Stores, api *slack.Client, dir bot.Directory, links web.Links, rec bot.Recorder) (*bslack.Handler, *bslack.SocketMode, error) {
+	if api == nil {
+		logger.Info("SLACK_BOT_TOKEN is not set: Slack is off")
+		return nil, nil, nil
+	}
+	b, err := newBot(cfg, logger, st, rec, dir, timelineLinks(links))
 	if err != nil {
 		return nil, nil, err
 	}

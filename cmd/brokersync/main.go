@@ -76,9 +76,26 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "sentiment":
 		return runSentiment(args, stdin, stdout)
 	}
+	switch cmd {
+	case "serve", "migrate", "import", "export", "exec":
+	default:
+		fmt.Fprint(stderr, usage)
+		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
 	fs := flag.NewFlagSet("brokersync "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package would print every flag to stderr on any mistake; an
+	// error names the mistake and -h lists the flags, on stdout.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var ex execFlags
+	if cmd == "exec" {
+		ex.register(fs)
+	}
 	cfg, err := loadConfig(fs, args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		printFlags(stdout, cmd, fs)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -92,11 +109,39 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return importCmd(ctx, cfg, logger, fs.Args(), stdin, stdout)
 	case "export":
 		return exportCmd(ctx, cfg, logger, fs.Args(), stdout)
-	case "exec":
-		return execCmd(ctx, cfg, logger, fs.Args(), stdout)
 	}
-	fmt.Fprint(stderr, usage)
-	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	// exec answers on stdout; its log lines are for whoever asks for them.
+	if !ex.verbose && !logLevelGiven(fs, getenv) {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return execCmd(ctx, cfg, logger, ex, fs.Args(), stdout)
+}
+
+// commandHelp heads each command's -h.
+var commandHelp = map[string]string{
+	"serve":   "usage: brokersync serve [flags]\n\nRuns the server: HTTP, Slack, mail and webhook ingestion.",
+	"migrate": "usage: brokersync migrate [flags]\n\nApplies the stores' migrations and exits.",
+	"import":  "usage: brokersync import [flags] clients|orders FILE.csv\n\nImports client profiles or order history: every row or none (- reads standard input).",
+	"export":  "usage: brokersync export [flags] clients > clients.csv\n\nWrites every client profile as CSV.",
+	"exec":    execUsage,
+}
+
+// printFlags answers -h: what the command does and every flag it takes,
+// with the environment variable each setting is read from. Secrets show no
+// value.
+func printFlags(w io.Writer, cmd string, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "%s\n\nFlags (settings are also read from the environment variable named after each):\n", commandHelp[cmd])
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// logLevelGiven reports whether the log level was set, by flag or
+// environment.
+func logLevelGiven(fs *flag.FlagSet, getenv func(string) string) bool {
+	given := getenv("BROKERSYNC_LOG_LEVEL") != ""
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "log-level" })
+	return given
 }
 
 func newLogger(w io.Writer, cfg Config) *slog.Logger {

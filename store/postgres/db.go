@@ -75,6 +75,19 @@ func Migrate(ctx context.Context, url string) error {
 	return migrate(ctx, pool, slog.New(slog.DiscardHandler))
 }
 
+// Reachable connects to the database at url and disconnects again: it
+// reports whether the server answers and accepts the credentials and the
+// database name, without touching the schema, so that start-up can refuse a
+// wrong URL before any store applies a migration. Errors as Open.
+func Reachable(ctx context.Context, url string) error {
+	pool, err := connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	pool.Close()
+	return nil
+}
+
 // Pool returns the connection pool, for packages that keep their own tables
 // in the same database.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }

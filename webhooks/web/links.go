@@ -3,8 +3,11 @@
 //
 // Slack users are not logged in to the web server, so a link carries its own
 // proof: the handle, the Slack user it was made for and an expiry, signed
-// with the server's link key. Whoever holds a link sees that one client's
-// timeline until it expires, as the user it was made for would.
+// with the server's link key (BROKERSYNC_LINK_KEY, else a random key kept in
+// the store; never a secret that anyone else holds). A link proves only who
+// asked for it: every view checks again that this user may see the client
+// now, so leaving a desk, or the client moving to another desk, closes the
+// link at once.
 package web
 
 import (
@@ -19,10 +22,15 @@ import (
 // LinkTTL is how long a timeline link stays valid.
 const LinkTTL = 24 * time.Hour
 
+// linkClockSkew is how far ahead of this server's clock the replica that
+// made a link may run: an expiry later than now+LinkTTL+linkClockSkew was
+// not made by BrokerSync and is refused.
+const linkClockSkew = time.Minute
+
 // Links makes and checks signed timeline links.
 type Links struct {
 	BaseURL string // public base URL, no trailing slash
-	Key     []byte
+	Key     []byte // at least 32 bytes; a Links without a key verifies nothing
 }
 
 func (l Links) sign(handle, user string, exp int64) string {
@@ -39,11 +47,12 @@ func (l Links) Timeline(handle, user string, now time.Time) string {
 }
 
 // Verify checks a link's query for handle; it returns the user the link was
-// made for.
+// made for. A link that has expired, or whose expiry lies further ahead than
+// any link this server makes (a forged or future link), is refused.
 func (l Links) Verify(handle string, q url.Values, now time.Time) (string, bool) {
 	user := q.Get("u")
 	exp, err := strconv.ParseInt(q.Get("exp"), 10, 64)
-	if err != nil || now.Unix() > exp {
+	if err != nil || len(l.Key) == 0 || user == "" || now.Unix() > exp || exp > now.Add(LinkTTL+linkClockSkew).Unix() {
 		return "", false
 	}
 	want := l.sign(handle, user, exp)

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"context"
+	"crypto/rand"
 	"embed"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -18,11 +21,19 @@ import (
 //go:embed templates/*.html
 var templates embed.FS
 
-// Pages serves the web pages.
+// Rights says whether a user may see a client of a desk now (bot.Rights,
+// the rules every command follows).
+type Rights interface {
+	CanSee(ctx context.Context, user, desk string) (bool, error)
+}
+
+// Pages serves the web pages. Rights is required: without it every link is
+// refused.
 type Pages struct {
 	Clients  store.ClientStore
 	Timeline store.TimelineStore
 	Links    Links
+	Rights   Rights
 	Now      func() time.Time
 	Logger   *slog.Logger
 
@@ -47,6 +58,7 @@ type day struct {
 }
 
 type timelineView struct {
+	Nonce    string // of the page's one <style> element (Content-Security-Policy)
 	Client   *store.Client
 	Days     []day
 	Kinds    []kindFilter
@@ -65,14 +77,31 @@ type kindFilter struct {
 func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 	handle := chi.URLParam(r, "handle")
 	q := r.URL.Query()
-	if _, ok := p.Links.Verify(handle, q, p.Now()); !ok {
+	user, ok := p.Links.Verify(handle, q, p.Now())
+	if !ok {
 		http.Error(w, "This link is not valid or has expired. Ask BrokerSync for a new one with /timeline "+handle+" in Slack.", http.StatusForbidden)
 		return
 	}
 	ctx := r.Context()
 	client, err := p.Clients.ClientByHandle(ctx, handle)
-	if err != nil {
+	if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
 		p.fail(w, err)
+		return
+	}
+	// A link carries no rights of its own: the user it was made for must
+	// still be allowed to see the client, on the client's desk of today. A
+	// client that is gone is answered the same way, so a link tells nothing
+	// about clients its user may not see.
+	allowed := false
+	if err == nil && p.Rights != nil {
+		if allowed, err = p.Rights.CanSee(ctx, user, client.Team); err != nil {
+			p.fail(w, err)
+			return
+		}
+	}
+	if !allowed {
+		p.Logger.Info("timeline link refused: no rights now", slog.String("user", user), slog.String("handle", handle))
+		http.Error(w, "This link no longer opens this timeline: the user it was made for may not see this client now. Ask BrokerSync for a new one with /timeline "+handle+" in Slack.", http.StatusForbidden)
 		return
 	}
 	var kinds []store.Kind
@@ -93,7 +122,12 @@ func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 	if l, ok := store.Location(client.TimeZone); ok {
 		loc = l
 	}
-	v := timelineView{Client: client, Location: loc, Count: len(page.Events)}
+	nonce, err := newNonce()
+	if err != nil {
+		p.fail(w, err)
+		return
+	}
+	v := timelineView{Nonce: nonce, Client: client, Location: loc, Count: len(page.Events)}
 	for _, e := range page.Events {
 		d := e.Time.In(loc).Format("Monday 2 January 2006")
 		if len(v.Days) == 0 || v.Days[len(v.Days)-1].Date != d {
@@ -128,9 +162,25 @@ func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "private, no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Content-Security-Policy", PageCSP(nonce))
 	if err := p.tmpl.ExecuteTemplate(w, "timeline.html", v); err != nil {
 		p.Logger.Error("render timeline", slog.Any("err", err))
 	}
+}
+
+// PageCSP is the Content-Security-Policy of a page whose one <style>
+// element carries nonce: no scripts, no frames around it, nothing loaded
+// from elsewhere, links and forms only to this server.
+func PageCSP(nonce string) string {
+	return "default-src 'none'; style-src 'nonce-" + nonce + "'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
+
+func newNonce() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 func withParams(sets ...url.Values) string {

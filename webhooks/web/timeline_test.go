@@ -6,94 +6,295 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
 
+	"github.com/brokersync/brokersync/bot"
+	"github.com/brokersync/brokersync/internal/backendtest"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
 	"github.com/brokersync/brokersync/webhooks/web"
 )
 
-func TestTimelinePage(t *testing.T) {
-	ctx := context.Background()
-	db, err := embedded.Open(ctx, t.TempDir(), slog.New(slog.DiscardHandler))
+func TestMain(m *testing.M) { backendtest.Main(m) }
+
+// backing is what the pages read: profiles and desks, and the timeline.
+type backing struct {
+	clients  store.ClientStore
+	teams    store.TeamStore
+	timeline store.TimelineStore
+}
+
+func onEmbedded(t *testing.T) backing {
+	db, err := embedded.Open(context.Background(), t.TempDir(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	c := &store.Client{Handle: "acme-grain", Name: "Acme Grain <Co-op>", TimeZone: "America/Chicago", Tags: []string{"hedger"}}
-	if err := db.CreateClient(ctx, c, "U1"); err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2026, 11, 30, 15, 4, 0, 0, time.UTC)
-	events := []*store.Event{
-		{ClientID: c.ID, Time: at, Kind: store.KindOrder, Source: "orders", SourceID: "E-1", Summary: "Filled buy 10 ZCZ6 (Dec 2026 corn) @ 452.25",
-			Attrs: store.Attrs{Order: &store.OrderAttrs{Status: "filled", Side: "buy", Quantity: 10, Contract: "ZCZ6", Price: 452.25}}},
-		{ClientID: c.ID, Time: at.Add(-time.Hour), Kind: store.KindEmail, Source: "imap", SourceID: "m1", Summary: "Slippage <script>",
-			Body: "I'm not happy with the slippage.", Sentiment: &store.Sentiment{Score: -0.8, Label: "negative"}},
-	}
-	for _, e := range events {
-		if err := e.Prepare(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := db.Timeline().AppendEvents(ctx, events...); err != nil {
-		t.Fatal(err)
-	}
-	now := at.Add(time.Hour)
-	links := web.Links{BaseURL: "http://brokersync.test", Key: []byte("k")}
-	pages := &web.Pages{Clients: db, Timeline: db.Timeline(), Links: links, Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)}
+	t.Cleanup(func() { db.Close() })
+	return backing{clients: db, teams: db, timeline: db.Timeline()}
+}
+
+func onBackends(t *testing.T) backing {
+	pg := backendtest.Postgres(t)
+	return backing{clients: pg, teams: pg, timeline: backendtest.Cassandra(t)}
+}
+
+// eachBackend runs fn on the embedded store and on PostgreSQL + Cassandra.
+func eachBackend(t *testing.T, fn func(t *testing.T, st backing)) {
+	t.Run("embedded", func(t *testing.T) { fn(t, onEmbedded(t)) })
+	t.Run("postgres+cassandra", func(t *testing.T) { fn(t, onBackends(t)) })
+}
+
+// page is a served timeline page over st, at a fixed time.
+type page struct {
+	t     *testing.T
+	srv   *httptest.Server
+	links web.Links
+	now   time.Time
+}
+
+func newPage(t *testing.T, st backing, admins ...string) *page {
+	p := &page{t: t, links: web.Links{BaseURL: "http://brokersync.test", Key: []byte("0123456789abcdef0123456789abcdef")},
+		now: time.Date(2026, 11, 30, 16, 4, 0, 0, time.UTC)}
+	pages := &web.Pages{Clients: st.clients, Timeline: st.timeline, Links: p.links,
+		Rights: bot.Rights{Teams: st.teams, Admins: admins},
+		Now:    func() time.Time { return p.now }, Logger: slog.New(slog.DiscardHandler)}
 	r := chi.NewRouter()
 	pages.Mount(r)
-	srv := httptest.NewServer(r)
-	defer srv.Close()
+	p.srv = httptest.NewServer(r)
+	t.Cleanup(p.srv.Close)
+	return p
+}
 
-	link := links.Timeline("acme-grain", "U1", now)
-	get := func(url string) (int, string) {
-		resp, err := http.Get(url)
-		if err != nil {
+// get fetches a link the bot made (or its path and query).
+func (p *page) get(link string) (*http.Response, string) {
+	p.t.Helper()
+	resp, err := http.Get(p.srv.URL + strings.TrimPrefix(link, p.links.BaseURL))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func (p *page) code(link string) int {
+	p.t.Helper()
+	resp, _ := p.get(link)
+	return resp.StatusCode
+}
+
+// unique gives each test its own handle and desk, so tests sharing a
+// database keep apart.
+func unique(prefix string) string { return prefix + "-" + uuid.NewString()[:8] }
+
+func TestTimelinePage(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st backing) {
+		ctx := context.Background()
+		desk, user := unique("grain"), "U1"+strings.ToUpper(uuid.NewString()[:6])
+		if err := st.teams.AddMember(ctx, store.Member{SlackID: user, Desk: desk, Role: store.RoleBroker, AddedBy: "UADMIN"}); err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
-	code, body := get(srv.URL + strings.TrimPrefix(link, links.BaseURL))
-	if code != http.StatusOK {
-		t.Fatalf("signed link: %d %s", code, body)
-	}
-	for _, want := range []string{"Acme Grain &lt;Co-op&gt;", "Filled buy 10 ZCZ6", "Slippage &lt;script&gt;", "negative -0.80", "Monday 30 November 2026", "09:04"} {
-		if !strings.Contains(body, want) {
-			t.Errorf("page lacks %q", want)
+		c := &store.Client{Handle: unique("acme-grain"), Name: "Acme Grain <Co-op>", Team: desk, TimeZone: "America/Chicago", Tags: []string{"hedger"}}
+		if err := st.clients.CreateClient(ctx, c, user); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if strings.Index(body, "Filled buy") > strings.Index(body, "Slippage") {
-		t.Error("events are not newest first")
-	}
-
-	code, body = get(srv.URL + strings.TrimPrefix(link, links.BaseURL) + "&kind=email")
-	if code != http.StatusOK || strings.Contains(body, "Filled buy") || !strings.Contains(body, "Slippage") {
-		t.Errorf("kind filter: %d, order shown: %v", code, strings.Contains(body, "Filled buy"))
-	}
-
-	for name, url := range map[string]string{
-		"unsigned":     srv.URL + "/clients/acme-grain/timeline",
-		"other client": srv.URL + "/clients/other/timeline?" + strings.SplitN(link, "?", 2)[1],
-		"tampered":     srv.URL + strings.TrimPrefix(strings.Replace(link, "u=U1", "u=U2", 1), links.BaseURL),
-	} {
-		if code, _ := get(url); code != http.StatusForbidden {
-			t.Errorf("%s link: %d, want 403", name, code)
+		at := time.Date(2026, 11, 30, 15, 4, 0, 0, time.UTC)
+		events := []*store.Event{
+			{ClientID: c.ID, Time: at, Kind: store.KindOrder, Source: "orders", SourceID: "E-1", Summary: "Filled buy 10 ZCZ6 (Dec 2026 corn) @ 452.25",
+				Attrs: store.Attrs{Order: &store.OrderAttrs{Status: "filled", Side: "buy", Quantity: 10, Contract: "ZCZ6", Price: 452.25}}},
+			{ClientID: c.ID, Time: at.Add(-time.Hour), Kind: store.KindEmail, Source: "imap", SourceID: "m1", Summary: "Slippage <script>",
+				Body: "I'm not happy with the slippage.", Sentiment: &store.Sentiment{Score: -0.8, Label: "negative"}},
 		}
+		for _, e := range events {
+			if err := e.Prepare(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.timeline.AppendEvents(ctx, events...); err != nil {
+			t.Fatal(err)
+		}
+		p := newPage(t, st)
+		link := p.links.Timeline(c.Handle, user, p.now)
+		resp, body := p.get(link)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("signed link: %d %s", resp.StatusCode, body)
+		}
+		for _, want := range []string{"Acme Grain &lt;Co-op&gt;", "Filled buy 10 ZCZ6", "Slippage &lt;script&gt;", "negative -0.80", "Monday 30 November 2026", "09:04"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("page lacks %q", want)
+			}
+		}
+		if strings.Index(body, "Filled buy") > strings.Index(body, "Slippage") {
+			t.Error("events are not newest first")
+		}
+		_, body = p.get(link + "&kind=email")
+		if strings.Contains(body, "Filled buy") || !strings.Contains(body, "Slippage") {
+			t.Errorf("kind filter: order shown: %v", strings.Contains(body, "Filled buy"))
+		}
+
+		for name, l := range map[string]string{
+			"unsigned":     "/clients/" + c.Handle + "/timeline",
+			"other client": "/clients/other/timeline?" + strings.SplitN(link, "?", 2)[1],
+			"tampered":     strings.Replace(link, "u="+user, "u=U2", 1),
+		} {
+			if code := p.code(l); code != http.StatusForbidden {
+				t.Errorf("%s link: %d, want 403", name, code)
+			}
+		}
+		if _, ok := p.links.Verify(c.Handle, mustQuery(t, link), p.now.Add(web.LinkTTL+time.Minute)); ok {
+			t.Error("an expired link verified")
+		}
+	})
+}
+
+// The page allows no script, no frame around it and no other origin: its
+// one <style> element carries the nonce its Content-Security-Policy names.
+func TestTimelinePageSecurityHeaders(t *testing.T) {
+	st := onEmbedded(t)
+	c := &store.Client{Handle: "acme-grain", Name: "Acme Grain", Team: "grain"}
+	if err := st.clients.CreateClient(context.Background(), c, "UADMIN"); err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := links.Verify("acme-grain", mustQuery(t, link), now.Add(web.LinkTTL+time.Minute)); ok {
-		t.Error("an expired link verified")
+	p := newPage(t, st, "UADMIN")
+	resp, body := p.get(p.links.Timeline(c.Handle, "UADMIN", p.now))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("admin's link: %d %s", resp.StatusCode, body)
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	m := regexp.MustCompile(`style-src 'nonce-([A-Za-z0-9_-]+)'`).FindStringSubmatch(csp)
+	if m == nil || !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Fatalf("Content-Security-Policy %q: want default-src 'none', a style nonce and frame-ancestors 'none'", csp)
+	}
+	if !strings.Contains(body, `<style nonce="`+m[1]+`">`) {
+		t.Errorf("the page's <style> does not carry the nonce %s", m[1])
+	}
+	if strings.Contains(body, "style=") || strings.Contains(body, "<script") {
+		t.Error("the page has inline style attributes or scripts, which its policy blocks")
+	}
+	if got := resp.Header.Get("Referrer-Policy"); got != "no-referrer" {
+		t.Errorf("Referrer-Policy %q", got)
+	}
+	_, again := p.get(p.links.Timeline(c.Handle, "UADMIN", p.now))
+	if strings.Contains(again, m[1]) {
+		t.Error("two pages share a nonce")
 	}
 }
 
-func mustQuery(t *testing.T, link string) map[string][]string {
+// A link carries no rights of its own: it opens only while its user may see
+// the client, on the client's desk of now.
+func TestTimelineLinkFollowsRightsNow(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st backing) {
+		ctx := context.Background()
+		desk, other := unique("grain"), unique("energy")
+		jane, joe, mgr := "UJANE"+uuid.NewString()[:6], "UJOE"+uuid.NewString()[:6], "UMGR"+uuid.NewString()[:6]
+		for _, m := range []store.Member{
+			{SlackID: jane, Desk: desk, Role: store.RoleBroker},
+			{SlackID: joe, Desk: desk, Role: store.RoleBroker},
+			{SlackID: mgr, Desk: desk, Role: store.RoleManager},
+		} {
+			m.AddedBy = "UADMIN"
+			if err := st.teams.AddMember(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := &store.Client{Handle: unique("acme"), Name: "Acme", Team: desk}
+		if err := st.clients.CreateClient(ctx, c, jane); err != nil {
+			t.Fatal(err)
+		}
+		p := newPage(t, st, "UADMIN")
+		janeLink := p.links.Timeline(c.Handle, jane, p.now)
+		joeLink := p.links.Timeline(c.Handle, joe, p.now)
+		mgrLink := p.links.Timeline(c.Handle, mgr, p.now)
+		adminLink := p.links.Timeline(c.Handle, "UADMIN", p.now)
+		strangerLink := p.links.Timeline(c.Handle, "USTRANGER", p.now)
+		for name, l := range map[string]string{"broker": janeLink, "manager": mgrLink, "admin": adminLink} {
+			if code := p.code(l); code != http.StatusOK {
+				t.Fatalf("%s's link: %d, want 200", name, code)
+			}
+		}
+		if code := p.code(strangerLink); code != http.StatusForbidden {
+			t.Errorf("a link made for someone on no desk: %d, want 403", code)
+		}
+
+		// Jane leaves the desk: her link stops at once, Joe's does not.
+		if err := st.teams.RemoveMember(ctx, jane, "UADMIN"); err != nil {
+			t.Fatal(err)
+		}
+		resp, body := p.get(janeLink)
+		if resp.StatusCode != http.StatusForbidden || strings.Contains(body, "Acme") {
+			t.Errorf("link of a user removed from the desk: %d %q, want 403 showing nothing", resp.StatusCode, body)
+		}
+		if code := p.code(joeLink); code != http.StatusOK {
+			t.Errorf("link of a broker still on the desk: %d, want 200", code)
+		}
+
+		// The client moves desks: the old desk's links stop; an admin's
+		// still opens.
+		if _, _, err := st.clients.UpdateClient(ctx, c.ID, "UADMIN", func(c *store.Client) error { c.Team = other; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		for name, l := range map[string]string{"broker": joeLink, "manager": mgrLink} {
+			if code := p.code(l); code != http.StatusForbidden {
+				t.Errorf("%s's link after the client moved desks: %d, want 403", name, code)
+			}
+		}
+		if code := p.code(adminLink); code != http.StatusOK {
+			t.Errorf("admin's link after the move: %d, want 200", code)
+		}
+
+		// A link to a client that no longer has that handle says the same as
+		// one its user may not see.
+		gone := p.links.Timeline(unique("gone"), "UADMIN", p.now)
+		if resp, body := p.get(gone); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "may not see") {
+			t.Errorf("link to no client: %d %q, want the same 403 as no rights", resp.StatusCode, body)
+		}
+	})
+}
+
+// A link whose expiry lies beyond a link's lifetime was not made by
+// BrokerSync (or was made by a clock far ahead): refused, even when signed
+// with the right key.
+func TestTimelineLinkExpiryWithinLifetime(t *testing.T) {
+	links := web.Links{BaseURL: "http://brokersync.test", Key: []byte("0123456789abcdef0123456789abcdef")}
+	now := time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name string
+		made time.Time
+		ok   bool
+	}{
+		{"made now", now, true},
+		{"made 23 hours ago", now.Add(-23 * time.Hour), true},
+		{"made 25 hours ago", now.Add(-25 * time.Hour), false},
+		{"made by a replica 30 seconds ahead", now.Add(30 * time.Second), true},
+		{"made an hour from now", now.Add(time.Hour), false},
+		{"made for ten years", now.Add(10*365*24*time.Hour - web.LinkTTL), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			link := links.Timeline("acme-grain", "U1", tt.made)
+			if _, ok := links.Verify("acme-grain", mustQuery(t, link), now); ok != tt.ok {
+				t.Errorf("Verify = %v, want %v", ok, tt.ok)
+			}
+		})
+	}
+	q := mustQuery(t, links.Timeline("acme-grain", "U1", now))
+	q.Set("exp", strconv.FormatInt(now.Add(10*365*24*time.Hour).Unix(), 10))
+	if _, ok := links.Verify("acme-grain", q, now); ok {
+		t.Error("a link with a ten-year expiry verified")
+	}
+	if _, ok := (web.Links{}).Verify("acme-grain", mustQuery(t, web.Links{}.Timeline("acme-grain", "U1", now)), now); ok {
+		t.Error("a link signed with no key verified")
+	}
+}
+
+func mustQuery(t *testing.T, link string) url.Values {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, link, nil)
 	if err != nil {

@@ -1,0 +1,37 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/brokersync/brokersync/store"
+)
+
+// Rights answers, for what does not come through a command (the web
+// timeline), whether a user may see a client now: by the same rules and
+// from the same sources as every command (SPEC §7), asked again each time,
+// so that a user removed from a desk, a user deactivated in Slack or a
+// client moved to another desk is refused at once.
+type Rights struct {
+	Teams     store.TeamStore
+	Directory Directory // nil: workspace admins are not recognised
+	Admins    []string  // BrokerSync admins (BROKERSYNC_ADMINS)
+	Logger    *slog.Logger
+}
+
+// CanSee reports whether user may see a client of desk team.
+func (r Rights) CanSee(ctx context.Context, user, team string) (bool, error) {
+	if user == "" {
+		return false, nil
+	}
+	log := r.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Bot{teams: r.Teams, dir: r.Directory, admins: r.Admins, log: log}
+	a, err := b.actor(ctx, user)
+	if err != nil {
+		return false, err
+	}
+	return a.canSee(team), nil
+}

@@ -1,0 +1,107 @@
+package slack_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/brokersync/brokersync/bot"
+	bslack "github.com/brokersync/brokersync/bot/slack"
+	"github.com/brokersync/brokersync/store/embedded"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// slackServer is the Slack endpoints alone, on the embedded store, with the
+// server's read timeout and its log in a buffer.
+func slackServer(t *testing.T, readTimeout time.Duration) (*httptest.Server, *lockedBuffer) {
+	db, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	b, err := bot.New(bot.Config{Clients: db, Timeline: db.Timeline(), Teams: db, Links: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &lockedBuffer{}
+	h, err := bslack.New(bslack.Config{Bot: b, API: bslack.NewAPI("xoxb-test", "http://127.0.0.1:1/api/"), SigningSecret: secret, Once: db,
+		Logger: slog.New(slog.NewJSONHandler(log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	h.Routes(r)
+	srv := httptest.NewUnstartedServer(r)
+	srv.Config.ReadTimeout = readTimeout
+	srv.Start()
+	t.Cleanup(func() { srv.Close(); h.Close(time.Second) })
+	return srv, log
+}
+
+// A request whose body stops half-way is answered 408 once the read timeout
+// passes: the sender was slow, the body was not too large.
+func TestSlowBodyIsRequestTimeout(t *testing.T) {
+	srv, _ := slackServer(t, 300*time.Millisecond)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /slack/commands HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ncommand=%%2Fnote")
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("stalled body: %d %s, want 408", resp.StatusCode, body)
+	}
+}
+
+// A flood of unsigned requests is logged one line per interval, not one
+// line each.
+func TestRefusalFloodLogsBounded(t *testing.T) {
+	srv, log := slackServer(t, 0)
+	for range 40 {
+		resp, err := http.Post(srv.URL+"/slack/commands", "application/x-www-form-urlencoded", strings.NewReader("command=%2Fnote&text=x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("unsigned request: %d, want 401", resp.StatusCode)
+		}
+	}
+	if n := strings.Count(log.String(), "rejected unsigned or stale request"); n != 1 {
+		t.Errorf("40 unsigned requests wrote %d log lines, want 1", n)
+	}
+}
