@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -73,7 +74,13 @@ func ParseCall(ev CallEvent, now time.Time) (*Call, error) {
 		if strings.TrimSpace(far) == "" {
 			return nil, store.Invalid(c.farField, "required: the client's number in E.164 form such as +13125550100 (or name the client)")
 		}
-		return nil, store.Invalid(c.farField, "%q is not a phone number: use E.164 such as +13125550100", far)
+		// A number written right that no one can have is not a format
+		// mistake: say so, as for a number no client has (422).
+		var pe *store.PhoneError
+		if errors.As(err, &pe) && pe.Unassigned {
+			return nil, &store.Error{Code: store.ENOTFOUND, Field: c.farField, Message: pe.Error() + ", so no client has it"}
+		}
+		return nil, store.Invalid(c.farField, "%v", err)
 	}
 	nearNum := strings.TrimSpace(near)
 	if n, err := store.NormalizePhone(near); err == nil {
