@@ -110,7 +110,7 @@ func (c *Call) Event(cl *store.Client) *store.Event {
 	attrs := c.Attrs
 	summary := c.Summary
 	if summary == "" {
-		summary = fmt.Sprintf("%s call, %s", titleWord(c.Attrs.Direction), fmtDuration(c.Attrs.Duration))
+		summary = fmt.Sprintf("%s call, %s", titleWord(c.Attrs.Direction), store.FormatDuration(c.Attrs.Duration))
 	}
 	actor := c.Attrs.From
 	if actor == "" {
@@ -135,17 +135,4 @@ func titleWord(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// fmtDuration writes a call length as brokers read it: "12m 5s", "1h 2m".
-func fmtDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
-	switch {
-	case h > 0:
-		return fmt.Sprintf("%dh %dm", h, m)
-	case m > 0:
-		return fmt.Sprintf("%dm %ds", m, s)
-	}
-	return fmt.Sprintf("%ds", s)
 }

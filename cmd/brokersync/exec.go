@@ -42,10 +42,13 @@ func execCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []string
 		return err
 	}
 	defer st.Close()
+	// Mentions read as names from Slack's directory; with Slack off, as ids.
+	sd := slackDirectory(cfg, logger)
 	var dir bot.Directory
-	if cfg.SlackBotToken != "" {
-		dir = bslack.NewDirectory(bslack.NewAPI(cfg.SlackBotToken, cfg.SlackAPIURL), 0, logger)
+	if sd != nil {
+		dir = sd
 	}
+	named := names(sd)
 	// Web links are signed with a key derived from a configured secret; with
 	// none, the server's key is random and a link made here would not open.
 	var links func(handle, user string) string
@@ -62,9 +65,9 @@ func execCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []string
 	}
 	resp := b.Handle(ctx, bot.Request{User: as, Channel: channel, Command: command, Text: text})
 	if resp.Err() {
-		return errors.New(strings.TrimSpace(bot.PlainText(resp)))
+		return errors.New(strings.TrimSpace(bot.PlainTextNamed(ctx, resp, named)))
 	}
-	_, err = io.WriteString(stdout, bot.PlainText(resp))
+	_, err = io.WriteString(stdout, bot.PlainTextNamed(ctx, resp, named))
 	return err
 }
 
@@ -147,7 +150,24 @@ func newBot(cfg Config, logger *slog.Logger, st *stores.Stores, rec bot.Recorder
 // SLACK_APP_TOKEN is set; both nil when SLACK_BOT_TOKEN is not set. links
 // are the web pages' (so that the bot's links open them); rec stores the
 // bot's events (newRecorder, or the ingesters' recorder).
-func newSlack(cfg Config, logger *slog.Logger, st *stores.Stores, links web.Links, rec bot.Recorder) (*bslack.Handler, *bslack.SocketMode, error) {
+// slackDirectory is the cached Slack directory of users and channels, or
+// nil when Slack is off.
+func slackDirectory(cfg Config, logger *slog.Logger) *bslack.Directory {
+	if cfg.SlackBotToken == "" {
+		return nil
+	}
+	return bslack.NewDirectory(bslack.NewAPI(cfg.SlackBotToken, cfg.SlackAPIURL), 10*time.Minute, logger)
+}
+
+// names shows Slack ids as names through dir; with Slack off, as ids.
+func names(dir *bslack.Directory) *bot.Names {
+	if dir == nil {
+		return &bot.Names{}
+	}
+	return &bot.Names{Users: dir, Channels: dir}
+}
+
+func newSlack(cfg Config, logger *slog.Logger, st *stores.Stores, links web.Links, rec bot.Recorder, dir *bslack.Directory) (*bslack.Handler, *bslack.SocketMode, error) {
 	if cfg.SlackBotToken == "" {
 		logger.Info("SLACK_BOT_TOKEN is not set: Slack is off")
 		return nil, nil, nil
@@ -157,7 +177,7 @@ func newSlack(cfg Config, logger *slog.Logger, st *stores.Stores, links web.Link
 		opts = append(opts, slack.OptionAppLevelToken(cfg.SlackAppToken))
 	}
 	api := bslack.NewAPI(cfg.SlackBotToken, cfg.SlackAPIURL, opts...)
-	b, err := newBot(cfg, logger, st, rec, bslack.NewDirectory(api, 10*time.Minute, logger), timelineLinks(links))
+	b, err := newBot(cfg, logger, st, rec, dir, timelineLinks(links))
 	if err != nil {
 		return nil, nil, err
 	}

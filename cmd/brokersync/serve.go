@@ -52,7 +52,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 
+	dir := slackDirectory(cfg, logger)
 	pages := &web.Pages{
+		Names:    names(dir),
 		Clients:  st.Clients,
 		Timeline: st.Timeline,
 		Links:    web.Links{BaseURL: cfg.PublicURL, Key: linkKey(cfg, logger)},
@@ -76,7 +78,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	} else {
 		logger.Warn("BROKERSYNC_WEBHOOK_SECRET is not set: /webhooks/* refuse every request")
 	}
-	slackHandler, socket, err := newSlack(cfg, logger, st, pages.Links, recorder)
+	slackHandler, socket, err := newSlack(cfg, logger, st, pages.Links, recorder, dir)
 	if err != nil {
 		return err
 	}

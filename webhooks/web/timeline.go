@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/brokersync/brokersync/bot"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -25,6 +26,9 @@ type Pages struct {
 	Links    Links
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Names shows Slack users and channels by name, and gives the viewer's
+	// time zone (the Slack directory, cached); nil shows ids plainly.
+	Names *bot.Names
 
 	tmpl *template.Template
 }
@@ -37,23 +41,35 @@ func (p *Pages) Mount(r chi.Router) {
 		"sentClass": sentimentClass,
 		"signed":    func(s *store.Sentiment) string { return fmt.Sprintf("%+.2f", s.Score) },
 		"join":      strings.Join,
+		"duration":  store.FormatDuration,
 	}).ParseFS(templates, "templates/*.html"))
 	r.Get("/clients/{handle}/timeline", p.timeline)
 }
 
 type day struct {
 	Date   string
-	Events []*store.Event
+	Events []row
+}
+
+// row is one event as the page shows it: mentions as names, the time in the
+// viewer's zone and, when it differs, in the client's.
+type row struct {
+	*store.Event
+	Actor      string
+	Summary    string
+	Body       string
+	When       string // "09:04 CST"
+	ClientWhen string // "16:04 CET", or "" when the zones agree
 }
 
 type timelineView struct {
-	Client   *store.Client
-	Days     []day
-	Kinds    []kindFilter
-	Older    string
-	Newest   string
-	Location *time.Location
-	Count    int
+	Client *store.Client
+	Days   []day
+	Kinds  []kindFilter
+	Older  string
+	Newest string
+	Zone   string // the viewer's zone, named on the page
+	Count  int
 }
 
 type kindFilter struct {
@@ -65,7 +81,8 @@ type kindFilter struct {
 func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 	handle := chi.URLParam(r, "handle")
 	q := r.URL.Query()
-	if _, ok := p.Links.Verify(handle, q, p.Now()); !ok {
+	viewer, ok := p.Links.Verify(handle, q, p.Now())
+	if !ok {
 		http.Error(w, "This link is not valid or has expired. Ask BrokerSync for a new one with /timeline "+handle+" in Slack.", http.StatusForbidden)
 		return
 	}
@@ -89,17 +106,31 @@ func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, err)
 		return
 	}
-	loc := time.UTC
-	if l, ok := store.Location(client.TimeZone); ok {
-		loc = l
+	// Times are the viewer's (Slack's tz for them), with the client's
+	// beside them; without a directory, the client's zone, else UTC.
+	clientLoc, clientZoned := store.Location(client.TimeZone)
+	loc, ok := p.Names.Location(ctx, viewer)
+	switch {
+	case ok:
+	case clientZoned:
+		loc = clientLoc
+	default:
+		loc = time.UTC
 	}
-	v := timelineView{Client: client, Location: loc, Count: len(page.Events)}
+	v := timelineView{Client: client, Count: len(page.Events), Zone: loc.String()}
 	for _, e := range page.Events {
 		d := e.Time.In(loc).Format("Monday 2 January 2006")
 		if len(v.Days) == 0 || v.Days[len(v.Days)-1].Date != d {
 			v.Days = append(v.Days, day{Date: d})
 		}
-		v.Days[len(v.Days)-1].Events = append(v.Days[len(v.Days)-1].Events, e)
+		r := row{Event: e, Actor: p.Names.User(ctx, e.Actor), Summary: p.Names.Text(ctx, e.Summary), Body: p.Names.Text(ctx, e.Body),
+			When: e.Time.In(loc).Format("15:04 MST")}
+		if clientZoned && clientLoc.String() != loc.String() {
+			if cw := e.Time.In(clientLoc).Format("15:04 MST"); cw != r.When {
+				r.ClientWhen = cw
+			}
+		}
+		v.Days[len(v.Days)-1].Events = append(v.Days[len(v.Days)-1].Events, r)
 	}
 	base := url.Values{"u": q["u"], "exp": q["exp"], "sig": q["sig"]}
 	on := map[store.Kind]bool{}
