@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/brokersync/brokersync/store"
@@ -74,4 +75,89 @@ func (n *Names) Location(ctx context.Context, id string) (*time.Location, bool) 
 		return nil, false
 	}
 	return store.Location(u.TimeZone)
+}
+
+// Memo returns names that ask the directory at most once per id, and not
+// at all once a lookup has failed for any reason but an unknown id (Slack
+// is not answering): a page of a hundred events then costs one lookup per
+// person, and at most one wait when Slack is down. Use one per page or
+// answer; the directory keeps its own longer cache.
+func (n *Names) Memo() *Names {
+	if n == nil {
+		return nil
+	}
+	m := &memo{users: map[string]memoUser{}, channels: map[string]memoChannel{}}
+	out := &Names{}
+	if n.Users != nil {
+		out.Users = memoUsers{n.Users, m}
+	}
+	if n.Channels != nil {
+		out.Channels = memoChannels{n.Channels, m}
+	}
+	return out
+}
+
+type memo struct {
+	mu       sync.Mutex
+	down     bool // a lookup failed: show ids from now on
+	users    map[string]memoUser
+	channels map[string]memoChannel
+}
+
+type memoUser struct {
+	u   User
+	err error
+}
+
+type memoChannel struct {
+	c   Channel
+	err error
+}
+
+var errDirectoryDown = store.Errorf(store.EUNAVAILABLE, "the Slack directory is not answering")
+
+func (m *memo) failed(err error) {
+	if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
+		m.down = true
+	}
+}
+
+type memoUsers struct {
+	d Directory
+	m *memo
+}
+
+func (u memoUsers) User(ctx context.Context, id string) (User, error) {
+	u.m.mu.Lock()
+	defer u.m.mu.Unlock()
+	if r, ok := u.m.users[id]; ok {
+		return r.u, r.err
+	}
+	if u.m.down {
+		return User{}, errDirectoryDown
+	}
+	usr, err := u.d.User(ctx, id)
+	u.m.users[id] = memoUser{usr, err}
+	u.m.failed(err)
+	return usr, err
+}
+
+type memoChannels struct {
+	d ChannelDirectory
+	m *memo
+}
+
+func (c memoChannels) Channel(ctx context.Context, id string) (Channel, error) {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	if r, ok := c.m.channels[id]; ok {
+		return r.c, r.err
+	}
+	if c.m.down {
+		return Channel{}, errDirectoryDown
+	}
+	ch, err := c.d.Channel(ctx, id)
+	c.m.channels[id] = memoChannel{ch, err}
+	c.m.failed(err)
+	return ch, err
 }

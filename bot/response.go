@@ -115,7 +115,7 @@ func PlainText(r Response) string { return plainRefs(plainText(r)) }
 // PlainTextNamed is PlainText with mentions shown as the names the
 // directory knows (@jane, #acme-deals); ids it cannot name stay ids.
 func PlainTextNamed(ctx context.Context, r Response, n *Names) string {
-	return n.Text(ctx, plainText(r))
+	return n.Memo().Text(ctx, plainText(r))
 }
 
 func plainText(r Response) string {

@@ -108,8 +108,9 @@ func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 	}
 	// Times are the viewer's (Slack's tz for them), with the client's
 	// beside them; without a directory, the client's zone, else UTC.
+	names := p.Names.Memo()
 	clientLoc, clientZoned := store.Location(client.TimeZone)
-	loc, ok := p.Names.Location(ctx, viewer)
+	loc, ok := names.Location(ctx, viewer)
 	switch {
 	case ok:
 	case clientZoned:
@@ -123,7 +124,7 @@ func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 		if len(v.Days) == 0 || v.Days[len(v.Days)-1].Date != d {
 			v.Days = append(v.Days, day{Date: d})
 		}
-		r := row{Event: e, Actor: p.Names.User(ctx, e.Actor), Summary: p.Names.Text(ctx, e.Summary), Body: p.Names.Text(ctx, e.Body),
+		r := row{Event: e, Actor: names.User(ctx, e.Actor), Summary: names.Text(ctx, e.Summary), Body: names.Text(ctx, e.Body),
 			When: e.Time.In(loc).Format("15:04 MST")}
 		if clientZoned && clientLoc.String() != loc.String() {
 			if cw := e.Time.In(clientLoc).Format("15:04 MST"); cw != r.When {
