@@ -190,9 +190,9 @@ func (b *Bot) fail(err error, what string) Response {
 	msg := store.ErrorMessage(err)
 	switch store.ErrorCode(err) {
 	case store.EINVALID, store.ECONFLICT:
-		return textResponse(Invalid, "%s. Nothing was changed.", capitalize(msg))
+		return textResponse(Invalid, "%s. Nothing was changed.", sentence(err))
 	case store.ENOTFOUND:
-		return textResponse(NotFound, "%s.", capitalize(msg))
+		return textResponse(NotFound, "%s.", sentence(err))
 	case store.EFORBIDDEN:
 		return textResponse(Refused, "You may not %s: %s. Nothing was changed.", what, msg)
 	case store.EUNAVAILABLE:
@@ -208,6 +208,17 @@ func newRef() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// sentence is an error's message as the start of a sentence. A message that
+// begins with a field name keeps the name as it is typed ("phone.work: …",
+// never "Phone.work: …").
+func sentence(err error) string {
+	var e *store.Error
+	if errors.As(err, &e) && e.Field != "" {
+		return store.ErrorMessage(err)
+	}
+	return capitalize(store.ErrorMessage(err))
 }
 
 func capitalize(s string) string {

@@ -20,7 +20,7 @@ func clientAdd(ctx context.Context, c *call) Response {
 	}
 	handle, err := store.NormalizeHandle(hw.Text)
 	if err != nil {
-		return c.usageError("%s.", capitalize(store.ErrorMessage(err)))
+		return c.usageError("%s.", sentence(err))
 	}
 	// The name is the words up to the first field=value.
 	end := 1
@@ -97,7 +97,7 @@ func clientFind(ctx context.Context, c *call) Response {
 		if t, ok := strings.CutPrefix(strings.ToLower(w.Text), "tag:"); ok {
 			tag, err := store.NormalizeTag(t)
 			if err != nil {
-				return c.usageError("%s.", capitalize(store.ErrorMessage(err)))
+				return c.usageError("%s.", sentence(err))
 			}
 			f.Tag = tag
 			continue
@@ -123,7 +123,7 @@ func clientFind(ctx context.Context, c *call) Response {
 		}
 		list.Items = append(list.Items, clientLine(cl))
 	}
-	text0 := fmt.Sprintf("%d clients %s", len(list.Items), scope)
+	text0 := store.Count(len(list.Items), "client") + " " + scope
 	if len(found) > 20 {
 		text0 = "The first 20 clients " + scope + "; narrow the search to see others"
 	}
@@ -213,20 +213,33 @@ func clientTag(ctx context.Context, c *call) Response {
 		return c.usageError("Name the client, then tags to add (+tag) or remove (-tag).")
 	}
 	var add, remove []string
+	op := map[string]rune{} // tag -> '+' or '-', to catch "+a -a"
 	for _, w := range c.args.Words[1:] {
 		t := w.Text
 		r := []rune(t)
 		if len(r) == 0 {
 			return c.usageError("An empty tag cannot be added or removed.")
 		}
+		sign := '+'
 		switch {
 		case strings.ContainsRune("-−–—", r[0]):
-			remove = append(remove, string(r[1:]))
-			continue
+			sign, t = '-', string(r[1:])
 		case r[0] == '+':
 			t = string(r[1:])
 		}
-		add = append(add, t)
+		tag, err := store.NormalizeTag(t)
+		if err != nil {
+			return c.usageError("%s.", sentence(err))
+		}
+		if prev, ok := op[tag]; ok && prev != sign {
+			return c.usageError("You asked both to add and to remove the tag %q: keep one of +%s and -%s. Nothing was changed.", tag, tag, tag)
+		}
+		op[tag] = sign
+		if sign == '-' {
+			remove = append(remove, tag)
+		} else {
+			add = append(add, tag)
+		}
 	}
 	cl, r := c.client(ctx, c.args.At(0).Text, true)
 	if r != nil {
@@ -235,11 +248,29 @@ func clientTag(ctx context.Context, c *call) Response {
 	updated, changes, err := store.TagClient(ctx, c.guarded(), cl.ID, c.actor.ID, add, remove)
 	if err != nil {
 		if store.ErrorCode(err) == store.EINVALID {
-			return c.usageError("%s.", capitalize(store.ErrorMessage(err)))
+			return c.usageError("%s.", sentence(err))
 		}
 		return c.b.fail(err, "tag "+cl.Handle)
 	}
-	return c.changed(ctx, updated, changes)
+	// Removing a tag the client does not have is said as such, not as
+	// "already has those values".
+	var absent []string
+	for _, t := range remove {
+		if !slices.Contains(cl.Tags, t) {
+			absent = append(absent, fmt.Sprintf("%q", t))
+		}
+	}
+	if len(absent) == 0 {
+		return c.changed(ctx, updated, changes)
+	}
+	no := fmt.Sprintf("%s has no tag %s", updated.Handle, strings.Join(absent, " or "))
+	if len(changes) == 0 {
+		return textResponse(OK, "Nothing changed: %s.", no)
+	}
+	resp := c.changed(ctx, updated, changes)
+	resp.Text += " (" + no + ".)"
+	resp.Blocks = append([]Block{Context{no + "."}}, resp.Blocks...)
+	return resp
 }
 
 // /client link <client> #channel
@@ -321,7 +352,7 @@ func setField(cl *store.Client, w cmdline.Word) error {
 }
 
 func fieldError(err error) Response {
-	return textResponse(Invalid, "%s. Nothing was changed; `/client set help` lists the fields and how to write them.", capitalize(store.ErrorMessage(err)))
+	return textResponse(Invalid, "%s. Nothing was changed; `/client set help` lists the fields and how to write them.", sentence(err))
 }
 
 // guarded is the client store with the actor's right to change a client

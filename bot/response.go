@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -109,9 +110,17 @@ var refRE = regexp.MustCompile(`<([@#])([A-Z0-9]+)>`)
 
 // PlainText renders a response for a terminal: mentions as @U123 and
 // #C123, buttons that open pages as their address.
-func PlainText(r Response) string {
+func PlainText(r Response) string { return plainRefs(plainText(r)) }
+
+// PlainTextNamed is PlainText with mentions shown as the names the
+// directory knows (@jane, #acme-deals); ids it cannot name stay ids.
+func PlainTextNamed(ctx context.Context, r Response, n *Names) string {
+	return n.Memo().Text(ctx, plainText(r))
+}
+
+func plainText(r Response) string {
 	if len(r.Blocks) == 0 {
-		return plainRefs(r.Text) + "\n"
+		return r.Text + "\n"
 	}
 	var b strings.Builder
 	for _, bl := range r.Blocks {
@@ -147,7 +156,7 @@ func PlainText(r Response) string {
 			}
 		}
 	}
-	return plainRefs(b.String())
+	return b.String()
 }
 
 func plainRefs(s string) string { return refRE.ReplaceAllString(s, "$1$2") }
@@ -163,11 +172,16 @@ func mentions(s string) []string {
 	return out
 }
 
+// slackUserRE matches Slack user ids (U…, or W… on Enterprise Grid).
+var slackUserRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+
+// IsSlackUser reports whether an actor is a Slack user id, as opposed to a
+// system actor ("market", "brokersync"), a client handle or a phone number.
+func IsSlackUser(id string) bool { return slackUserRE.MatchString(id) }
+
+// userRef is a mention of a Slack user; any other actor is shown as it is.
 func userRef(id string) string {
-	if id == "" {
-		return ""
-	}
-	if strings.ContainsAny(id, ":@ ") { // not a Slack id: "import:file.csv", an email
+	if !IsSlackUser(id) {
 		return id
 	}
 	return "<@" + id + ">"
@@ -180,10 +194,15 @@ func textResponse(status Status, format string, a ...any) Response {
 	return Response{Status: status, Text: fmt.Sprintf(format, a...)}
 }
 
-// formatTime shows t in the user's time zone.
+// formatTime shows t in the user's time zone, with the zone's
+// abbreviation: 2026-12-07 09:30 CST.
 func formatTime(t time.Time, loc *time.Location) string {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return t.In(loc).Format("2006-01-02 15:04")
+	return t.In(loc).Format(TimeLayout)
 }
+
+// TimeLayout is how times are shown to people: with their zone, so that a
+// time read in Slack, in a terminal or on the web page means one instant.
+const TimeLayout = "2006-01-02 15:04 MST"

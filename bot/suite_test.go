@@ -34,6 +34,7 @@ func runSuite(t *testing.T, st Stores) {
 		{"LogMessageShortcut", testLogMessage},
 		{"SameRequestTwiceLogsOnce", testIdempotent},
 		{"Concurrent", testConcurrent},
+		{"WhatPeopleRead", testWhatPeopleRead},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -548,7 +549,7 @@ func testTimeline(t *testing.T, h *harness) {
 	}
 	// Times are shown in the reader's time zone (jane is in Chicago).
 	r = h.ok(h.broker, "/timeline", h.acme+" order")
-	if want := order.Time.In(mustLoc(t, "America/Chicago")).Format("2006-01-02 15:04"); !strings.Contains(bot.PlainText(r), want) {
+	if want := order.Time.In(mustLoc(t, "America/Chicago")).Format("2006-01-02 15:04 MST"); !strings.Contains(bot.PlainText(r), want) {
 		t.Errorf("order time not in Chicago time %s:\n%s", want, bot.PlainText(r))
 	}
 }

@@ -25,7 +25,7 @@ func teamAdd(ctx context.Context, c *call) Response {
 		AddedBy: c.actor.ID, AddedAt: c.b.now(),
 	}
 	if err := m.Validate(); err != nil {
-		return c.usageError("%s.", capitalize(store.ErrorMessage(err)))
+		return c.usageError("%s.", sentence(err))
 	}
 	if c.b.dir != nil {
 		if u, err := c.b.dir.User(ctx, id); err == nil && (u.Bot || u.Deleted) {
@@ -90,7 +90,7 @@ func teamList(ctx context.Context, c *call) Response {
 	for i, l := range lists {
 		blocks[i] = l
 	}
-	return Response{Text: fmt.Sprintf("%d memberships on %d desks.", len(ms), len(lists)), Blocks: blocks}
+	return Response{Text: fmt.Sprintf("%s on %s.", store.Count(len(ms), "membership"), store.Count(len(lists), "desk")), Blocks: blocks}
 }
 
 // historyShown is how many desk changes /team history lists.
@@ -117,7 +117,7 @@ func teamHistory(ctx context.Context, c *call) Response {
 	for _, ch := range changes {
 		l.Items = append(l.Items, formatTime(ch.At, c.actor.Location)+" "+describeDeskChange(ch))
 	}
-	return Response{Text: fmt.Sprintf("The last %d changes to %s.", len(changes), where), Blocks: []Block{l}}
+	return Response{Text: fmt.Sprintf("The last %s to %s.", store.Count(len(changes), "change"), where), Blocks: []Block{l}}
 }
 
 func describeDeskChange(ch store.DeskChange) string {

@@ -97,6 +97,10 @@ func noteCmd(ctx context.Context, c *call) Response {
 
 var ratingRE = regexp.MustCompile(`^(\d+)(/5)?$`)
 
+// numberRE is a word that looks like a rating but is not a whole number
+// (3.5, 4,5, -2, 3.5/5): refused rather than kept as the client's words.
+var numberRE = regexp.MustCompile(`^[-+]?\d*[.,]?\d+(/\d+)?$`)
+
 // /feedback <client> [1-5] <text>
 func feedbackCmd(ctx context.Context, c *call) Response {
 	if c.args.Len() < 2 {
@@ -110,6 +114,8 @@ func feedbackCmd(ctx context.Context, c *call) Response {
 			return c.usageError("A rating is a whole number from 1 (poor) to 5 (excellent), not %s.", w)
 		}
 		i = 2
+	} else if numberRE.MatchString(w) {
+		return c.usageError("A rating is a whole number from 1 (poor) to 5 (excellent), not %s.", w)
 	} else if n := strings.Count(w, "★") + strings.Count(w, "⭐"); n > 0 && n == utf8.RuneCountInString(strings.ReplaceAll(w, "\uFE0F", "")) && n <= 5 {
 		rating, i = n, 2
 	}
@@ -183,7 +189,7 @@ func timelineCmd(ctx context.Context, c *call) Response {
 			}
 			since, err := parseSince(c.args.At(i+1).Text, c.b.now(), c.actor.Location)
 			if err != nil {
-				return c.usageError("%s.", capitalize(err.Error()))
+				return c.usageError("%s.", err.Error()) // "since: …", as typed
 			}
 			q.Since = since
 			i++
@@ -244,10 +250,10 @@ func (b *Bot) timelineResponse(cl *store.Client, a *Actor, q store.EventQuery, p
 	var byKind []string
 	for _, k := range store.Kinds {
 		if n := counts[k]; n > 0 {
-			byKind = append(byKind, fmt.Sprintf("%d %s", n, k))
+			byKind = append(byKind, store.Count(n, string(k)))
 		}
 	}
-	summary := fmt.Sprintf("Latest %d events%s: %s", len(page.Events), scope, strings.Join(byKind, ", "))
+	summary := fmt.Sprintf("Latest %s%s: %s", store.Count(len(page.Events), "event"), scope, strings.Join(byKind, ", "))
 	if scored > 0 {
 		avg := sum / float64(scored)
 		summary += fmt.Sprintf(" · sentiment %s %s over %d", sentimentWord(avg), signed(avg), scored)
@@ -346,7 +352,7 @@ func durationText(d time.Duration) string {
 	if d <= 0 {
 		return ""
 	}
-	return strings.TrimSuffix(strings.TrimSuffix(d.Round(time.Second).String(), "0s"), "0m")
+	return store.FormatDuration(d)
 }
 
 func nonEmpty(prefix, s string) string {

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -73,7 +74,13 @@ func ParseCall(ev CallEvent, now time.Time) (*Call, error) {
 		if strings.TrimSpace(far) == "" {
 			return nil, store.Invalid(c.farField, "required: the client's number in E.164 form such as +13125550100 (or name the client)")
 		}
-		return nil, store.Invalid(c.farField, "%q is not a phone number: use E.164 such as +13125550100", far)
+		// A number written right that no one can have is not a format
+		// mistake: say so, as for a number no client has (422).
+		var pe *store.PhoneError
+		if errors.As(err, &pe) && pe.Unassigned {
+			return nil, &store.Error{Code: store.ENOTFOUND, Field: c.farField, Message: pe.Error() + ", so no client has it"}
+		}
+		return nil, store.Invalid(c.farField, "%v", err)
 	}
 	nearNum := strings.TrimSpace(near)
 	if n, err := store.NormalizePhone(near); err == nil {
@@ -103,7 +110,7 @@ func (c *Call) Event(cl *store.Client) *store.Event {
 	attrs := c.Attrs
 	summary := c.Summary
 	if summary == "" {
-		summary = fmt.Sprintf("%s call, %s", titleWord(c.Attrs.Direction), fmtDuration(c.Attrs.Duration))
+		summary = fmt.Sprintf("%s call, %s", titleWord(c.Attrs.Direction), store.FormatDuration(c.Attrs.Duration))
 	}
 	actor := c.Attrs.From
 	if actor == "" {
@@ -128,17 +135,4 @@ func titleWord(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// fmtDuration writes a call length as brokers read it: "12m 5s", "1h 2m".
-func fmtDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
-	switch {
-	case h > 0:
-		return fmt.Sprintf("%dh %dm", h, m)
-	case m > 0:
-		return fmt.Sprintf("%dm %ds", m, s)
-	}
-	return fmt.Sprintf("%ds", s)
 }

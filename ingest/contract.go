@@ -89,12 +89,16 @@ func ParseContract(code string, ref time.Time) (Contract, error) {
 // contract and a catalogue commodity. The contract's symbol is looked up with
 // the exchange when given ("ZS" needs one); the commodity, when given too,
 // must agree with it. An exchange may also prefix the contract ("LME:ZSZ6").
-// A contract whose symbol is not in the catalogue is kept without a
-// commodity; a commodity that is not in the catalogue is an error, since it
-// is most likely a typo. EINVALID, naming the field.
+// A contract or commodity that is not in the catalogue is refused with
+// ENOTFOUND (the sender wrote something well formed that we do not list:
+// most likely a typo, and recording it as a fill would put a trade on a
+// client's statistics that no report can name). A contract that had expired
+// by ref, or lies further ahead than exchanges list, is EINVALID. Errors
+// name the field.
 func ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Instrument, error) {
 	var in Instrument
-	contract, exchange, commodity = strings.TrimSpace(contract), strings.TrimSpace(exchange), strings.TrimSpace(commodity)
+	raw := strings.TrimSpace(contract)
+	contract, exchange, commodity = raw, strings.TrimSpace(exchange), strings.TrimSpace(commodity)
 	if ex, code, ok := strings.Cut(contract, ":"); ok {
 		if exchange != "" && !strings.EqualFold(ex, exchange) {
 			return in, store.Invalid("exchange", "%q disagrees with the contract's prefix %q", exchange, ex)
@@ -105,7 +109,7 @@ func ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Ins
 	if commodity != "" {
 		c, ok := store.LookupCommodity(commodity)
 		if !ok {
-			return in, store.Invalid("commodity", "%q is not in the catalogue: use a key such as corn or wti, or leave it out", commodity)
+			return in, notInCatalogue("commodity", "%q is not a commodity in the catalogue: use a key such as corn or wti, or leave it out", commodity)
 		}
 		named = c
 	}
@@ -121,6 +125,12 @@ func ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Ins
 		return in, err
 	}
 	in.Contract = k
+	if len(bySymbol[k.Symbol]) == 0 {
+		return in, notInCatalogue("contract", "%q is not a contract in the catalogue: no commodity we list has the symbol %s", raw, k.Symbol)
+	}
+	if err := k.listedAt(raw, ref); err != nil {
+		return in, err
+	}
 	var candidates []store.Commodity
 	for _, c := range bySymbol[k.Symbol] {
 		if exchange == "" || c.TradesOn(exchange) {
@@ -139,18 +149,42 @@ func ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Ins
 			in.Commodity = c
 			return in, nil
 		}
-		if len(bySymbol[k.Symbol]) > 0 {
-			return in, store.Invalid("commodity", "%q does not match contract %s (%s)", commodity, k.Code, describe(bySymbol[k.Symbol]))
-		}
-		in.Commodity = named // a symbol we do not list, named by the sender
+		return in, store.Invalid("commodity", "%q does not match contract %s (%s)", commodity, k.Code, describe(bySymbol[k.Symbol]))
 	case len(candidates) == 1:
 		in.Commodity = candidates[0]
 	case len(candidates) > 1:
 		return in, store.Invalid("exchange", "required: symbol %s is %s", k.Symbol, describe(candidates))
-	case exchange != "" && len(bySymbol[k.Symbol]) > 0:
+	default:
 		return in, store.Invalid("exchange", "%q does not list %s; it is %s", exchange, k.Symbol, describe(bySymbol[k.Symbol]))
 	}
 	return in, nil
+}
+
+// maxListedYears is how far ahead exchanges list contracts (crude oil and
+// natural gas, the longest, about nine years).
+const maxListedYears = 10
+
+// listedAt checks that the contract could be traded at ref: its delivery
+// month has not passed, and it is not further ahead than any exchange lists.
+func (k Contract) listedAt(raw string, ref time.Time) error {
+	if ref.IsZero() {
+		return nil
+	}
+	ref = ref.UTC()
+	month := func(y int, m time.Month) int { return y*12 + int(m) - 1 }
+	at := k.Month.String()[:3] + " " + fmt.Sprint(k.Year)
+	switch {
+	case month(k.Year, k.Month) < month(ref.Year(), ref.Month()):
+		return store.Invalid("contract", "%q is the %s contract, which had expired by %s", raw, at, ref.Format("2006-01-02"))
+	case k.Year > ref.Year()+maxListedYears:
+		return store.Invalid("contract", "%q is the %s contract, further ahead than any exchange lists", raw, at)
+	}
+	return nil
+}
+
+// notInCatalogue is the error about a well-formed value we do not list.
+func notInCatalogue(field, format string, a ...any) error {
+	return &store.Error{Code: store.ENOTFOUND, Field: field, Message: fmt.Sprintf(format, a...)}
 }
 
 func describe(cs []store.Commodity) string {

@@ -64,10 +64,21 @@ func TestResolveInstrument(t *testing.T) {
 		{"ZCZ6", "", "wti", "error:commodity", ""},
 		{"ZCZ6", "NYMEX", "", "error:exchange", ""},
 		{"LME:ZSX6", "CBOT", "", "error:exchange", ""},
-		{"XXZ6", "", "", "", "XXZ6 (Dec 2026)"}, // not in the catalogue: kept, no commodity
 		{"", "", "gold", "gold", "gold"},
-		{"", "", "unobtainium", "error:commodity", ""},
 		{"", "", "", "error:contract", ""},
+		// Not in the catalogue: refused, never kept as a trade in nothing.
+		{"XXZ6", "", "", "unknown:contract", ""},
+		{"ZZZ9", "", "", "unknown:contract", ""},
+		{"CBOT:XXZ6", "", "", "unknown:contract", ""},
+		{"XXZ6", "", "corn", "unknown:contract", ""},
+		{"", "", "unobtainium", "unknown:commodity", ""},
+		{"ZCZ6", "", "unobtainium", "unknown:commodity", ""},
+		// Valid years only: expired by the event, or not listed yet.
+		{"ZCH6", "", "", "error:contract", ""},           // March 2026, before November 2026
+		{"ZCZ25", "", "", "error:contract", ""},          // December 2025
+		{"ZCZ40", "", "", "error:contract", ""},          // fourteen years ahead
+		{"ZCX6", "", "", "corn", "ZCX6 (Nov 2026 corn)"}, // the month of the event
+		{"CLZ35", "", "", "wti", ""},
 	}
 	for _, tc := range tests {
 		in, err := ingest.ResolveInstrument(tc.contract, tc.exchange, tc.commodity, now)
@@ -76,6 +87,13 @@ func TestResolveInstrument(t *testing.T) {
 			var se *store.Error
 			if err == nil || !asStoreError(err, &se) || se.Code != store.EINVALID || se.Field != field {
 				t.Errorf("%s: got %+v, %v; want EINVALID on %s", name, in, err, field)
+			}
+			continue
+		}
+		if field, ok := strings.CutPrefix(tc.want, "unknown:"); ok {
+			var se *store.Error
+			if err == nil || !asStoreError(err, &se) || se.Code != store.ENOTFOUND || se.Field != field || !strings.Contains(se.Message, "not a "+field+" in the catalogue") {
+				t.Errorf("%s: got %+v, %v; want ENOTFOUND on %s saying it is not in the catalogue", name, in, err, field)
 			}
 			continue
 		}
@@ -162,6 +180,7 @@ func TestParseOrderRejects(t *testing.T) {
 		{"status", func(e *ingest.OrderEvent) { e.Status = "" }},
 		{"side", func(e *ingest.OrderEvent) { e.Side = "short" }},
 		{"contract", func(e *ingest.OrderEvent) { e.Contract = "ZCA6" }},
+		{"contract", func(e *ingest.OrderEvent) { e.Contract = "ZCZ5" }}, // expired a year before the fill
 		{"quantity", func(e *ingest.OrderEvent) { e.Quantity = nil }},
 		{"quantity", func(e *ingest.OrderEvent) { e.Quantity = f(0) }},
 		{"cum_qty", func(e *ingest.OrderEvent) { e.CumQty = f(11) }},
@@ -238,6 +257,26 @@ func TestParseCall(t *testing.T) {
 		var se *store.Error
 		if !asStoreError(err, &se) || se.Code != store.EINVALID || se.Field != tc.field {
 			t.Errorf("%s: got %v, want EINVALID on %s", tc.field, err, tc.field)
+		}
+	}
+	// A number written in E.164 that no one can have (area code 555) is
+	// not a format mistake: the refusal says what is wrong, and is ENOTFOUND
+	// (422) like a number no client has.
+	for _, tc := range []struct {
+		from, says string
+		code       store.Code
+	}{
+		{"+15555550100", "not a number in use", store.ENOTFOUND},
+		{"+1 312 555", "too few digits", store.EINVALID},
+		{"+1312555010099", "too many digits", store.EINVALID},
+		{"+999123456", "no country code", store.EINVALID},
+	} {
+		ev := in
+		ev.From = tc.from
+		_, err := ingest.ParseCall(ev, now)
+		var se *store.Error
+		if !asStoreError(err, &se) || se.Code != tc.code || se.Field != "from" || !strings.Contains(se.Message, tc.says) || strings.Contains(se.Message, "use E.164") {
+			t.Errorf("from %s: got %v; want %s on from saying %q", tc.from, err, tc.code, tc.says)
 		}
 	}
 	named := in

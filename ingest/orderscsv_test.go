@@ -123,6 +123,7 @@ func TestImportOrdersRejects(t *testing.T) {
 		{"bad number", header + good + "E-2,acme-grain,filled,buy,ZCZ6,1 000,10,452.25,2026-03-02T15:04:05Z\n", []string{"line 3", "quantity", `"1 000"`}},
 		{"short row", header + good + "E-2,acme-grain\n", []string{"line 3"}},
 		{"bad contract", header + good + "E-2,acme-grain,filled,buy,ZCA6,10,10,452.25,2026-03-02T15:04:05Z\n", []string{"line 3", "contract", `"ZCA6"`}},
+		{"contract not in the catalogue", header + good + "E-2,acme-grain,filled,buy,ZZZ9,10,10,452.25,2026-03-02T15:04:05Z\n", []string{"line 3", `contract: "ZZZ9" is not a contract in the catalogue`}},
 		{"unknown client", header + good + "E-2,nobody-here,filled,buy,ZCZ6,10,10,452.25,2026-03-02T15:04:05Z\n", []string{"line 3", "client", `"nobody-here"`}},
 		{"quoted newline shifts lines", header + `E-0,acme-grain,placed,buy,ZCZ6,10,,,"2026-03-02T15:04:05Z"` + "\n" + "E-9,acme-grain,placed,buy,\"ZC\nZ6\",10,,,2026-03-02T15:04:05Z\n", []string{"line 3", "contract"}},
 	}

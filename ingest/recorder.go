@@ -142,7 +142,7 @@ func (r *Recorder) track(ctx context.Context, events []*store.Event) error {
 			Source:   "sentiment",
 			SourceID: fmt.Sprintf("%s/drop/%s", e.ClientID, store.DateOf(e.Time.UTC())),
 			Actor:    "brokersync",
-			Summary:  fmt.Sprintf("sentiment dropped: 30-day mean %+.2f -> %+.2f over %d messages", st.Prior30d, st.Mean30d, st.Count30d),
+			Summary:  fmt.Sprintf("sentiment dropped: 30-day mean %+.2f -> %+.2f over %s", st.Prior30d, st.Mean30d, store.Count(st.Count30d, "message")),
 			Attrs:    store.Attrs{Extra: map[string]string{"signal": "sentiment_drop", "trend": fmt.Sprintf("%.2f", st.Trend)}},
 		}
 		if err := drop.Prepare(); err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -29,12 +30,48 @@ func NormalizeHandle(h string) (string, error) {
 	return h, nil
 }
 
-// NormalizePhone returns n in E.164 form.
+// PhoneError says why a string is not a phone number BrokerSync stores.
+type PhoneError struct {
+	Number string
+	// Unassigned: the number is well formed (the right length for its
+	// country) but in no range that country assigns, so nobody has it.
+	Unassigned bool
+	reason     string
+}
+
+func (e *PhoneError) Error() string { return fmt.Sprintf("%q %s", e.Number, e.reason) }
+
+// NormalizePhone returns n in E.164 form. The error, a *PhoneError, says
+// what is wrong: not a number, a country code that does not exist, too few
+// or too many digits, or a number no one can have.
 func NormalizePhone(n string) (string, error) {
 	n = strings.TrimSpace(n)
+	bad := func(unassigned bool, format string, a ...any) (string, error) {
+		return "", &PhoneError{Number: n, Unassigned: unassigned, reason: fmt.Sprintf(format, a...)}
+	}
 	num, err := phonenumbers.Parse(n, DefaultPhoneRegion)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", fmt.Errorf("%q is not a valid phone number", n)
+	switch {
+	case errors.Is(err, phonenumbers.ErrInvalidCountryCode):
+		return bad(false, "has no country code that exists: write it in E.164 such as +13125550100")
+	case err != nil:
+		return bad(false, "is not a valid phone number: write it in E.164 such as +13125550100")
+	}
+	region := phonenumbers.GetRegionCodeForCountryCode(int(num.GetCountryCode()))
+	if region == "" || region == "ZZ" {
+		region = fmt.Sprintf("+%d", num.GetCountryCode())
+	}
+	switch phonenumbers.IsPossibleNumberWithReason(num) {
+	case phonenumbers.INVALID_COUNTRY_CODE:
+		return bad(false, "has no country code that exists: write it in E.164 such as +13125550100")
+	case phonenumbers.TOO_SHORT:
+		return bad(false, "is not a valid phone number: too few digits for a number in %s", region)
+	case phonenumbers.TOO_LONG:
+		return bad(false, "is not a valid phone number: too many digits for a number in %s", region)
+	case phonenumbers.INVALID_LENGTH:
+		return bad(false, "is not a valid phone number: no number in %s has that many digits", region)
+	}
+	if !phonenumbers.IsValidNumber(num) {
+		return bad(true, "is well formed but not a number in use: %s assigns no numbers in that range (check the area code)", region)
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }

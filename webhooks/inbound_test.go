@@ -28,10 +28,18 @@ func (fakeScorer) Score(string) sentiment.Result {
 	return sentiment.Result{Score: -0.25, Label: "negative"}
 }
 
+// contract is a contract of root (symbol and month letter) next year, so
+// that the tests, which run at the real time, never name an expired one.
+func (e *env) contract(root string) string {
+	return fmt.Sprintf("%s%02d", root, (e.now.Year()+1)%100)
+}
+
+func (e *env) nextYear() string { return fmt.Sprint(e.now.Year() + 1) }
+
 func (e *env) fill(id string, c *store.Client, qty float64) map[string]any {
 	return map[string]any{
 		"id": id, "order_id": "O-" + id, "exec_id": "X-" + id, "client": c.Handle,
-		"status": "filled", "side": "buy", "contract": "ZCZ6",
+		"status": "filled", "side": "buy", "contract": e.contract("ZCZ"),
 		"quantity": qty, "cum_qty": qty, "last_qty": qty, "last_px": 452.25, "avg_px": 452.25,
 		"currency": "USD", "order_type": "limit", "time_in_force": "gtc",
 		"time": e.now.Add(-time.Minute).Format(time.RFC3339),
@@ -61,7 +69,7 @@ func TestOrderAppliedOnceAcrossRetries(t *testing.T) {
 			t.Fatalf("acme has %d events after three deliveries, want 1", len(evs))
 		}
 		ev := evs[0]
-		if ev.Kind != store.KindOrder || ev.Summary != "Filled buy 10 ZCZ6 (Dec 2026 corn) @ 452.25" || ev.Sentiment != nil {
+		if ev.Kind != store.KindOrder || ev.Summary != "Filled buy 10 "+e.contract("ZCZ")+" (Dec "+e.nextYear()+" corn) @ 452.25" || ev.Sentiment != nil {
 			t.Errorf("event %v (sentiment %v)", ev, ev.Sentiment)
 		}
 		if o := ev.Attrs.Order; o == nil || o.ExecID != "X-E-1" || o.Commodity != "corn" || o.Quantity != 10 || o.Price != 452.25 {
@@ -111,7 +119,7 @@ func TestOrderBatch(t *testing.T) {
 		rest := e.fill("B-3", e.acme, 10)
 		rest["last_qty"] = 6
 		other := e.fill("B-4", e.plains, 2)
-		other["contract"], other["side"], other["last_px"] = "CLF7", "sell", 71.3
+		other["contract"], other["side"], other["last_px"] = e.contract("CLF"), "sell", 71.3
 		body := mustJSON(map[string]any{"events": []any{placed, partial, rest, other}})
 		r := e.post(t, "/webhooks/orders", body, nil)
 		if r.status != http.StatusOK || r.body["accepted"] != 4.0 || r.body["new_fills"] != 3.0 {
@@ -147,6 +155,9 @@ func TestBadRequestsStoreNothing(t *testing.T) {
 			return func(r *http.Request) { r.Header.Set(webhooks.SignatureHeader, v) }
 		}
 		badBatch := mustJSON(map[string]any{"events": []any{good, e.fill("G-2", e.plains, 1), map[string]any{"id": "G-3", "client": e.acme.Handle, "status": "filled", "side": "buy", "contract": "ZCQQ", "quantity": 1, "last_qty": 1, "last_px": 1, "time": e.now.Format(time.RFC3339)}}})
+		unknownContract := e.fill("G-4", e.acme, 1)
+		unknownContract["contract"] = "ZZZ9"
+		unknownContractInBatch := mustJSON(map[string]any{"events": []any{good, e.fill("G-2", e.plains, 1), good, unknownContract}})
 		unknownInBatch := mustJSON(map[string]any{"events": []any{good, e.fill("G-2", &store.Client{Handle: "nobody-here"}, 1)}})
 		tests := []struct {
 			name, path string
@@ -169,10 +180,17 @@ func TestBadRequestsStoreNothing(t *testing.T) {
 			{"wrong type", "/webhooks/orders", with("quantity", "ten"), nil, 400, []string{"quantity", "number"}},
 			{"missing field", "/webhooks/orders", with("last_px", nil), nil, 400, []string{"last_px", "required"}},
 			{"bad contract in a batch", "/webhooks/orders", badBatch, nil, 400, []string{"events[2].contract", `"ZCQQ"`}},
-			{"ambiguous symbol", "/webhooks/orders", with("contract", "ZSX6"), nil, 400, []string{"exchange", "LME"}},
+			{"ambiguous symbol", "/webhooks/orders", with("contract", e.contract("ZSX")), nil, 400, []string{"exchange", "LME"}},
 			{"empty batch", "/webhooks/orders", []byte(`{"events": []}`), nil, 400, []string{"empty"}},
 			{"events not an array", "/webhooks/orders", []byte(`{"events": {"id": "x"}}`), nil, 400, []string{"array"}},
 			{"unknown client", "/webhooks/orders", with("client", "nobody-here"), nil, 422, []string{"client", `"nobody-here"`}},
+			{"contract not in the catalogue", "/webhooks/orders", with("contract", "ZZZ9"), nil, 422, []string{`contract: "ZZZ9" is not a contract in the catalogue`}},
+			{"contract not in the catalogue in a batch", "/webhooks/orders", unknownContractInBatch, nil, 422, []string{`events[3].contract: "ZZZ9" is not a contract in the catalogue`}},
+			{"commodity not in the catalogue", "/webhooks/orders", with("commodity", "tulips"), nil, 422, []string{`commodity: "tulips" is not a commodity in the catalogue`}},
+			{"expired contract", "/webhooks/orders", with("contract", "ZCZ25"), nil, 400, []string{"contract", `"ZCZ25"`, "expired"}},
+			{"bad month code", "/webhooks/orders", with("contract", "ZCA6"), nil, 400, []string{"contract", `"A" is not a month code`}},
+			{"call from a number no one can have", "/webhooks/calls", mustJSON(map[string]any{"id": "C-1", "from": "+15555550100", "to": "+12125550199", "direction": "inbound", "started_at": e.now.Format(time.RFC3339)}), nil, 422, []string{"from", "+15555550100", "not a number in use"}},
+			{"call from too short a number", "/webhooks/calls", mustJSON(map[string]any{"id": "C-1", "from": "+1312555", "to": "+12125550199", "direction": "inbound", "started_at": e.now.Format(time.RFC3339)}), nil, 400, []string{"from", "too few digits"}},
 			{"unknown client in a batch", "/webhooks/orders", unknownInBatch, nil, 422, []string{"events[1].client"}},
 			{"too large", "/webhooks/orders", bytes.Repeat([]byte(" "), 1<<20+1), nil, 413, []string{"larger than"}},
 			{"too many events", "/webhooks/orders", mustJSON(map[string]any{"events": make([]any, 1001)}), nil, 400, []string{"at most 1000"}},
@@ -180,7 +198,8 @@ func TestBadRequestsStoreNothing(t *testing.T) {
 			{"call without a direction", "/webhooks/calls", mustJSON(map[string]any{"id": "C-1", "from": e.acme.Phones[0].Number, "started_at": e.now.Format(time.RFC3339)}), nil, 400, []string{"direction"}},
 			{"market with a wrong token", "/webhooks/market?token=guess", mustJSON(map[string]any{"id": "M-1", "commodity": "corn", "change_pct": -4.2, "time": e.now.Format(time.RFC3339)}), func(r *http.Request) { r.Header.Del(webhooks.SignatureHeader) }, 401, []string{"token"}},
 			{"market without change", "/webhooks/market", mustJSON(map[string]any{"id": "M-1", "commodity": "corn", "time": e.now.Format(time.RFC3339)}), nil, 400, []string{"change_pct"}},
-			{"market in an unknown commodity", "/webhooks/market", mustJSON(map[string]any{"id": "M-1", "commodity": "tulips", "change_pct": 5, "time": e.now.Format(time.RFC3339)}), nil, 400, []string{"commodity", "tulips"}},
+			{"market in an unknown commodity", "/webhooks/market", mustJSON(map[string]any{"id": "M-1", "commodity": "tulips", "change_pct": 5, "time": e.now.Format(time.RFC3339)}), nil, 422, []string{"commodity", "tulips"}},
+			{"market in a contract not in the catalogue", "/webhooks/market", mustJSON(map[string]any{"id": "M-1", "contract": "ZZZ9", "change_pct": 5, "time": e.now.Format(time.RFC3339)}), nil, 422, []string{`contract: "ZZZ9" is not a contract in the catalogue`}},
 		}
 		for _, tc := range tests {
 			r := e.post(t, tc.path, tc.body, tc.sign)
@@ -264,11 +283,11 @@ func TestMarketMoveReachesFollowersAndTraders(t *testing.T) {
 		// database: follower follows oats, trader trades it, idle neither.
 		follower, trader := e.client(t, "follower", "oats"), e.client(t, "trader")
 		order := e.fill("T-1", trader, 5)
-		order["contract"] = "ZOZ6"
+		order["contract"] = e.contract("ZOZ")
 		if r := e.post(t, "/webhooks/orders", mustJSON(order), nil); r.status != http.StatusOK {
 			t.Fatalf("order: %d %v", r.status, r.body)
 		}
-		move := mustJSON(map[string]any{"id": "MV-1", "contract": "ZOZ6", "change_pct": -4.2, "price": 431.5,
+		move := mustJSON(map[string]any{"id": "MV-1", "contract": e.contract("ZOZ"), "change_pct": -4.2, "price": 431.5,
 			"time": e.now.Format(time.RFC3339), "headline": "USDA raises yield estimate"})
 		for _, sign := range []func(*http.Request){nil, func(r *http.Request) { r.Header.Del(webhooks.SignatureHeader) }} {
 			path := "/webhooks/market"
@@ -284,7 +303,7 @@ func TestMarketMoveReachesFollowersAndTraders(t *testing.T) {
 				t.Fatalf("%d %v; want %s and %s concerned", r.status, r.body, follower.Handle, trader.Handle)
 			}
 		}
-		want := "Market move: ZOZ6 (Dec 2026 oats) down 4.2% at 431.5"
+		want := "Market move: " + e.contract("ZOZ") + " (Dec " + e.nextYear() + " oats) down 4.2% at 431.5"
 		for c, reason := range map[*store.Client]string{follower: "follows", trader: "trades"} {
 			var moves []*store.Event
 			for _, ev := range e.events(t, c) {

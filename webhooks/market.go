@@ -98,9 +98,6 @@ func parseMove(mm MarketMove, now time.Time) (move, error) {
 	if m.instrument, err = ingest.ResolveInstrument(mm.Contract, mm.Exchange, mm.Commodity, m.at); err != nil {
 		return m, err
 	}
-	if m.instrument.Commodity.Key == "" {
-		return m, store.Invalid("contract", "%q is not a catalogue commodity's contract, so no client can follow it", mm.Contract)
-	}
 	switch {
 	case mm.ChangePct == nil:
 		return m, store.Invalid("change_pct", "required: the move in percent, e.g. -4.2")

@@ -15,16 +15,18 @@ import (
 	"github.com/brokersync/brokersync/store"
 )
 
-// Directory is a bot.Directory over a fixed set of users. Lookups of
+// Directory is a bot.Directory (and bot.ChannelDirectory) over a fixed set
+// of users and channels. Lookups of
 // unknown ids fail, as users.info does.
 type Directory struct {
-	mu    sync.Mutex
-	users map[string]bot.User
+	mu       sync.Mutex
+	users    map[string]bot.User
+	channels map[string]bot.Channel
 }
 
 // NewDirectory returns a directory holding users.
 func NewDirectory(users ...bot.User) *Directory {
-	d := &Directory{users: map[string]bot.User{}}
+	d := &Directory{users: map[string]bot.User{}, channels: map[string]bot.Channel{}}
 	for _, u := range users {
 		d.Add(u)
 	}
@@ -47,6 +49,25 @@ func (d *Directory) User(_ context.Context, id string) (bot.User, error) {
 		return bot.User{}, store.Errorf(store.ENOTFOUND, "user_not_found")
 	}
 	return u, nil
+}
+
+// AddChannel adds or renames a channel.
+func (d *Directory) AddChannel(c bot.Channel) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.channels[c.ID] = c
+}
+
+// Channel implements bot.ChannelDirectory; unknown ids fail, as
+// conversations.info does.
+func (d *Directory) Channel(_ context.Context, id string) (bot.Channel, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c, ok := d.channels[id]
+	if !ok {
+		return bot.Channel{}, store.Errorf(store.ENOTFOUND, "channel_not_found")
+	}
+	return c, nil
 }
 
 // Scorer is a tiny lexicon scorer (an ingest.Scorer), so tests can tell a

@@ -13,13 +13,14 @@ import (
 )
 
 // FakeSlack plays Slack's side: the Web API methods BrokerSync calls
-// (users.info, views.open, chat.postEphemeral, apps.connections.open),
+// (users.info, conversations.info, views.open, chat.postEphemeral, apps.connections.open),
 // response_url endpoints, and a Socket Mode WebSocket. Serve its Handler
 // (httptest.NewServer) and point the bot at BaseURL+"/api/".
 type FakeSlack struct {
 	mu        sync.Mutex
 	users     map[string]map[string]any
-	limited   map[string]int // method -> 429s still to answer
+	channels  map[string]string // id -> name
+	limited   map[string]int    // method -> 429s still to answer
 	calls     map[string]int
 	views     []json.RawMessage
 	ephemeral []map[string]string
@@ -40,7 +41,7 @@ type FakeSlack struct {
 // NewFakeSlack returns a fake with no users.
 func NewFakeSlack() *FakeSlack {
 	return &FakeSlack{
-		users: map[string]map[string]any{}, limited: map[string]int{}, calls: map[string]int{},
+		users: map[string]map[string]any{}, channels: map[string]string{}, limited: map[string]int{}, calls: map[string]int{},
 		responses: map[string][]json.RawMessage{}, respLimit: map[string]int{}, RetryAfter: 1,
 		Socket: make(chan []byte, 16), Acks: make(chan []byte, 16),
 	}
@@ -52,6 +53,13 @@ func (f *FakeSlack) AddUser(id, name, tz string, admin, isBot bool) {
 	defer f.mu.Unlock()
 	f.users[id] = map[string]any{"id": id, "name": name, "tz": tz, "is_admin": admin, "is_bot": isBot,
 		"profile": map[string]any{"display_name": name, "email": name + "@example.com"}}
+}
+
+// AddChannel adds a channel as conversations.info returns it.
+func (f *FakeSlack) AddChannel(id, name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.channels[id] = name
 }
 
 // RateLimit makes the next n calls of a Web API method answer 429.
@@ -142,6 +150,12 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 			out = map[string]any{"ok": true, "user": u}
 		} else {
 			out = map[string]any{"ok": false, "error": "user_not_found"}
+		}
+	case "conversations.info":
+		if name, ok := f.channels[r.Form.Get("channel")]; ok {
+			out = map[string]any{"ok": true, "channel": map[string]any{"id": r.Form.Get("channel"), "name": name}}
+		} else {
+			out = map[string]any{"ok": false, "error": "channel_not_found"}
 		}
 	case "views.open":
 		v := jsonBody["view"]

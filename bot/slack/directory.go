@@ -38,9 +38,15 @@ type Directory struct {
 	logger *slog.Logger
 	now    func() time.Time
 
-	mu    sync.Mutex
-	cache map[string]cached
-	calls singleflight.Group
+	mu       sync.Mutex
+	cache    map[string]cached
+	channels map[string]cachedChannel
+	calls    singleflight.Group
+}
+
+type cachedChannel struct {
+	channel bot.Channel
+	at      time.Time
 }
 
 type cached struct {
@@ -56,7 +62,7 @@ func NewDirectory(api *slack.Client, ttl time.Duration, logger *slog.Logger) *Di
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Directory{api: api, ttl: ttl, logger: logger, now: time.Now, cache: map[string]cached{}}
+	return &Directory{api: api, ttl: ttl, logger: logger, now: time.Now, cache: map[string]cached{}, channels: map[string]cachedChannel{}}
 }
 
 // User implements bot.Directory. Concurrent lookups of one user make one
@@ -107,4 +113,40 @@ func toUser(su *slack.User) bot.User {
 		Bot:     su.IsBot || su.IsAppUser,
 		Deleted: su.Deleted,
 	}
+}
+
+// Channel implements bot.ChannelDirectory over conversations.info, cached
+// like users: channel names change rarely.
+func (d *Directory) Channel(ctx context.Context, id string) (bot.Channel, error) {
+	d.mu.Lock()
+	c, ok := d.channels[id]
+	d.mu.Unlock()
+	if ok && d.now().Sub(c.at) < d.ttl {
+		return c.channel, nil
+	}
+	v, err, _ := d.calls.Do("#"+id, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		sc, err := d.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: id})
+		if err != nil {
+			return nil, err
+		}
+		ch := bot.Channel{ID: sc.ID, Name: sc.Name}
+		d.mu.Lock()
+		d.channels[id] = cachedChannel{ch, d.now()}
+		d.mu.Unlock()
+		return ch, nil
+	})
+	if err != nil {
+		if ok {
+			d.logger.Warn("conversations.info failed; using the cached entry", slog.String("channel", id), slog.Any("err", err))
+			return c.channel, nil
+		}
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && se.Err == "channel_not_found" {
+			return bot.Channel{}, store.Errorf(store.ENOTFOUND, "no Slack channel %s", id)
+		}
+		return bot.Channel{}, store.Unavailable("Slack conversations.info", err)
+	}
+	return v.(bot.Channel), nil
 }

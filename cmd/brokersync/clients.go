@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/clientcsv"
 )
 
@@ -36,7 +37,7 @@ func importCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []stri
 	if err := st.Clients.ImportClients(ctx, clients, "import:"+args[1]); err != nil {
 		return fmt.Errorf("%s: %w; nothing was imported", args[1], err)
 	}
-	fmt.Fprintf(stdout, "imported %d clients in %s\n", len(clients), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "imported %s in %s\n", store.Count(len(clients), "client"), time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -44,10 +44,9 @@ func execCmd(ctx context.Context, cfg Config, logger *slog.Logger, flags execFla
 		return err
 	}
 	defer st.Close()
-	var dir bot.Directory
-	if cfg.SlackBotToken != "" {
-		dir = bslack.NewDirectory(bslack.NewAPI(cfg.SlackBotToken, cfg.SlackAPIURL), 0, logger)
-	}
+	// Mentions read as names from Slack's directory; with Slack off, as ids.
+	_, sd := slackDirectory(cfg, logger)
+	dir, named := directory(sd), names(sd)
 	// The same key as the server's (the setting, or the one in the store),
 	// so that a link made here opens there.
 	key, err := linkKey(ctx, cfg, st)
@@ -65,9 +64,9 @@ func execCmd(ctx context.Context, cfg Config, logger *slog.Logger, flags execFla
 	}
 	resp := b.Handle(ctx, bot.Request{User: as, Channel: channel, Command: command, Text: text})
 	if resp.Err() {
-		return errors.New(strings.TrimSpace(bot.PlainText(resp)))
+		return errors.New(strings.TrimSpace(bot.PlainTextNamed(ctx, resp, named)))
 	}
-	_, err = io.WriteString(stdout, bot.PlainText(resp))
+	_, err = io.WriteString(stdout, bot.PlainTextNamed(ctx, resp, named))
 	return err
 }
 
@@ -168,10 +167,10 @@ func newBot(cfg Config, logger *slog.Logger, st *stores.Stores, rec bot.Recorder
 	})
 }
 
-// slackDirectory returns the Slack Web API client and the user directory
-// (cached) that the bot and the web pages share; nil, nil when
-// SLACK_BOT_TOKEN is not set.
-func slackDirectory(cfg Config, logger *slog.Logger) (*slack.Client, bot.Directory) {
+// slackDirectory returns the Slack Web API client and the directory of
+// users and channels (cached) that the bot and the web pages share; nil,
+// nil when SLACK_BOT_TOKEN is not set.
+func slackDirectory(cfg Config, logger *slog.Logger) (*slack.Client, *bslack.Directory) {
 	if cfg.SlackBotToken == "" {
 		return nil, nil
 	}
@@ -183,11 +182,28 @@ func slackDirectory(cfg Config, logger *slog.Logger) (*slack.Client, bot.Directo
 	return api, bslack.NewDirectory(api, 10*time.Minute, logger)
 }
 
+// directory is dir as the bot's directory: nil, not a nil pointer, when
+// Slack is off.
+func directory(dir *bslack.Directory) bot.Directory {
+	if dir == nil {
+		return nil
+	}
+	return dir
+}
+
+// names shows Slack ids as names through dir; with Slack off, as ids.
+func names(dir *bslack.Directory) *bot.Names {
+	if dir == nil {
+		return &bot.Names{}
+	}
+	return &bot.Names{Users: dir, Channels: dir}
+}
+
 // newSlack returns the Slack adapter, and the Socket Mode runner when
 // SLACK_APP_TOKEN is set; both nil when SLACK_BOT_TOKEN is not set. links
 // are the web pages' (so that the bot's links open them); rec stores the
 // bot's events (newRecorder, or the ingesters' recorder).
-func newSlack(cfg Config, logger *slog.Logger, st *stores.Stores, api *slack.Client, dir bot.Directory, links web.Links, rec bot.Recorder) (*bslack.Handler, *bslack.SocketMode, error) {
+func newSlack(cfg Config, logger *slog.Logger, st *stores.Stores, api *slack.Client, dir *bslack.Directory, links web.Links, rec bot.Recorder) (*bslack.Handler, *bslack.SocketMode, error) {
 	if api == nil {
 		logger.Info("SLACK_BOT_TOKEN is not set: Slack is off")
 		return nil, nil, nil

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/brokersync/brokersync/bot/bottest"
 )
 
 // TestExec runs slash commands from the shell, on the embedded store, with
@@ -50,5 +53,46 @@ func TestExec(t *testing.T) {
 				t.Errorf("exec %q = %q, %v; want an error mentioning %q", tt.args, out, err, tt.want)
 			}
 		})
+	}
+}
+
+// With Slack on, exec shows mentions as the names Slack's directory gives
+// (users.info, conversations.info) and times in the user's zone; a system
+// actor is never a mention.
+func TestExecNamesFromSlack(t *testing.T) {
+	fake := bottest.NewFakeSlack()
+	srv := httptest.NewServer(fake.Handler())
+	defer srv.Close()
+	fake.BaseURL = srv.URL
+	fake.AddUser("U0ADMIN", "ada", "UTC", false, false)
+	fake.AddUser("U0JANE", "jane", "America/Chicago", false, false)
+	fake.AddChannel("C0DEALS", "acme-deals")
+	getenv := env(t, "BROKERSYNC_ADMINS", "U0ADMIN", "SLACK_BOT_TOKEN", "xoxb-test", "SLACK_SIGNING_SECRET", "s",
+		"SLACK_API_URL", srv.URL+"/api/")
+	exec := func(args ...string) string {
+		t.Helper()
+		out, err := runCmd(t, getenv, "", append([]string{"exec"}, args...)...)
+		if err != nil {
+			t.Fatalf("exec %q: %v", args, err)
+		}
+		return out
+	}
+	exec("/team add <@U0JANE> grain-desk broker", "--as", "U0ADMIN")
+	exec(`/client add acme-grain "Acme Grain Co-op"`, "--as", "U0JANE")
+	out := exec("/client link acme-grain <#C0DEALS>", "--as", "U0JANE")
+	if !strings.Contains(out, "#acme-deals") || strings.Contains(out, "C0DEALS") {
+		t.Errorf("/client link: %q", out)
+	}
+	out = exec("/team history grain-desk", "--as", "U0ADMIN")
+	if !strings.Contains(out, "@ada added @jane to grain-desk as broker") || !strings.Contains(out, " UTC ") {
+		t.Errorf("/team history: %q", out)
+	}
+	out = exec("/timeline acme-grain", "--as", "U0JANE")
+	if !strings.Contains(out, "linked by @jane") || !strings.Contains(out, " CST ") || strings.Contains(out, "<@") {
+		t.Errorf("/timeline: %q", out)
+	}
+	out = exec("/client find acme", "--as", "U0JANE")
+	if !strings.Contains(out, "1 client ") || !strings.Contains(out, "@jane") {
+		t.Errorf("/client find: %q", out)
 	}
 }

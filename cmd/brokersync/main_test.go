@@ -121,6 +121,17 @@ acme-grain,Acme Grain Co-op,Acme Grain,+1 515 555 0100,Ops@AcmeGrain.com,America
 müller-agrar,Müller Agrar GmbH,,+49 30 901820,info@mueller-agrar.de,Europe/Berlin,CBOT:ZW,6,,,
 `
 
+// One client is one client, not "1 clients".
+func TestImportOneClient(t *testing.T) {
+	one := filepath.Join(t.TempDir(), "one.csv")
+	if err := os.WriteFile(one, []byte("handle,name,team,broker\nsolo-farm,Solo Farm,grain-desk,U0JANE\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCmd(t, env(t), "", "import", "clients", one); err != nil || !strings.HasPrefix(out, "imported 1 client in ") {
+		t.Errorf("import of one client: %q %v", out, err)
+	}
+}
+
 // Clients imported from CSV survive a restart, and export writes them back.
 func TestImportExportAcrossRestarts(t *testing.T) {
 	getenv := env(t)
@@ -132,6 +143,7 @@ func TestImportExportAcrossRestarts(t *testing.T) {
 	if err != nil || !strings.Contains(out, "imported 2 clients") {
 		t.Fatalf("import: %q %v", out, err)
 	}
+
 	out, err = runCmd(t, getenv, "", "export", "clients")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/brokersync/brokersync/ingest"
+	"github.com/brokersync/brokersync/store"
 )
 
 // importOrdersCmd imports an order history CSV (ingest.OrdersCSVColumns):
@@ -42,10 +43,10 @@ func importOrdersCmd(ctx context.Context, cfg Config, logger *slog.Logger, args 
 		if res.Events == 0 {
 			return fmt.Errorf("%s: %w; nothing was imported", name, err)
 		}
-		return fmt.Errorf("%s: %w; %d of %d events were stored before it: run the same import again to finish (nothing is duplicated)",
+		return fmt.Errorf("%s: %w; events stored before it: %d of %d; run the same import again to finish (nothing is duplicated)",
 			name, err, res.Events, len(file.Events))
 	}
-	fmt.Fprintf(stdout, "imported %d order events in %s: %d fills counted, %d already counted before\n",
-		res.Events, time.Since(start).Round(time.Millisecond), res.NewFills, res.DuplicateFills)
+	fmt.Fprintf(stdout, "imported %s in %s: %s counted, %d already counted before\n",
+		store.Count(res.Events, "order event"), time.Since(start).Round(time.Millisecond), store.Count(res.NewFills, "fill"), res.DuplicateFills)
 	return nil
 }

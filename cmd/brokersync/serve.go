@@ -59,10 +59,11 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	api, dir := slackDirectory(cfg, logger)
 	pages := &web.Pages{
+		Names:    names(dir),
 		Clients:  st.Clients,
 		Timeline: st.Timeline,
 		Links:    web.Links{BaseURL: cfg.PublicURL, Key: key},
-		Rights:   bot.Rights{Teams: st.Teams, Directory: dir, Admins: cfg.AdminIDs(), Logger: logger},
+		Rights:   bot.Rights{Teams: st.Teams, Directory: directory(dir), Admins: cfg.AdminIDs(), Logger: logger},
 		Now:      time.Now,
 		Logger:   logger,
 	}

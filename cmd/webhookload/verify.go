@@ -194,7 +194,9 @@ func (b *backend) verify(ctx context.Context, runID string, res *result, handles
 	return v, nil
 }
 
-var contracts = []struct{ code, exchange string }{{"ZCZ6", ""}, {"CLF7", ""}, {"GCG7", ""}, {"ZSX6", "CBOT"}, {"KCH7", ""}}
+// contracts are symbol and month; the year is the one after the order's, so
+// that no contract has expired whenever the load runs.
+var contracts = []struct{ root, exchange string }{{"ZCZ", ""}, {"CLF", ""}, {"GCG", ""}, {"ZSX", "CBOT"}, {"KCH", ""}}
 
 // appendOrder appends a filled order as an order system's drop copy sends
 // it. It writes the JSON by hand: at thousands of events a second the load
@@ -212,7 +214,9 @@ func appendOrder(b []byte, id, client string, seq int, at time.Time) []byte {
 	b = strconv.AppendQuote(b, "X-"+id)
 	b = append(b, `,"client":`...)
 	b = strconv.AppendQuote(b, client)
-	b = append(b, `,"status":"filled","side":"`+side+`","contract":"`+k.code+`"`...)
+	b = append(b, `,"status":"filled","side":"`+side+`","contract":"`+k.root...)
+	yy := (at.UTC().Year() + 1) % 100
+	b = append(b, byte('0'+yy/10), byte('0'+yy%10), '"')
 	if k.exchange != "" {
 		b = append(b, `,"exchange":"`+k.exchange+`"`...)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/brokersync/brokersync/bot"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -36,6 +37,9 @@ type Pages struct {
 	Rights   Rights
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Names shows Slack users and channels by name, and gives the viewer's
+	// time zone (the Slack directory, cached); nil shows ids plainly.
+	Names *bot.Names
 
 	tmpl *template.Template
 }
@@ -48,24 +52,36 @@ func (p *Pages) Mount(r chi.Router) {
 		"sentClass": sentimentClass,
 		"signed":    func(s *store.Sentiment) string { return fmt.Sprintf("%+.2f", s.Score) },
 		"join":      strings.Join,
+		"duration":  store.FormatDuration,
 	}).ParseFS(templates, "templates/*.html"))
 	r.Get("/clients/{handle}/timeline", p.timeline)
 }
 
 type day struct {
 	Date   string
-	Events []*store.Event
+	Events []row
+}
+
+// row is one event as the page shows it: mentions as names, the time in the
+// viewer's zone and, when it differs, in the client's.
+type row struct {
+	*store.Event
+	Actor      string
+	Summary    string
+	Body       string
+	When       string // "09:04 CST"
+	ClientWhen string // "16:04 CET", or "" when the zones agree
 }
 
 type timelineView struct {
-	Nonce    string // of the page's one <style> element (Content-Security-Policy)
-	Client   *store.Client
-	Days     []day
-	Kinds    []kindFilter
-	Older    string
-	Newest   string
-	Location *time.Location
-	Count    int
+	Nonce  string // of the page's one <style> element (Content-Security-Policy)
+	Client *store.Client
+	Days   []day
+	Kinds  []kindFilter
+	Older  string
+	Newest string
+	Zone   string // the viewer's zone, named on the page
+	Count  int
 }
 
 type kindFilter struct {
@@ -77,7 +93,7 @@ type kindFilter struct {
 func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 	handle := chi.URLParam(r, "handle")
 	q := r.URL.Query()
-	user, ok := p.Links.Verify(handle, q, p.Now())
+	viewer, ok := p.Links.Verify(handle, q, p.Now())
 	if !ok {
 		http.Error(w, "This link is not valid or has expired. Ask BrokerSync for a new one with /timeline "+handle+" in Slack.", http.StatusForbidden)
 		return
@@ -94,13 +110,13 @@ func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 	// about clients its user may not see.
 	allowed := false
 	if err == nil && p.Rights != nil {
-		if allowed, err = p.Rights.CanSee(ctx, user, client.Team); err != nil {
+		if allowed, err = p.Rights.CanSee(ctx, viewer, client.Team); err != nil {
 			p.fail(w, err)
 			return
 		}
 	}
 	if !allowed {
-		p.Logger.Info("timeline link refused: no rights now", slog.String("user", user), slog.String("handle", handle))
+		p.Logger.Info("timeline link refused: no rights now", slog.String("user", viewer), slog.String("handle", handle))
 		http.Error(w, "This link no longer opens this timeline: the user it was made for may not see this client now. Ask BrokerSync for a new one with /timeline "+handle+" in Slack.", http.StatusForbidden)
 		return
 	}
@@ -118,22 +134,37 @@ func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, err)
 		return
 	}
-	loc := time.UTC
-	if l, ok := store.Location(client.TimeZone); ok {
-		loc = l
+	// Times are the viewer's (Slack's tz for them), with the client's
+	// beside them; without a directory, the client's zone, else UTC.
+	names := p.Names.Memo()
+	clientLoc, clientZoned := store.Location(client.TimeZone)
+	loc, ok := names.Location(ctx, viewer)
+	switch {
+	case ok:
+	case clientZoned:
+		loc = clientLoc
+	default:
+		loc = time.UTC
 	}
 	nonce, err := newNonce()
 	if err != nil {
 		p.fail(w, err)
 		return
 	}
-	v := timelineView{Nonce: nonce, Client: client, Location: loc, Count: len(page.Events)}
+	v := timelineView{Nonce: nonce, Client: client, Count: len(page.Events), Zone: loc.String()}
 	for _, e := range page.Events {
 		d := e.Time.In(loc).Format("Monday 2 January 2006")
 		if len(v.Days) == 0 || v.Days[len(v.Days)-1].Date != d {
 			v.Days = append(v.Days, day{Date: d})
 		}
-		v.Days[len(v.Days)-1].Events = append(v.Days[len(v.Days)-1].Events, e)
+		r := row{Event: e, Actor: names.User(ctx, e.Actor), Summary: names.Text(ctx, e.Summary), Body: names.Text(ctx, e.Body),
+			When: e.Time.In(loc).Format("15:04 MST")}
+		if clientZoned && clientLoc.String() != loc.String() {
+			if cw := e.Time.In(clientLoc).Format("15:04 MST"); cw != r.When {
+				r.ClientWhen = cw
+			}
+		}
+		v.Days[len(v.Days)-1].Events = append(v.Days[len(v.Days)-1].Events, r)
 	}
 	base := url.Values{"u": q["u"], "exp": q["exp"], "sig": q["sig"]}
 	on := map[store.Kind]bool{}

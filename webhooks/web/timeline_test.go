@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/brokersync/brokersync/bot"
+	"github.com/brokersync/brokersync/bot/bottest"
 	"github.com/brokersync/brokersync/internal/backendtest"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
@@ -56,6 +57,7 @@ func eachBackend(t *testing.T, fn func(t *testing.T, st backing)) {
 type page struct {
 	t     *testing.T
 	srv   *httptest.Server
+	pages *web.Pages
 	links web.Links
 	now   time.Time
 }
@@ -66,6 +68,7 @@ func newPage(t *testing.T, st backing, admins ...string) *page {
 	pages := &web.Pages{Clients: st.clients, Timeline: st.timeline, Links: p.links,
 		Rights: bot.Rights{Teams: st.teams, Admins: admins},
 		Now:    func() time.Time { return p.now }, Logger: slog.New(slog.DiscardHandler)}
+	p.pages = pages
 	r := chi.NewRouter()
 	pages.Mount(r)
 	p.srv = httptest.NewServer(r)
@@ -301,4 +304,67 @@ func mustQuery(t *testing.T, link string) url.Values {
 		t.Fatal(err)
 	}
 	return req.URL.Query()
+}
+
+// What the page shows reads as people read it: icons as text, call lengths
+// with their digits, Slack mentions as names (as ids without Slack, never
+// as markup), system actors as they are, times in the viewer's zone with
+// the client's beside them.
+func TestTimelinePageReadsAsPeopleDo(t *testing.T) {
+	st := onEmbedded(t)
+	ctx := context.Background()
+	c := &store.Client{Handle: "acme-grain", Name: "Acme Grain", TimeZone: "America/Chicago"}
+	if err := st.clients.CreateClient(ctx, c, "U1"); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 30, 15, 4, 0, 0, time.UTC)
+	events := []*store.Event{
+		{ClientID: c.ID, Time: at, Kind: store.KindCall, Source: "calls", SourceID: "c1", Actor: "U024BE7LH",
+			Summary: "Called about the basis", Attrs: store.Attrs{Call: &store.CallAttrs{Direction: "outbound", Duration: 90 * time.Minute}}},
+		{ClientID: c.ID, Time: at.Add(-time.Hour), Kind: store.KindEvent, Source: "link", SourceID: "l1", Actor: "U024BE7LH",
+			Summary: "Slack channel <#C1> linked by <@U024BE7LH>"},
+		{ClientID: c.ID, Time: at.Add(-2 * time.Hour), Kind: store.KindEvent, Source: "market", SourceID: "mv1", Actor: "market",
+			Summary: "Market move: corn down 4.2%"},
+	}
+	for _, e := range events {
+		if err := e.Prepare(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.timeline.AppendEvents(ctx, events...); err != nil {
+		t.Fatal(err)
+	}
+	p := newPage(t, st, "U024BE7LH")
+	link := p.links.Timeline(c.Handle, "U024BE7LH", p.now)
+	resp, body := p.get(link)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	// Icons are text, not an attribute html/template percent-encodes as a URL.
+	if strings.Contains(body, "%e2") || strings.Contains(body, "data-icon") || !strings.Contains(body, `<span class="icon" aria-hidden="true">☎</span>`) {
+		t.Error("the icons are not shown as text")
+	}
+	if !strings.Contains(body, "outbound call · 1h 30m") {
+		t.Error("the call's length is not 1h 30m")
+	}
+	for _, want := range []string{"Slack channel #C1 linked by @U024BE7LH", "<span>@U024BE7LH</span>", "<span>market</span>", "09:04 CST"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page without Slack lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "&lt;@") || strings.Contains(body, "&lt;#") || strings.Contains(body, "@market") {
+		t.Error("the page shows raw Slack markup")
+	}
+
+	// With Slack's directory: names, and times in the viewer's zone (jane is
+	// in London) with the client's beside them.
+	dir := bottest.NewDirectory(bot.User{ID: "U024BE7LH", Name: "jane", TimeZone: "Europe/London"})
+	dir.AddChannel(bot.Channel{ID: "C1", Name: "acme-deals"})
+	p.pages.Names = &bot.Names{Users: dir, Channels: dir}
+	_, body = p.get(link)
+	for _, want := range []string{"Slack channel #acme-deals linked by @jane", "<span>@jane</span>", "<span>market</span>", "15:04 GMT", "09:04 CST for the client", "times in Europe/London"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page with Slack lacks %q", want)
+		}
+	}
 }
