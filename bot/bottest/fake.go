@@ -7,6 +7,7 @@ package bottest
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 
@@ -15,16 +16,17 @@ import (
 	"github.com/brokersync/brokersync/store"
 )
 
-// Directory is a bot.Directory over a fixed set of users. Lookups of
-// unknown ids fail, as users.info does.
+// Directory is a bot.Directory over a fixed set of users and channels.
+// Lookups of unknown ids fail, as users.info and conversations.members do.
 type Directory struct {
-	mu    sync.Mutex
-	users map[string]bot.User
+	mu       sync.Mutex
+	users    map[string]bot.User
+	channels map[string][]string // channel -> members
 }
 
 // NewDirectory returns a directory holding users.
 func NewDirectory(users ...bot.User) *Directory {
-	d := &Directory{users: map[string]bot.User{}}
+	d := &Directory{users: map[string]bot.User{}, channels: map[string][]string{}}
 	for _, u := range users {
 		d.Add(u)
 	}
@@ -47,6 +49,24 @@ func (d *Directory) User(_ context.Context, id string) (bot.User, error) {
 		return bot.User{}, store.Errorf(store.ENOTFOUND, "user_not_found")
 	}
 	return u, nil
+}
+
+// AddChannel makes a channel the app can see, with its members.
+func (d *Directory) AddChannel(id string, members ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.channels[id] = append(d.channels[id], members...)
+}
+
+// InChannel implements bot.Directory.
+func (d *Directory) InChannel(_ context.Context, channel, user string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ms, ok := d.channels[channel]
+	if !ok {
+		return false, store.Errorf(store.ENOTFOUND, "channel_not_found")
+	}
+	return slices.Contains(ms, user), nil
 }
 
 // Scorer is a tiny lexicon scorer (an ingest.Scorer), so tests can tell a

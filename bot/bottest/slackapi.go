@@ -13,13 +13,15 @@ import (
 )
 
 // FakeSlack plays Slack's side: the Web API methods BrokerSync calls
-// (users.info, views.open, chat.postEphemeral, apps.connections.open),
+// (users.info, conversations.members, views.open, chat.postEphemeral,
+// apps.connections.open),
 // response_url endpoints, and a Socket Mode WebSocket. Serve its Handler
 // (httptest.NewServer) and point the bot at BaseURL+"/api/".
 type FakeSlack struct {
 	mu        sync.Mutex
 	users     map[string]map[string]any
-	limited   map[string]int // method -> 429s still to answer
+	channels  map[string][]string // channel -> members, for conversations.members
+	limited   map[string]int      // method -> 429s still to answer
 	calls     map[string]int
 	views     []json.RawMessage
 	ephemeral []map[string]string
@@ -40,7 +42,7 @@ type FakeSlack struct {
 // NewFakeSlack returns a fake with no users.
 func NewFakeSlack() *FakeSlack {
 	return &FakeSlack{
-		users: map[string]map[string]any{}, limited: map[string]int{}, calls: map[string]int{},
+		users: map[string]map[string]any{}, channels: map[string][]string{}, limited: map[string]int{}, calls: map[string]int{},
 		responses: map[string][]json.RawMessage{}, respLimit: map[string]int{}, RetryAfter: 1,
 		Socket: make(chan []byte, 16), Acks: make(chan []byte, 16),
 	}
@@ -52,6 +54,14 @@ func (f *FakeSlack) AddUser(id, name, tz string, admin, isBot bool) {
 	defer f.mu.Unlock()
 	f.users[id] = map[string]any{"id": id, "name": name, "tz": tz, "is_admin": admin, "is_bot": isBot,
 		"profile": map[string]any{"display_name": name, "email": name + "@example.com"}}
+}
+
+// AddChannel makes a channel the app is in, with its members (in the
+// order conversations.members lists them, two a page).
+func (f *FakeSlack) AddChannel(id string, members ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.channels[id] = append(f.channels[id], members...)
 }
 
 // RateLimit makes the next n calls of a Web API method answer 429.
@@ -143,6 +153,20 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		} else {
 			out = map[string]any{"ok": false, "error": "user_not_found"}
 		}
+	case "conversations.members":
+		ms, ok := f.channels[r.Form.Get("channel")]
+		if !ok {
+			out = map[string]any{"ok": false, "error": "channel_not_found"}
+			break
+		}
+		// Two a page, so that callers must follow the cursor.
+		start, _ := strconv.Atoi(r.Form.Get("cursor"))
+		end := min(start+2, len(ms))
+		next := ""
+		if end < len(ms) {
+			next = strconv.Itoa(end)
+		}
+		out = map[string]any{"ok": true, "members": ms[min(start, end):end], "response_metadata": map[string]any{"next_cursor": next}}
 	case "views.open":
 		v := jsonBody["view"]
 		if v == nil {
