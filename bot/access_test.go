@@ -105,6 +105,17 @@ func testReferencesSkipHidden(t *testing.T, h *harness) {
 			t.Errorf("Log to client %s reads differently from none: %q, %q", hidden[i], a.Text, b.Text)
 		}
 	}
+	// A shared channel linked to the other desk's client reads, to the
+	// shortcut, like one linked to none: the broker picks a client of theirs.
+	shared, unlinked := "CSHARED"+h.SFX, "CUNLINKED"+h.SFX
+	h.dir.AddChannel(shared, h.broker, h.broker2)
+	h.ok(h.broker2, "/client", "link "+h.other+" <#"+shared+">")
+	req := bot.Request{User: h.broker, Channel: shared, ID: "sc-shared-" + s}
+	a := h.bot.LogMessage(h.ctx, req, "", bot.Message{Channel: shared, TS: "1767225900.000100", User: "UCLIENT" + h.SFX, Text: "hello"})
+	b := h.bot.LogMessage(h.ctx, req, "", bot.Message{Channel: unlinked, TS: "1767225900.000100", User: "UCLIENT" + h.SFX, Text: "hello"})
+	if a.Status != bot.NeedClient || a.Text != b.Text {
+		t.Errorf("shortcut in a channel of another desk's client: %v %q, want it to read like an unlinked one: %q", a.Status, a.Text, b.Text)
+	}
 }
 
 // same is an answer with the reference it repeats taken out.
