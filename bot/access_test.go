@@ -245,3 +245,28 @@ func testLinkMembership(t *testing.T, h *harness) {
 		t.Errorf("link here without Slack = %v %q", r.Status, r.Text)
 	}
 }
+
+// testTeamAddRealPeople: only a person Slack knows goes on a desk.
+func testTeamAddRealPeople(t *testing.T, h *harness) {
+	before := h.state()
+	for _, tc := range []struct{ who, says string }{
+		{"<@UNOBODY" + h.SFX + ">", "Slack has no user UNOBODY" + h.SFX},
+		{"<@" + h.botUser + ">", "bot"},
+	} {
+		r := h.do(h.admin, "/team", "add "+tc.who+" "+h.desk+" broker")
+		if r.Status != bot.Invalid || !strings.Contains(r.Text, tc.says) {
+			t.Errorf("/team add %s = %v %q, want Invalid saying %q", tc.who, r.Status, r.Text, tc.says)
+		}
+	}
+	if after := h.state(); after != before {
+		t.Errorf("refused commands changed the stores:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	// A desk member Slack no longer knows cannot be made a client's broker.
+	gone := "UGONE" + h.SFX
+	if err := h.st.Teams.AddMember(h.ctx, store.Member{SlackID: gone, Desk: h.desk, Role: store.RoleBroker, AddedBy: h.admin}); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.do(h.broker, "/client", "set "+h.acme+" broker=<@"+gone+">"); r.Status != bot.Invalid || !strings.Contains(r.Text, "Slack has no user "+gone) {
+		t.Errorf("broker unknown to Slack: %v %q", r.Status, r.Text)
+	}
+}

@@ -363,7 +363,13 @@ func (c *call) checkDeskAndBroker(ctx context.Context, known, desk, broker strin
 		return store.Invalid("broker", "%s is not a broker or manager of %s; a client's broker must be on its desk (an admin adds people with /team add)", userRef(broker), desk)
 	}
 	if c.b.dir != nil {
-		if u, err := c.b.dir.User(ctx, broker); err == nil && (u.Deleted || u.Bot) {
+		u, err := c.b.dir.User(ctx, broker)
+		switch {
+		case store.ErrorCode(err) == store.ENOTFOUND:
+			return store.Invalid("broker", "Slack has no user %s; a client's broker must be a person", broker)
+		case err != nil:
+			return err
+		case u.Deleted || u.Bot:
 			return store.Invalid("broker", "%s is a bot or a deactivated account; a client's broker must be a person", userRef(broker))
 		}
 	}

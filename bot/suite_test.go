@@ -39,6 +39,7 @@ func runSuite(t *testing.T, st Stores) {
 		{"BrokerMustBeOnTheDesk", testBrokerOnDesk},
 		{"DeskMustHavePeople", testDeskMustExist},
 		{"LinkOnlyChannelsYouAreIn", testLinkMembership},
+		{"TeamAddRealPeople", testTeamAddRealPeople},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
