@@ -398,6 +398,8 @@ func (c *call) checkInChannel(ctx context.Context, channel string) *Response {
 		r = textResponse(Refused, "You are not in %s, so you may not link it to a client. Nothing was changed.", channelRef(channel))
 	case store.ErrorCode(err) == store.ENOTFOUND:
 		r = textResponse(Refused, "BrokerSync cannot see %s: invite the BrokerSync app to the channel (/invite @BrokerSync), then link it. Nothing was changed.", channelRef(channel))
+	case store.ErrorCode(err) == store.EFORBIDDEN:
+		r = textResponse(Failed, "BrokerSync cannot ask Slack who is in %s: %s. Nothing was changed.", channelRef(channel), store.ErrorMessage(err))
 	default:
 		r = c.b.fail(err, "check who is in "+channelRef(channel))
 	}

@@ -22,6 +22,7 @@ type FakeSlack struct {
 	users     map[string]map[string]any
 	channels  map[string][]string // channel -> members, for conversations.members
 	limited   map[string]int      // method -> 429s still to answer
+	failing   map[string]string   // method -> Slack error it answers
 	calls     map[string]int
 	views     []json.RawMessage
 	ephemeral []map[string]string
@@ -42,7 +43,7 @@ type FakeSlack struct {
 // NewFakeSlack returns a fake with no users.
 func NewFakeSlack() *FakeSlack {
 	return &FakeSlack{
-		users: map[string]map[string]any{}, channels: map[string][]string{}, limited: map[string]int{}, calls: map[string]int{},
+		users: map[string]map[string]any{}, channels: map[string][]string{}, failing: map[string]string{}, limited: map[string]int{}, calls: map[string]int{},
 		responses: map[string][]json.RawMessage{}, respLimit: map[string]int{}, RetryAfter: 1,
 		Socket: make(chan []byte, 16), Acks: make(chan []byte, 16),
 	}
@@ -62,6 +63,14 @@ func (f *FakeSlack) AddChannel(id string, members ...string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.channels[id] = append(f.channels[id], members...)
+}
+
+// FailWith makes every call of a Web API method answer {"ok": false,
+// "error": slackErr} ("" to stop).
+func (f *FakeSlack) FailWith(method, slackErr string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failing[method] = slackErr
 }
 
 // RateLimit makes the next n calls of a Web API method answer 429.
@@ -145,6 +154,12 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out any
+	if e := f.failing[method]; e != "" {
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": e})
+		return
+	}
 	switch method {
 	case "users.info":
 		u, ok := f.users[r.Form.Get("user")]

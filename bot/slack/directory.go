@@ -108,8 +108,12 @@ func (d *Directory) InChannel(ctx context.Context, channel, user string) (bool, 
 		members, next, err := d.api.GetUsersInConversationContext(ctx, p)
 		if err != nil {
 			var se slack.SlackErrorResponse
-			if errors.As(err, &se) && se.Err == "channel_not_found" {
+			switch {
+			case errors.As(err, &se) && se.Err == "channel_not_found":
 				return false, store.Errorf(store.ENOTFOUND, "the app cannot see channel %s", channel)
+			case errors.As(err, &se) && se.Err == "missing_scope":
+				// An app installed before /client link asked Slack.
+				return false, store.Errorf(store.EFORBIDDEN, "the Slack app lacks the channels:read and groups:read scopes; an admin must reinstall it from slack-app-manifest.yaml")
 			}
 			return false, store.Unavailable("Slack conversations.members", err)
 		}

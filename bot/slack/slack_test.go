@@ -310,4 +310,10 @@ func TestLinkAsksWhoIsInTheChannel(t *testing.T) {
 	if n := e.slack.Calls("conversations.members"); n != 3+3+1 {
 		t.Errorf("conversations.members called %d times, want 7 (every page of two channels, one refusal)", n)
 	}
+	// An app installed without the scopes says what to do about it.
+	e.slack.FailWith("conversations.members", "missing_scope")
+	r := e.command(e.broker, "/client", "link "+e.acme+" <#"+mine+">", "", nil)
+	if text, _ := r.json(t)["text"].(string); !strings.Contains(text, "channels:read") || !strings.Contains(text, "reinstall") {
+		t.Errorf("link without the scope: %q", text)
+	}
 }
