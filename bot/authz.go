@@ -31,8 +31,19 @@ type User struct {
 	Deleted  bool
 }
 
-// Directory looks up Slack users (bot/slack: users.info, cached).
+// Directory looks up Slack users (bot/slack: users.info, cached) and who is
+// in a channel (conversations.members).
 type Directory interface {
+	UserDirectory
+	// InChannel reports whether user is a member of channel. ENOTFOUND when
+	// the app cannot see the channel (it does not exist, or it is private
+	// and the app is not in it).
+	InChannel(ctx context.Context, channel, user string) (bool, error)
+}
+
+// UserDirectory looks up Slack users (users.info). ENOTFOUND for an
+// unknown id.
+type UserDirectory interface {
 	User(ctx context.Context, id string) (User, error)
 }
 

@@ -204,6 +204,46 @@ func (b *Bot) fail(err error, what string) Response {
 	return textResponse(Failed, "Something went wrong on our side while trying to %s (reference %s). Try again; if it persists, tell support the reference.", what, ref)
 }
 
+// fail answers a store error for this call's actor: a value another
+// client already holds names that client only if the actor may see it.
+func (c *call) fail(err error, what string) Response {
+	h, ok := store.ConflictHolder(err)
+	if !ok {
+		return c.b.fail(err, what)
+	}
+	field := ""
+	var se *store.Error
+	if errors.As(err, &se) && se.Field != "" {
+		field = se.Field + ": "
+	}
+	noun := takenNoun(se)
+	switch {
+	case c.actor.canSee(h.Team) && noun == "handle":
+		return textResponse(Invalid, "%s%s is already the handle of a client of %s; choose another. Nothing was changed.", field, h.Value, h.Team)
+	case c.actor.canSee(h.Team):
+		return textResponse(Invalid, "%s%s is already the %s of %s (%s). Nothing was changed.", field, h.Value, noun, h.Handle, h.Team)
+	case noun == "handle":
+		return textResponse(Invalid, "%s%s is already the handle of a client on another desk; choose another. Nothing was changed.", field, h.Value)
+	}
+	return textResponse(Invalid, "%s%s is already the %s of a client on another desk. Nothing was changed; if it should be here, ask a BrokerSync admin.", field, h.Value, noun)
+}
+
+// takenNoun names what a conflict's field holds.
+func takenNoun(e *store.Error) string {
+	kind, _, _ := strings.Cut(e.Field, ".")
+	switch kind {
+	case "handle":
+		return "handle"
+	case "email":
+		return "email address"
+	case "phone":
+		return "phone number"
+	case "accounts":
+		return "account number"
+	}
+	return "value"
+}
+
 func newRef() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
@@ -240,8 +280,8 @@ func (c *call) client(ctx context.Context, ref string, change bool) (*store.Clie
 	if h, err := store.NormalizeHandle(ref); err == nil {
 		ref = h
 	}
-	cl, err := store.ResolveClient(ctx, c.b.clients, ref)
-	if store.ErrorCode(err) == store.ENOTFOUND || err == nil && !c.actor.canSee(cl.Team) {
+	cl, err := store.ResolveVisibleClient(ctx, c.b.clients, ref, func(cl *store.Client) bool { return c.actor.canSee(cl.Team) })
+	if store.ErrorCode(err) == store.ENOTFOUND {
 		r := c.notFound(ref)
 		return nil, &r
 	}

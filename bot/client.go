@@ -58,8 +58,14 @@ func clientAdd(ctx context.Context, c *call) Response {
 	if cl.Broker == "" && slices.Contains(c.actor.Brokers, cl.Team) {
 		cl.Broker = c.actor.ID
 	}
+	if err := c.checkDeskAndBroker(ctx, "", cl.Team, cl.Broker); err != nil {
+		if store.ErrorCode(err) == store.EINVALID {
+			return fieldError(err)
+		}
+		return c.fail(err, "add "+handle)
+	}
 	if err := c.b.clients.CreateClient(ctx, cl, c.actor.ID); err != nil {
-		return c.b.fail(err, "add "+handle)
+		return c.fail(err, "add "+handle)
 	}
 	ev := store.ChangeEvent(cl, store.Diff(&store.Client{}, cl), c.actor.ID)
 	ev.Summary = fmt.Sprintf("client added to %s by %s", cl.Team, userRef(c.actor.ID))
@@ -161,8 +167,31 @@ func clientSet(ctx context.Context, c *call) Response {
 	if r != nil {
 		return *r
 	}
+	// A new broker or desk is checked against the desks before the update
+	// (the check reads the desk store, which the update's transaction must
+	// not wait on); the update then holds the client to what was checked.
+	probe := store.Client{Broker: cl.Broker, Team: cl.Team}
+	for _, w := range fields {
+		if k := strings.ToLower(strings.TrimSpace(w.Key())); k == "broker" || k == "team" {
+			_ = setField(&probe, w) // a bad value is answered by the update
+		}
+	}
+	if d, err := store.NormalizeHandle(probe.Team); err == nil {
+		probe.Team = d
+	}
+	var checked error
+	if probe.Broker != cl.Broker || probe.Team != cl.Team {
+		prev := cl.Team
+		if probe.Team != cl.Team {
+			prev = ""
+		}
+		checked = c.checkDeskAndBroker(ctx, prev, probe.Team, probe.Broker)
+		if checked != nil && store.ErrorCode(checked) != store.EINVALID {
+			return c.fail(checked, "change "+cl.Handle)
+		}
+	}
 	updated, changes, err := c.guarded().UpdateClient(ctx, cl.ID, c.actor.ID, func(x *store.Client) error {
-		team := x.Team
+		team, broker := x.Team, x.Broker
 		for _, w := range fields {
 			if err := setField(x, w); err != nil {
 				return err
@@ -178,13 +207,19 @@ func clientSet(ctx context.Context, c *call) Response {
 				return store.Invalid("team", "you may move a client only to a desk where you are a broker (%s)", c.actor.brokerDesks())
 			}
 		}
-		return nil
+		if x.Team == team && x.Broker == broker {
+			return nil
+		}
+		if x.Team != probe.Team || x.Broker != probe.Broker {
+			return store.Invalid("broker", "%s's broker or desk changed while this command ran; run it again", cl.Handle)
+		}
+		return checked
 	})
 	if err != nil {
 		if store.ErrorCode(err) == store.EINVALID {
 			return fieldError(err)
 		}
-		return c.b.fail(err, "change "+cl.Handle)
+		return c.fail(err, "change "+cl.Handle)
 	}
 	return c.changed(ctx, updated, changes)
 }
@@ -250,7 +285,7 @@ func clientTag(ctx context.Context, c *call) Response {
 		if store.ErrorCode(err) == store.EINVALID {
 			return c.usageError("%s.", sentence(err))
 		}
-		return c.b.fail(err, "tag "+cl.Handle)
+		return c.fail(err, "tag "+cl.Handle)
 	}
 	// Removing a tag the client does not have is said as such, not as
 	// "already has those values".
@@ -299,6 +334,9 @@ func clientLink(ctx context.Context, c *call) Response {
 	if r != nil {
 		return *r
 	}
+	if r := c.checkInChannel(ctx, channel); r != nil {
+		return *r
+	}
 	prev, err := c.b.links.ChannelClient(ctx, channel)
 	switch {
 	case err == nil && prev != cl.ID:
@@ -320,6 +358,83 @@ func clientLink(ctx context.Context, c *call) Response {
 		Attrs:   store.Attrs{Chat: &store.ChatAttrs{Channel: channel}},
 	})
 	return textResponse(OK, "Linked %s to %s: messages posted there are logged on its timeline. Invite the BrokerSync app to the channel if it is not there yet.%s", channelRef(channel), cl.Handle, note)
+}
+
+// checkDeskAndBroker checks a client's desk and broker before they are
+// stored: the desk must have people on it (a client of a desk nobody is on
+// is invisible to every broker, and a typo would hide it), and the broker
+// must be a broker or manager of that desk, and a person. known is a desk
+// already known to exist ("" for none). EINVALID answers the user; other
+// errors are the stores'.
+func (c *call) checkDeskAndBroker(ctx context.Context, known, desk, broker string) error {
+	onDesk := func(desks ...[]string) bool {
+		return slices.ContainsFunc(desks, func(ds []string) bool { return slices.Contains(ds, desk) })
+	}
+	// The actor's own desks are known to exist, and the actor to be on them.
+	if desk != known && !onDesk(c.actor.Brokers, c.actor.Manages) {
+		ms, err := c.b.teams.Members(ctx, desk)
+		if err != nil {
+			return err
+		}
+		if len(ms) == 0 {
+			return store.Invalid("team", "nobody is on a desk called %s: check the spelling, or put its people on it first with /team add @user %s broker", desk, desk)
+		}
+	}
+	if broker == "" || broker == c.actor.ID && onDesk(c.actor.Brokers, c.actor.Manages) {
+		return nil
+	}
+	if !cmdline.IsUserID(broker) {
+		return store.Invalid("broker", "%q is not a person: type @ and pick them from Slack's suggestions", broker)
+	}
+	ms, err := c.b.teams.Memberships(ctx, broker)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(ms, func(m store.Member) bool { return m.Desk == desk }) {
+		return store.Invalid("broker", "%s is not a broker or manager of %s; a client's broker must be on its desk (an admin adds people with /team add)", userRef(broker), desk)
+	}
+	if c.b.dir != nil {
+		u, err := c.b.dir.User(ctx, broker)
+		switch {
+		case store.ErrorCode(err) == store.ENOTFOUND:
+			return store.Invalid("broker", "Slack has no user %s; a client's broker must be a person", broker)
+		case err != nil:
+			return err
+		case u.Deleted || u.Bot:
+			return store.Invalid("broker", "%s is a bot or a deactivated account; a client's broker must be a person", userRef(broker))
+		}
+	}
+	return nil
+}
+
+// checkInChannel answers a link to a channel the actor is not in: its
+// messages would land on a timeline they and their desk read, so a private
+// channel of another desk must not be linkable from outside. Slack says who
+// is in a channel; without Slack (brokersync exec with no bot token) only
+// the channel the command names as its own may be linked.
+func (c *call) checkInChannel(ctx context.Context, channel string) *Response {
+	var r Response
+	if c.b.dir == nil {
+		if channel == c.req.Channel {
+			return nil
+		}
+		r = textResponse(Refused, "Without Slack, BrokerSync cannot check who is in %s: link it from the channel itself (`/client link <client> here`). Nothing was changed.", channelRef(channel))
+		return &r
+	}
+	in, err := c.b.dir.InChannel(ctx, channel, c.actor.ID)
+	switch {
+	case err == nil && in:
+		return nil
+	case err == nil:
+		r = textResponse(Refused, "You are not in %s, so you may not link it to a client. Nothing was changed.", channelRef(channel))
+	case store.ErrorCode(err) == store.ENOTFOUND:
+		r = textResponse(Refused, "BrokerSync cannot see %s: invite the BrokerSync app to the channel (/invite @BrokerSync), then link it. Nothing was changed.", channelRef(channel))
+	case store.ErrorCode(err) == store.EFORBIDDEN:
+		r = textResponse(Failed, "BrokerSync cannot ask Slack who is in %s: %s. Nothing was changed.", channelRef(channel), store.ErrorMessage(err))
+	default:
+		r = c.b.fail(err, "check who is in "+channelRef(channel))
+	}
+	return &r
 }
 
 // checkFieldWords answers words that are not field=value.

@@ -87,6 +87,8 @@ func newHarness(t testing.TB, st Stores) *harness {
 		bot.User{ID: h.stranger, Name: "sam"},
 		bot.User{ID: h.botUser, Name: "zapbot", Bot: true},
 	)
+	// The harness's channel, as conversations.members lists it.
+	h.dir.AddMembers(h.channel, h.admin, h.wsAdmin, h.broker, h.broker2, h.manager, h.stranger)
 	var err error
 	h.bot, err = bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,

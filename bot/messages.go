@@ -189,8 +189,13 @@ func (b *Bot) LogMessage(ctx context.Context, req Request, clientRef string, m M
 		if cl, err = b.clients.Client(ctx, id); err != nil {
 			return b.fail(err, "find the channel's client")
 		}
+		// A channel linked to a client the user may not see reads as one
+		// linked to none: they pick a client of their own.
+		if !c.actor.canSee(cl.Team) {
+			return textResponse(NeedClient, "This channel is not linked to a client: which client is the message about?")
+		}
 		if !c.actor.canChange(cl.Team) {
-			return textResponse(Refused, "This channel is linked to a client you may not change. Nothing was logged.")
+			return textResponse(Refused, "This channel is linked to %s, which only its desk's brokers may log to. Nothing was logged.", cl.Handle)
 		}
 	} else if cl, r = c.client(ctx, clientRef, true); r != nil {
 		return *r

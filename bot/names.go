@@ -26,7 +26,7 @@ type ChannelDirectory interface {
 // directory, or for an id it does not know, the id is shown plainly
 // (@U123), never as raw markup. A nil *Names shows ids.
 type Names struct {
-	Users    Directory        // nil: user ids are shown as ids
+	Users    UserDirectory    // nil: user ids are shown as ids
 	Channels ChannelDirectory // nil: channel ids are shown as ids
 }
 
@@ -123,7 +123,7 @@ func (m *memo) failed(err error) {
 }
 
 type memoUsers struct {
-	d Directory
+	d UserDirectory
 	m *memo
 }
 

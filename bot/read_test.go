@@ -118,6 +118,7 @@ func testWhatPeopleRead(t *testing.T, h *harness) {
 	// not know stay ids, never <@…> markup.
 	ch := "C7" + h.SFX
 	h.dir.AddChannel(bot.Channel{ID: ch, Name: "acme-deals"})
+	h.dir.AddMembers(ch, h.broker)
 	r = h.ok(h.broker, "/client", "link "+h.acme+" <#"+ch+">")
 	names := &bot.Names{Users: h.dir, Channels: h.dir}
 	if got := bot.PlainTextNamed(h.ctx, r, names); !strings.Contains(got, "#acme-deals") || strings.Contains(got, "<#") {

@@ -35,6 +35,12 @@ func runSuite(t *testing.T, st Stores) {
 		{"SameRequestTwiceLogsOnce", testIdempotent},
 		{"Concurrent", testConcurrent},
 		{"WhatPeopleRead", testWhatPeopleRead},
+		{"ConflictsNameOnlyVisibleClients", testConflictsNameOnlyVisible},
+		{"ReferencesSkipHiddenClients", testReferencesSkipHidden},
+		{"BrokerMustBeOnTheDesk", testBrokerOnDesk},
+		{"DeskMustHavePeople", testDeskMustExist},
+		{"LinkOnlyChannelsYouAreIn", testLinkMembership},
+		{"TeamAddRealPeople", testTeamAddRealPeople},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,10 +185,10 @@ func testHelp(t *testing.T, h *harness) {
 func testClientAdd(t *testing.T, h *harness) {
 	// Unicode names, Slack's mailto and mention escapes, typographic quotes.
 	handle := "newco-" + h.sfx
-	r := h.ok(h.broker, "/client", fmt.Sprintf(`add %s “Société Générale — Ölhandel 株式会社” team=%s broker=<@%s|omar> email.work=<mailto:Ops-%s@SocGen.example|Ops-%s@SocGen.example> phone.mobile=<tel:+13125550188|+1 312 555 0188>`,
-		handle, h.desk, h.broker2, h.sfx, h.sfx))
+	r := h.ok(h.broker, "/client", fmt.Sprintf(`add %s “Société Générale — Ölhandel 株式会社” team=%s broker=<@%s|maria> email.work=<mailto:Ops-%s@SocGen.example|Ops-%s@SocGen.example> phone.mobile=<tel:+13125550188|+1 312 555 0188>`,
+		handle, h.desk, h.manager, h.sfx, h.sfx))
 	c := h.client(handle)
-	if c.Name != "Société Générale — Ölhandel 株式会社" || c.Team != h.desk || c.Broker != h.broker2 {
+	if c.Name != "Société Générale — Ölhandel 株式会社" || c.Team != h.desk || c.Broker != h.manager {
 		t.Errorf("added %+v", c)
 	}
 	if len(c.Emails) != 1 || c.Emails[0].Address != "ops-"+h.sfx+"@socgen.example" || len(c.Phones) != 1 || c.Phones[0].Number != "+13125550188" {
@@ -401,6 +407,7 @@ func testTag(t *testing.T, h *harness) {
 
 func testLinkMessages(t *testing.T, h *harness) {
 	ch := "C9" + h.SFX
+	h.dir.AddMembers(ch, h.broker, h.broker2)
 	r := h.ok(h.broker, "/client", "link "+h.acme+" <#"+ch+"|acme-desk>")
 	if !strings.Contains(r.Text, "<#"+ch+">") {
 		t.Errorf("link answer %q", r.Text)
@@ -636,6 +643,7 @@ func testRights(t *testing.T, h *harness) {
 
 func testLogMessage(t *testing.T, h *harness) {
 	m := bot.Message{Channel: "CSHORT" + h.SFX, TS: "1767225700.000200", User: "UCLIENT" + h.SFX, Text: "Please send the KC coffee specs"}
+	h.dir.AddMembers(m.Channel, h.broker, m.User)
 	req := bot.Request{User: h.broker, Channel: m.Channel, ID: "sc-" + h.sfx}
 	if r := h.bot.LogMessage(h.ctx, req, "", m); r.Status != bot.NeedClient {
 		t.Errorf("unlinked channel: %v %q", r.Status, r.Text)

@@ -27,16 +27,36 @@ func teamAdd(ctx context.Context, c *call) Response {
 	if err := m.Validate(); err != nil {
 		return c.usageError("%s.", sentence(err))
 	}
-	if c.b.dir != nil {
-		if u, err := c.b.dir.User(ctx, id); err == nil && (u.Bot || u.Deleted) {
-			return textResponse(Invalid, "%s is a bot or a deactivated account; only people can be on a desk. Nothing was changed.", userRef(id))
-		}
+	if r := c.checkPerson(ctx, id, "only people can be on a desk"); r != nil {
+		return *r
 	}
 	if err := c.b.teams.AddMember(ctx, m); err != nil {
 		return c.b.fail(err, "add "+userRef(id)+" to "+m.Desk)
 	}
 	c.b.log.Info("desk member added", slog.String("by", c.actor.ID), slog.String("user", id), slog.String("desk", m.Desk), slog.String("role", string(m.Role)))
 	return textResponse(OK, "%s is now a %s on %s.", userRef(id), m.Role, m.Desk)
+}
+
+// checkPerson answers a user id that is not a person Slack knows: a bot, a
+// deactivated account, or no one at all. Without Slack (brokersync exec
+// with no bot token) nobody can be checked and every id passes.
+func (c *call) checkPerson(ctx context.Context, id, why string) *Response {
+	if c.b.dir == nil {
+		return nil
+	}
+	var r Response
+	u, err := c.b.dir.User(ctx, id)
+	switch {
+	case store.ErrorCode(err) == store.ENOTFOUND:
+		r = textResponse(Invalid, "Slack has no user %s; %s. Nothing was changed.", id, why)
+	case err != nil:
+		r = c.b.fail(err, "look up "+userRef(id)+" in Slack")
+	case u.Bot || u.Deleted:
+		r = textResponse(Invalid, "%s is a bot or a deactivated account; %s. Nothing was changed.", userRef(id), why)
+	default:
+		return nil
+	}
+	return &r
 }
 
 // /team remove @user

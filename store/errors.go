@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // Code classifies an error so that every transport (Slack, HTTP, CLI) can
@@ -27,12 +29,31 @@ type Error struct {
 	Field   string
 	Message string
 	Err     error // underlying cause, never shown to users
+	// Holder is, for an ECONFLICT about a value another client already
+	// holds, that client. Message never names it: a transport names it only
+	// to someone who may see that client (a client of another desk is not
+	// to be revealed).
+	Holder *Holder
+}
+
+// Holder identifies the client that already holds a unique value (handle,
+// email, phone or account number), and the value.
+type Holder struct {
+	ID     uuid.UUID
+	Handle string
+	Team   string
+	Value  string // normalised, as the field stores it
 }
 
 func (e *Error) Error() string {
 	msg := e.Message
 	if e.Field != "" {
 		msg = e.Field + ": " + msg
+	}
+	if e.Holder != nil {
+		// For logs and the operator's command line, not for brokers
+		// (ErrorMessage leaves it out).
+		msg += " (held by " + e.Holder.Handle + " of desk " + e.Holder.Team + ")"
 	}
 	if e.Err != nil && (e.Code == EINTERNAL || e.Code == EUNAVAILABLE) {
 		return msg + ": " + e.Err.Error()
@@ -101,6 +122,25 @@ func Conflict(field, format string, args ...any) *Error {
 	return &Error{Code: ECONFLICT, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// Taken returns the ECONFLICT of a value (what: "handle", "email",
+// "phone" or "account") that holder already has. Its message says the value
+// is in use, without naming the holder; the holder travels in the error.
+func Taken(field, what, value string, holder Holder) *Error {
+	holder.Value = value
+	return &Error{Code: ECONFLICT, Field: field, Holder: &holder,
+		Message: fmt.Sprintf("%s %s is already in use by another client", what, value)}
+}
+
+// ConflictHolder returns the client holding the value an ECONFLICT is
+// about, when the store knows it.
+func ConflictHolder(err error) (Holder, bool) {
+	var e *Error
+	if errors.As(err, &e) && e.Code == ECONFLICT && e.Holder != nil {
+		return *e.Holder, true
+	}
+	return Holder{}, false
+}
+
 // InImport adds to an error about one client of an import which client it
 // concerns (by handle and 1-based position), keeping its code and field.
 func InImport(err error, i int, handle string) error {
@@ -111,6 +151,6 @@ func InImport(err error, i int, handle string) error {
 	if handle = strings.TrimSpace(handle); handle == "" {
 		handle = "with no handle"
 	}
-	return &Error{Code: e.Code, Field: e.Field, Err: e.Err,
+	return &Error{Code: e.Code, Field: e.Field, Err: e.Err, Holder: e.Holder,
 		Message: fmt.Sprintf("%s (importing client %s, #%d)", e.Message, handle, i+1)}
 }

@@ -105,29 +105,40 @@ func TagClient(ctx context.Context, s ClientStore, id uuid.UUID, actor string, a
 // always tell which (ACC-0042 is a well-formed handle, 3125550001 also an
 // account number), so each kind the reference could be is tried in turn.
 func ResolveClient(ctx context.Context, s ClientStore, ref string) (*Client, error) {
+	return ResolveVisibleClient(ctx, s, ref, nil)
+}
+
+// ResolveVisibleClient is ResolveClient for someone who may see only some
+// clients: a client visible rejects is passed over as if it did not exist,
+// so that a reference another desk's client answers (its handle) still finds
+// the visible client it also names (as an account number), and the answer
+// tells nothing about clients the caller may not see. A nil visible sees
+// every client.
+func ResolveVisibleClient(ctx context.Context, s ClientStore, ref string, visible func(*Client) bool) (*Client, error) {
 	ref = strings.TrimSpace(ref)
-	if id, err := uuid.Parse(ref); err == nil {
-		return s.Client(ctx, id)
-	}
-	if strings.ContainsRune(ref, '@') {
-		return s.ClientByEmail(ctx, ref)
-	}
-	// ClientByPhone and ClientByAccount answer ENOTFOUND for what is not a
-	// phone or account number without asking the database; ClientByHandle
-	// would ask, so a malformed handle is not looked up.
 	var tries []func(context.Context, string) (*Client, error)
-	if len(ref) > 0 && (ref[0] == '+' || ref[0] >= '0' && ref[0] <= '9') {
-		tries = append(tries, s.ClientByPhone)
+	if id, err := uuid.Parse(ref); err == nil {
+		tries = append(tries, func(ctx context.Context, _ string) (*Client, error) { return s.Client(ctx, id) })
+	} else if strings.ContainsRune(ref, '@') {
+		tries = append(tries, s.ClientByEmail)
+	} else {
+		// ClientByPhone and ClientByAccount answer ENOTFOUND for what is not
+		// a phone or account number without asking the database;
+		// ClientByHandle would ask, so a malformed handle is not looked up.
+		if len(ref) > 0 && (ref[0] == '+' || ref[0] >= '0' && ref[0] <= '9') {
+			tries = append(tries, s.ClientByPhone)
+		}
+		if _, err := NormalizeHandle(ref); err == nil {
+			tries = append(tries, s.ClientByHandle)
+		}
+		tries = append(tries, s.ClientByAccount)
 	}
-	if _, err := NormalizeHandle(ref); err == nil {
-		tries = append(tries, s.ClientByHandle)
-	}
-	tries = append(tries, s.ClientByAccount)
 	for _, try := range tries {
 		c, err := try(ctx, ref)
-		if ErrorCode(err) != ENOTFOUND {
-			return c, err
+		if ErrorCode(err) == ENOTFOUND || err == nil && visible != nil && !visible(c) {
+			continue
 		}
+		return c, err
 	}
 	return nil, Errorf(ENOTFOUND, "no client with the handle, email, phone or account number %q", ref)
 }

@@ -7,6 +7,7 @@ package bottest
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 
@@ -16,17 +17,18 @@ import (
 )
 
 // Directory is a bot.Directory (and bot.ChannelDirectory) over a fixed set
-// of users and channels. Lookups of
-// unknown ids fail, as users.info does.
+// of users and channels. Lookups of unknown ids fail, as users.info,
+// conversations.info and conversations.members do.
 type Directory struct {
 	mu       sync.Mutex
 	users    map[string]bot.User
 	channels map[string]bot.Channel
+	members  map[string][]string // channel -> members
 }
 
 // NewDirectory returns a directory holding users.
 func NewDirectory(users ...bot.User) *Directory {
-	d := &Directory{users: map[string]bot.User{}, channels: map[string]bot.Channel{}}
+	d := &Directory{users: map[string]bot.User{}, channels: map[string]bot.Channel{}, members: map[string][]string{}}
 	for _, u := range users {
 		d.Add(u)
 	}
@@ -68,6 +70,24 @@ func (d *Directory) Channel(_ context.Context, id string) (bot.Channel, error) {
 		return bot.Channel{}, store.Errorf(store.ENOTFOUND, "channel_not_found")
 	}
 	return c, nil
+}
+
+// AddMembers makes a channel the app can see, with these members.
+func (d *Directory) AddMembers(channel string, members ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.members[channel] = append(d.members[channel], members...)
+}
+
+// InChannel implements bot.Directory.
+func (d *Directory) InChannel(_ context.Context, channel, user string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ms, ok := d.members[channel]
+	if !ok {
+		return false, store.Errorf(store.ENOTFOUND, "channel_not_found")
+	}
+	return slices.Contains(ms, user), nil
 }
 
 // Scorer is a tiny lexicon scorer (an ingest.Scorer), so tests can tell a

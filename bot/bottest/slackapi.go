@@ -13,14 +13,17 @@ import (
 )
 
 // FakeSlack plays Slack's side: the Web API methods BrokerSync calls
-// (users.info, conversations.info, views.open, chat.postEphemeral, apps.connections.open),
+// (users.info, conversations.info, conversations.members, views.open,
+// chat.postEphemeral, apps.connections.open),
 // response_url endpoints, and a Socket Mode WebSocket. Serve its Handler
 // (httptest.NewServer) and point the bot at BaseURL+"/api/".
 type FakeSlack struct {
 	mu        sync.Mutex
 	users     map[string]map[string]any
-	channels  map[string]string // id -> name
-	limited   map[string]int    // method -> 429s still to answer
+	channels  map[string]string   // id -> name, for conversations.info
+	members   map[string][]string // channel -> members, for conversations.members
+	limited   map[string]int      // method -> 429s still to answer
+	failing   map[string]string   // method -> Slack error it answers
 	calls     map[string]int
 	views     []json.RawMessage
 	ephemeral []map[string]string
@@ -41,7 +44,8 @@ type FakeSlack struct {
 // NewFakeSlack returns a fake with no users.
 func NewFakeSlack() *FakeSlack {
 	return &FakeSlack{
-		users: map[string]map[string]any{}, channels: map[string]string{}, limited: map[string]int{}, calls: map[string]int{},
+		users: map[string]map[string]any{}, channels: map[string]string{}, members: map[string][]string{},
+		failing: map[string]string{}, limited: map[string]int{}, calls: map[string]int{},
 		responses: map[string][]json.RawMessage{}, respLimit: map[string]int{}, RetryAfter: 1,
 		Socket: make(chan []byte, 16), Acks: make(chan []byte, 16),
 	}
@@ -60,6 +64,22 @@ func (f *FakeSlack) AddChannel(id, name string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.channels[id] = name
+}
+
+// AddMembers makes a channel the app is in, with these members (in the
+// order conversations.members lists them, two a page).
+func (f *FakeSlack) AddMembers(channel string, members ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.members[channel] = append(f.members[channel], members...)
+}
+
+// FailWith makes every call of a Web API method answer {"ok": false,
+// "error": slackErr} ("" to stop).
+func (f *FakeSlack) FailWith(method, slackErr string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failing[method] = slackErr
 }
 
 // RateLimit makes the next n calls of a Web API method answer 429.
@@ -143,6 +163,12 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out any
+	if e := f.failing[method]; e != "" {
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": e})
+		return
+	}
 	switch method {
 	case "users.info":
 		u, ok := f.users[r.Form.Get("user")]
@@ -157,6 +183,20 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		} else {
 			out = map[string]any{"ok": false, "error": "channel_not_found"}
 		}
+	case "conversations.members":
+		ms, ok := f.members[r.Form.Get("channel")]
+		if !ok {
+			out = map[string]any{"ok": false, "error": "channel_not_found"}
+			break
+		}
+		// Two a page, so that callers must follow the cursor.
+		start, _ := strconv.Atoi(r.Form.Get("cursor"))
+		end := min(start+2, len(ms))
+		next := ""
+		if end < len(ms) {
+			next = strconv.Itoa(end)
+		}
+		out = map[string]any{"ok": true, "members": ms[min(start, end):end], "response_metadata": map[string]any{"next_cursor": next}}
 	case "views.open":
 		v := jsonBody["view"]
 		if v == nil {

@@ -63,6 +63,9 @@ func (w Word) id(kind byte, prefixes string) (string, bool) {
 	return "", false
 }
 
+// IsUserID reports whether s reads as a Slack user id (U123…, W123…).
+func IsUserID(s string) bool { return looksLikeID(s, "UW", 3) }
+
 // looksLikeID reports whether s reads as a Slack id with one of the
 // prefixes: upper-case letters and digits, at least min long.
 func looksLikeID(s, prefixes string, min int) bool {

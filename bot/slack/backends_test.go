@@ -27,6 +27,7 @@ func TestOnBackends(t *testing.T) {
 		"OpenTimelineButton":        TestOpenTimelineButton,
 		"SocketMode":                TestSocketMode,
 		"SlowCommandAnsweredLater":  TestSlowCommandAnsweredLater,
+		"LinkAsksWhoIsInTheChannel": TestLinkAsksWhoIsInTheChannel,
 	} {
 		t.Run(name, test)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -100,6 +101,36 @@ func (d *Directory) User(ctx context.Context, id string) (bot.User, error) {
 		return bot.User{}, store.Unavailable("Slack users.info", err)
 	}
 	return v.(bot.User), nil
+}
+
+// InChannel implements bot.Directory with conversations.members, page by
+// page until the user is found. Membership is not cached: it is asked when
+// a channel is linked, rarely, and must be current.
+func (d *Directory) InChannel(ctx context.Context, channel, user string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	p := &slack.GetUsersInConversationParameters{ChannelID: channel, Limit: 1000}
+	for {
+		members, next, err := d.api.GetUsersInConversationContext(ctx, p)
+		if err != nil {
+			var se slack.SlackErrorResponse
+			switch {
+			case errors.As(err, &se) && se.Err == "channel_not_found":
+				return false, store.Errorf(store.ENOTFOUND, "the app cannot see channel %s", channel)
+			case errors.As(err, &se) && se.Err == "missing_scope":
+				// An app installed before /client link asked Slack.
+				return false, store.Errorf(store.EFORBIDDEN, "the Slack app lacks the channels:read and groups:read scopes; an admin must reinstall it from slack-app-manifest.yaml")
+			}
+			return false, store.Unavailable("Slack conversations.members", err)
+		}
+		if slices.Contains(members, user) {
+			return true, nil
+		}
+		if next == "" {
+			return false, nil
+		}
+		p.Cursor = next
+	}
 }
 
 func toUser(su *slack.User) bot.User {

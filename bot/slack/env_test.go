@@ -148,8 +148,12 @@ func newEnv(t testing.TB, o options) *env {
 			t.Fatal(err)
 		}
 	}
-	if resp := e.command(e.broker, "/client", `add `+e.acme+` "Acme Grain Co-op"`, "", nil); resp.StatusCode != 200 {
+	resp := e.command(e.broker, "/client", `add `+e.acme+` "Acme Grain Co-op"`, "setup-"+e.sfx, nil)
+	if resp.StatusCode != 200 {
 		t.Fatalf("setup: %d", resp.StatusCode)
+	}
+	if resp.Body == "" { // answered later (a slow store): wait for the client to exist
+		e.slack.Responses("setup-"+e.sfx, 1, 10*time.Second)
 	}
 	return e
 }

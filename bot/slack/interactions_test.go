@@ -126,6 +126,7 @@ func TestLogToClientShortcut(t *testing.T) {
 		t.Errorf("confirmation %s", got)
 	}
 	// In a linked channel it is logged at once, without a modal.
+	e.slack.AddMembers("CLINKED", "UCLIENT", e.broker)
 	e.command(e.broker, "/client", "link "+e.acme+" <#CLINKED>", "", nil)
 	e.interact(shortcut("sc2-"+e.sfx, "CLINKED"))
 	if len(e.slack.Views()) != 1 {

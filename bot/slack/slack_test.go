@@ -221,6 +221,7 @@ func TestRefused(t *testing.T) {
 func TestChannelMessagesBecomeChatEvents(t *testing.T) {
 	e := newEnv(t, options{})
 	ch := "CDESK" + strings.ToUpper(e.sfx)
+	e.slack.AddMembers(ch, e.broker)
 	e.command(e.broker, "/client", "link "+e.acme+" <#"+ch+"|acme>", "", nil)
 
 	msg := map[string]any{"type": "message", "channel": ch, "user": "UCLIENT", "text": "Thanks, great fill on the crude", "ts": "1767225600.000100", "channel_type": "channel"}
@@ -270,6 +271,7 @@ func TestChannelMessagesBecomeChatEvents(t *testing.T) {
 func TestEventRetriedAfterFailure(t *testing.T) {
 	e := newEnv(t, options{})
 	ch := "CFAIL" + strings.ToUpper(e.sfx)
+	e.slack.AddMembers(ch, e.broker)
 	e.command(e.broker, "/client", "link "+e.acme+" <#"+ch+">", "", nil)
 	e.timeline.FailWrites(store.Unavailable("timeline", context.DeadlineExceeded))
 	msg := map[string]any{"type": "message", "channel": ch, "user": "UCLIENT", "text": "Buy 10 Dec corn at 4.52", "ts": "1767225600.000200"}
@@ -282,5 +284,36 @@ func TestEventRetriedAfterFailure(t *testing.T) {
 	}
 	if n := len(e.events(store.KindChat)); n != 1 {
 		t.Errorf("chat events %d, want 1", n)
+	}
+}
+
+// /client link asks Slack (conversations.members, page after page) whether
+// the user is in the channel: a private channel of another desk, or one
+// the app cannot see, is not linked.
+func TestLinkAsksWhoIsInTheChannel(t *testing.T) {
+	e := newEnv(t, options{})
+	S := strings.ToUpper(e.sfx)
+	mine, theirs, unseen := "CMINE"+S, "CPRIV"+S, "CGONE"+S
+	// The broker is listed on the third page.
+	e.slack.AddMembers(mine, "U1", "U2", "U3", "U4", e.broker)
+	e.slack.AddMembers(theirs, "U1", "U2", "U3", "U4", "U5")
+	for _, tc := range []struct{ ch, says string }{
+		{theirs, "You are not in"},
+		{unseen, "invite the BrokerSync app"},
+		{mine, "Linked <#" + mine + ">"},
+	} {
+		r := e.command(e.broker, "/client", "link "+e.acme+" <#"+tc.ch+">", "", nil)
+		if text, _ := r.json(t)["text"].(string); !strings.Contains(text, tc.says) {
+			t.Errorf("link %s: %q, want it to say %q", tc.ch, text, tc.says)
+		}
+	}
+	if n := e.slack.Calls("conversations.members"); n != 3+3+1 {
+		t.Errorf("conversations.members called %d times, want 7 (every page of two channels, one refusal)", n)
+	}
+	// An app installed without the scopes says what to do about it.
+	e.slack.FailWith("conversations.members", "missing_scope")
+	r := e.command(e.broker, "/client", "link "+e.acme+" <#"+mine+">", "", nil)
+	if text, _ := r.json(t)["text"].(string); !strings.Contains(text, "channels:read") || !strings.Contains(text, "reinstall") {
+		t.Errorf("link without the scope: %q", text)
 	}
 }

@@ -15,6 +15,7 @@ import (
 func TestSocketMode(t *testing.T) {
 	e := newEnv(t, options{})
 	ch := "CSOCK" + strings.ToUpper(e.sfx)
+	e.slack.AddMembers(ch, e.broker)
 	e.command(e.broker, "/client", "link "+e.acme+" <#"+ch+">", "", nil)
 
 	ctx, cancel := context.WithCancel(t.Context())

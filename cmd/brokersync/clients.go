@@ -5,28 +5,40 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/clientcsv"
 )
 
+const importClientsUsage = `usage: brokersync import clients [--team DESK] [--broker U123] FILE.csv (- for standard input)
+  --team DESK    desk of the rows whose team column is empty
+  --broker U123  broker (Slack user id) of the rows whose broker column is empty
+Every client needs a desk and a broker: a row without them is refused unless the flag gives one.`
+
 func importCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) > 0 && args[0] == "orders" {
 		return importOrdersCmd(ctx, cfg, logger, args[1:], stdin, stdout)
 	}
-	if len(args) != 2 || args[0] != "clients" {
+	if len(args) == 0 || args[0] != "clients" {
 		return usageError{"usage: brokersync import clients|orders FILE.csv (- for standard input)"}
 	}
-	in, closeIn, err := openInput(args[1], stdin)
+	name, defaults, err := importClientsArgs(args[1:])
+	if err != nil {
+		return usageError{err.Error() + "\n" + importClientsUsage}
+	}
+	in, closeIn, err := openInput(name, stdin)
 	if err != nil {
 		return err
 	}
 	defer closeIn()
-	clients, err := clientcsv.Read(in)
+	clients, err := clientcsv.Read(in, defaults)
 	if err != nil {
-		return fmt.Errorf("%s: %w; nothing was imported", args[1], err)
+		return fmt.Errorf("%s: %w; nothing was imported", name, err)
 	}
 	st, err := openStores(ctx, cfg, logger)
 	if err != nil {
@@ -34,10 +46,81 @@ func importCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []stri
 	}
 	defer st.Close()
 	start := time.Now()
-	if err := st.Clients.ImportClients(ctx, clients, "import:"+args[1]); err != nil {
-		return fmt.Errorf("%s: %w; nothing was imported", args[1], err)
+	if err := st.Clients.ImportClients(ctx, clients, "import:"+name); err != nil {
+		return fmt.Errorf("%s: %w; nothing was imported", name, err)
 	}
 	fmt.Fprintf(stdout, "imported %s in %s\n", store.Count(len(clients), "client"), time.Since(start).Round(time.Millisecond))
+	return warnUnstaffed(ctx, st.Teams, clients, stdout)
+}
+
+// importClientsArgs reads FILE and the --team and --broker flags, in any order.
+func importClientsArgs(args []string) (name string, d clientcsv.Defaults, err error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		flagName, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			if name != "" {
+				return "", d, fmt.Errorf("one file at a time: %q and %q", name, a)
+			}
+			name = a
+			continue
+		}
+		if flagName != "team" && flagName != "broker" {
+			return "", d, fmt.Errorf("unknown flag %s", a)
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return "", d, fmt.Errorf("--%s needs a value", flagName)
+			}
+			i++
+			value = args[i]
+		}
+		if flagName == "team" {
+			d.Team = value
+		} else {
+			d.Broker = value
+		}
+	}
+	if name == "" {
+		return "", d, fmt.Errorf("which file?")
+	}
+	if err := d.Check(); err != nil {
+		return "", d, fmt.Errorf("--%s", err.Error())
+	}
+	return name, d, nil
+}
+
+// warnUnstaffed says which imported clients no one on their desk can see
+// yet: a desk nobody is on, a broker who is not on the client's desk. They
+// are imported all the same (desks are often staffed after the first
+// import), and the warning says how to fix it.
+func warnUnstaffed(ctx context.Context, teams store.TeamStore, clients []*store.Client, w io.Writer) error {
+	members, err := teams.Members(ctx, "")
+	if err != nil {
+		return fmt.Errorf("the clients were imported, but the desks could not be read to check them: %w", err)
+	}
+	onDesk := map[string]bool{} // desk, or desk + NUL + user
+	for _, m := range members {
+		onDesk[m.Desk] = true
+		onDesk[m.Desk+"\x00"+m.SlackID] = true
+	}
+	empty, strangers := map[string]int{}, map[[2]string]int{}
+	for _, c := range clients {
+		switch {
+		case !onDesk[c.Team]:
+			empty[c.Team]++
+		case !onDesk[c.Team+"\x00"+c.Broker]:
+			strangers[[2]string{c.Team, c.Broker}]++
+		}
+	}
+	for _, desk := range slices.Sorted(maps.Keys(empty)) {
+		fmt.Fprintf(w, "warning: nobody is on desk %s yet: its %s only admins can see until someone is added with /team add @user %s broker\n",
+			desk, store.Count(empty[desk], "client"), desk)
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(strangers), func(a, b [2]string) int { return strings.Compare(a[0]+a[1], b[0]+b[1]) }) {
+		fmt.Fprintf(w, "warning: broker %s is not on desk %s (%s): add them with /team add @%s %s broker, or set another broker\n",
+			k[1], k[0], store.Count(strangers[k], "client"), k[1], k[0])
+	}
 	return nil
 }
 

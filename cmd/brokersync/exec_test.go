@@ -67,6 +67,7 @@ func TestExecNamesFromSlack(t *testing.T) {
 	fake.AddUser("U0ADMIN", "ada", "UTC", false, false)
 	fake.AddUser("U0JANE", "jane", "America/Chicago", false, false)
 	fake.AddChannel("C0DEALS", "acme-deals")
+	fake.AddMembers("C0DEALS", "U0JANE")
 	getenv := env(t, "BROKERSYNC_ADMINS", "U0ADMIN", "SLACK_BOT_TOKEN", "xoxb-test", "SLACK_SIGNING_SECRET", "s",
 		"SLACK_API_URL", srv.URL+"/api/")
 	exec := func(args ...string) string {

@@ -22,7 +22,8 @@ const usage = `BrokerSync: client relationships for a commodity brokerage desk.
 Usage:
   brokersync serve [flags]                  run the server (HTTP, Slack, ingest, reminders)
   brokersync migrate [flags]                apply database migrations and exit
-  brokersync import clients FILE.csv        import client profiles (all rows or none)
+  brokersync import clients [--team DESK] [--broker U123] FILE.csv
+                                            import client profiles (all rows or none)
   brokersync import orders FILE.csv         import order history (all rows or none)
   brokersync export clients                 write every client profile as CSV to stdout
   brokersync exec '/client show acme-grain' --as U123

@@ -139,7 +139,7 @@ func TestImportExportAcrossRestarts(t *testing.T) {
 	if err := os.WriteFile(file, []byte(goodCSV), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runCmd(t, getenv, "", "import", "clients", file)
+	out, err := runCmd(t, getenv, "", "import", "clients", "--team", "grain-desk", "--broker=U0JANE", file)
 	if err != nil || !strings.Contains(out, "imported 2 clients") {
 		t.Fatalf("import: %q %v", out, err)
 	}
@@ -195,7 +195,7 @@ func TestImportRejectsBadFileWhole(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			getenv := env(t)
 			in := "handle,name,phone.work,email.work,timezone\nfirst,First,,first@example.com,\nsecond,Second,,,\n" + tt.row + "\n"
-			_, err := runCmd(t, getenv, in, "import", "clients", "-")
+			_, err := runCmd(t, getenv, in, "import", "clients", "-", "--team", "grain-desk", "--broker", "U0JANE")
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "nothing was imported") {
 				t.Fatalf("import error = %v, want it to say %q and that nothing was imported", err, tt.want)
 			}
@@ -210,8 +210,86 @@ func TestImportRejectsBadFileWhole(t *testing.T) {
 	}
 }
 
+// Every imported client has a desk and a broker, from its row or from
+// --team and --broker: a client on no desk would be seen by no broker.
+func TestImportClientsNeedDeskAndBroker(t *testing.T) {
+	const file = "handle,name,team,broker\nowned,Owned,softs-desk,U0OMAR\nbare,Bare,,\n"
+	for _, tt := range []struct {
+		name  string
+		flags []string
+		want  string
+	}{
+		{"no desk", nil, "line 3: team: the row has no desk"},
+		{"no broker", []string{"--team", "grain-desk"}, "line 3: broker: the row has no broker"},
+		{"desk only for rows without one", []string{"--broker", "U0JANE"}, "line 3: team: the row has no desk"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := env(t)
+			_, err := runCmd(t, getenv, file, append(append([]string{"import", "clients"}, tt.flags...), "-")...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "nothing was imported") {
+				t.Fatalf("import error = %v, want %q and nothing imported", err, tt.want)
+			}
+			if out, _ := runCmd(t, getenv, "", "export", "clients"); strings.Count(out, "\n") != 1 {
+				t.Errorf("a refused import stored clients:\n%s", out)
+			}
+		})
+	}
+	// A broker must be a Slack user id, in the file as in the flag.
+	if _, err := runCmd(t, env(t), "handle,name,team,broker\nx1,X,grain-desk,jane\n", "import", "clients", "-"); err == nil ||
+		!strings.Contains(err.Error(), `line 2: broker: "jane" is not a Slack user id`) {
+		t.Errorf("broker jane: %v", err)
+	}
+	for _, flags := range [][]string{{"--broker", "jane"}, {"--team", "Bad Desk!"}, {"--desk", "x"}} {
+		if _, err := runCmd(t, env(t), file, append(append([]string{"import", "clients"}, flags...), "-")...); err == nil || exitCode(err) != 2 {
+			t.Errorf("import %v: %v, want a usage error", flags, err)
+		}
+	}
+
+	// With both defaults, the bare row takes them; the other keeps its own.
+	getenv := env(t)
+	out, err := runCmd(t, getenv, file, "import", "clients", "--team", "Grain-Desk", "--broker", "U0JANE", "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nobody is on either desk yet: the import says so.
+	for _, want := range []string{"imported 2 clients", "warning: nobody is on desk grain-desk yet", "warning: nobody is on desk softs-desk yet", "/team add"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("import output lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = runCmd(t, getenv, "", "export", "clients")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	got := map[string]string{}
+	for _, r := range rows[1:] {
+		got[r[col["handle"]]] = r[col["team"]] + " " + r[col["broker"]]
+	}
+	if got["bare"] != "grain-desk U0JANE" || got["owned"] != "softs-desk U0OMAR" {
+		t.Errorf("desks and brokers after import: %v", got)
+	}
+
+	// On a staffed desk, a broker who is not on it is pointed out.
+	getenv = env(t, "BROKERSYNC_ADMINS", "U0ADMIN")
+	if _, err := runCmd(t, getenv, "", "exec", "/team add <@U0ANNA> grain-desk broker", "--as", "U0ADMIN"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runCmd(t, getenv, "handle,name,team,broker\nz1,Z,grain-desk,U0JANE\nz2,Z,grain-desk,U0ANNA\n", "import", "clients", "-")
+	if err != nil || !strings.Contains(out, "warning: broker U0JANE is not on desk grain-desk (1 client)") || strings.Contains(out, "U0ANNA") {
+		t.Errorf("import onto a staffed desk: %v\n%s", err, out)
+	}
+}
+
 func TestRiskOutOfRangeInCSV(t *testing.T) {
-	_, err := runCmd(t, env(t), "handle,name,risk\nrisky,Risky,11\n", "import", "clients", "-")
+	_, err := runCmd(t, env(t), "handle,name,risk\nrisky,Risky,11\n", "import", "clients", "--team", "grain-desk", "--broker", "U0JANE", "-")
 	want := `line 2: risk: "11" is not a risk tolerance from 1`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want %q", err, want)

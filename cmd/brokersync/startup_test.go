@@ -347,8 +347,10 @@ func TestWebLinkKey(t *testing.T) {
 		addr := freeAddr(t)
 		key := "a-link-key-of-our-own-0123456789abcdef"
 		getenv := env(t, "BROKERSYNC_HTTP_ADDR", addr, "BROKERSYNC_ADMINS", "U0ADMIN", "BROKERSYNC_LINK_KEY", key)
-		if _, err := runCmd(t, getenv, "", "exec", `/client add acme "Acme" team=grain`, "--as", "U0ADMIN"); err != nil {
-			t.Fatal(err)
+		for _, cmd := range []string{"/team add <@U0JANE> grain broker", `/client add acme "Acme" team=grain`} {
+			if _, err := runCmd(t, getenv, "", "exec", cmd, "--as", "U0ADMIN"); err != nil {
+				t.Fatal(err)
+			}
 		}
 		base := startServe(t, getenv)
 		if code, body, _ := get(forge([]byte(key), base, "acme", "U0ADMIN", time.Now().Add(time.Hour))); code != http.StatusOK {

@@ -3,9 +3,11 @@
 // The header names profile fields exactly as `/client set` does (see
 // store.FieldHelp): handle, name, company, phone.work, email.work,
 // address.work.city, risk, goal.1.description, tags, ... Only handle and name
-// are required; columns may come in any order and unknown columns are an
-// error, so a typo never silently drops data. A file is accepted whole or not
-// at all: the first bad row is reported with its line, field and value.
+// are required as columns; columns may come in any order and unknown columns
+// are an error, so a typo never silently drops data. Every client needs a
+// desk (team) and a broker, from its row or from the Defaults: a client on no
+// desk is seen by no broker. A file is accepted whole or not at all: the
+// first bad row is reported with its line, field and value.
 package clientcsv
 
 import (
@@ -14,15 +16,44 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/brokersync/brokersync/store"
 )
 
+// Defaults fill the team and broker of rows that leave them empty
+// (brokersync import clients --team, --broker).
+type Defaults struct {
+	Team   string // a desk name
+	Broker string // a Slack user id
+}
+
+var userIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,23}$`)
+
+// Check normalises the defaults and checks their form.
+func (d *Defaults) Check() error {
+	if d.Team != "" {
+		t, err := store.NormalizeHandle(d.Team)
+		if err != nil {
+			return store.Invalid("team", "%q is not a desk name: use lower-case letters, digits and dashes", d.Team)
+		}
+		d.Team = t
+	}
+	if d.Broker != "" && !userIDRE.MatchString(d.Broker) {
+		return store.Invalid("broker", "%q is not a Slack user id (U0123ABCD)", d.Broker)
+	}
+	return nil
+}
+
 // Read parses a CSV of clients and validates every row. Values that must be
-// unique (handle, emails, phones) are also checked across the file.
-func Read(r io.Reader) ([]*store.Client, error) {
+// unique (handle, emails, phones) are also checked across the file. A row
+// with no team or no broker takes d's, and is refused if d has none.
+func Read(r io.Reader, d Defaults) ([]*store.Client, error) {
+	if err := d.Check(); err != nil {
+		return nil, err
+	}
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = 0
 	header, err := cr.Read()
@@ -78,6 +109,9 @@ func Read(r io.Reader) ([]*store.Client, error) {
 				return nil, lineErr(line, err)
 			}
 		}
+		if err := deskAndBroker(c, d); err != nil {
+			return nil, lineErr(line, err)
+		}
 		if err := c.Validate(); err != nil {
 			return nil, lineErr(line, err)
 		}
@@ -97,6 +131,32 @@ func Read(r io.Reader) ([]*store.Client, error) {
 		clients = append(clients, c)
 	}
 	return clients, nil
+}
+
+// deskAndBroker gives c the defaults' team and broker where it has none,
+// and checks both.
+func deskAndBroker(c *store.Client, d Defaults) error {
+	if c.Team == "" {
+		if d.Team == "" {
+			return store.Invalid("team", "the row has no desk: fill the team column, or give --team DESK for rows without one (a client on no desk is seen by no broker)")
+		}
+		c.Team = d.Team
+	}
+	t, err := store.NormalizeHandle(c.Team)
+	if err != nil {
+		return store.Invalid("team", "%q is not a desk name: use lower-case letters, digits and dashes", c.Team)
+	}
+	c.Team = t
+	if c.Broker == "" {
+		if d.Broker == "" {
+			return store.Invalid("broker", "the row has no broker: fill the broker column with a Slack user id, or give --broker U0123ABCD for rows without one")
+		}
+		c.Broker = d.Broker
+	}
+	if !userIDRE.MatchString(c.Broker) {
+		return store.Invalid("broker", "%q is not a Slack user id (U0123ABCD)", c.Broker)
+	}
+	return nil
 }
 
 func lineErr(line int, err error) error {

@@ -42,6 +42,7 @@ func (d *DB) ImportClients(ctx context.Context, cs []*store.Client, actor string
 	created := make([]store.Client, len(cs))
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		sc := newStmtCache(tx)
+		batch := map[uuid.UUID]int{} // the clients of this import written so far
 		for i, c := range cs {
 			nc := *c
 			nc.ID = uuid.New()
@@ -50,8 +51,17 @@ func (d *DB) ImportClients(ctx context.Context, cs []*store.Client, actor string
 				nc.StageChangedAt = now
 			}
 			if err := writeClient(ctx, sc, &nc, true); err != nil {
+				var se *store.Error
+				if errors.As(err, &se) && se.Holder != nil {
+					if j, ok := batch[se.Holder.ID]; ok {
+						// Both clients are the importer's own rows: name both.
+						return &store.Error{Code: store.ECONFLICT, Field: se.Field, Message: fmt.Sprintf(
+							"%s is given to both %s (#%d) and %s (#%d) in the import", se.Holder.Value, cs[j].Handle, j+1, nc.Handle, i+1)}
+					}
+				}
 				return named(i, err)
 			}
+			batch[nc.ID] = i
 			if err := audit(ctx, sc, nc.ID, now, actor, store.Change{Field: "handle", New: nc.Handle}); err != nil {
 				return err
 			}
@@ -108,51 +118,46 @@ func (sc *stmtCache) exec(ctx context.Context, query string, args ...any) error 
 	return mapErr(err)
 }
 
-// lookup scans one column of one row into dst; found is false for no row.
-func (sc *stmtCache) lookup(ctx context.Context, dst any, query string, args ...any) (found bool, err error) {
-	st, err := sc.stmt(ctx, query)
-	if err != nil {
-		return false, err
-	}
-	switch err := st.QueryRowContext(ctx, args...).Scan(dst); err {
-	case nil:
-		return true, nil
-	case sql.ErrNoRows:
-		return false, nil
-	default:
-		return false, mapErr(err)
-	}
-}
-
 // writeClient stores c's row and its unique contact rows. Uniqueness is
-// checked first so that a conflict names the field and the other client.
+// checked first so that a conflict names the field and carries the client
+// holding the value.
 func writeClient(ctx context.Context, sc *stmtCache, c *store.Client, insert bool) error {
 	id := c.ID.String()
-	var other string
-	if found, err := sc.lookup(ctx, &other, `SELECT handle FROM clients WHERE handle = ? AND id <> ?`, c.Handle, id); err != nil {
+	taken := func(field, what, value, query string) error {
+		st, err := sc.stmt(ctx, query)
+		if err != nil {
+			return err
+		}
+		var h store.Holder
+		var hid string
+		switch err := st.QueryRowContext(ctx, value, id).Scan(&hid, &h.Handle, &h.Team); err {
+		case nil:
+			if h.ID, err = uuid.Parse(hid); err != nil {
+				return store.Internal("read a client id", err)
+			}
+			return store.Taken(field, what, value, h)
+		case sql.ErrNoRows:
+			return nil
+		default:
+			return mapErr(err)
+		}
+	}
+	if err := taken("handle", "handle", c.Handle, `SELECT id, handle, team FROM clients WHERE handle = ? AND id <> ?`); err != nil {
 		return err
-	} else if found {
-		return store.Conflict("handle", "%s is taken by another client", c.Handle)
 	}
 	for _, e := range c.Emails {
-		if found, err := sc.lookup(ctx, &other, `SELECT c.handle FROM client_emails e JOIN clients c ON c.id = e.client_id WHERE e.address = ? AND e.client_id <> ?`, e.Address, id); err != nil {
+		if err := taken("email."+string(e.Kind), "email", e.Address, `SELECT c.id, c.handle, c.team FROM client_emails e JOIN clients c ON c.id = e.client_id WHERE e.address = ? AND e.client_id <> ?`); err != nil {
 			return err
-		} else if found {
-			return store.Conflict("email."+string(e.Kind), "%s belongs to another client (%s)", e.Address, other)
 		}
 	}
 	for _, p := range c.Phones {
-		if found, err := sc.lookup(ctx, &other, `SELECT c.handle FROM client_phones p JOIN clients c ON c.id = p.client_id WHERE p.number = ? AND p.client_id <> ?`, p.Number, id); err != nil {
+		if err := taken("phone."+string(p.Kind), "phone", p.Number, `SELECT c.id, c.handle, c.team FROM client_phones p JOIN clients c ON c.id = p.client_id WHERE p.number = ? AND p.client_id <> ?`); err != nil {
 			return err
-		} else if found {
-			return store.Conflict("phone."+string(p.Kind), "%s belongs to another client (%s)", p.Number, other)
 		}
 	}
 	for _, a := range c.Accounts {
-		if found, err := sc.lookup(ctx, &other, `SELECT c.handle FROM client_accounts a JOIN clients c ON c.id = a.client_id WHERE a.account = ? AND a.client_id <> ?`, a, id); err != nil {
+		if err := taken("accounts", "account", a, `SELECT c.id, c.handle, c.team FROM client_accounts a JOIN clients c ON c.id = a.client_id WHERE a.account = ? AND a.client_id <> ?`); err != nil {
 			return err
-		} else if found {
-			return store.Conflict("accounts", "account %s belongs to another client (%s)", a, other)
 		}
 	}
 	profile, err := json.Marshal(c)

@@ -197,9 +197,11 @@ func TestImportAcrossChunks(t *testing.T) {
 		if store.ErrorCode(err) != f.code || !errors.As(err, &e) || e.Field != f.field {
 			t.Errorf("%s: %v, want %s naming %s", f.name, err, f.code, f.field)
 		}
+		// The command line shows err.Error(): the operator of an import
+		// may learn who holds a value.
 		for _, m := range f.mentions {
-			if !strings.Contains(store.ErrorMessage(err), m) {
-				t.Errorf("%s: %q does not mention %s", f.name, store.ErrorMessage(err), m)
+			if !strings.Contains(err.Error(), m) {
+				t.Errorf("%s: %q does not mention %s", f.name, err.Error(), m)
 			}
 		}
 		if n := countClients(t, db); n != 1 {

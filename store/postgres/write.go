@@ -120,7 +120,7 @@ func (db *DB) writeError(ctx context.Context, what string, err error, cs []*stor
 
 // explainConflict finds the first of cs whose handle, email, phone or
 // account number another client holds, and returns its index and an
-// ECONFLICT naming the field, the value and the holder. It returns a nil
+// ECONFLICT naming the field and the value, carrying the holder. It returns a nil
 // error if it finds none.
 func (db *DB) explainConflict(ctx context.Context, cs []*store.Client) (int, *store.Error) {
 	var handles, emails, phones, accounts []string
@@ -135,55 +135,47 @@ func (db *DB) explainConflict(ctx context.Context, cs []*store.Client) (int, *st
 		}
 	}
 	rows, err := db.pool.Query(ctx, `
-		SELECT 'handle', c.handle, c.id, c.handle FROM clients c WHERE c.handle = ANY($1)
+		SELECT 'handle', c.handle, c.id, c.handle, c.team FROM clients c WHERE c.handle = ANY($1)
 		UNION ALL
-		SELECT 'email', e.address, c.id, c.handle FROM client_emails e JOIN clients c ON c.id = e.client_id WHERE e.address = ANY($2)
+		SELECT 'email', e.address, c.id, c.handle, c.team FROM client_emails e JOIN clients c ON c.id = e.client_id WHERE e.address = ANY($2)
 		UNION ALL
-		SELECT 'phone', p.number, c.id, c.handle FROM client_phones p JOIN clients c ON c.id = p.client_id WHERE p.number = ANY($3)
+		SELECT 'phone', p.number, c.id, c.handle, c.team FROM client_phones p JOIN clients c ON c.id = p.client_id WHERE p.number = ANY($3)
 		UNION ALL
-		SELECT 'account', a.account, c.id, c.handle FROM client_accounts a JOIN clients c ON c.id = a.client_id WHERE a.account = ANY($4)`,
+		SELECT 'account', a.account, c.id, c.handle, c.team FROM client_accounts a JOIN clients c ON c.id = a.client_id WHERE a.account = ANY($4)`,
 		handles, emails, phones, accounts)
 	if err != nil {
 		return 0, nil
 	}
-	type holder struct {
-		id     uuid.UUID
-		handle string
-	}
-	held := map[string]holder{}
+	held := map[string]store.Holder{}
 	for rows.Next() {
 		var kind, value string
-		var h holder
-		if rows.Scan(&kind, &value, (*[16]byte)(&h.id), &h.handle) == nil {
+		var h store.Holder
+		if rows.Scan(&kind, &value, (*[16]byte)(&h.ID), &h.Handle, &h.Team) == nil {
 			held[kind+"\x00"+value] = h
 		}
 	}
 	rows.Close()
-	taken := func(c *store.Client, kind, value string) (holder, bool) {
+	taken := func(c *store.Client, kind, value string) (store.Holder, bool) {
 		h, ok := held[kind+"\x00"+value]
-		return h, ok && h.id != c.ID
+		return h, ok && h.ID != c.ID
 	}
 	for i, c := range cs {
-		if _, ok := taken(c, "handle", c.Handle); ok {
-			return i, &store.Error{Code: store.ECONFLICT, Field: "handle",
-				Message: fmt.Sprintf("%s is already the handle of another client", c.Handle)}
+		if h, ok := taken(c, "handle", c.Handle); ok {
+			return i, store.Taken("handle", "handle", c.Handle, h)
 		}
 		for _, e := range c.Emails {
 			if h, ok := taken(c, "email", e.Address); ok {
-				return i, &store.Error{Code: store.ECONFLICT, Field: "email." + string(e.Kind),
-					Message: fmt.Sprintf("%s belongs to another client (%s)", e.Address, h.handle)}
+				return i, store.Taken("email."+string(e.Kind), "email", e.Address, h)
 			}
 		}
 		for _, p := range c.Phones {
 			if h, ok := taken(c, "phone", p.Number); ok {
-				return i, &store.Error{Code: store.ECONFLICT, Field: "phone." + string(p.Kind),
-					Message: fmt.Sprintf("%s belongs to another client (%s)", p.Number, h.handle)}
+				return i, store.Taken("phone."+string(p.Kind), "phone", p.Number, h)
 			}
 		}
 		for _, a := range c.Accounts {
 			if h, ok := taken(c, "account", a); ok {
-				return i, &store.Error{Code: store.ECONFLICT, Field: "accounts",
-					Message: fmt.Sprintf("account %s belongs to another client (%s)", a, h.handle)}
+				return i, store.Taken("accounts", "account", a, h)
 			}
 		}
 	}

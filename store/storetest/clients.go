@@ -30,8 +30,10 @@ import (
 //   - CreateClient and ImportClients set the client's ID, CreatedAt =
 //     UpdatedAt, Version 1, StageChangedAt (when unset), and write one audit
 //     entry {Field: "handle", Old: "", New: handle} by the actor.
-//   - Conflict errors name the field being written ("email.personal"), the
-//     normalised value and the handle of the client that has it.
+//   - Conflict errors name the field being written ("email.personal") and
+//     the normalised value, and carry the client that has it (Holder: id,
+//     handle, desk) without naming it in the message: a broker must not
+//     learn another desk's client from it.
 //   - Errors from ImportClients name the offending client's handle.
 //   - FindClients with a non-nil, empty Teams matches nothing.
 //   - ClientByEmail, ClientByPhone and ClientByAccount answer ENOTFOUND for
@@ -302,12 +304,12 @@ func testCreateConflicts(t *testing.T, s store.ClientStore) {
 			"handle", []string{"acme-grain"}},
 		{"email as another kind", func(c *store.Client) {
 			c.Emails = append(c.Emails, store.Email{Kind: store.Personal, Address: "JANE.DOE3@acme-grain.example"})
-		}, "email.personal", []string{"jane.doe3@acme-grain.example", "acme-grain"}},
+		}, "email.personal", []string{"jane.doe3@acme-grain.example"}},
 		{"phone written differently", func(c *store.Client) {
 			c.Phones = append(c.Phones, store.Phone{Kind: store.Mobile, Number: "312-555-0003"})
-		}, "phone.mobile", []string{"+13125550003", "acme-grain"}},
+		}, "phone.mobile", []string{"+13125550003"}},
 		{"account in lower case", func(c *store.Client) { c.Accounts = []string{"ACC-9", "acc-0003-h"} },
-			"accounts", []string{"ACC-0003-H", "acme-grain"}},
+			"accounts", []string{"ACC-0003-H"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -316,6 +318,7 @@ func testCreateConflicts(t *testing.T, s store.ClientStore) {
 			tt.edit(c)
 			err := s.CreateClient(ctx, c, "U0CREATOR")
 			assertError(t, err, store.ECONFLICT, tt.field, tt.mentions...)
+			assertHolder(t, err, first, tt.mentions[0])
 			assertNoClient(t, s, "newcomer")
 			// None of the newcomer's other details were kept.
 			if _, err := s.ClientByEmail(ctx, "client1@example.com"); store.ErrorCode(err) != store.ENOTFOUND {
@@ -433,6 +436,23 @@ func assertError(t *testing.T, err error, code store.Code, field string, mention
 		if !strings.Contains(msg, m) {
 			t.Errorf("error %q does not mention %q", msg, m)
 		}
+	}
+}
+
+// assertHolder checks that a conflict carries the client holding the value
+// and that its message, which brokers of any desk may read, does not name
+// it (unless the value is its handle).
+func assertHolder(t *testing.T, err error, holder *store.Client, value string) {
+	t.Helper()
+	h, ok := store.ConflictHolder(err)
+	if !ok {
+		t.Fatalf("conflict %q does not carry the client holding the value", err)
+	}
+	if h.ID != holder.ID || h.Handle != holder.Handle || h.Team != holder.Team || h.Value != value {
+		t.Errorf("conflict holder %+v, want %s %s %s holding %s", h, holder.ID, holder.Handle, holder.Team, value)
+	}
+	if msg := strings.ReplaceAll(store.ErrorMessage(err), value, "…"); strings.Contains(msg, holder.Handle) {
+		t.Errorf("conflict message %q names the holder %s", store.ErrorMessage(err), holder.Handle)
 	}
 }
 

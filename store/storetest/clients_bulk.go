@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -73,16 +74,16 @@ func testImportAllOrNothing(t *testing.T, s store.ClientStore) {
 		{"handle twice in the batch", func(cs []*store.Client) { cs[60].Handle = "client-0012" },
 			store.ECONFLICT, "handle", []string{"client-0012"}},
 		{"phone of an existing client", func(cs []*store.Client) { cs[50].Phones[0].Number = "312 555 0009" },
-			store.ECONFLICT, "phone.work", []string{"client-0050", "existing", "+13125550009"}},
+			store.ECONFLICT, "phone.work", []string{"client-0050", "+13125550009"}},
 		{"email of an existing client", func(cs []*store.Client) { cs[98].Emails[0].Address = "jane9@mail.example" },
-			store.ECONFLICT, "email.work", []string{"client-0098", "existing", "jane9@mail.example"}},
+			store.ECONFLICT, "email.work", []string{"client-0098", "jane9@mail.example"}},
 		{"handle of an existing client", func(cs []*store.Client) { cs[0].Handle = "Existing" },
 			store.ECONFLICT, "handle", []string{"existing"}},
 		{"account twice in the batch", func(cs []*store.Client) {
 			cs[20].Accounts, cs[70].Accounts = []string{"ACC-20"}, []string{"acc-20"}
 		}, store.ECONFLICT, "accounts", []string{"client-0020", "client-0070", "ACC-20"}},
 		{"account of an existing client", func(cs []*store.Client) { cs[40].Accounts = []string{"acc-0009-h"} },
-			store.ECONFLICT, "accounts", []string{"client-0040", "existing", "ACC-0009-H"}},
+			store.ECONFLICT, "accounts", []string{"client-0040", "ACC-0009-H"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,6 +94,9 @@ func testImportAllOrNothing(t *testing.T, s store.ClientStore) {
 			tt.edit(cs)
 			err := s.ImportClients(ctx, cs, "U0IMPORTER")
 			assertError(t, err, tt.code, tt.field, tt.mentions...)
+			if strings.Contains(tt.name, "of an existing client") {
+				assertHolder(t, err, existing, tt.mentions[len(tt.mentions)-1])
+			}
 			if got := countClients(t, s); got != 1 {
 				t.Errorf("%d clients stored after a failed import, want only the existing one", got)
 			}
