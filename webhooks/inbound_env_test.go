@@ -141,6 +141,12 @@ func (e *env) post(t testing.TB, path string, body []byte, sign func(*http.Reque
 	if sign != nil {
 		sign(req)
 	}
+	return e.do(t, req)
+}
+
+// do sends req and decodes the JSON answer.
+func (e *env) do(t testing.TB, req *http.Request) response {
+	t.Helper()
 	resp, err := e.srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +155,7 @@ func (e *env) post(t testing.TB, path string, body []byte, sign func(*http.Reque
 	raw, _ := io.ReadAll(resp.Body)
 	r := response{status: resp.StatusCode}
 	if err := json.Unmarshal(raw, &r.body); err != nil {
-		t.Fatalf("%s answered %d with a body that is not JSON: %q", path, resp.StatusCode, raw)
+		t.Fatalf("%s answered %d with a body that is not JSON: %q", req.URL.Path, resp.StatusCode, raw)
 	}
 	return r
 }

@@ -1,12 +1,10 @@
 package webhooks_test
 
 import (
-	"bufio"
 	"bytes"
-	"fmt"
+	"github.com/brokersync/brokersync/internal/httpbody/httpbodytest"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -97,19 +95,7 @@ func TestSlowBodyIsRequestTimeout(t *testing.T) {
 	srv.Config.ReadTimeout = 300 * time.Millisecond
 	srv.Start()
 	defer srv.Close()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "POST /webhooks/orders HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"id\": \"E-1\"")
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	resp, body := httpbodytest.Stall(t, srv.Listener.Addr().String(), "/webhooks/orders", "application/json", `{"id": "E-1"`)
 	if resp.StatusCode != http.StatusRequestTimeout {
 		t.Errorf("stalled body: %d %s, want 408", resp.StatusCode, body)
 	}

@@ -2,8 +2,6 @@ package webhooks_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -54,21 +52,6 @@ func (e *env) postTwilio(t *testing.T, path, body, sig string) response {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set(webhooks.TwilioSignatureHeader, sig)
 	return e.do(t, req)
-}
-
-func (e *env) do(t *testing.T, req *http.Request) response {
-	t.Helper()
-	resp, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := response{status: resp.StatusCode}
-	if err := json.Unmarshal(raw, &r.body); err != nil {
-		t.Fatalf("answered %d with a body that is not JSON: %q", resp.StatusCode, raw)
-	}
-	return r
 }
 
 // A Twilio status callback and the transcription of the same call become

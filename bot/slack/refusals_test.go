@@ -1,12 +1,9 @@
 package slack_test
 
 import (
-	"bufio"
 	"bytes"
-	"fmt"
-	"io"
+	"github.com/brokersync/brokersync/internal/httpbody/httpbodytest"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -69,19 +66,7 @@ func slackServer(t *testing.T, readTimeout time.Duration) (*httptest.Server, *lo
 // passes: the sender was slow, the body was not too large.
 func TestSlowBodyIsRequestTimeout(t *testing.T) {
 	srv, _ := slackServer(t, 300*time.Millisecond)
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "POST /slack/commands HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ncommand=%%2Fnote")
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	resp, body := httpbodytest.Stall(t, srv.Listener.Addr().String(), "/slack/commands", "application/x-www-form-urlencoded", "command=%2Fnote")
 	if resp.StatusCode != http.StatusRequestTimeout {
 		t.Errorf("stalled body: %d %s, want 408", resp.StatusCode, body)
 	}
