@@ -16,17 +16,20 @@ func TestOnBackends(t *testing.T) {
 	onBackends = &backing{clients: pg, teams: pg, links: pg, once: pg, timeline: tl}
 	defer func() { onBackends = nil }()
 	for name, test := range map[string]func(*testing.T){
-		"SignatureChecked":          TestSignatureChecked,
-		"CommandAnsweredInline":     TestCommandAnsweredInline,
-		"RetriedCommandAppliedOnce": TestRetriedCommandAppliedOnce,
-		"Refused":                   TestRefused,
-		"ChannelMessages":           TestChannelMessagesBecomeChatEvents,
-		"EventRetriedAfterFailure":  TestEventRetriedAfterFailure,
-		"AddNoteModal":              TestAddNoteModal,
-		"LogToClientShortcut":       TestLogToClientShortcut,
-		"OpenTimelineButton":        TestOpenTimelineButton,
-		"SocketMode":                TestSocketMode,
-		"SlowCommandAnsweredLater":  TestSlowCommandAnsweredLater,
+		"SignatureChecked":                  TestSignatureChecked,
+		"CommandAnsweredInline":             TestCommandAnsweredInline,
+		"RetriedCommandAppliedOnce":         TestRetriedCommandAppliedOnce,
+		"Refused":                           TestRefused,
+		"ChannelMessages":                   TestChannelMessagesBecomeChatEvents,
+		"EventRetriedAfterFailure":          TestEventRetriedAfterFailure,
+		"AddNoteModal":                      TestAddNoteModal,
+		"LogToClientShortcut":               TestLogToClientShortcut,
+		"OpenTimelineButton":                TestOpenTimelineButton,
+		"SocketMode":                        TestSocketMode,
+		"SlowCommandAnsweredLater":          TestSlowCommandAnsweredLater,
+		"EventNotLostWhenDeliveryDies":      TestEventNotLostWhenDeliveryDies,
+		"FailedCommandAppliedOnRedelivery":  TestFailedCommandAppliedOnRedelivery,
+		"FailedShortcutAppliedOnRedelivery": TestFailedShortcutAppliedOnRedelivery,
 	} {
 		t.Run(name, test)
 	}
