@@ -61,7 +61,7 @@ func logger() *slog.Logger {
 
 type options struct {
 	budget time.Duration
-	lease  time.Duration // of a delivery's key; default store.DefaultOnceLease
+	lease  time.Duration                         // of a delivery's key; default store.DefaultOnceLease
 	teams  func(store.TeamStore) store.TeamStore // wraps the team store (to slow it down)
 }
 
