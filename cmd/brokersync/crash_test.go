@@ -558,3 +558,21 @@ func tail(path string) string {
 	}
 	return string(b)
 }
+
+// The lease must let Slack's retries through: from a second to five minutes.
+func TestSlackLeaseSetting(t *testing.T) {
+	for _, bad := range []string{"0s", "500ms", "10m", "soon"} {
+		_, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), nil, env(t, "BROKERSYNC_SLACK_LEASE", bad))
+		if err == nil || !strings.Contains(err.Error(), "BROKERSYNC_SLACK_LEASE") {
+			t.Errorf("lease %q: %v, want an error naming BROKERSYNC_SLACK_LEASE", bad, err)
+		}
+	}
+	c, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), nil, env(t))
+	if err != nil || c.Lease() != 30*time.Second {
+		t.Errorf("default lease: %v %v, want 30s", c.Lease(), err)
+	}
+	c, err = loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"-slack-lease", "2s"}, env(t))
+	if err != nil || c.Lease() != 2*time.Second {
+		t.Errorf("-slack-lease 2s: %v %v", c.Lease(), err)
+	}
+}
