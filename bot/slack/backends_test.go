@@ -16,18 +16,21 @@ func TestOnBackends(t *testing.T) {
 	onBackends = &backing{clients: pg, teams: pg, links: pg, once: pg, timeline: tl}
 	defer func() { onBackends = nil }()
 	for name, test := range map[string]func(*testing.T){
-		"SignatureChecked":          TestSignatureChecked,
-		"CommandAnsweredInline":     TestCommandAnsweredInline,
-		"RetriedCommandAppliedOnce": TestRetriedCommandAppliedOnce,
-		"Refused":                   TestRefused,
-		"ChannelMessages":           TestChannelMessagesBecomeChatEvents,
-		"EventRetriedAfterFailure":  TestEventRetriedAfterFailure,
-		"AddNoteModal":              TestAddNoteModal,
-		"LogToClientShortcut":       TestLogToClientShortcut,
-		"OpenTimelineButton":        TestOpenTimelineButton,
-		"SocketMode":                TestSocketMode,
-		"SlowCommandAnsweredLater":  TestSlowCommandAnsweredLater,
-		"LinkAsksWhoIsInTheChannel": TestLinkAsksWhoIsInTheChannel,
+		"SignatureChecked":                  TestSignatureChecked,
+		"CommandAnsweredInline":             TestCommandAnsweredInline,
+		"RetriedCommandAppliedOnce":         TestRetriedCommandAppliedOnce,
+		"Refused":                           TestRefused,
+		"ChannelMessages":                   TestChannelMessagesBecomeChatEvents,
+		"EventRetriedAfterFailure":          TestEventRetriedAfterFailure,
+		"AddNoteModal":                      TestAddNoteModal,
+		"LogToClientShortcut":               TestLogToClientShortcut,
+		"OpenTimelineButton":                TestOpenTimelineButton,
+		"SocketMode":                        TestSocketMode,
+		"SlowCommandAnsweredLater":          TestSlowCommandAnsweredLater,
+		"EventNotLostWhenDeliveryDies":      TestEventNotLostWhenDeliveryDies,
+		"FailedCommandAppliedOnRedelivery":  TestFailedCommandAppliedOnRedelivery,
+		"FailedShortcutAppliedOnRedelivery": TestFailedShortcutAppliedOnRedelivery,
+		"LinkAsksWhoIsInTheChannel":         TestLinkAsksWhoIsInTheChannel,
 	} {
 		t.Run(name, test)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/brokersync/brokersync/bot"
+	"github.com/brokersync/brokersync/store"
 )
 
 // serveCommand answers POST /slack/commands (form-encoded).
@@ -48,12 +49,19 @@ func (h *Handler) command(ctx context.Context, cmd slack.SlashCommand) *message 
 		// The command outlives the HTTP request when it is slow.
 		ctx, cancel := context.WithTimeout(h.ctx, time.Minute)
 		defer cancel()
-		if cmd.TriggerID != "" && !h.first(ctx, "command:"+cmd.TriggerID) {
-			h.log.Info("duplicate slash command ignored", slog.String("trigger", cmd.TriggerID))
+		key := ""
+		if cmd.TriggerID != "" {
+			key = "command:" + cmd.TriggerID
+		}
+		// Slack does not retry a command; a second delivery of one is
+		// answered by the first, whether it is done or still running.
+		if st := h.claim(ctx, key); st != store.OnceClaimed {
+			h.log.Info("duplicate slash command ignored", slog.String("trigger", cmd.TriggerID), slog.String("first", st.String()))
 			done <- nil
 			return
 		}
 		resp := h.bot.Handle(ctx, req)
+		h.settle(ctx, key, resp.Status != bot.Failed)
 		done <- &resp
 	}()
 	select {

@@ -61,6 +61,7 @@ func logger() *slog.Logger {
 
 type options struct {
 	budget time.Duration
+	lease  time.Duration                         // of a delivery's key; default store.DefaultOnceLease
 	teams  func(store.TeamStore) store.TeamStore // wraps the team store (to slow it down)
 }
 
@@ -128,7 +129,7 @@ func newEnv(t testing.TB, o options) *env {
 		// -race must not push them to response_url.
 		o.budget = 10 * time.Second
 	}
-	e.handler, err = bslack.New(bslack.Config{Bot: b2, API: api, SigningSecret: secret, Once: st.once, Logger: logger(), AckBudget: o.budget})
+	e.handler, err = bslack.New(bslack.Config{Bot: b2, API: api, SigningSecret: secret, Once: st.once, Lease: o.lease, Logger: logger(), AckBudget: o.budget})
 	if err != nil {
 		t.Fatal(err)
 	}

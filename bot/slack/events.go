@@ -14,7 +14,9 @@ import (
 )
 
 // serveEvent answers POST /slack/events. A message is stored before the
-// answer; if storing fails the answer is 500 so that Slack delivers it again.
+// answer; if storing fails the answer is 500 so that Slack delivers it again,
+// and a retry that arrives while the first delivery is still being applied
+// is answered 503, so that Slack delivers it again later.
 func (h *Handler) serveEvent(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -25,6 +27,9 @@ func (h *Handler) serveEvent(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, errMalformed):
 		http.Error(w, "malformed event", http.StatusBadRequest)
+	case errors.Is(err, errBusy):
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "being applied; try again later", http.StatusServiceUnavailable)
 	case err != nil:
 		http.Error(w, "try again", http.StatusInternalServerError)
 	case ack != nil:
@@ -34,7 +39,11 @@ func (h *Handler) serveEvent(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var errMalformed = errors.New("malformed event")
+var (
+	errMalformed = errors.New("malformed event")
+	// errBusy: an earlier delivery of the event holds its lease.
+	errBusy = errors.New("event being applied")
+)
 
 type eventEnvelope struct {
 	Type      string          `json:"type"`
@@ -78,24 +87,35 @@ func (h *Handler) event(ctx context.Context, body []byte) (any, error) {
 	if !ok {
 		return nil, nil
 	}
-	key := "event:" + env.EventID
-	if env.EventID != "" && !h.first(ctx, key) {
+	key := ""
+	if env.EventID != "" {
+		key = "event:" + env.EventID
+	}
+	switch h.claim(ctx, key) {
+	case store.OnceDone:
 		h.log.Info("duplicate event ignored", slog.String("event", env.EventID))
 		return nil, nil
+	case store.OnceBusy:
+		h.log.Info("event retried while being applied; Slack will retry", slog.String("event", env.EventID))
+		return nil, errBusy
 	}
 	// Finish even if Slack hangs up at its three seconds: the retry that
-	// follows is then recognised as a duplicate.
+	// follows waits for the lease, then finds the event done.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := h.bot.ChannelMessage(ctx, m); err != nil {
-		if store.ErrorCode(err) == store.EINVALID {
-			h.log.Warn("message event ignored", slog.String("event", env.EventID), slog.Any("err", err))
-			return nil, nil
-		}
+	err := h.bot.ChannelMessage(ctx, m)
+	switch store.ErrorCode(err) {
+	case "":
+	case store.EINVALID, store.ECONFLICT:
+		// No retry can change the answer: the message is malformed, or
+		// the timeline holds a different record under its id.
+		h.log.Warn("message event ignored", slog.String("event", env.EventID), slog.Any("err", err))
+	default:
 		h.log.Error("message event not stored; Slack will retry", slog.String("event", env.EventID), slog.Any("err", err))
-		h.forget(ctx, key)
+		h.settle(ctx, key, false)
 		return nil, err
 	}
+	h.settle(ctx, key, true)
 	return nil, nil
 }
 

@@ -6,11 +6,14 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/brokersync/brokersync/bot"
+	"github.com/brokersync/brokersync/store"
 )
 
 // Callback ids of the app's modals and of its message shortcut (declared in
@@ -40,34 +43,66 @@ func (h *Handler) serveInteraction(w http.ResponseWriter, r *http.Request) {
 }
 
 // interaction handles one interaction and returns the acknowledgement's
-// body, nil for an empty one.
+// body, nil for an empty one. Its delivery key is done once the work
+// succeeded (for a button, once its answer is ready) and released when it
+// failed, so that a second delivery of the same trigger is applied.
 func (h *Handler) interaction(ctx context.Context, cb slack.InteractionCallback) any {
-	if cb.TriggerID != "" && !h.first(ctx, "interaction:"+cb.TriggerID) {
-		h.log.Info("duplicate interaction ignored", slog.String("trigger", cb.TriggerID))
+	key := ""
+	if cb.TriggerID != "" {
+		key = "interaction:" + cb.TriggerID
+	}
+	if st := h.claim(ctx, key); st != store.OnceClaimed {
+		h.log.Info("duplicate interaction ignored", slog.String("trigger", cb.TriggerID), slog.String("first", st.String()))
 		return nil
 	}
+	settle := func(ok bool) { h.settle(ctx, key, ok) }
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
+		// Buttons answer after the acknowledgement: the key is settled
+		// once every answer is ready.
+		var wg sync.WaitGroup
+		var failed atomic.Bool
 		for _, a := range cb.ActionCallback.BlockActions {
-			h.action(ctx, cb, a)
+			wg.Add(1)
+			h.action(ctx, cb, a, func(ok bool) {
+				if !ok {
+					failed.Store(true)
+				}
+				wg.Done()
+			})
 		}
+		h.background(func(context.Context) {
+			wg.Wait()
+			settle(!failed.Load())
+		})
+		return nil
 	case slack.InteractionTypeMessageAction:
 		if cb.CallbackID == callbackLogToClient {
-			h.logShortcut(ctx, cb)
+			settle(h.logShortcut(ctx, cb))
+			return nil
 		}
 	case slack.InteractionTypeViewSubmission:
 		switch cb.View.CallbackID {
+		// A submission that failed shows why in the modal; submitting
+		// again comes with a new trigger id, so the key is done either way.
 		case callbackAddNote:
-			return h.submitNote(ctx, cb)
+			ack := h.submitNote(ctx, cb)
+			settle(true)
+			return ack
 		case callbackLogToClient:
-			return h.submitLog(ctx, cb)
+			ack := h.submitLog(ctx, cb)
+			settle(true)
+			return ack
 		}
 	}
+	settle(true)
 	return nil
 }
 
-// action handles a button of a bot response.
-func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
+// action handles a button of a bot response and calls finish once, with
+// whether it worked, when its work is over (later, for an answer run after
+// the acknowledgement).
+func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, finish func(ok bool)) {
 	req := bot.Request{User: cb.User.ID, Channel: cb.Channel.ID, ID: cb.TriggerID}
 	switch a.ActionID {
 	case bot.ActionOpenTimeline:
@@ -80,30 +115,36 @@ func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, a *s
 		if err := h.openView(ctx, cb.TriggerID, noteModal(meta)); err != nil {
 			h.answer(cb.ResponseURL, bot.Response{Status: bot.Failed, Text: "Slack would not open the note form; try /note " + a.Value + " <text>."})
 		}
+		// Done either way: the trigger id has expired for a second try.
+		finish(true)
 		return
 	default:
+		finish(true)
 		return // link buttons also report their clicks
 	}
 	h.background(func(ctx context.Context) {
-		h.post(ctx, cb.ResponseURL, h.bot.Handle(ctx, req))
+		resp := h.bot.Handle(ctx, req)
+		finish(resp.Status != bot.Failed)
+		h.post(ctx, cb.ResponseURL, resp)
 	})
 }
 
 // logShortcut logs the message the shortcut was used on: to the channel's
 // client when the channel is linked, else to the client the user picks in a
-// modal.
-func (h *Handler) logShortcut(ctx context.Context, cb slack.InteractionCallback) {
+// modal. It reports false when our side failed.
+func (h *Handler) logShortcut(ctx context.Context, cb slack.InteractionCallback) bool {
 	m := bot.Message{Channel: cb.Channel.ID, TS: cb.Message.Timestamp, User: cb.Message.User, Text: cb.Message.Text}
 	req := bot.Request{User: cb.User.ID, Channel: cb.Channel.ID, ID: cb.TriggerID}
 	resp := h.bot.LogMessage(ctx, req, "", m)
 	if resp.Status != bot.NeedClient {
 		h.answer(cb.ResponseURL, resp)
-		return
+		return resp.Status != bot.Failed
 	}
 	meta := logMeta{Channel: m.Channel, TS: m.TS, User: m.User, Text: m.Text, ResponseURL: cb.ResponseURL}
 	if err := h.openView(ctx, cb.TriggerID, logModal(meta)); err != nil {
 		h.answer(cb.ResponseURL, bot.Response{Status: bot.Failed, Text: "Slack would not open the form; link the channel with /client link <client> here and try again."})
 	}
+	return true
 }
 
 // submitNote saves the note modal. Errors go back to the modal, under the field.

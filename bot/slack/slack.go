@@ -8,7 +8,11 @@
 // slower one is acknowledged with an empty 200 and answered through
 // response_url, so acknowledgements stay fast whatever the stores do. Deliveries Slack retries
 // (X-Slack-Retry-Num) are recognised by their event id or trigger id and
-// applied once.
+// applied once: a delivery takes a lease on its key (store.OnceStore) and
+// is marked done only once its work succeeded, so a retry that arrives while
+// it is being applied is asked to come back later (503), one after a crash
+// applies it once the lease has run out, and one after it was done is
+// acknowledged as before.
 package slack
 
 import (
@@ -37,7 +41,12 @@ type Config struct {
 	API           *slack.Client   // bot-token Web API client (NewAPI)
 	SigningSecret string          // verifies HTTP requests
 	Once          store.OnceStore // remembers deliveries; nil applies retries again (they are idempotent, but answered twice)
-	Logger        *slog.Logger
+	// Lease is how long a delivery being applied holds off Slack's retries
+	// of it (default store.DefaultOnceLease). After a crash the first retry
+	// past the lease applies it: keep it under the minute after which Slack
+	// retries, and above the time a delivery may take (10 s for an event).
+	Lease  time.Duration
+	Logger *slog.Logger
 	// AckBudget is how long a slash command may run before Slack is
 	// acknowledged and the answer goes through response_url. Default
 	// DefaultAckBudget.
@@ -58,6 +67,7 @@ type Handler struct {
 	api     *slack.Client
 	secret  string
 	once    store.OnceStore
+	lease   time.Duration
 	log     *slog.Logger
 	budget  time.Duration
 	respond *responder
@@ -76,13 +86,16 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Bot == nil || cfg.API == nil {
 		return nil, errors.New("slack: Bot and API are required")
 	}
-	h := &Handler{bot: cfg.Bot, api: cfg.API, secret: cfg.SigningSecret, once: cfg.Once, log: cfg.Logger, budget: cfg.AckBudget}
+	h := &Handler{bot: cfg.Bot, api: cfg.API, secret: cfg.SigningSecret, once: cfg.Once, lease: cfg.Lease, log: cfg.Logger, budget: cfg.AckBudget}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	h.log = h.log.With(slog.String("component", "slack"))
 	if h.budget <= 0 {
 		h.budget = DefaultAckBudget
+	}
+	if h.lease <= 0 {
+		h.lease = store.DefaultOnceLease
 	}
 	h.respond = newResponder(cfg.HTTPClient, h.log)
 	h.refusals = ratelog.New(ratelog.DefaultEvery, nil)
@@ -149,28 +162,40 @@ func (h *Handler) verify(next http.Handler) http.Handler {
 	})
 }
 
-// first reports whether a delivery identified by key is new. Without a
-// store, or when it fails, every delivery counts as new: the bot's writes
-// are idempotent, so the worst case is a second answer.
-func (h *Handler) first(ctx context.Context, key string) bool {
+// claim takes the lease of the delivery identified by key and reports what
+// holds it: store.OnceClaimed means the caller applies the delivery and then
+// calls settle. Without a store, or when it fails, every delivery is applied:
+// the bot's writes are idempotent, so the worst case is a second answer.
+func (h *Handler) claim(ctx context.Context, key string) store.OnceState {
 	if h.once == nil || key == "" {
-		return true
+		return store.OnceClaimed
 	}
-	ok, err := h.once.Claim(ctx, "slack:"+key)
+	st, err := h.once.Claim(ctx, "slack:"+key, h.lease)
 	if err != nil {
 		h.log.Warn("delivery dedupe unavailable", slog.String("key", key), slog.Any("err", err))
-		return true
+		return store.OnceClaimed
 	}
-	return ok
+	return st
 }
 
-// forget releases a claimed delivery whose processing failed, so that
-// Slack's retry is applied.
-func (h *Handler) forget(ctx context.Context, key string) {
+// settle ends a claimed delivery: done when its work succeeded, so that
+// Slack's retries of it are duplicates; released when it failed, so that the
+// next retry applies it. It runs even when Slack has hung up.
+func (h *Handler) settle(ctx context.Context, key string, ok bool) {
 	if h.once == nil || key == "" {
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if ok {
+		if err := h.once.Done(ctx, "slack:"+key); err != nil {
+			// The work stands; a retry does it again, to the same effect.
+			h.log.Warn("mark delivery done", slog.String("key", key), slog.Any("err", err))
+		}
+		return
+	}
 	if err := h.once.Release(ctx, "slack:"+key); err != nil {
+		// The lease runs out by itself; the retry after it applies the delivery.
 		h.log.Warn("release delivery key", slog.String("key", key), slog.Any("err", err))
 	}
 }

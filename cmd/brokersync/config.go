@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is BrokerSync's configuration. Every setting comes from an
@@ -28,6 +29,7 @@ type Config struct {
 	SlackSigningSecret   string
 	SlackAppToken        string
 	SlackAPIURL          string
+	SlackLease           string
 	IMAPURL              string
 	IMAPMailboxes        string
 	WebhookSecret        string
@@ -70,6 +72,7 @@ var settings = []setting{
 	{"SLACK_SIGNING_SECRET", "slack-signing-secret", "", "Slack signing secret, required with SLACK_BOT_TOKEN", func(c *Config) *string { return &c.SlackSigningSecret }, nil, true},
 	{"SLACK_APP_TOKEN", "slack-app-token", "", "Slack app-level token (xapp-...) to use Socket Mode", func(c *Config) *string { return &c.SlackAppToken }, checkPrefix("xapp-"), true},
 	{"SLACK_API_URL", "slack-api-url", "https://slack.com/api/", "Slack Web API base URL", func(c *Config) *string { return &c.SlackAPIURL }, checkURL("http", "https"), false},
+	{"BROKERSYNC_SLACK_LEASE", "slack-lease", "30s", "how long a Slack delivery being applied holds off Slack's retries of it; after a crash the first retry past it applies the delivery (1s to 5m)", func(c *Config) *string { return &c.SlackLease }, checkLease, false},
 	{"BROKERSYNC_IMAP_URL", "imap-url", "", "mailbox to ingest: imaps://user:pass@host[:port] or imap://... (STARTTLS)", func(c *Config) *string { return &c.IMAPURL }, checkURL("imap", "imaps"), true},
 	{"BROKERSYNC_IMAP_MAILBOXES", "imap-mailboxes", "", "file listing several mailboxes, one IMAP URL a line", func(c *Config) *string { return &c.IMAPMailboxes }, nil, false},
 	{"BROKERSYNC_WEBHOOK_SECRET", "webhook-secret", "", "secret for X-BrokerSync-Signature on /webhooks/*; empty disables the webhooks", func(c *Config) *string { return &c.WebhookSecret }, nil, true},
@@ -182,6 +185,22 @@ func redact(v string) string {
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// checkLease accepts a duration Slack's retries can outlast: Slack retries a
+// failed event after about a minute and again after five.
+func checkLease(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Second || d > 5*time.Minute {
+		return fmt.Errorf("is not a duration from 1s to 5m, such as 30s")
+	}
+	return nil
+}
+
+// Lease returns the Slack delivery lease (0 for the default).
+func (c Config) Lease() time.Duration {
+	d, _ := time.ParseDuration(c.SlackLease)
+	return d
 }
 
 func checkHostPort(v string) error {

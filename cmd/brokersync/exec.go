@@ -212,7 +212,7 @@ func newSlack(cfg Config, logger *slog.Logger, st *stores.Stores, api *slack.Cli
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err := bslack.New(bslack.Config{Bot: b, API: api, SigningSecret: cfg.SlackSigningSecret, Once: st.Once, Logger: logger})
+	h, err := bslack.New(bslack.Config{Bot: b, API: api, SigningSecret: cfg.SlackSigningSecret, Once: st.Once, Lease: cfg.Lease(), Logger: logger})
 	if err != nil {
 		return nil, nil, err
 	}

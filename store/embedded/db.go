@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -35,6 +36,8 @@ type DB struct {
 	db     *sql.DB
 	now    func() time.Time
 	logger *slog.Logger
+	// oncePurged is when expired delivery keys were last deleted (Unix µs).
+	oncePurged atomic.Int64
 }
 
 // Open opens (creating if needed) the store in dir and applies migrations.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"sync/atomic"
 
 	"github.com/google/uuid"
 
@@ -14,7 +13,6 @@ import (
 var (
 	_ store.TeamStore = (*DB)(nil)
 	_ store.LinkStore = (*DB)(nil)
-	_ store.OnceStore = (*DB)(nil)
 )
 
 // AddMember implements store.TeamStore. Adding someone again with the same
@@ -166,40 +164,4 @@ func (d *DB) ChannelClient(ctx context.Context, channelID string) (uuid.UUID, er
 		return uuid.Nil, store.Internal("read channel link", err)
 	}
 	return u, nil
-}
-
-var onceClaims atomic.Uint64
-
-// Claim implements store.OnceStore. A key claimed more than store.OnceRetention
-// ago may be claimed again; expired keys are purged now and then.
-func (d *DB) Claim(ctx context.Context, key string) (bool, error) {
-	if key == "" {
-		return false, store.Invalid("key", "an empty key cannot be claimed")
-	}
-	now := d.now().UTC()
-	cutoff := now.Add(-store.OnceRetention).UnixMicro()
-	res, err := d.db.ExecContext(ctx, `
-INSERT INTO once_keys (key, claimed_at) VALUES (?, ?)
-ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at WHERE once_keys.claimed_at < ?`,
-		key, now.UnixMicro(), cutoff)
-	if err != nil {
-		return false, mapErr(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, mapErr(err)
-	}
-	if onceClaims.Add(1)%1000 == 0 {
-		if _, err := d.db.ExecContext(ctx, `DELETE FROM once_keys WHERE claimed_at < ?`, cutoff); err != nil {
-			d.logger.Warn("purge once keys", "err", err)
-		}
-	}
-	return n == 1, nil
-}
-
-// Release forgets a claimed key, so that a delivery whose processing failed
-// is applied when its sender retries it.
-func (d *DB) Release(ctx context.Context, key string) error {
-	_, err := d.db.ExecContext(ctx, `DELETE FROM once_keys WHERE key = ?`, key)
-	return mapErr(err)
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -40,6 +41,8 @@ type DB struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
 	now    func() time.Time
+	// oncePurged is when expired delivery keys were last deleted (Unix µs).
+	oncePurged atomic.Int64
 }
 
 var _ store.ClientStore = (*DB)(nil)
@@ -87,6 +90,9 @@ func Reachable(ctx context.Context, url string) error {
 	pool.Close()
 	return nil
 }
+
+// SetClock replaces the clock used for timestamps (tests).
+func (db *DB) SetClock(now func() time.Time) { db.now = now }
 
 // Pool returns the connection pool, for packages that keep their own tables
 // in the same database.

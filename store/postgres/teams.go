@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -15,7 +14,6 @@ import (
 var (
 	_ store.TeamStore = (*DB)(nil)
 	_ store.LinkStore = (*DB)(nil)
-	_ store.OnceStore = (*DB)(nil)
 )
 
 // AddMember implements store.TeamStore. Adding someone again with the same
@@ -136,38 +134,4 @@ func (db *DB) ChannelClient(ctx context.Context, channelID string) (uuid.UUID, e
 		return uuid.Nil, store.Errorf(store.ENOTFOUND, "channel %s is linked to no client", channelID)
 	}
 	return id, mapError("read channel link", err)
-}
-
-var onceClaims atomic.Uint64
-
-// Claim implements store.OnceStore: one statement, so concurrent claims of
-// one key (two replicas, a retry racing the original) have one winner. A key
-// claimed more than store.OnceRetention ago may be claimed again; expired keys are
-// purged now and then.
-func (db *DB) Claim(ctx context.Context, key string) (bool, error) {
-	if key == "" {
-		return false, store.Invalid("key", "an empty key cannot be claimed")
-	}
-	now := db.clock()
-	cutoff := now.Add(-store.OnceRetention)
-	tag, err := db.pool.Exec(ctx, `
-INSERT INTO once_keys (key, claimed_at) VALUES ($1, $2)
-ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at WHERE once_keys.claimed_at < $3`,
-		key, now, cutoff)
-	if err != nil {
-		return false, mapError("claim key", err)
-	}
-	if onceClaims.Add(1)%1000 == 0 {
-		if _, err := db.pool.Exec(ctx, `DELETE FROM once_keys WHERE claimed_at < $1`, cutoff); err != nil {
-			db.logger.Warn("purge once keys", "err", err)
-		}
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
-// Release forgets a claimed key, so that a delivery whose processing failed
-// is applied when its sender retries it.
-func (db *DB) Release(ctx context.Context, key string) error {
-	_, err := db.pool.Exec(ctx, `DELETE FROM once_keys WHERE key = $1`, key)
-	return mapError("release key", err)
 }
