@@ -54,14 +54,14 @@ func (b body) readable() string {
 type walker struct {
 	parts       int
 	attachments []Attachment
-	defects     []string
+	defects     []Defect
 	// skipHTML is set while reading the rest of a multipart/alternative
 	// whose text/plain version was found: its HTML will not be shown.
 	skipHTML bool
 }
 
-func (w *walker) defect(format string, args ...any) {
-	d := fmt.Sprintf(format, args...)
+func (w *walker) defect(kind DefectKind, format string, args ...any) {
+	d := Defect{Kind: kind, Detail: fmt.Sprintf(format, args...)}
 	if len(w.defects) < 20 && !slices.Contains(w.defects, d) {
 		w.defects = append(w.defects, d)
 	}
@@ -74,12 +74,12 @@ func (w *walker) entity(h textproto.Header, r io.Reader, depth int, inRelated bo
 	if mediaType == "" {
 		mediaType = "text/plain"
 	} else if !strings.Contains(mediaType, "/") {
-		w.defect("unknown Content-Type %q read as text/plain", clip(mediaType))
+		w.defect(BrokenMIME, "unknown Content-Type %q read as text/plain", clip(mediaType))
 		mediaType = "text/plain"
 	}
 	if strings.HasPrefix(mediaType, "multipart/") {
 		if params["boundary"] == "" {
-			w.defect("%s without boundary read as text", mediaType)
+			w.defect(BrokenMIME, "%s without boundary read as text", mediaType)
 			return w.leaf(h, "text/plain", params, r, inRelated)
 		}
 		return w.multipart(mediaType, params["boundary"], r, depth)
@@ -89,7 +89,7 @@ func (w *walker) entity(h textproto.Header, r io.Reader, depth int, inRelated bo
 
 func (w *walker) multipart(mediaType, boundary string, r io.Reader, depth int) body {
 	if depth >= maxDepth {
-		w.defect("multipart nested deeper than %d levels skipped", maxDepth)
+		w.defect(OverLimit, "multipart nested deeper than %d levels skipped", maxDepth)
 		_, _ = io.Copy(io.Discard, r)
 		return body{}
 	}
@@ -110,21 +110,21 @@ func (w *walker) multipart(mediaType, boundary string, r io.Reader, depth int) b
 			if i == 0 {
 				_, _ = io.Copy(io.Discard, rec)
 				if bytes.Contains(rec.buf.Bytes(), []byte("--"+boundary)) {
-					w.defect("%s first part unreadable, body read as text", mediaType)
+					w.defect(BrokenMIME, "%s first part unreadable, body read as text", mediaType)
 				} else {
-					w.defect("%s boundary not found, body read as text", mediaType)
+					w.defect(BrokenMIME, "%s boundary not found, body read as text", mediaType)
 				}
 				return w.text(rec.buf.Bytes(), "text/plain", nil)
 			}
 			// Typically a missing closing boundary: keep the parts read.
-			w.defect("%s ended early: %s", mediaType, clip(err.Error()))
+			w.defect(BrokenMIME, "%s ended early: %s", mediaType, clip(err.Error()))
 			break
 		}
 		if i == 0 {
 			rec.stop()
 		}
 		if w.parts++; w.parts > maxParts {
-			w.defect("more than %d MIME parts, the rest skipped", maxParts)
+			w.defect(OverLimit, "more than %d MIME parts, the rest skipped", maxParts)
 			break
 		}
 		b := w.entity(p.Header, p, depth+1, mediaType == "multipart/related")
@@ -179,7 +179,7 @@ func (w *walker) leaf(h textproto.Header, mediaType string, params map[string]st
 	enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding")))
 	decoded, known := transferDecoder(enc, r)
 	if !known {
-		w.defect("unknown Content-Transfer-Encoding %q read as is", clip(enc))
+		w.defect(UnknownEncoding, "unknown Content-Transfer-Encoding %q read as is", clip(enc))
 	}
 
 	isBody := (mediaType == "text/plain" || mediaType == "text/html") &&
@@ -219,12 +219,12 @@ func (w *walker) readFailed(err error, what string) bool {
 	case err == nil:
 		return false
 	case errors.As(err, &corrupt):
-		w.defect("%s: bad base64, skipped", what)
+		w.defect(BadBase64, "%s: bad base64, skipped", what)
 		return true
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		w.defect("%s: truncated (missing closing boundary?)", what)
+		w.defect(BrokenMIME, "%s: truncated (missing closing boundary?)", what)
 	default:
-		w.defect("%s: %s", what, clip(err.Error()))
+		w.defect(BrokenMIME, "%s: %s", what, clip(err.Error()))
 	}
 	return false
 }
@@ -242,8 +242,8 @@ func hiddenAttachment(mediaType, disposition string, h textproto.Header, inRelat
 // text decodes a text part; params are its Content-Type parameters.
 func (w *walker) text(raw []byte, mediaType string, params map[string]string) body {
 	s, note := toUTF8(raw, params["charset"])
-	if note != "" {
-		w.defect("%s", note)
+	if note.Kind != "" {
+		w.defect(note.Kind, "%s", note.Detail)
 	}
 	if mediaType == "text/html" {
 		return body{kind: htmlBody, text: s}
@@ -319,31 +319,31 @@ func (c *recorder) stop() {
 // unlabelled. Latin-1 is read as Windows-1252, as browsers do, since mailers
 // that say ISO-8859-1 often mean it (curly quotes, euro sign). The note says
 // what was guessed, if anything.
-func toUTF8(raw []byte, label string) (s, note string) {
+func toUTF8(raw []byte, label string) (s string, note Defect) {
 	label = strings.ToLower(strings.Trim(strings.TrimSpace(label), `"'`))
 	switch label {
 	case "", "utf-8", "utf8", "us-ascii", "ascii":
 		if utf8.Valid(raw) {
-			return string(raw), ""
+			return string(raw), Defect{}
 		}
-		return windows1252(raw), fmt.Sprintf("invalid %s text read as Windows-1252", labelOr(label, "unlabelled"))
+		return windows1252(raw), Defect{WrongCharset, fmt.Sprintf("invalid %s text read as Windows-1252", labelOr(label, "unlabelled"))}
 	case "iso-8859-1", "iso8859-1", "latin1", "l1", "iso_8859-1", "windows-1252", "cp1252":
 		if isUTF8NonASCII(raw) {
-			return string(raw), fmt.Sprintf("text labelled %s is UTF-8", label)
+			return string(raw), Defect{WrongCharset, fmt.Sprintf("text labelled %s is UTF-8", label)}
 		}
-		return windows1252(raw), ""
+		return windows1252(raw), Defect{}
 	}
 	dec, err := charset.Reader(label, bytes.NewReader(raw))
 	if err == nil {
 		b, err := io.ReadAll(dec)
 		if err == nil {
-			return strings.ToValidUTF8(string(b), "\uFFFD"), ""
+			return strings.ToValidUTF8(string(b), "\uFFFD"), Defect{}
 		}
 	}
 	if utf8.Valid(raw) {
-		return string(raw), fmt.Sprintf("unknown charset %q read as UTF-8", clip(label))
+		return string(raw), Defect{UnknownCharset, fmt.Sprintf("unknown charset %q read as UTF-8", clip(label))}
 	}
-	return windows1252(raw), fmt.Sprintf("unknown charset %q read as Windows-1252", clip(label))
+	return windows1252(raw), Defect{UnknownCharset, fmt.Sprintf("unknown charset %q read as Windows-1252", clip(label))}
 }
 
 func labelOr(label, alt string) string {

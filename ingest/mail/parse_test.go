@@ -280,7 +280,7 @@ func TestParseCorpus(t *testing.T) {
 			if tc.defect == "" && len(m.Defects) > 0 {
 				t.Errorf("unexpected Defects %q", m.Defects)
 			}
-			if tc.defect != "" && !slices.ContainsFunc(m.Defects, func(d string) bool { return strings.Contains(d, tc.defect) }) {
+			if tc.defect != "" && !slices.ContainsFunc(m.Defects, func(d mail.Defect) bool { return strings.Contains(d.String(), tc.defect) }) {
 				t.Errorf("Defects %q lack %q", m.Defects, tc.defect)
 			}
 			if m.Truncated || utf8.RuneCountInString(m.Excerpt) > mail.DefaultExcerptMax {
@@ -583,7 +583,7 @@ func checkInvariants(t *testing.T, input []byte, m *mail.Message, err error, exc
 		t.Fatalf("nil message and nil error for %q", input)
 	}
 	strs := []string{m.MessageID, m.ThreadID, m.Subject, m.Text, m.Excerpt, m.ContentHash}
-	for _, l := range [][]mail.Address{m.From, m.To, m.Cc} {
+	for _, l := range [][]mail.Address{m.From, m.To, m.Cc, m.ReplyTo} {
 		for _, a := range l {
 			strs = append(strs, a.Name, a.Email)
 			if a.Email != strings.ToLower(a.Email) {
@@ -597,7 +597,12 @@ func checkInvariants(t *testing.T, input []byte, m *mail.Message, err error, exc
 			t.Errorf("attachment size %d", a.Size)
 		}
 	}
-	strs = append(strs, m.Defects...)
+	for _, d := range m.Defects {
+		strs = append(strs, d.Detail)
+		if d.Kind == "" {
+			t.Errorf("defect %q has no kind", d.Detail)
+		}
+	}
 	for _, s := range strs {
 		if !utf8.ValidString(s) {
 			t.Fatalf("invalid UTF-8 %q for input %q", s, input)
