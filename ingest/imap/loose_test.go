@@ -109,7 +109,7 @@ func TestMailWithoutDateKeepsFirstTime(t *testing.T) {
 		}
 		want := map[string]time.Time{
 			"Relayed, no date": time.Date(2025, 3, 4, 16, 31, 2, 0, time.UTC), // the earliest Received
-			"Bare, no date":    first,                                          // the first copy's arrival
+			"Bare, no date":    first,                                         // the first copy's arrival
 		}
 		for i, cfg := range cfgs {
 			in, reg := newIngester(t, b, cfg, func(o *imap.Options) { o.Desk = imap.NewDesk(cfgs) })
