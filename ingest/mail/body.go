@@ -35,18 +35,27 @@ const (
 	htmlBody
 )
 
-// body is a part's readable text. HTML is converted only when read, since
-// in multipart/alternative it is usually the version not shown.
+// body is a part's readable text. HTML is converted only when read.
 type body struct {
 	kind bodyKind
 	text string // plain text, or the HTML source for htmlBody
+	// own is, for plainBody, the text the excerpt is made from: text
+	// without the footers lists and gateways add as parts of their own, or
+	// the cleaner version of a multipart/alternative.
+	own string
+	// fromHTML: own is the HTML version's, while text is the plain one.
+	fromHTML bool
 }
 
-func (b body) readable() string {
+func plain(text string) body { return body{kind: plainBody, text: text, own: text} }
+
+// render returns the readable text and the text the excerpt is made from.
+func (b body) render() (text, own string) {
 	if b.kind == htmlBody {
-		return cleanText(htmlToText(b.text))
+		text, own = renderHTML(b.text)
+		return cleanText(text), cleanText(own)
 	}
-	return b.text
+	return b.text, b.own
 }
 
 // walker reads a MIME tree, collecting readable text and attachments and
@@ -55,9 +64,8 @@ type walker struct {
 	parts       int
 	attachments []Attachment
 	defects     []Defect
-	// skipHTML is set while reading the rest of a multipart/alternative
-	// whose text/plain version was found: its HTML will not be shown.
-	skipHTML bool
+	// limit is how much text the excerpt looks at (excerptLimit).
+	limit int
 }
 
 func (w *walker) defect(kind DefectKind, format string, args ...any) {
@@ -93,9 +101,6 @@ func (w *walker) multipart(mediaType, boundary string, r io.Reader, depth int) b
 		_, _ = io.Copy(io.Discard, r)
 		return body{}
 	}
-	if mediaType == "multipart/alternative" {
-		defer func(skipping bool) { w.skipHTML = skipping }(w.skipHTML)
-	}
 	// Until the first boundary is found the raw body is kept, so that a
 	// "multipart" whose boundary never appears can still be read as text.
 	rec := &recorder{r: r, on: true}
@@ -129,44 +134,76 @@ func (w *walker) multipart(mediaType, boundary string, r io.Reader, depth int) b
 		}
 		b := w.entity(p.Header, p, depth+1, mediaType == "multipart/related")
 		children = append(children, b)
-		if mediaType == "multipart/alternative" && b.kind == plainBody && b.text != "" {
-			w.skipHTML = true
-		}
 	}
 	_, _ = io.Copy(io.Discard, rec) // the epilogue
 
 	if mediaType == "multipart/alternative" {
-		return pickAlternative(children)
+		return w.pickAlternative(children)
 	}
 	// mixed, related, signed, report and unknown multiparts: the readable
-	// parts in order, as a mail client shows them.
-	var texts []string
+	// parts in order, as a mail client shows them. A footer that a mailing
+	// list or a gateway added as a part of its own is no part of what the
+	// sender wrote.
+	var texts, owns []string
+	fromHTML := false
 	for _, c := range children {
-		if t := c.readable(); t != "" {
-			texts = append(texts, t)
+		text, own := c.render()
+		if text == "" {
+			continue
+		}
+		texts = append(texts, text)
+		if len(texts) > 1 && isFooterPart(text) {
+			continue
+		}
+		if own != "" {
+			owns = append(owns, own)
+			fromHTML = fromHTML || c.fromHTML
 		}
 	}
 	if len(texts) == 0 {
 		return body{}
 	}
-	return body{kind: plainBody, text: strings.Join(texts, "\n\n")}
+	return body{kind: plainBody, text: strings.Join(texts, "\n\n"), own: strings.Join(owns, "\n\n"), fromHTML: fromHTML}
 }
 
-// pickAlternative prefers text/plain, then HTML converted to text.
-func pickAlternative(children []body) body {
-	for _, c := range children {
-		if c.kind == plainBody && c.text != "" {
-			return c
+// pickAlternative reads text/plain, else HTML converted to text, as the
+// message's text. The excerpt is made from the version that gives the
+// cleaner one (see cleaner): usually the plain text, but the HTML where
+// its markup shows where the quoted history starts and the plain text
+// does not.
+func (w *walker) pickAlternative(children []body) body {
+	var p, h *body
+	for i, c := range children {
+		if p == nil && c.kind == plainBody && c.text != "" {
+			p = &children[i]
+		}
+		if h == nil && c.kind == htmlBody {
+			h = &children[i]
 		}
 	}
-	for _, c := range children {
-		if c.kind == htmlBody {
-			if t := c.readable(); t != "" {
-				return body{kind: plainBody, text: t}
-			}
+	if h == nil {
+		if p == nil {
+			return body{}
 		}
+		return *p
 	}
-	return body{}
+	if p == nil {
+		text, own := h.render()
+		if text == "" {
+			return body{}
+		}
+		return body{kind: plainBody, text: text, own: own}
+	}
+	pOwn := ownText(p.own, w.limit)
+	if len(wordsOf(pOwn)) > maxStubWords && !mayMarkHistory(h.text) {
+		return *p // the HTML can be neither cleaner nor fuller
+	}
+	hOwn, marked := renderHTMLOwn(h.text)
+	hOwn = cleanText(hOwn)
+	if cleaner(ownText(hOwn, w.limit), pOwn, marked) {
+		return body{kind: plainBody, text: p.text, own: hOwn, fromHTML: true}
+	}
+	return *p
 }
 
 // leaf reads a non-multipart entity: a text body or an attachment.
@@ -184,10 +221,6 @@ func (w *walker) leaf(h textproto.Header, mediaType string, params map[string]st
 
 	isBody := (mediaType == "text/plain" || mediaType == "text/html") &&
 		disposition != "attachment" && filename == ""
-	if isBody && mediaType == "text/html" && w.skipHTML {
-		_, _ = io.Copy(io.Discard, r)
-		return body{}
-	}
 	if !isBody {
 		n, err := io.Copy(io.Discard, decoded)
 		if bad := w.readFailed(err, "attachment "+quoteName(filename)); bad {
@@ -251,7 +284,7 @@ func (w *walker) text(raw []byte, mediaType string, params map[string]string) bo
 	if strings.EqualFold(params["format"], "flowed") {
 		s = unflow(s, strings.EqualFold(params["delsp"], "yes"))
 	}
-	return body{kind: plainBody, text: cleanText(s)}
+	return plain(cleanText(s))
 }
 
 // transferDecoder undoes Content-Transfer-Encoding. An unknown encoding is

@@ -63,8 +63,13 @@ type Message struct {
 	// Excerpt is what the sender wrote in this message: Text without quoted
 	// replies, the signature after "-- ", mobile footers and legal
 	// disclaimers, at most Options.ExcerptMax runes.
-	Excerpt     string
-	Truncated   bool // Excerpt was cut at the cap
+	Excerpt   string
+	Truncated bool // Excerpt was cut at the cap
+	// HTMLExcerpt: the Excerpt was made from the HTML version of a
+	// multipart/alternative, whose markup shows where the quoted history
+	// starts more clearly than the plain text does, or whose plain text is
+	// a stub.
+	HTMLExcerpt bool
 	Attachments []Attachment
 	// ContentHash is the hex SHA-256 of Date, From, To, Subject and the
 	// body text, normalised; the idempotency key when MessageID is "".
@@ -165,7 +170,7 @@ func parse(in io.Reader, opts Options) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &walker{defects: defects}
+	w := &walker{defects: defects, limit: excerptLimit(opts.ExcerptMax)}
 	m := &Message{
 		Subject: cleanLine(decodeWords(h.Get("Subject"))),
 		From:    addressList(field(h, "From", maxAddressField, w), "From", w),
@@ -191,8 +196,10 @@ func parse(in io.Reader, opts Options) (*Message, error) {
 	}
 
 	b := w.entity(h, br, 0, false)
-	m.Text = b.readable()
-	m.Excerpt, m.Truncated = excerpt(m.Text, opts.ExcerptMax)
+	var own string
+	m.Text, own = b.render()
+	m.HTMLExcerpt = b.fromHTML
+	m.Excerpt, m.Truncated = excerpt(own, m.Text, opts.ExcerptMax)
 	m.Attachments = w.attachments
 	m.Defects = w.defects
 	m.ContentHash = contentHash(m, h.Get("Date"))
