@@ -61,8 +61,10 @@ type Message struct {
 	// converted to text.
 	Text string
 	// Excerpt is what the sender wrote in this message: Text without quoted
-	// replies, the signature after "-- ", mobile footers and legal
-	// disclaimers, at most Options.ExcerptMax runes.
+	// replies, the signature after "-- ", mobile footers, legal disclaimers
+	// and the footer parts of lists and gateways, at most
+	// Options.ExcerptMax runes; made from the HTML version instead where
+	// that is cleaner (HTMLExcerpt).
 	Excerpt   string
 	Truncated bool // Excerpt was cut at the cap
 	// HTMLExcerpt: the Excerpt was made from the HTML version of a
