@@ -9,22 +9,16 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// htmlToText renders an HTML body as the text a reader would see: markup,
+// renderHTML renders an HTML body as the text a reader would see: markup,
 // scripts, styles and the head are dropped, block elements start new lines,
 // entities are decoded and runs of whitespace collapse to one space.
 // Blockquotes are prefixed with "> " so that quoted replies in HTML mail are
-// recognised by the same rules as in plain text mail.
-func htmlToText(src string) string {
-	text, _ := renderHTML(src)
-	return text
-}
-
-// renderHTML is htmlToText that also returns the text before the first
-// element mail clients wrap the quoted history in (Outlook's
-// divRplyFwdMsg and the ruled border above its header block, Gmail's
-// gmail_quote, Yahoo's yahoo_quoted, Thunderbird's moz-cite-prefix):
-// what the sender wrote, by the sender's own client's account. It is the
-// whole text when there is no such element.
+// recognised by the same rules as in plain text mail. own is the text
+// before the first element mail clients wrap the quoted history in
+// (Outlook's divRplyFwdMsg and the ruled border above its header block,
+// Gmail's gmail_quote, Yahoo's yahoo_quoted, Thunderbird's
+// moz-cite-prefix): what the sender wrote, by the sender's own client's
+// account; the whole text when there is no such element.
 func renderHTML(src string) (text, own string) {
 	text, own, _ = render(src, false)
 	return text, own
