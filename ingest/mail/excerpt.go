@@ -70,26 +70,27 @@ func dropQuotesAndSignature(text string, limit int) string {
 		case len(t) <= maxFooter && mobileFooter.MatchString(t):
 			continue
 		}
-		if n := attributionLines(lines, i); n > 0 {
-			// "On Mon, ... wrote:" followed by "> " lines is dropped and
-			// the quote after it goes too; if what follows is not marked
-			// as quoted, it is the old message pasted below: stop.
-			next := nextNonBlank(lines, i+n)
-			if next < len(lines) && strings.HasPrefix(strings.TrimSpace(lines[next]), ">") {
-				i += n - 1
-				continue
-			}
-			return strings.Join(kept, "\n")
-		}
 		if before, n, ok := midLineAttribution(lines, i); ok {
 			// "Sent from Yahoo Mail on Android On Thu, ... wrote:": what
 			// precedes the attribution on its line is kept, less footers.
+			before = trailingFooter.ReplaceAllString(before, "")
 			if b := strings.TrimSpace(before); b != "" && !(len(b) <= maxFooter && mobileFooter.MatchString(b)) {
 				kept = append(kept, before)
 				size += len(before) + 1
 			}
 			next := nextNonBlank(lines, i+n)
 			if n > 0 && next < len(lines) && strings.HasPrefix(strings.TrimSpace(lines[next]), ">") {
+				i += n - 1
+				continue
+			}
+			return strings.Join(kept, "\n")
+		}
+		if n := attributionLines(lines, i); n > 0 {
+			// "On Mon, ... wrote:" followed by "> " lines is dropped and
+			// the quote after it goes too; if what follows is not marked
+			// as quoted, it is the old message pasted below: stop.
+			next := nextNonBlank(lines, i+n)
+			if next < len(lines) && strings.HasPrefix(strings.TrimSpace(lines[next]), ">") {
 				i += n - 1
 				continue
 			}
@@ -113,7 +114,11 @@ var (
 	attributionEnd   = regexp.MustCompile(`(?i)((wrote|a écrit|escribió|escreveu|ha scritto|schreef)\s?|schrieb( [^:]{0,80})?|작성):$`)
 	// An attribution that starts mid-line, after other text (Yahoo's
 	// mobile footer), and may have the quoted text after it on its line.
-	midAttribution = regexp.MustCompile(`(?i)(^|\s)(On|Am|Le|El|Em) [^:\n]{0,200}\d[^\n]{0,200}?(\bwrote|a écrit|escribió|escreveu|schrieb[^:\n]{0,80}):`)
+	midAttribution = regexp.MustCompile(`(^|\s)(On|Am|Le|El|Em) [^:\n]{0,200}\d[^\n]{0,200}?(\bwrote|a écrit|escribió|escreveu|schrieb[^:\n]{0,80}):`)
+	// A mobile footer at the end of a line, before a mid-line attribution.
+	trailingFooter = regexp.MustCompile(`(?i)\s*(sent from (my|yahoo mail|outlook|aol mail)\b[\w ]{0,40}|get outlook for \w+|von meinem [\w ]{1,40} gesendet|envoyé de mon \w+|enviado desde mi [\w ]{1,40}|enviado do meu [\w ]{1,40})\.?\s*$`)
+	// A mid-line attribution has a time of day or a year in it.
+	dateish = regexp.MustCompile(`\b\d{1,2}:\d{2}\b|\b(19|20)\d{2}\b`)
 	// Field names of the header block above a quoted message, in the
 	// languages our clients' Outlook speaks: English, German, French,
 	// Spanish, Portuguese, Italian, Dutch, Korean, Japanese and Chinese.
@@ -234,7 +239,8 @@ func midLineAttribution(lines []string, i int) (before string, n int, ok bool) {
 	}
 	window := line
 	for n = 1; ; n++ {
-		if loc := midAttribution.FindStringSubmatchIndex(window); loc != nil && loc[4] < len(line) {
+		if loc := midAttribution.FindStringSubmatchIndex(window); loc != nil && loc[4] < len(line) &&
+			dateish.MatchString(window[loc[4]:loc[1]]) {
 			before, after := line[:loc[4]], strings.TrimSpace(window[loc[1]:])
 			if strings.TrimSpace(before) == "" && after == "" {
 				return "", 0, false // a whole attribution: attributionLines' case

@@ -464,6 +464,21 @@ func TestParseExcerptRules(t *testing.T) {
 			has:  []string{"On Friday I wrote the order down as 4.52:\nplease check it is working."},
 		},
 		{
+			name: "a mid-line sentence with a number and wrote is not an attribution",
+			body: "Fine by me. On Friday 3 lots were filled, as Tom wrote: check the rest.\nThanks\n",
+			has:  []string{"Fine by me. On Friday 3 lots were filled, as Tom wrote: check the rest.\nThanks"},
+		},
+		{
+			name: "attribution with the quoted text on its line (Yahoo desktop)",
+			body: "Agreed, roll them.\n\nOn Thursday, March 6, 2025, 09:14:22 AM CST, Anna Kowalski <anna@x.example> wrote: Shall I roll the May beans to July?\n",
+			has:  []string{"Agreed, roll them."}, lack: []string{"wrote", "roll the May"},
+		},
+		{
+			name: "mid-line attribution followed by quoted lines, answer below kept",
+			body: "Ok. Sent from Yahoo Mail on Android On Thu, 6 Mar 2025 at 9:14, Anna <a@x.example> wrote:\n> Sell?\nYes, sell 2.\n",
+			has:  []string{"Ok.", "Yes, sell 2."}, lack: []string{"Yahoo", "wrote", "Sell?"},
+		},
+		{
 			name: "sign-off kept, signature after dash-dash-space dropped",
 			body: "Sell 2 April gold at the market.\n\nKind regards,\nSarah\n-- \nSarah Chen | Chen Metals Ltd\n+44 20 7946 0000\n",
 			has:  []string{"Kind regards,\nSarah"}, lack: []string{"Chen Metals", "7946"},
