@@ -171,7 +171,7 @@ func looseAddresses(v string) []Address {
 				i++
 				word += toks[i].text
 			}
-			if t.kind == 'w' && strings.Contains(word, "@") && !followedByAngle(toks, i+1) {
+			if t.kind == 'w' && isBareAddress(word) && !followedByAngle(toks, i+1) {
 				// A bare address: a comment right after it names it.
 				if i+1 < len(toks) && toks[i+1].kind == 'c' && len(phrase) == 0 {
 					comment = toks[i+1].text
@@ -199,6 +199,14 @@ func looseAddresses(v string) []Address {
 		}
 	}
 	return out
+}
+
+// isBareAddress: a word that reads as an address outside angle brackets,
+// with a dot in its domain ("Tom@Reyes Grain <t@x.com>" has a name
+// with an '@' in it).
+func isBareAddress(w string) bool {
+	at := strings.LastIndexByte(w, '@')
+	return at > 0 && strings.Contains(w[at+1:], ".")
 }
 
 func followedByAngle(toks []addrToken, i int) bool {

@@ -60,6 +60,8 @@ func TestParseLooseAddresses(t *testing.T) {
 			[]A{{"John Smith", "js@x.com"}}, ""},
 		{"single-quoted name, loose", "From: 'John Smith' js@x.com\r\n", from,
 			[]A{{"John Smith", "js@x.com"}}, mail.LenientAddress},
+		{"an '@' in an unquoted name", "From: Tom@Reyes Grain <tom@reyesgrain.example>\r\n", from,
+			[]A{{"Tom@Reyes Grain", "tom@reyesgrain.example"}}, mail.LenientAddress},
 		{"unquoted comma in a name", "Cc: Dubois, Paul <paul@x.fr>, Jérôme <j@x.fr>\r\nFrom: d@x.com\r\n", cc,
 			[]A{{"Dubois, Paul", "paul@x.fr"}, {"Jérôme", "j@x.fr"}}, mail.LenientAddress},
 	}
