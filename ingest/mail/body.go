@@ -45,6 +45,15 @@ type body struct {
 	own string
 	// fromHTML: own is the HTML version's, while text is the plain one.
 	fromHTML bool
+	// undecoded holds an HTML alternative to a plain version as it came,
+	// decoded only if needed (htmlBody with text "").
+	undecoded *undecodedPart
+}
+
+type undecodedPart struct {
+	raw    []byte
+	enc    string
+	params map[string]string
 }
 
 func plain(text string) body { return body{kind: plainBody, text: text, own: text} }
@@ -66,6 +75,9 @@ type walker struct {
 	defects     []Defect
 	// limit is how much text the excerpt looks at (excerptLimit).
 	limit int
+	// plainFound is set while reading the rest of a multipart/alternative
+	// whose text/plain version was found: its HTML is decoded only if needed.
+	plainFound bool
 }
 
 func (w *walker) defect(kind DefectKind, format string, args ...any) {
@@ -101,6 +113,10 @@ func (w *walker) multipart(mediaType, boundary string, r io.Reader, depth int) b
 		_, _ = io.Copy(io.Discard, r)
 		return body{}
 	}
+	if mediaType == "multipart/alternative" {
+		defer func(found bool) { w.plainFound = found }(w.plainFound)
+		w.plainFound = false
+	}
 	// Until the first boundary is found the raw body is kept, so that a
 	// "multipart" whose boundary never appears can still be read as text.
 	rec := &recorder{r: r, on: true}
@@ -134,6 +150,9 @@ func (w *walker) multipart(mediaType, boundary string, r io.Reader, depth int) b
 		}
 		b := w.entity(p.Header, p, depth+1, mediaType == "multipart/related")
 		children = append(children, b)
+		if mediaType == "multipart/alternative" && b.kind == plainBody && b.text != "" {
+			w.plainFound = true
+		}
 	}
 	_, _ = io.Copy(io.Discard, rec) // the epilogue
 
@@ -195,10 +214,14 @@ func (w *walker) pickAlternative(children []body) body {
 		return body{kind: plainBody, text: text, own: own}
 	}
 	pOwn := ownText(p.own, w.limit)
-	if len(wordsOf(pOwn)) > maxStubWords && !mayMarkHistory(h.text) {
+	if len(wordsOf(pOwn)) > maxStubWords && !mayMarkHistory(w.htmlHint(h)) {
 		return *p // the HTML can be neither cleaner nor fuller
 	}
-	hOwn, marked := renderHTMLOwn(h.text)
+	hb := w.decodeHTML(h)
+	if hb.kind != htmlBody {
+		return *p
+	}
+	hOwn, marked := renderHTMLOwn(hb.text)
 	hOwn = cleanText(hOwn)
 	if cleaner(ownText(hOwn, w.limit), pOwn, marked) {
 		return body{kind: plainBody, text: p.text, own: hOwn, fromHTML: true}
@@ -221,6 +244,13 @@ func (w *walker) leaf(h textproto.Header, mediaType string, params map[string]st
 
 	isBody := (mediaType == "text/plain" || mediaType == "text/html") &&
 		disposition != "attachment" && filename == ""
+	if isBody && mediaType == "text/html" && w.plainFound && known {
+		raw, err := io.ReadAll(r)
+		if bad := w.readFailed(err, mediaType+" part"); bad {
+			return body{}
+		}
+		return body{kind: htmlBody, undecoded: &undecodedPart{raw: raw, enc: enc, params: params}}
+	}
 	if !isBody {
 		n, err := io.Copy(io.Discard, decoded)
 		if bad := w.readFailed(err, "attachment "+quoteName(filename)); bad {
@@ -242,6 +272,41 @@ func (w *walker) leaf(h textproto.Header, mediaType string, params map[string]st
 		return body{}
 	}
 	return w.text(raw, mediaType, params)
+}
+
+// htmlHint returns an HTML alternative's source, or for one not decoded
+// yet, as much of it as can be looked at without decoding: quoted-printable
+// without its soft line breaks, which only escapes what history markers
+// are not made of.
+func (w *walker) htmlHint(h *body) string {
+	u := h.undecoded
+	switch {
+	case u == nil:
+		return h.text
+	case u.enc == "quoted-printable":
+		s := strings.ReplaceAll(string(u.raw), "=\r\n", "")
+		return strings.ReplaceAll(s, "=\n", "")
+	case u.enc == "base64":
+		return w.decodeHTML(h).text
+	}
+	return string(u.raw)
+}
+
+// decodeHTML decodes an HTML alternative read undecoded, once.
+func (w *walker) decodeHTML(h *body) body {
+	u := h.undecoded
+	if u == nil {
+		return *h
+	}
+	h.undecoded = nil
+	decoded, _ := transferDecoder(u.enc, bytes.NewReader(u.raw))
+	raw, err := io.ReadAll(decoded)
+	if bad := w.readFailed(err, "text/html part"); bad {
+		*h = body{}
+		return *h
+	}
+	*h = w.text(raw, "text/html", u.params)
+	return *h
 }
 
 // readFailed notes a read error and reports whether the part must be
