@@ -45,6 +45,8 @@ type body struct {
 	own string
 	// fromHTML: own is the HTML version's, while text is the plain one.
 	fromHTML bool
+	// ownDone: own is ownText's result already.
+	ownDone bool
 	// undecoded holds an HTML alternative to a plain version as it came,
 	// decoded only if needed (htmlBody with text "").
 	undecoded *undecodedPart
@@ -214,19 +216,20 @@ func (w *walker) pickAlternative(children []body) body {
 		return body{kind: plainBody, text: text, own: own}
 	}
 	pOwn := ownText(p.own, w.limit)
+	plainOwn := body{kind: plainBody, text: p.text, own: pOwn, ownDone: true}
 	if len(wordsOf(pOwn)) > maxStubWords && !mayMarkHistory(w.htmlHint(h)) {
-		return *p // the HTML can be neither cleaner nor fuller
+		return plainOwn // the HTML can be neither cleaner nor fuller
 	}
-	hb := w.decodeHTML(h)
+	hb := w.decodeHTMLOwn(h)
 	if hb.kind != htmlBody {
-		return *p
+		return plainOwn
 	}
 	hOwn, marked := renderHTMLOwn(hb.text)
-	hOwn = cleanText(hOwn)
-	if cleaner(ownText(hOwn, w.limit), pOwn, marked) {
-		return body{kind: plainBody, text: p.text, own: hOwn, fromHTML: true}
+	hOwn = ownText(cleanText(hOwn), w.limit)
+	if cleaner(hOwn, pOwn, marked) {
+		return body{kind: plainBody, text: p.text, own: hOwn, fromHTML: true, ownDone: true}
 	}
-	return *p
+	return plainOwn
 }
 
 // leaf reads a non-multipart entity: a text body or an attachment.
@@ -284,12 +287,63 @@ func (w *walker) htmlHint(h *body) string {
 	case u == nil:
 		return h.text
 	case u.enc == "quoted-printable":
-		s := strings.ReplaceAll(string(u.raw), "=\r\n", "")
-		return strings.ReplaceAll(s, "=\n", "")
+		return withoutSoftBreaks(u.raw)
 	case u.enc == "base64":
 		return w.decodeHTML(h).text
 	}
 	return string(u.raw)
+}
+
+// decodeHTMLOwn is decodeHTML for renderHTMLOwn, which stops at the
+// first element that holds the quoted history: an HTML alternative not
+// decoded yet is decoded only up to the end of the tag that may be it,
+// usually a small part of a long thread.
+func (w *walker) decodeHTMLOwn(h *body) body {
+	u := h.undecoded
+	if u == nil || u.enc == "base64" {
+		return w.decodeHTML(h)
+	}
+	raw := u.raw
+	if u.enc == "quoted-printable" {
+		raw = []byte(withoutSoftBreaks(raw))
+	}
+	first := -1
+	for _, m := range stopHints {
+		if i := bytes.Index(raw, []byte(m)); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	if first >= 0 {
+		if end := bytes.IndexByte(raw[first:], '>'); end >= 0 {
+			u.raw = raw[:first+end+1]
+		}
+	}
+	return w.decodeHTML(h)
+}
+
+// withoutSoftBreaks removes quoted-printable's soft line breaks ("=" at
+// the end of a line), leaving a valid quoted-printable text.
+func withoutSoftBreaks(raw []byte) string {
+	var b strings.Builder
+	b.Grow(len(raw))
+	for {
+		i := bytes.IndexByte(raw, '=')
+		if i < 0 {
+			b.Write(raw)
+			return b.String()
+		}
+		b.Write(raw[:i])
+		rest := raw[i+1:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("\r\n")):
+			raw = rest[2:]
+		case bytes.HasPrefix(rest, []byte("\n")):
+			raw = rest[1:]
+		default:
+			b.WriteByte('=')
+			raw = rest
+		}
+	}
 }
 
 // decodeHTML decodes an HTML alternative read undecoded, once.

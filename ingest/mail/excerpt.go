@@ -8,13 +8,17 @@ import (
 )
 
 // excerpt keeps what the sender wrote in this message, from own (the
-// message's text without the footers of lists and gateways): quoted
+// message's text without the footers of lists and gateways; ownDone if
+// ownText was applied to it already): quoted
 // history, the signature after a "-- " line, mobile footers and legal
 // disclaimers are left out. The result holds at most max runes; truncated
 // reports a cut.
-func excerpt(own, text string, max int) (string, bool) {
+func excerpt(own, text string, max int, ownDone bool) (string, bool) {
 	limit := excerptLimit(max)
-	s := ownText(own, limit)
+	s := own
+	if !ownDone {
+		s = ownText(own, limit)
+	}
 	if s == "" {
 		// Nothing of the sender's own, e.g. a bare forward: the full text
 		// says more than an empty excerpt.

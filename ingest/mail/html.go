@@ -44,9 +44,12 @@ func mayMarkHistory(src string) bool {
 	return false
 }
 
-var historyHints = []string{"divRplyFwdMsg", "appendonsend", "OLK_SRC_BODY_SECTION", "mail-editor-reference-message-container",
+var historyHints = append([]string{"<blockquote", "<BLOCKQUOTE"}, stopHints...)
+
+// stopHints are what the markers renderHTMLOwn stops at are made of.
+var stopHints = []string{"divRplyFwdMsg", "appendonsend", "OLK_SRC_BODY_SECTION", "mail-editor-reference-message-container",
 	"gmail_quote", "yahoo_quoted", "moz-cite-prefix", "OutlookMessageHeader", "protonmail_quote",
-	"#E1E1E1", "#e1e1e1", "#B5C4DF", "#b5c4df", "<blockquote", "<BLOCKQUOTE"}
+	"#E1E1E1", "#e1e1e1", "#B5C4DF", "#b5c4df"}
 
 // render is renderHTML; with stop, it stops at the quoted history (text
 // is then own).

@@ -50,9 +50,10 @@ type Message struct {
 	ThreadID  string    // root of References, else In-Reply-To, else MessageID, else ""; without <>
 	Subject   string    // decoded
 	Date      time.Time // zero if absent or unparseable
-	// Received is the earliest time in the Received fields: when the mail
-	// entered the mail system, the same in every mailbox it reached; zero
-	// if there is none. The time of a mail without a usable Date.
+	// Received, for a mail without a usable Date, is the earliest time in
+	// its Received fields: when the mail entered the mail system, the same
+	// in every mailbox it reached. Zero if there is none, and for a mail
+	// with a Date.
 	Received time.Time
 	From     []Address
 	To, Cc   []Address
@@ -187,7 +188,9 @@ func parse(in io.Reader, opts Options) (*Message, error) {
 			w.defect(BadDate, "unparseable Date %q", clip(v))
 		}
 	}
-	m.Received = earliestReceived(h)
+	if m.Date.IsZero() {
+		m.Received = earliestReceived(h)
+	}
 	m.MessageID = firstMsgID(field(h, "Message-Id", maxIDField, w))
 	m.ThreadID = firstMsgID(field(h, "References", maxIDField, w))
 	if m.ThreadID == "" {
@@ -201,7 +204,7 @@ func parse(in io.Reader, opts Options) (*Message, error) {
 	var own string
 	m.Text, own = b.render()
 	m.HTMLExcerpt = b.fromHTML
-	m.Excerpt, m.Truncated = excerpt(own, m.Text, opts.ExcerptMax)
+	m.Excerpt, m.Truncated = excerpt(own, m.Text, opts.ExcerptMax, b.ownDone)
 	m.Attachments = w.attachments
 	m.Defects = w.defects
 	m.ContentHash = contentHash(m, h.Get("Date"))
