@@ -84,7 +84,7 @@ func (c *clientCache) lookup(ctx context.Context, addr string) (uuid.UUID, error
 }
 
 // eventsFor turns a parsed mail into one event per client among its From,
-// To and Cc addresses; none means the mail concerns no client. Source ids
+// To, Cc and Reply-To addresses; none means the mail concerns no client. Source ids
 // are the Message-ID (or the content hash) plus the client id, so the same
 // mail read from two mailboxes, or again after a UIDVALIDITY change, is one
 // event per client.
@@ -92,7 +92,7 @@ func (in *Ingester) eventsFor(ctx context.Context, cache *clientCache, m *mail.M
 	var clients []uuid.UUID
 	seen := map[uuid.UUID]bool{}
 	senderIsClient := false
-	for i, list := range [][]mail.Address{m.From, m.To, m.Cc} {
+	for i, list := range [][]mail.Address{m.From, m.To, m.Cc, m.ReplyTo} {
 		for j, a := range list {
 			id, err := cache.lookup(ctx, a.Email)
 			if err != nil {
@@ -123,10 +123,7 @@ func (in *Ingester) eventsFor(ctx context.Context, cache *clientCache, m *mail.M
 	if key == "" {
 		key = "sha256:" + m.ContentHash
 	}
-	at := m.Date
-	if at.IsZero() {
-		at = received // the server's arrival time: stable across fetches
-	}
+	at := eventTime(m, received)
 	summary := m.Subject
 	if summary == "" {
 		summary = "(no subject)"
@@ -162,6 +159,24 @@ func (in *Ingester) eventsFor(ctx context.Context, cache *clientCache, m *mail.M
 		events[i] = e
 	}
 	return events, nil
+}
+
+// eventTime is when the mail was written: its Date; without one, when it
+// entered the mail system (the earliest Received field), which is the
+// same in every mailbox the mail reached; without that, the server's
+// arrival time (INTERNALDATE), which may differ between mailboxes: the
+// store then keeps the time of the copy recorded first.
+func eventTime(m *mail.Message, received time.Time) time.Time {
+	switch {
+	case !m.Date.IsZero():
+		return m.Date
+	// A Received time after the arrival is a server's wrong clock.
+	case !m.Received.IsZero() && (received.IsZero() || !m.Received.After(received.Add(24*time.Hour))):
+		return m.Received
+	case !received.IsZero():
+		return received
+	}
+	return time.Now()
 }
 
 // direction says whether the desk wrote the mail (outbound) or received it,

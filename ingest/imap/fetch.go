@@ -102,6 +102,7 @@ func (in *Ingester) parseOne(ctx context.Context, cache *clientCache, m *message
 		in.log.Info("mail skipped", slog.Uint64("uid", uint64(m.uid)), slog.String("reason", reason))
 		return nil
 	}
+	in.noteDefects(m.uid, msg)
 	events, err := in.eventsFor(ctx, cache, msg, m.received)
 	if err != nil {
 		return fmt.Errorf("match UID %d to clients: %w", m.uid, err)
@@ -112,4 +113,19 @@ func (in *Ingester) parseOne(ctx context.Context, cache *clientCache, m *message
 	}
 	m.events, m.result = events, resultStored
 	return nil
+}
+
+// noteDefects counts what was wrong with a message that was read anyway,
+// by kind, and logs it at debug level with where the message is.
+func (in *Ingester) noteDefects(uid uint32, msg *mail.Message) {
+	if len(msg.Defects) == 0 {
+		return
+	}
+	details := make([]string, len(msg.Defects))
+	for i, d := range msg.Defects {
+		in.metrics.defects.WithLabelValues(in.cfg.Label(), string(d.Kind)).Inc()
+		details[i] = d.String()
+	}
+	in.log.Debug("mail read despite defects", slog.Uint64("uid", uint64(uid)),
+		slog.String("message_id", msg.MessageID), slog.Any("defects", details))
 }

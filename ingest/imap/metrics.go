@@ -9,6 +9,7 @@ import (
 type Metrics struct {
 	messages   *prometheus.CounterVec
 	skipped    *prometheus.CounterVec
+	defects    *prometheus.CounterVec
 	events     *prometheus.CounterVec
 	conflicts  *prometheus.CounterVec
 	reconnects *prometheus.CounterVec
@@ -37,6 +38,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "brokersync_imap_skipped_total",
 			Help: "IMAP messages skipped, by reason: too_large, not_a_mail, parser_failure, rejected.",
 		}, []string{"mailbox", "reason"}),
+		defects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "brokersync_imap_defects_total",
+			Help: "Defects of IMAP messages that were read anyway, by kind: lenient_header, lenient_address, bad_date, bad_base64, unknown_charset, wrong_charset, unknown_encoding, broken_mime, over_limit.",
+		}, []string{"mailbox", "kind"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "brokersync_imap_events_total",
 			Help: "Timeline events written from IMAP messages (one per client of a message).",
@@ -64,7 +69,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"mailbox"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.messages, m.skipped, m.events, m.conflicts, m.reconnects, m.connected, m.lastUID, m.batch)
+		reg.MustRegister(m.messages, m.skipped, m.defects, m.events, m.conflicts, m.reconnects, m.connected, m.lastUID, m.batch)
 	}
 	return m
 }

@@ -35,18 +35,38 @@ const (
 	htmlBody
 )
 
-// body is a part's readable text. HTML is converted only when read, since
-// in multipart/alternative it is usually the version not shown.
+// body is a part's readable text. HTML is converted only when read.
 type body struct {
 	kind bodyKind
 	text string // plain text, or the HTML source for htmlBody
+	// own is, for plainBody, the text the excerpt is made from: text
+	// without the footers lists and gateways add as parts of their own, or
+	// the cleaner version of a multipart/alternative.
+	own string
+	// fromHTML: own is the HTML version's, while text is the plain one.
+	fromHTML bool
+	// ownDone: own is ownText's result already.
+	ownDone bool
+	// undecoded holds an HTML alternative to a plain version as it came,
+	// decoded only if needed (htmlBody with text "").
+	undecoded *undecodedPart
 }
 
-func (b body) readable() string {
+type undecodedPart struct {
+	raw    []byte
+	enc    string
+	params map[string]string
+}
+
+func plain(text string) body { return body{kind: plainBody, text: text, own: text} }
+
+// render returns the readable text and the text the excerpt is made from.
+func (b body) render() (text, own string) {
 	if b.kind == htmlBody {
-		return cleanText(htmlToText(b.text))
+		text, own = renderHTML(b.text)
+		return cleanText(text), cleanText(own)
 	}
-	return b.text
+	return b.text, b.own
 }
 
 // walker reads a MIME tree, collecting readable text and attachments and
@@ -54,14 +74,16 @@ func (b body) readable() string {
 type walker struct {
 	parts       int
 	attachments []Attachment
-	defects     []string
-	// skipHTML is set while reading the rest of a multipart/alternative
-	// whose text/plain version was found: its HTML will not be shown.
-	skipHTML bool
+	defects     []Defect
+	// limit is how much text the excerpt looks at (excerptLimit).
+	limit int
+	// plainFound is set while reading the rest of a multipart/alternative
+	// whose text/plain version was found: its HTML is decoded only if needed.
+	plainFound bool
 }
 
-func (w *walker) defect(format string, args ...any) {
-	d := fmt.Sprintf(format, args...)
+func (w *walker) defect(kind DefectKind, format string, args ...any) {
+	d := Defect{Kind: kind, Detail: fmt.Sprintf(format, args...)}
 	if len(w.defects) < 20 && !slices.Contains(w.defects, d) {
 		w.defects = append(w.defects, d)
 	}
@@ -74,12 +96,12 @@ func (w *walker) entity(h textproto.Header, r io.Reader, depth int, inRelated bo
 	if mediaType == "" {
 		mediaType = "text/plain"
 	} else if !strings.Contains(mediaType, "/") {
-		w.defect("unknown Content-Type %q read as text/plain", clip(mediaType))
+		w.defect(BrokenMIME, "unknown Content-Type %q read as text/plain", clip(mediaType))
 		mediaType = "text/plain"
 	}
 	if strings.HasPrefix(mediaType, "multipart/") {
 		if params["boundary"] == "" {
-			w.defect("%s without boundary read as text", mediaType)
+			w.defect(BrokenMIME, "%s without boundary read as text", mediaType)
 			return w.leaf(h, "text/plain", params, r, inRelated)
 		}
 		return w.multipart(mediaType, params["boundary"], r, depth)
@@ -89,12 +111,13 @@ func (w *walker) entity(h textproto.Header, r io.Reader, depth int, inRelated bo
 
 func (w *walker) multipart(mediaType, boundary string, r io.Reader, depth int) body {
 	if depth >= maxDepth {
-		w.defect("multipart nested deeper than %d levels skipped", maxDepth)
+		w.defect(OverLimit, "multipart nested deeper than %d levels skipped", maxDepth)
 		_, _ = io.Copy(io.Discard, r)
 		return body{}
 	}
 	if mediaType == "multipart/alternative" {
-		defer func(skipping bool) { w.skipHTML = skipping }(w.skipHTML)
+		defer func(found bool) { w.plainFound = found }(w.plainFound)
+		w.plainFound = false
 	}
 	// Until the first boundary is found the raw body is kept, so that a
 	// "multipart" whose boundary never appears can still be read as text.
@@ -110,63 +133,103 @@ func (w *walker) multipart(mediaType, boundary string, r io.Reader, depth int) b
 			if i == 0 {
 				_, _ = io.Copy(io.Discard, rec)
 				if bytes.Contains(rec.buf.Bytes(), []byte("--"+boundary)) {
-					w.defect("%s first part unreadable, body read as text", mediaType)
+					w.defect(BrokenMIME, "%s first part unreadable, body read as text", mediaType)
 				} else {
-					w.defect("%s boundary not found, body read as text", mediaType)
+					w.defect(BrokenMIME, "%s boundary not found, body read as text", mediaType)
 				}
 				return w.text(rec.buf.Bytes(), "text/plain", nil)
 			}
 			// Typically a missing closing boundary: keep the parts read.
-			w.defect("%s ended early: %s", mediaType, clip(err.Error()))
+			w.defect(BrokenMIME, "%s ended early: %s", mediaType, clip(err.Error()))
 			break
 		}
 		if i == 0 {
 			rec.stop()
 		}
 		if w.parts++; w.parts > maxParts {
-			w.defect("more than %d MIME parts, the rest skipped", maxParts)
+			w.defect(OverLimit, "more than %d MIME parts, the rest skipped", maxParts)
 			break
 		}
 		b := w.entity(p.Header, p, depth+1, mediaType == "multipart/related")
 		children = append(children, b)
 		if mediaType == "multipart/alternative" && b.kind == plainBody && b.text != "" {
-			w.skipHTML = true
+			w.plainFound = true
 		}
 	}
 	_, _ = io.Copy(io.Discard, rec) // the epilogue
 
 	if mediaType == "multipart/alternative" {
-		return pickAlternative(children)
+		return w.pickAlternative(children)
 	}
 	// mixed, related, signed, report and unknown multiparts: the readable
-	// parts in order, as a mail client shows them.
-	var texts []string
+	// parts in order, as a mail client shows them. A footer that a mailing
+	// list or a gateway added as a part of its own is no part of what the
+	// sender wrote.
+	var texts, owns []string
+	fromHTML := false
 	for _, c := range children {
-		if t := c.readable(); t != "" {
-			texts = append(texts, t)
+		text, own := c.render()
+		if text == "" {
+			continue
+		}
+		texts = append(texts, text)
+		if len(texts) > 1 && isFooterPart(text) {
+			continue
+		}
+		if own != "" {
+			owns = append(owns, own)
+			fromHTML = fromHTML || c.fromHTML
 		}
 	}
 	if len(texts) == 0 {
 		return body{}
 	}
-	return body{kind: plainBody, text: strings.Join(texts, "\n\n")}
+	return body{kind: plainBody, text: strings.Join(texts, "\n\n"), own: strings.Join(owns, "\n\n"), fromHTML: fromHTML}
 }
 
-// pickAlternative prefers text/plain, then HTML converted to text.
-func pickAlternative(children []body) body {
-	for _, c := range children {
-		if c.kind == plainBody && c.text != "" {
-			return c
+// pickAlternative reads text/plain, else HTML converted to text, as the
+// message's text. The excerpt is made from the version that gives the
+// cleaner one (see cleaner): usually the plain text, but the HTML where
+// its markup shows where the quoted history starts and the plain text
+// does not.
+func (w *walker) pickAlternative(children []body) body {
+	var p, h *body
+	for i, c := range children {
+		if p == nil && c.kind == plainBody && c.text != "" {
+			p = &children[i]
+		}
+		if h == nil && c.kind == htmlBody {
+			h = &children[i]
 		}
 	}
-	for _, c := range children {
-		if c.kind == htmlBody {
-			if t := c.readable(); t != "" {
-				return body{kind: plainBody, text: t}
-			}
+	if h == nil {
+		if p == nil {
+			return body{}
 		}
+		return *p
 	}
-	return body{}
+	if p == nil {
+		text, own := h.render()
+		if text == "" {
+			return body{}
+		}
+		return body{kind: plainBody, text: text, own: own}
+	}
+	pOwn := ownText(p.own, w.limit)
+	plainOwn := body{kind: plainBody, text: p.text, own: pOwn, ownDone: true}
+	if len(wordsOf(pOwn)) > maxStubWords && !mayMarkHistory(w.htmlHint(h)) {
+		return plainOwn // the HTML can be neither cleaner nor fuller
+	}
+	hb := w.decodeHTMLOwn(h)
+	if hb.kind != htmlBody {
+		return plainOwn
+	}
+	hOwn, marked := renderHTMLOwn(hb.text)
+	hOwn = ownText(cleanText(hOwn), w.limit)
+	if cleaner(hOwn, pOwn, marked) {
+		return body{kind: plainBody, text: p.text, own: hOwn, fromHTML: true, ownDone: true}
+	}
+	return plainOwn
 }
 
 // leaf reads a non-multipart entity: a text body or an attachment.
@@ -179,14 +242,17 @@ func (w *walker) leaf(h textproto.Header, mediaType string, params map[string]st
 	enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding")))
 	decoded, known := transferDecoder(enc, r)
 	if !known {
-		w.defect("unknown Content-Transfer-Encoding %q read as is", clip(enc))
+		w.defect(UnknownEncoding, "unknown Content-Transfer-Encoding %q read as is", clip(enc))
 	}
 
 	isBody := (mediaType == "text/plain" || mediaType == "text/html") &&
 		disposition != "attachment" && filename == ""
-	if isBody && mediaType == "text/html" && w.skipHTML {
-		_, _ = io.Copy(io.Discard, r)
-		return body{}
+	if isBody && mediaType == "text/html" && w.plainFound && known {
+		raw, err := io.ReadAll(r)
+		if bad := w.readFailed(err, mediaType+" part"); bad {
+			return body{}
+		}
+		return body{kind: htmlBody, undecoded: &undecodedPart{raw: raw, enc: enc, params: params}}
 	}
 	if !isBody {
 		n, err := io.Copy(io.Discard, decoded)
@@ -211,6 +277,92 @@ func (w *walker) leaf(h textproto.Header, mediaType string, params map[string]st
 	return w.text(raw, mediaType, params)
 }
 
+// htmlHint returns an HTML alternative's source, or for one not decoded
+// yet, as much of it as can be looked at without decoding: quoted-printable
+// without its soft line breaks, which only escapes what history markers
+// are not made of.
+func (w *walker) htmlHint(h *body) string {
+	u := h.undecoded
+	switch {
+	case u == nil:
+		return h.text
+	case u.enc == "quoted-printable":
+		return withoutSoftBreaks(u.raw)
+	case u.enc == "base64":
+		return w.decodeHTML(h).text
+	}
+	return string(u.raw)
+}
+
+// decodeHTMLOwn is decodeHTML for renderHTMLOwn, which stops at the
+// first element that holds the quoted history: an HTML alternative not
+// decoded yet is decoded only up to the end of the tag that may be it,
+// usually a small part of a long thread.
+func (w *walker) decodeHTMLOwn(h *body) body {
+	u := h.undecoded
+	if u == nil || u.enc == "base64" {
+		return w.decodeHTML(h)
+	}
+	raw := u.raw
+	if u.enc == "quoted-printable" {
+		raw = []byte(withoutSoftBreaks(raw))
+	}
+	first := -1
+	for _, m := range stopHints {
+		if i := bytes.Index(raw, []byte(m)); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	if first >= 0 {
+		if end := bytes.IndexByte(raw[first:], '>'); end >= 0 {
+			u.raw = raw[:first+end+1]
+		}
+	}
+	return w.decodeHTML(h)
+}
+
+// withoutSoftBreaks removes quoted-printable's soft line breaks ("=" at
+// the end of a line), leaving a valid quoted-printable text.
+func withoutSoftBreaks(raw []byte) string {
+	var b strings.Builder
+	b.Grow(len(raw))
+	for {
+		i := bytes.IndexByte(raw, '=')
+		if i < 0 {
+			b.Write(raw)
+			return b.String()
+		}
+		b.Write(raw[:i])
+		rest := raw[i+1:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("\r\n")):
+			raw = rest[2:]
+		case bytes.HasPrefix(rest, []byte("\n")):
+			raw = rest[1:]
+		default:
+			b.WriteByte('=')
+			raw = rest
+		}
+	}
+}
+
+// decodeHTML decodes an HTML alternative read undecoded, once.
+func (w *walker) decodeHTML(h *body) body {
+	u := h.undecoded
+	if u == nil {
+		return *h
+	}
+	h.undecoded = nil
+	decoded, _ := transferDecoder(u.enc, bytes.NewReader(u.raw))
+	raw, err := io.ReadAll(decoded)
+	if bad := w.readFailed(err, "text/html part"); bad {
+		*h = body{}
+		return *h
+	}
+	*h = w.text(raw, "text/html", u.params)
+	return *h
+}
+
 // readFailed notes a read error and reports whether the part must be
 // skipped: bad base64 is skipped, a truncated part is kept as far as read.
 func (w *walker) readFailed(err error, what string) bool {
@@ -219,12 +371,12 @@ func (w *walker) readFailed(err error, what string) bool {
 	case err == nil:
 		return false
 	case errors.As(err, &corrupt):
-		w.defect("%s: bad base64, skipped", what)
+		w.defect(BadBase64, "%s: bad base64, skipped", what)
 		return true
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		w.defect("%s: truncated (missing closing boundary?)", what)
+		w.defect(BrokenMIME, "%s: truncated (missing closing boundary?)", what)
 	default:
-		w.defect("%s: %s", what, clip(err.Error()))
+		w.defect(BrokenMIME, "%s: %s", what, clip(err.Error()))
 	}
 	return false
 }
@@ -242,8 +394,8 @@ func hiddenAttachment(mediaType, disposition string, h textproto.Header, inRelat
 // text decodes a text part; params are its Content-Type parameters.
 func (w *walker) text(raw []byte, mediaType string, params map[string]string) body {
 	s, note := toUTF8(raw, params["charset"])
-	if note != "" {
-		w.defect("%s", note)
+	if note.Kind != "" {
+		w.defect(note.Kind, "%s", note.Detail)
 	}
 	if mediaType == "text/html" {
 		return body{kind: htmlBody, text: s}
@@ -251,7 +403,7 @@ func (w *walker) text(raw []byte, mediaType string, params map[string]string) bo
 	if strings.EqualFold(params["format"], "flowed") {
 		s = unflow(s, strings.EqualFold(params["delsp"], "yes"))
 	}
-	return body{kind: plainBody, text: cleanText(s)}
+	return plain(cleanText(s))
 }
 
 // transferDecoder undoes Content-Transfer-Encoding. An unknown encoding is
@@ -319,31 +471,31 @@ func (c *recorder) stop() {
 // unlabelled. Latin-1 is read as Windows-1252, as browsers do, since mailers
 // that say ISO-8859-1 often mean it (curly quotes, euro sign). The note says
 // what was guessed, if anything.
-func toUTF8(raw []byte, label string) (s, note string) {
+func toUTF8(raw []byte, label string) (s string, note Defect) {
 	label = strings.ToLower(strings.Trim(strings.TrimSpace(label), `"'`))
 	switch label {
 	case "", "utf-8", "utf8", "us-ascii", "ascii":
 		if utf8.Valid(raw) {
-			return string(raw), ""
+			return string(raw), Defect{}
 		}
-		return windows1252(raw), fmt.Sprintf("invalid %s text read as Windows-1252", labelOr(label, "unlabelled"))
+		return windows1252(raw), Defect{WrongCharset, fmt.Sprintf("invalid %s text read as Windows-1252", labelOr(label, "unlabelled"))}
 	case "iso-8859-1", "iso8859-1", "latin1", "l1", "iso_8859-1", "windows-1252", "cp1252":
 		if isUTF8NonASCII(raw) {
-			return string(raw), fmt.Sprintf("text labelled %s is UTF-8", label)
+			return string(raw), Defect{WrongCharset, fmt.Sprintf("text labelled %s is UTF-8", label)}
 		}
-		return windows1252(raw), ""
+		return windows1252(raw), Defect{}
 	}
 	dec, err := charset.Reader(label, bytes.NewReader(raw))
 	if err == nil {
 		b, err := io.ReadAll(dec)
 		if err == nil {
-			return strings.ToValidUTF8(string(b), "\uFFFD"), ""
+			return strings.ToValidUTF8(string(b), "\uFFFD"), Defect{}
 		}
 	}
 	if utf8.Valid(raw) {
-		return string(raw), fmt.Sprintf("unknown charset %q read as UTF-8", clip(label))
+		return string(raw), Defect{UnknownCharset, fmt.Sprintf("unknown charset %q read as UTF-8", clip(label))}
 	}
-	return windows1252(raw), fmt.Sprintf("unknown charset %q read as Windows-1252", clip(label))
+	return windows1252(raw), Defect{UnknownCharset, fmt.Sprintf("unknown charset %q read as Windows-1252", clip(label))}
 }
 
 func labelOr(label, alt string) string {

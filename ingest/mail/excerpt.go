@@ -7,20 +7,35 @@ import (
 	"unicode/utf8"
 )
 
-// excerpt keeps what the sender wrote in this message: quoted history,
-// the signature after a "-- " line, mobile footers and legal disclaimers are
-// left out. The result holds at most max runes; truncated reports a cut.
-func excerpt(text string, max int) (string, bool) {
-	// Work on no more text than the excerpt can show, however long the
-	// quoted history: a few bytes per rune, and room for what is dropped.
-	limit := 8*max + 1024
-	s := tidy(dropDisclaimers(dropQuotesAndSignature(text, limit)))
+// excerpt keeps what the sender wrote in this message, from own (the
+// message's text without the footers of lists and gateways; ownDone if
+// ownText was applied to it already): quoted
+// history, the signature after a "-- " line, mobile footers and legal
+// disclaimers are left out. The result holds at most max runes; truncated
+// reports a cut.
+func excerpt(own, text string, max int, ownDone bool) (string, bool) {
+	limit := excerptLimit(max)
+	s := own
+	if !ownDone {
+		s = ownText(own, limit)
+	}
 	if s == "" {
 		// Nothing of the sender's own, e.g. a bare forward: the full text
 		// says more than an empty excerpt.
 		s = tidy(text[:validCut(text, limit)])
 	}
 	return capRunes(s, max)
+}
+
+// excerptLimit: the excerpt works on no more text than it can show,
+// however long the quoted history: a few bytes per rune, and room for
+// what is dropped.
+func excerptLimit(max int) int { return 8*max + 1024 }
+
+// ownText is text without quoted history, signature, footers and
+// disclaimers, from at most about limit bytes of it.
+func ownText(text string, limit int) string {
+	return tidy(dropDisclaimers(dropQuotesAndSignature(text, limit)))
 }
 
 // validCut returns n, or less so as not to split a UTF-8 sequence, or len(s).
@@ -54,8 +69,25 @@ func dropQuotesAndSignature(text string, limit int) string {
 			return strings.Join(kept, "\n")
 		case isRuler(t) && isHeaderBlock(lines, nextNonBlank(lines, i+1)):
 			return strings.Join(kept, "\n")
+		case isRuler(t) && isListFooter(lines, i+1):
+			return strings.Join(kept, "\n")
 		case len(t) <= maxFooter && mobileFooter.MatchString(t):
 			continue
+		}
+		if before, n, ok := midLineAttribution(lines, i); ok {
+			// "Sent from Yahoo Mail on Android On Thu, ... wrote:": what
+			// precedes the attribution on its line is kept, less footers.
+			before = trailingFooter.ReplaceAllString(before, "")
+			if b := strings.TrimSpace(before); b != "" && !(len(b) <= maxFooter && mobileFooter.MatchString(b)) {
+				kept = append(kept, before)
+				size += len(before) + 1
+			}
+			next := nextNonBlank(lines, i+n)
+			if n > 0 && next < len(lines) && strings.HasPrefix(strings.TrimSpace(lines[next]), ">") {
+				i += n - 1
+				continue
+			}
+			return strings.Join(kept, "\n")
 		}
 		if n := attributionLines(lines, i); n > 0 {
 			// "On Mon, ... wrote:" followed by "> " lines is dropped and
@@ -79,16 +111,31 @@ func dropQuotesAndSignature(text string, limit int) string {
 
 var (
 	// Reply separators of Outlook, Apple Mail, Android and their translations.
-	originalMessage = regexp.MustCompile(`(?i)^-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|forwarded message|weitergeleitete nachricht)\s*-{2,}$|^(begin forwarded message|anfang der weitergeleiteten nachricht):$`)
-	mobileFooter    = regexp.MustCompile(`(?i)^((sent from my [\w ]{1,40}|sent from (outlook|mail) for \w+|get outlook for \w+|von meinem [\w ]{1,40} gesendet|envoyé de mon \w+)\.?\s*(<[^>]*>)?|please consider the environment before printing.*)$`)
+	originalMessage = regexp.MustCompile(`(?i)^-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|mensagem original|messaggio originale|oorspronkelijk bericht|원본 메시지|forwarded message|weitergeleitete nachricht)\s*-{2,}$|^(begin forwarded message|anfang der weitergeleiteten nachricht):$`)
+	mobileFooter    = regexp.MustCompile(`(?i)^((sent from my [\w ]{1,40}|sent from (outlook|mail|yahoo mail|aol mail) (for|on) [\w ]{1,20}|sent from yahoo mail\b[\w ]{0,20}|get outlook for \w+|von meinem [\w ]{1,40} gesendet|envoyé de mon \w+|enviado desde mi [\w ]{1,40}|enviado do meu [\w ]{1,40})\.?\s*(<[^>]*>)?|please consider the environment before printing.*)$`)
 	// The first line of an attribution; it may wrap onto the next lines.
-	attributionStart = regexp.MustCompile(`^(On|Am|Le|El|Il|Op) `)
-	attributionEnd   = regexp.MustCompile(`(?i)((wrote|a écrit|escribió|ha scritto|schreef)\s?|schrieb( [^:]{0,80})?):$`)
+	attributionStart = regexp.MustCompile(`^(On|Am|Le|El|Il|Op|Em|\d{4}년) `)
+	attributionEnd   = regexp.MustCompile(`(?i)((wrote|a écrit|escribió|escreveu|ha scritto|schreef)\s?|schrieb( [^:]{0,80})?|작성):$`)
+	// An attribution that starts mid-line, after other text (Yahoo's
+	// mobile footer), and may have the quoted text after it on its line.
+	midAttribution = regexp.MustCompile(`(^|\s)(On|Am|Le|El|Em) [^:\n]{0,200}\d[^\n]{0,200}?(\bwrote|a écrit|escribió|escreveu|schrieb[^:\n]{0,80}):`)
+	// A mobile footer at the end of a line, before a mid-line attribution.
+	trailingFooter = regexp.MustCompile(`(?i)\s*(sent from (my|yahoo mail|outlook|aol mail)\b[\w ]{0,40}|get outlook for \w+|von meinem [\w ]{1,40} gesendet|envoyé de mon \w+|enviado desde mi [\w ]{1,40}|enviado do meu [\w ]{1,40})\.?\s*$`)
+	// A mid-line attribution has a time of day or a year in it.
+	dateish = regexp.MustCompile(`\b\d{1,2}:\d{2}\b|\b(19|20)\d{2}\b`)
 	// Field names of the header block above a quoted message, in the
-	// languages our clients' Outlook speaks.
-	fromFields = map[string]bool{"from": true, "von": true, "de": true, "da": true, "van": true}
+	// languages our clients' Outlook speaks: English, German, French,
+	// Spanish, Portuguese, Italian, Dutch, Korean, Japanese and Chinese.
+	fromFields = map[string]bool{"from": true, "von": true, "de": true, "da": true, "van": true,
+		"보낸 사람": true, "보낸사람": true, "差出人": true, "发件人": true, "寄件者": true}
 	sentFields = map[string]bool{"sent": true, "date": true, "gesendet": true, "datum": true, "envoyé": true,
-		"enviado": true, "fecha": true, "inviato": true, "data": true, "verzonden": true}
+		"enviado": true, "enviado el": true, "enviada": true, "enviada em": true, "enviado em": true, "fecha": true,
+		"inviato": true, "data": true, "verzonden": true,
+		"보낸 날짜": true, "날짜": true, "送信日時": true, "发送时间": true, "時間": true}
+	// The header block's Subject, which Outlook variants without a Sent
+	// field still have.
+	subjectFields = map[string]bool{"subject": true, "betreff": true, "objet": true, "asunto": true, "assunto": true,
+		"oggetto": true, "onderwerp": true, "제목": true, "件名": true, "主题": true, "主旨": true}
 )
 
 // isSeparator matches "-----Original Message-----" and its kin.
@@ -149,7 +196,8 @@ func isQuoted(lines []string, i int) bool {
 
 // isHeaderBlock recognises the header block Outlook and others put above
 // the message being replied to or forwarded: "From: ..." followed within a
-// few lines by "Sent: ..." or "Date: ...".
+// few lines by "Sent: ...", "Date: ..." or "Subject: ...", in the languages
+// of fromFields.
 func isHeaderBlock(lines []string, i int) bool {
 	if i >= len(lines) || !fromFields[fieldName(lines[i])] {
 		return false
@@ -158,7 +206,7 @@ func isHeaderBlock(lines []string, i int) bool {
 		if strings.TrimSpace(lines[j]) == "" {
 			continue
 		}
-		if sentFields[fieldName(lines[j])] {
+		if name := fieldName(lines[j]); sentFields[name] || subjectFields[name] {
 			return true
 		}
 		seen++
@@ -167,14 +215,74 @@ func isHeaderBlock(lines []string, i int) bool {
 }
 
 // fieldName returns the lower-cased name of a "Name: value" line, also
-// when bold in plain text ("*From:* Anna"), or "".
+// when bold in plain text ("*From:* Anna") or spaced ("De\u00a0: Anna"), or "".
 func fieldName(line string) string {
 	t := strings.TrimLeft(line, " \t*")
 	i := strings.IndexByte(t, ':')
-	if i <= 0 || i > 12 {
+	if i <= 0 || i > 16 { // "보낸 날짜" is 13 bytes
 		return ""
 	}
-	return strings.ToLower(strings.TrimRight(t[:i], " *"))
+	// French typography puts a (no-break) space before the colon.
+	return strings.ToLower(strings.TrimRightFunc(t[:i], func(r rune) bool { return r == '*' || isHTMLSpace(r) }))
+}
+
+// midLineAttribution finds an attribution that starts after other text
+// on line i ("Sent from Yahoo Mail on Android On Thu, 5 Mar 2025 at 9:14,
+// Anna <a@x> wrote:"), possibly wrapped onto the next line and possibly
+// followed by the quoted text. It returns the text before it and the
+// number of lines the attribution takes if nothing follows it on its last
+// line (0 if the quoted text follows on the same line).
+func midLineAttribution(lines []string, i int) (before string, n int, ok bool) {
+	line := lines[i]
+	if len(line) > 4*maxAttribution || !strings.ContainsAny(line, "0123456789") {
+		return "", 0, false
+	}
+	// The regexp only runs where the attribution's last word is.
+	if !hasAttributionVerb(line) && (i+1 >= len(lines) || !hasAttributionVerb(lines[i+1])) {
+		return "", 0, false
+	}
+	window := line
+	for n = 1; ; n++ {
+		if loc := midAttribution.FindStringSubmatchIndex(window); loc != nil && loc[4] < len(line) &&
+			dateish.MatchString(window[loc[4]:loc[1]]) {
+			before, after := line[:loc[4]], strings.TrimSpace(window[loc[1]:])
+			if strings.TrimSpace(before) == "" && after == "" {
+				return "", 0, false // a whole attribution: attributionLines' case
+			}
+			if after != "" {
+				n = 0 // the quoted text follows on the same line
+			}
+			return strings.TrimRightFunc(before, unicode.IsSpace), n, true
+		}
+		if n == 2 || i+n >= len(lines) || strings.TrimSpace(lines[i+n]) == "" || len(lines[i+n]) > maxAttribution {
+			return "", 0, false
+		}
+		window += " " + strings.TrimSpace(lines[i+n])
+	}
+}
+
+var attributionVerbs = []string{"wrote", "a écrit", "escribió", "escreveu", "schrieb"}
+
+func hasAttributionVerb(s string) bool {
+	if len(s) > 4*maxAttribution {
+		return false
+	}
+	for _, v := range attributionVerbs {
+		if strings.Contains(s, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// isListFooter: after a ruler, a mailing list's footer ("Grain-desk
+// mailing list", ".../mailman/listinfo/...") up to the end of the text.
+func isListFooter(lines []string, i int) bool {
+	rest := lines[i:]
+	if len(rest) > 8 {
+		return false
+	}
+	return listFooter.MatchString(strings.Join(rest, "\n"))
 }
 
 // isRuler matches the line of underscores Outlook draws above a reply.
@@ -191,7 +299,7 @@ func nextNonBlank(lines []string, i int) int {
 
 var (
 	// A paragraph opening with one of these is a disclaimer whatever its length.
-	disclaimerOpening = regexp.MustCompile(`(?i)^\W*(disclaimer|confidentiality( notice)?|legal notice|important notice|risk disclosure|privileged (and|&) confidential|this (e-?mail|message|communication)( and any (files|attachments?)( transmitted with it)?)? (is|are|may be|contains?) (confidential|privileged|intended)|the information (contained )?in this (e-?mail|message|communication))`)
+	disclaimerOpening = regexp.MustCompile(`(?i)^\W*(disclaimer|confidentiality( notice)?|legal notice|important notice|risk disclosure|privileged (and|&) confidential|this (e-?mail|message|communication)( and any (files|attachments?)( transmitted with it)?)? (is|are|may be|contains?) (confidential|privileged|intended)|the information (contained )?in this (e-?mail|message|communication)|this (e-?mail|message)( and (any|its) attachments?)? (has|have) been (scanned|checked|filtered))`)
 	// A long paragraph with several of these reads as legal boilerplate.
 	disclaimerTerms = []string{
 		"confidential", "intended recipient", "privileged", "disclaim", "unauthori",
@@ -278,4 +386,85 @@ func capRunes(s string, max int) (string, bool) {
 		}
 	}
 	return strings.TrimRightFunc(string(r[:cut]), unicode.IsSpace) + "…", true
+}
+
+var (
+	// listFooter: what Mailman, Google Groups, Listserv and their kin put
+	// below a ruler at the end of list mail.
+	listFooter = regexp.MustCompile(`(?i)mailing list|listinfo|unsubscribe|list-?serv|you received this message because you are subscribed|mailman|abmelden|désinscri|darse de baja`)
+	// gatewayFooter: what mail gateways and scanners add.
+	gatewayFooter = regexp.MustCompile(`(?i)^\W*(this (e-?mail|message)( and (any|its) attachments?)? (has|have) been (scanned|checked|filtered)|scanned (for viruses )?by |virus-free\b|this message was scanned|checked by \w+ (anti-?virus|antivirus)|external (e-?mail|sender)\b|caution: this (e-?mail|message) originated)`)
+)
+
+// Footers added as parts of their own are short.
+const maxFooterPart = 1500
+
+// isFooterPart recognises a text part that a mailing list or a mail
+// gateway added after the sender's message: short, and either a ruler
+// followed by list information (Mailman's "____" block) or a gateway's
+// notice ("This email has been scanned ...").
+func isFooterPart(text string) bool {
+	if len(text) > maxFooterPart {
+		return false
+	}
+	t := strings.TrimSpace(text)
+	first, rest, _ := strings.Cut(t, "\n")
+	first = strings.TrimSpace(first)
+	if isRuler(first) || (len(first) >= 10 && strings.Trim(first, "-=*") == "") {
+		return listFooter.MatchString(rest) || gatewayFooter.MatchString(strings.TrimSpace(rest))
+	}
+	return gatewayFooter.MatchString(t)
+}
+
+// maxStubWords: a plain version with more words is no stub.
+const maxStubWords = 40
+
+// cleaner reports whether the HTML version of a message gives a cleaner
+// excerpt than its plain text version. h and p are the text each leaves
+// once quoted history, signature and footers are dropped; marked says
+// whether the HTML's markup marks quoted history. Measured in words
+// (lower-cased, letters and digits), the HTML is cleaner when
+//   - it is the plain version less what its markup marks as quoted
+//     history: marked, at least 90% of h's words are in p, and p has at
+//     least 8 and at least 20% more words than h; or
+//   - the plain version is a stub ("This message is in HTML format"): it
+//     has at most maxStubWords words, fewer than h, and fewer than a
+//     third of them are in h.
+//
+// Otherwise the plain version, which the sender's client wrote itself,
+// stands.
+func cleaner(h, p string, marked bool) bool {
+	hw, pw := wordsOf(h), wordsOf(p)
+	if len(hw) == 0 {
+		return false
+	}
+	if len(pw) == 0 {
+		return true
+	}
+	inP := bag(pw)
+	shared := 0 // words in both, counted with their multiplicity
+	for _, w := range hw {
+		if inP[w] > 0 {
+			inP[w]--
+			shared++
+		}
+	}
+	if marked && shared*10 >= len(hw)*9 && len(pw) >= len(hw)+8 && len(pw)*10 >= len(hw)*12 {
+		return true
+	}
+	return len(pw) <= maxStubWords && len(pw) < len(hw) && shared*3 < len(pw)
+}
+
+func wordsOf(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
+
+func bag(words []string) map[string]int {
+	m := make(map[string]int, len(words))
+	for _, w := range words {
+		m[w]++
+	}
+	return m
 }

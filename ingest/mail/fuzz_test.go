@@ -17,6 +17,8 @@ func FuzzParse(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	more, _ := filepath.Glob("testdata/excerpts/*.eml")
+	files = append(files, more...)
 	for _, name := range files {
 		raw, err := os.ReadFile(name)
 		if err != nil {
@@ -26,6 +28,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(""))
 	f.Add([]byte("From: a@b\r\n\r\n"))
+	f.Add([]byte(" From  : Big Bug bb@bug.com (x) <@r:y@z>, \"=?utf-8?B?6ZmI54Wc?=\" c@d;\r\n\r\nSent from Yahoo Mail on Android On Thu, 6 Mar 2025 at 9:14, A<a@b> wrote: x"))
 	f.Add([]byte("Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"))
 	f.Add([]byte("From: a@b\nContent-Type: text/html\n\n<blockquote><pre><li><p class=MsoNormal>\xff&#0;</p>"))
 

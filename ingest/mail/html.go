@@ -9,15 +9,55 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// htmlToText renders an HTML body as the text a reader would see: markup,
+// renderHTML renders an HTML body as the text a reader would see: markup,
 // scripts, styles and the head are dropped, block elements start new lines,
 // entities are decoded and runs of whitespace collapse to one space.
 // Blockquotes are prefixed with "> " so that quoted replies in HTML mail are
-// recognised by the same rules as in plain text mail.
-func htmlToText(src string) string {
+// recognised by the same rules as in plain text mail. own is the text
+// before the first element mail clients wrap the quoted history in
+// (Outlook's divRplyFwdMsg and the ruled border above its header block,
+// Gmail's gmail_quote, Yahoo's yahoo_quoted, Thunderbird's
+// moz-cite-prefix): what the sender wrote, by the sender's own client's
+// account; the whole text when there is no such element.
+func renderHTML(src string) (text, own string) {
+	text, own, _ = render(src, false)
+	return text, own
+}
+
+// renderHTMLOwn renders only what the sender wrote: the text before the
+// quoted history. marked reports whether the markup marks any quoted
+// history (an element of renderHTML's, or a blockquote).
+func renderHTMLOwn(src string) (own string, marked bool) {
+	_, own, marked = render(src, true)
+	return own, marked
+}
+
+// mayMarkHistory is a quick look for what renderHTML's markers are made
+// of, as mail clients spell them, so that HTML without any need not be
+// rendered.
+func mayMarkHistory(src string) bool {
+	for _, m := range historyHints {
+		if strings.Contains(src, m) {
+			return true
+		}
+	}
+	return false
+}
+
+var historyHints = append([]string{"<blockquote", "<BLOCKQUOTE"}, stopHints...)
+
+// stopHints are what the markers renderHTMLOwn stops at are made of.
+var stopHints = []string{"divRplyFwdMsg", "appendonsend", "OLK_SRC_BODY_SECTION", "mail-editor-reference-message-container",
+	"gmail_quote", "yahoo_quoted", "moz-cite-prefix", "OutlookMessageHeader", "protonmail_quote",
+	"#E1E1E1", "#e1e1e1", "#B5C4DF", "#b5c4df"}
+
+// render is renderHTML; with stop, it stops at the quoted history (text
+// is then own).
+func render(src string, stop bool) (text, own string, marked bool) {
 	z := html.NewTokenizer(strings.NewReader(src))
 	var w textWriter
-	skip := 0 // depth inside elements whose content is never shown
+	history := -1 // output length where the quoted history starts
+	skip := 0     // depth inside elements whose content is never shown
 	inHead := false
 	pre := 0
 	msoP := false // the current <p> is Outlook's MsoNormal
@@ -27,7 +67,12 @@ func htmlToText(src string) string {
 		switch tt {
 		case html.ErrorToken:
 			// io.EOF or a tokenizer error: either way, what was read is kept.
-			return tidy(w.b.String())
+			out := w.b.String()
+			if history < 0 {
+				t := tidy(out)
+				return t, t, w.quoted
+			}
+			return tidy(out), tidy(out[:history]), true
 		case html.TextToken:
 			if skip > 0 || inHead {
 				continue
@@ -64,6 +109,14 @@ func htmlToText(src string) string {
 			if skip > 0 || inHead {
 				continue
 			}
+			if start && hasAttr && a != atom.P && history < 0 && isHistoryMarker(z) {
+				history = w.b.Len()
+				hasAttr = false
+				if stop {
+					t := tidy(w.b.String())
+					return t, t, true
+				}
+			}
 			switch a {
 			case atom.Br:
 				w.lineBreak()
@@ -89,6 +142,7 @@ func htmlToText(src string) string {
 				}
 				if start {
 					w.quote++
+					w.quoted = true
 				} else if w.quote > 0 {
 					w.quote--
 				}
@@ -119,6 +173,38 @@ func htmlToText(src string) string {
 	}
 }
 
+// isHistoryMarker reads a start tag's attributes: does the element hold
+// (or, for Outlook's ruled border, start) the quoted history?
+func isHistoryMarker(z *html.Tokenizer) bool {
+	for {
+		key, val, more := z.TagAttr()
+		v := strings.ToLower(string(val))
+		switch string(key) {
+		case "id":
+			switch strings.TrimPrefix(v, "x_") { // OWA prefixes ids with x_
+			case "divrplyfwdmsg", "appendonsend", "olk_src_body_section", "mail-editor-reference-message-container":
+				return true
+			}
+		case "class":
+			for _, c := range strings.Fields(v) {
+				switch strings.TrimPrefix(c, "x_") {
+				case "gmail_quote", "gmail_quote_container", "yahoo_quoted", "moz-cite-prefix", "outlookmessageheader", "protonmail_quote":
+					return true
+				}
+			}
+		case "style":
+			// Outlook's rule above the header block of the message replied to.
+			v = strings.ReplaceAll(v, " ", "")
+			if strings.Contains(v, "border-top:solid#e1e1e1") || strings.Contains(v, "border-top:solid#b5c4df") {
+				return true
+			}
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
 func isMsoNormal(z *html.Tokenizer) bool {
 	for {
 		key, val, more := z.TagAttr()
@@ -139,6 +225,7 @@ type textWriter struct {
 	space    bool // a space is owed before the next text on the same line
 	midLine  bool // the last thing written was text, not a line break
 	quote    int  // blockquote depth
+	quoted   bool // a blockquote was seen
 }
 
 func (w *textWriter) breakLines(n int) {

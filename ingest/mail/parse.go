@@ -16,7 +16,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	netmail "net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -50,25 +50,62 @@ type Message struct {
 	ThreadID  string    // root of References, else In-Reply-To, else MessageID, else ""; without <>
 	Subject   string    // decoded
 	Date      time.Time // zero if absent or unparseable
-	From      []Address
-	To, Cc    []Address
+	// Received, for a mail without a usable Date, is the earliest time in
+	// its Received fields: when the mail entered the mail system, the same
+	// in every mailbox it reached. Zero if there is none, and for a mail
+	// with a Date.
+	Received time.Time
+	From     []Address
+	To, Cc   []Address
+	ReplyTo  []Address
 	// Text is the whole readable body: text/plain preferred, else HTML
 	// converted to text.
 	Text string
 	// Excerpt is what the sender wrote in this message: Text without quoted
-	// replies, the signature after "-- ", mobile footers and legal
-	// disclaimers, at most Options.ExcerptMax runes.
-	Excerpt     string
-	Truncated   bool // Excerpt was cut at the cap
+	// replies, the signature after "-- ", mobile footers, legal disclaimers
+	// and the footer parts of lists and gateways, at most
+	// Options.ExcerptMax runes; made from the HTML version instead where
+	// that is cleaner (HTMLExcerpt).
+	Excerpt   string
+	Truncated bool // Excerpt was cut at the cap
+	// HTMLExcerpt: the Excerpt was made from the HTML version of a
+	// multipart/alternative, whose markup shows where the quoted history
+	// starts more clearly than the plain text does, or whose plain text is
+	// a stub.
+	HTMLExcerpt bool
 	Attachments []Attachment
 	// ContentHash is the hex SHA-256 of Date, From, To, Subject and the
 	// body text, normalised; the idempotency key when MessageID is "".
 	ContentHash string
 	// Defects lists what was wrong with the message and how it was read
 	// anyway (bad base64 part skipped, unknown charset guessed, ...), for
-	// logs; nil for a well-formed message.
-	Defects []string
+	// logs and metrics; nil for a well-formed message.
+	Defects []Defect
 }
+
+// Defect is one thing wrong with a message that was read anyway.
+type Defect struct {
+	Kind   DefectKind
+	Detail string // for people
+}
+
+func (d Defect) String() string { return string(d.Kind) + ": " + d.Detail }
+
+// DefectKind sorts defects for metrics.
+type DefectKind string
+
+// Kinds of defects.
+const (
+	LenientHeader   DefectKind = "lenient_header"   // header lines repaired: stray text, indented or spaced field names
+	LenientAddress  DefectKind = "lenient_address"  // an address field that breaks RFC 5322, read leniently
+	BadDate         DefectKind = "bad_date"         // unparseable Date
+	BadBase64       DefectKind = "bad_base64"       // a part skipped
+	UnknownCharset  DefectKind = "unknown_charset"  // read as UTF-8 or Windows-1252
+	WrongCharset    DefectKind = "wrong_charset"    // text not in the charset it was labelled with
+	UnknownEncoding DefectKind = "unknown_encoding" // Content-Transfer-Encoding read as is
+	BrokenMIME      DefectKind = "broken_mime"      // missing boundary, truncated part, unknown Content-Type
+	OverLimit       DefectKind = "over_limit"       // a field, nesting or part count over a bound: the rest ignored
+)
 
 // Options bound the work done on one message. Zero values mean the defaults.
 type Options struct {
@@ -136,19 +173,23 @@ func parse(in io.Reader, opts Options) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &walker{defects: defects}
+	w := &walker{defects: defects, limit: excerptLimit(opts.ExcerptMax)}
 	m := &Message{
 		Subject: cleanLine(decodeWords(h.Get("Subject"))),
 		From:    addressList(field(h, "From", maxAddressField, w), "From", w),
 		To:      addressList(field(h, "To", maxAddressField, w), "To", w),
 		Cc:      addressList(field(h, "Cc", maxAddressField, w), "Cc", w),
+		ReplyTo: addressList(field(h, "Reply-To", maxAddressField, w), "Reply-To", w),
 	}
 	if v := field(h, "Date", maxDateField, w); v != "" {
-		if d, err := netmail.ParseDate(v); err == nil {
+		if d, err := parseDate(v); err == nil {
 			m.Date = d
 		} else {
-			w.defect("unparseable Date %q", clip(v))
+			w.defect(BadDate, "unparseable Date %q", clip(v))
 		}
+	}
+	if m.Date.IsZero() {
+		m.Received = earliestReceived(h)
 	}
 	m.MessageID = firstMsgID(field(h, "Message-Id", maxIDField, w))
 	m.ThreadID = firstMsgID(field(h, "References", maxIDField, w))
@@ -160,8 +201,10 @@ func parse(in io.Reader, opts Options) (*Message, error) {
 	}
 
 	b := w.entity(h, br, 0, false)
-	m.Text = b.readable()
-	m.Excerpt, m.Truncated = excerpt(m.Text, opts.ExcerptMax)
+	var own string
+	m.Text, own = b.render()
+	m.HTMLExcerpt = b.fromHTML
+	m.Excerpt, m.Truncated = excerpt(own, m.Text, opts.ExcerptMax, b.ownDone)
 	m.Attachments = w.attachments
 	m.Defects = w.defects
 	m.ContentHash = contentHash(m, h.Get("Date"))
@@ -171,11 +214,20 @@ func parse(in io.Reader, opts Options) (*Message, error) {
 // readHeader reads the header block. Lines that are neither a field nor a
 // continuation (a wrapped Subject that lost its indent, stray 8-bit text)
 // are kept as continuations of the field before them, as lenient mail
-// readers do. Input whose first line is not a field, or that has none of
+// readers do. Fields written loosely are repaired: space before the colon
+// ("From  :"), and an indented line that is the first of a field a reader
+// cannot do without (" From: ...", with an address) rather than a
+// continuation. Input whose first line is not a field, or that has none of
 // the fields every mail has, is not a mail.
-func readHeader(br *bufio.Reader) (textproto.Header, []string, error) {
+func readHeader(br *bufio.Reader) (textproto.Header, []Defect, error) {
 	var raw bytes.Buffer
-	var defects []string
+	var defects []Defect
+	note := func(format string, args ...any) {
+		if len(defects) < 5 {
+			defects = append(defects, Defect{LenientHeader, fmt.Sprintf(format, args...)})
+		}
+	}
+	var seen []string // lower-cased names of the fields read so far
 lines:
 	for n := 0; ; n++ {
 		line, err := br.ReadBytes('\n') // reads from memory: only io.EOF
@@ -189,11 +241,17 @@ lines:
 		case len(content) == 0:
 			raw.WriteString("\r\n")
 			break lines
-		case n == 0 && bytes.HasPrefix(content, []byte("From ")):
+		case n == 0 && bytes.HasPrefix(content, []byte("From ")) && !isFieldLine(content):
 			// an mbox separator line
 			n = -1
 			continue
 		case content[0] == ' ' || content[0] == '\t':
+			trimmed := bytes.TrimLeft(content, " \t")
+			if name := fieldKey(trimmed); name != "" && (n == 0 || isLostField(name, trimmed, seen)) {
+				note("indented field %q read as a field", clip(name))
+				content = trimmed
+				break
+			}
 			if n == 0 {
 				return textproto.Header{}, nil, &SkipError{Kind: NotAMail, Reason: "not a mail: starts with a continuation line"}
 			}
@@ -201,10 +259,15 @@ lines:
 			if n == 0 {
 				return textproto.Header{}, nil, &SkipError{Kind: NotAMail, Reason: "not a mail: no header"}
 			}
-			if len(defects) < 5 {
-				defects = append(defects, fmt.Sprintf("malformed header line %q kept as continuation", clip(string(content))))
-			}
+			note("malformed header line %q kept as continuation", clip(string(content)))
 			raw.WriteByte(' ')
+		}
+		if name := fieldKey(content); name != "" && content[0] != ' ' && content[0] != '\t' {
+			seen = append(seen, strings.ToLower(name))
+			if i := bytes.IndexByte(content, ':'); i != len(name) {
+				note("space before the colon of %q removed", clip(name))
+				content = append([]byte(name), content[i:]...)
+			}
 		}
 		raw.Write(content)
 		raw.WriteString("\r\n")
@@ -225,19 +288,40 @@ lines:
 	return textproto.Header{}, nil, &SkipError{Kind: NotAMail, Reason: "not a mail: no From, To, Subject, Date or Message-ID"}
 }
 
-func isFieldLine(line []byte) bool {
+func isFieldLine(line []byte) bool { return fieldKey(line) != "" }
+
+// fieldKey returns the name of a "Name: value" line, without the space
+// some mailers put before the colon, or "".
+func fieldKey(line []byte) string {
 	i := bytes.IndexByte(line, ':')
 	if i <= 0 {
-		return false
+		return ""
 	}
 	key := bytes.TrimRight(line[:i], " \t")
 	if len(key) == 0 {
-		return false
+		return ""
 	}
 	for _, c := range key {
 		if c < 33 || c > 126 {
-			return false
+			return ""
 		}
+	}
+	return string(key)
+}
+
+// lostFields are the fields whose indented first line is read as the field
+// rather than as a continuation of the one before, when not present yet.
+var lostFields = map[string]bool{"from": true, "to": true, "cc": true, "reply-to": true,
+	"date": true, "subject": true, "message-id": true}
+
+func isLostField(name string, line []byte, seen []string) bool {
+	name = strings.ToLower(name)
+	if !lostFields[name] || slices.Contains(seen, name) {
+		return false
+	}
+	switch name {
+	case "from", "to", "cc", "reply-to":
+		return bytes.IndexByte(line, '@') > 0
 	}
 	return true
 }
@@ -254,92 +338,10 @@ const (
 func field(h textproto.Header, key string, max int, w *walker) string {
 	v := h.Get(key)
 	if len(v) > max {
-		w.defect("%s longer than %d bytes, the rest ignored", key, max)
+		w.defect(OverLimit, "%s longer than %d bytes, the rest ignored", key, max)
 		v = v[:max]
 	}
 	return v
-}
-
-// addressList parses an address field with go-message and, when the
-// strict parser fails (unquoted commas or 8-bit names are common), picks
-// the addresses out one by one.
-func addressList(v, key string, w *walker) []Address {
-	if strings.TrimSpace(v) == "" {
-		return nil
-	}
-	list, err := gomail.ParseAddressList(v)
-	if err != nil {
-		w.defect("malformed %s %q read leniently", key, clip(v))
-		return looseAddresses(v)
-	}
-	out := make([]Address, 0, len(list))
-	for _, a := range list {
-		if a.Address == "" {
-			continue
-		}
-		out = append(out, Address{Name: cleanLine(a.Name), Email: cleanEmail(a.Address)})
-	}
-	return out
-}
-
-func looseAddresses(v string) []Address {
-	var out []Address
-	for _, part := range splitAddresses(v) {
-		if a, err := gomail.ParseAddress(part); err == nil && a.Address != "" {
-			out = append(out, Address{Name: cleanLine(a.Name), Email: cleanEmail(a.Address)})
-			continue
-		}
-		name, email := part, ""
-		if i := strings.LastIndexByte(part, '<'); i >= 0 {
-			name = part[:i]
-			email, _, _ = strings.Cut(part[i+1:], ">")
-		} else if strings.Contains(part, "@") {
-			name, email = "", part
-		}
-		email = cleanEmail(email)
-		if !strings.Contains(email, "@") {
-			continue
-		}
-		out = append(out, Address{Name: cleanLine(strings.Trim(decodeWords(name), ` "'`)), Email: email})
-	}
-	return out
-}
-
-// splitAddresses splits at commas that are outside quotes and angle
-// brackets; a comma inside an unquoted display name ("Müller, Hans
-// <h@x.de>") stays with the address after it when no '@' precedes it.
-func splitAddresses(v string) []string {
-	var parts []string
-	var cur strings.Builder
-	quoted, angle, at := false, false, false
-	for _, r := range v {
-		switch {
-		case r == '"':
-			quoted = !quoted
-		case r == '<' && !quoted:
-			angle = true
-		case r == '>' && !quoted:
-			angle = false
-		case r == '@':
-			at = true
-		case r == ',' && !quoted && !angle && at:
-			parts = append(parts, strings.TrimSpace(cur.String()))
-			cur.Reset()
-			at = false
-			continue
-		}
-		cur.WriteRune(r)
-	}
-	if s := strings.TrimSpace(cur.String()); s != "" {
-		parts = append(parts, s)
-	}
-	return parts
-}
-
-func cleanEmail(s string) string {
-	s = strings.TrimSpace(s)
-	s = strings.Trim(s, "<>\"' ")
-	return strings.ToLower(cleanLine(s))
 }
 
 // firstMsgID returns the first message id in a Message-ID, References or

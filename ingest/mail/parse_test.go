@@ -280,7 +280,7 @@ func TestParseCorpus(t *testing.T) {
 			if tc.defect == "" && len(m.Defects) > 0 {
 				t.Errorf("unexpected Defects %q", m.Defects)
 			}
-			if tc.defect != "" && !slices.ContainsFunc(m.Defects, func(d string) bool { return strings.Contains(d, tc.defect) }) {
+			if tc.defect != "" && !slices.ContainsFunc(m.Defects, func(d mail.Defect) bool { return strings.Contains(d.String(), tc.defect) }) {
 				t.Errorf("Defects %q lack %q", m.Defects, tc.defect)
 			}
 			if m.Truncated || utf8.RuneCountInString(m.Excerpt) > mail.DefaultExcerptMax {
@@ -409,7 +409,8 @@ func TestParseCapsExcerpt(t *testing.T) {
 // Truncated downloads and corrupted spools must never crash the ingester.
 func TestParseTruncatedMessages(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.eml")
-	for _, f := range files {
+	more, _ := filepath.Glob("testdata/excerpts/*.eml")
+	for _, f := range append(files, more...) {
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -461,6 +462,21 @@ func TestParseExcerptRules(t *testing.T) {
 			name: "a sentence that mentions writing is not an attribution",
 			body: "On Friday I wrote the order down as 4.52:\nplease check it is working.\n",
 			has:  []string{"On Friday I wrote the order down as 4.52:\nplease check it is working."},
+		},
+		{
+			name: "a mid-line sentence with a number and wrote is not an attribution",
+			body: "Fine by me. On Friday 3 lots were filled, as Tom wrote: check the rest.\nThanks\n",
+			has:  []string{"Fine by me. On Friday 3 lots were filled, as Tom wrote: check the rest.\nThanks"},
+		},
+		{
+			name: "attribution with the quoted text on its line (Yahoo desktop)",
+			body: "Agreed, roll them.\n\nOn Thursday, March 6, 2025, 09:14:22 AM CST, Anna Kowalski <anna@x.example> wrote: Shall I roll the May beans to July?\n",
+			has:  []string{"Agreed, roll them."}, lack: []string{"wrote", "roll the May"},
+		},
+		{
+			name: "mid-line attribution followed by quoted lines, answer below kept",
+			body: "Ok. Sent from Yahoo Mail on Android On Thu, 6 Mar 2025 at 9:14, Anna <a@x.example> wrote:\n> Sell?\nYes, sell 2.\n",
+			has:  []string{"Ok.", "Yes, sell 2."}, lack: []string{"Yahoo", "wrote", "Sell?"},
 		},
 		{
 			name: "sign-off kept, signature after dash-dash-space dropped",
@@ -583,7 +599,7 @@ func checkInvariants(t *testing.T, input []byte, m *mail.Message, err error, exc
 		t.Fatalf("nil message and nil error for %q", input)
 	}
 	strs := []string{m.MessageID, m.ThreadID, m.Subject, m.Text, m.Excerpt, m.ContentHash}
-	for _, l := range [][]mail.Address{m.From, m.To, m.Cc} {
+	for _, l := range [][]mail.Address{m.From, m.To, m.Cc, m.ReplyTo} {
 		for _, a := range l {
 			strs = append(strs, a.Name, a.Email)
 			if a.Email != strings.ToLower(a.Email) {
@@ -597,7 +613,12 @@ func checkInvariants(t *testing.T, input []byte, m *mail.Message, err error, exc
 			t.Errorf("attachment size %d", a.Size)
 		}
 	}
-	strs = append(strs, m.Defects...)
+	for _, d := range m.Defects {
+		strs = append(strs, d.Detail)
+		if d.Kind == "" {
+			t.Errorf("defect %q has no kind", d.Detail)
+		}
+	}
 	for _, s := range strs {
 		if !utf8.ValidString(s) {
 			t.Fatalf("invalid UTF-8 %q for input %q", s, input)
@@ -606,16 +627,17 @@ func checkInvariants(t *testing.T, input []byte, m *mail.Message, err error, exc
 	if n := utf8.RuneCountInString(m.Excerpt); n > excerptMax {
 		t.Fatalf("Excerpt has %d runes, cap %d", n, excerptMax)
 	}
-	// The excerpt only leaves things out: each of its lines is in the text.
+	// The excerpt only leaves things out: each of its lines is in the
+	// text, unless it was made from the HTML version.
 	for line := range strings.SplitSeq(strings.TrimSuffix(m.Excerpt, "…"), "\n") {
-		if !strings.Contains(m.Text, line) {
+		if !m.HTMLExcerpt && !strings.Contains(m.Text, line) {
 			t.Fatalf("Excerpt line %q not in Text %q", line, m.Text)
 		}
 	}
 	if i := strings.IndexFunc(m.Text, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }); i >= 0 {
 		t.Fatalf("control character in Text %q", m.Text)
 	}
-	if m.Truncated && utf8.RuneCountInString(m.Text) <= excerptMax && !strings.Contains(m.Text, m.Excerpt) {
+	if m.Truncated && !m.HTMLExcerpt && utf8.RuneCountInString(m.Text) <= excerptMax && !strings.Contains(m.Text, m.Excerpt) {
 		t.Errorf("Truncated set but nothing was cut")
 	}
 	if len(m.ContentHash) != 64 {

@@ -50,7 +50,7 @@ func TestParsePathologicalInputs(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if tc.defect != "" && !slices.ContainsFunc(m.Defects, func(d string) bool { return strings.Contains(d, tc.defect) }) {
+			if tc.defect != "" && !slices.ContainsFunc(m.Defects, func(d mail.Defect) bool { return strings.Contains(d.String(), tc.defect) }) {
 				t.Errorf("Defects %q lack %q", m.Defects, tc.defect)
 			}
 		})
