@@ -353,7 +353,7 @@ func clientLink(ctx context.Context, c *call) Response {
 	}
 	note := c.b.record(ctx, &store.Event{
 		ClientID: cl.ID, Time: c.b.now(), Kind: store.KindEvent,
-		Source: "link", SourceID: channel + "/" + c.sourceID(), Actor: c.actor.ID,
+		Source: store.SourceLink, SourceID: channel + "/" + c.sourceID(), Actor: c.actor.ID,
 		Summary: fmt.Sprintf("Slack channel %s linked by %s", channelRef(channel), userRef(c.actor.ID)),
 		Attrs:   store.Attrs{Chat: &store.ChatAttrs{Channel: channel}},
 	})

@@ -84,7 +84,7 @@ func (b *Bot) chatEvent(ctx context.Context, clientID uuid.UUID, m Message) (*st
 	}
 	var old *store.Event
 	for _, id := range m.sourceIDs(clientID) {
-		old, err = b.timeline.Event(ctx, clientID, store.EventID("slack", id))
+		old, err = b.timeline.Event(ctx, clientID, store.EventID(store.SourceSlack, id))
 		if store.ErrorCode(err) != store.ENOTFOUND {
 			break
 		}
@@ -112,7 +112,7 @@ func (b *Bot) chatEvent(ctx context.Context, clientID uuid.UUID, m Message) (*st
 	if e == nil {
 		e = &store.Event{
 			ClientID: clientID, Time: t, Kind: store.KindChat,
-			Source: "slack", SourceID: m.sourceIDs(clientID)[0], Actor: m.User,
+			Source: store.SourceSlack, SourceID: m.sourceIDs(clientID)[0], Actor: m.User,
 			Attrs: store.Attrs{Chat: &store.ChatAttrs{Channel: m.Channel}},
 		}
 	} else {

@@ -137,7 +137,7 @@ func (c *call) event(cl *store.Client, kind store.Kind, text string) *store.Even
 	summary, body := summarize(text)
 	return &store.Event{
 		ClientID: cl.ID, Time: c.b.now(), Kind: kind,
-		Source: "command", SourceID: c.sourceID(), Actor: c.actor.ID,
+		Source: store.SourceCommand, SourceID: c.sourceID(), Actor: c.actor.ID,
 		Summary: summary, Body: body,
 	}
 }

@@ -117,11 +117,11 @@ func (c *Call) Event(cl *store.Client) *store.Event {
 		actor = cl.Handle
 	}
 	return &store.Event{
-		ID:       store.EventID(SourceCalls, c.SourceID),
+		ID:       store.EventID(store.SourceCalls, c.SourceID),
 		ClientID: cl.ID,
 		Time:     c.Time,
 		Kind:     store.KindCall,
-		Source:   SourceCalls,
+		Source:   store.SourceCalls,
 		SourceID: c.SourceID,
 		Actor:    actor,
 		Summary:  summary,

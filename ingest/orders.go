@@ -10,13 +10,6 @@ import (
 	"github.com/brokersync/brokersync/store"
 )
 
-// Event sources of the order and call feeds. With the payload's own id they
-// derive the event id, so a redelivered payload is the same event.
-const (
-	SourceOrders = "orders"
-	SourceCalls  = "calls"
-)
-
 // Order statuses as the timeline names them.
 const (
 	StatusPlaced          = "placed"
@@ -253,11 +246,11 @@ func (o *Order) Event(c *store.Client) *store.Event {
 		extra = nil
 	}
 	return &store.Event{
-		ID:       store.EventID(SourceOrders, o.SourceID),
+		ID:       store.EventID(store.SourceOrders, o.SourceID),
 		ClientID: c.ID,
 		Time:     o.Time,
 		Kind:     store.KindOrder,
-		Source:   SourceOrders,
+		Source:   store.SourceOrders,
 		SourceID: o.SourceID,
 		Actor:    c.Handle,
 		Summary:  o.Summary(),
@@ -273,7 +266,7 @@ func (o *Order) Fill(c *store.Client) *store.Fill {
 		return nil
 	}
 	return &store.Fill{
-		EventID:   store.EventID(SourceOrders, o.SourceID),
+		EventID:   store.EventID(store.SourceOrders, o.SourceID),
 		ClientID:  c.ID,
 		At:        o.Time.UTC().Truncate(time.Millisecond), // as the timeline keeps it
 		Commodity: o.Instrument.Commodity.Key,

@@ -139,11 +139,11 @@ func (r *Recorder) track(ctx context.Context, events []*store.Event) error {
 			ClientID: e.ClientID,
 			Time:     e.Time,
 			Kind:     store.KindEvent,
-			Source:   "sentiment",
+			Source:   store.SourceSentiment,
 			SourceID: fmt.Sprintf("%s/drop/%s", e.ClientID, store.DateOf(e.Time.UTC())),
 			Actor:    "brokersync",
 			Summary:  fmt.Sprintf("sentiment dropped: 30-day mean %+.2f -> %+.2f over %s", st.Prior30d, st.Mean30d, store.Count(st.Count30d, "message")),
-			Attrs:    store.Attrs{Extra: map[string]string{"signal": "sentiment_drop", "trend": fmt.Sprintf("%.2f", st.Trend)}},
+			Attrs:    store.Attrs{Extra: store.WithSignal(map[string]string{"trend": fmt.Sprintf("%.2f", st.Trend)}, store.SignalSentimentDrop)},
 		}
 		if err := drop.Prepare(); err != nil {
 			return err

@@ -57,7 +57,7 @@ type Event struct {
 	ClientID  uuid.UUID
 	Time      time.Time // when it happened, per the source
 	Kind      Kind
-	Source    string // "imap", "slack", "calls", "orders", "command", "profile", ...
+	Source    Source
 	SourceID  string // the source's own id: Message-ID, Slack ts, order exec id, ...
 	Actor     string // who: a broker's Slack id, a client's address
 	Summary   string
@@ -146,8 +146,8 @@ type ChatAttrs struct {
 var eventNamespace = uuid.MustParse("6f1c7a52-8e3b-4d0a-9c55-2b7f0e1d4a93")
 
 // EventID derives an event's id from its source and the source's id.
-func EventID(source, sourceID string) uuid.UUID {
-	return uuid.NewSHA1(eventNamespace, []byte(source+"\x00"+sourceID))
+func EventID(source Source, sourceID string) uuid.UUID {
+	return uuid.NewSHA1(eventNamespace, []byte(string(source)+"\x00"+sourceID))
 }
 
 // Excerpt cuts s to at most max runes on a word boundary where possible and
@@ -222,7 +222,7 @@ func (e *Event) ContentFingerprint() (string, error) {
 		return "", Invalid("attrs", "cannot be encoded: %v", err)
 	}
 	h := sha256.New()
-	for _, part := range []string{e.ClientID.String(), string(e.Kind), e.Source, e.SourceID, e.Actor, e.Summary, e.Body, string(a)} {
+	for _, part := range []string{e.ClientID.String(), string(e.Kind), string(e.Source), e.SourceID, e.Actor, e.Summary, e.Body, string(a)} {
 		// Length-prefixed, so that no two different events hash alike by
 		// moving text from one part to the next.
 		fmt.Fprintf(h, "%d:%s\n", len(part), part)
@@ -233,7 +233,7 @@ func (e *Event) ContentFingerprint() (string, error) {
 // EventRef names a stored event: its id and where it came from.
 type EventRef struct {
 	ID       uuid.UUID
-	Source   string
+	Source   Source
 	SourceID string
 	ClientID uuid.UUID
 }
@@ -361,7 +361,7 @@ func ChangeEvent(c *Client, changes []Change, actor string) *Event {
 		ClientID: c.ID,
 		Time:     c.UpdatedAt,
 		Kind:     KindEvent,
-		Source:   "profile",
+		Source:   SourceProfile,
 		SourceID: fmt.Sprintf("%s/v%d", c.ID, c.Version),
 		Actor:    actor,
 		Summary:  "profile changed: " + strings.Join(parts, "; "),

@@ -15,9 +15,6 @@ import (
 	"github.com/brokersync/brokersync/store"
 )
 
-// SourceMarket is the event source of market moves.
-const SourceMarket = "market"
-
 // tradingLookback is how recent a fill must be for its client to count as
 // trading the commodity, as in TradeStats.Commodities.
 const tradingLookback = 365 * 24 * time.Hour
@@ -182,7 +179,6 @@ func (m move) event(c concern) *store.Event {
 		why = append(why, "trades")
 	}
 	extra := map[string]string{
-		"signal":     "market_move",
 		"market_id":  m.id,
 		"commodity":  m.instrument.Commodity.Key,
 		"change_pct": strconv.FormatFloat(m.changePct, 'f', -1, 64),
@@ -195,16 +191,16 @@ func (m move) event(c concern) *store.Event {
 		extra["price"] = strconv.FormatFloat(*m.price, 'f', -1, 64)
 	}
 	return &store.Event{
-		ID:       store.EventID(SourceMarket, sourceID),
+		ID:       store.EventID(store.SourceMarket, sourceID),
 		ClientID: c.client.ID,
 		Time:     m.at,
 		Kind:     store.KindEvent,
-		Source:   SourceMarket,
+		Source:   store.SourceMarket,
 		SourceID: sourceID,
-		Actor:    SourceMarket,
+		Actor:    string(store.SourceMarket),
 		Summary:  m.summary(),
 		Body:     m.headline,
-		Attrs:    store.Attrs{Extra: extra},
+		Attrs:    store.Attrs{Extra: store.WithSignal(extra, store.SignalMarketMove)},
 	}
 }
 

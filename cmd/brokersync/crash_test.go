@@ -34,7 +34,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/brokersync/brokersync/bot/bottest"
-	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/internal/backendtest"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
@@ -483,7 +482,7 @@ func crashTest(t *testing.T, settings map[string]string, open func(context.Conte
 				switch {
 				case e.Kind == store.KindChat && e.Source == "slack":
 					chats[e.SourceID]++
-				case e.Kind == store.KindOrder && e.Source == ingest.SourceOrders:
+				case e.Kind == store.KindOrder && e.Source == store.SourceOrders:
 					orders[e.SourceID]++
 				default:
 					failures = append(failures, fmt.Sprintf("unexpected event %s %s/%s on %s", e.Kind, e.Source, e.SourceID, h))

@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/internal/stores"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/cassandra"
@@ -157,7 +156,7 @@ func (b *backend) verify(ctx context.Context, runID string, res *result, handles
 				return v, err
 			}
 			for _, e := range page.Events {
-				if e.Source == ingest.SourceOrders && strings.HasPrefix(e.SourceID, runID+"-") {
+				if e.Source == store.SourceOrders && strings.HasPrefix(e.SourceID, runID+"-") {
 					seen[e.SourceID]++
 					if res.accepted[e.SourceID] != "" && res.accepted[e.SourceID] != h {
 						return v, fmt.Errorf("event %s is on %s's timeline, sent for %s", e.SourceID, h, res.accepted[e.SourceID])

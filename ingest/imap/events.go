@@ -12,9 +12,6 @@ import (
 	"github.com/brokersync/brokersync/store"
 )
 
-// Source is the event source of ingested mail.
-const Source = "imap"
-
 // ClientFinder finds the client an address belongs to (store.ClientStore).
 type ClientFinder interface {
 	ClientByEmail(ctx context.Context, email string) (*store.Client, error)
@@ -145,7 +142,7 @@ func (in *Ingester) eventsFor(ctx context.Context, cache *clientCache, m *mail.M
 			ClientID:  id,
 			Time:      at,
 			Kind:      store.KindEmail,
-			Source:    Source,
+			Source:    store.SourceEmail,
 			SourceID:  key + "/" + id.String(),
 			Actor:     actor,
 			Summary:   summary,

@@ -139,7 +139,7 @@ func TestMailAppearsOnTimeline(t *testing.T) {
 		e := timeline(t, b.timeline, tom.ID)[0]
 		em := e.Attrs.Email
 		switch {
-		case e.Source != imap.Source || e.Summary != "Dec corn - working order" || e.Kind != store.KindEmail:
+		case e.Source != store.SourceEmail || e.Summary != "Dec corn - working order" || e.Kind != store.KindEmail:
 			t.Errorf("event %+v: wrong source, summary or kind", e)
 		case !strings.HasPrefix(e.Body, "Anna, thanks") || strings.Contains(e.Body, "quoted"):
 			t.Errorf("body %q: want the excerpt without the quote", e.Body)
