@@ -5,12 +5,13 @@
 // calendar month (UTC) and clustered newest first; client_buckets lists a
 // client's months newest first; event_ids lists each client's event ids with
 // their times. An event's id is derived from its source and source id
-// (store.EventID), and event_claims (migrations/0002_event_claims.cql) holds,
-// for every id over all clients, the client, time and content fingerprint it
-// was first recorded with. Every append claims its ids there with a
-// lightweight transaction before writing rows, so a repeat lands on the same
-// primary key with its first time, and an id reused with other content, or
-// for another client, is refused rather than written (see AppendEvents).
+// (store.EventID). event_claims (migrations/0002_event_claims.cql) holds,
+// in each client's partition, the time and content fingerprint each id was
+// first recorded with, and event_owners the client each id belongs to.
+// Every append claims its ids with one conditional batch (a lightweight
+// transaction) per client before writing rows, so a repeat lands on the
+// same primary key with its first time, and an id reused with other content,
+// or for another client, is refused rather than written (see AppendEvents).
 package cassandra
 
 import (

@@ -116,7 +116,11 @@ func backfillClaims(ctx context.Context, s *gocql.Session) error {
 			iter.Close()
 			return err
 		}
-		if _, err := s.Query(insertClaim, id, client, at, fp).MapScanCASContext(ctx, map[string]any{}); err != nil {
+		if _, err := s.Query(insertClaim, client, id, at, fp).MapScanCASContext(ctx, map[string]any{}); err != nil {
+			iter.Close()
+			return err
+		}
+		if err := s.Query(insertOwner, id, client).ExecContext(ctx); err != nil {
 			iter.Close()
 			return err
 		}

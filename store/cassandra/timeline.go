@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
@@ -22,9 +24,11 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertEventID = `INSERT INTO event_ids (client_id, id, time) VALUES (?, ?, ?)`
 	insertBucket  = `INSERT INTO client_buckets (client_id, bucket) VALUES (?, ?)`
-	insertClaim   = `INSERT INTO event_claims (id, client_id, time, fingerprint) VALUES (?, ?, ?, ?) IF NOT EXISTS`
-	reviseClaim   = `UPDATE event_claims SET fingerprint = ? WHERE id = ? IF fingerprint = ?`
-	selectClaim   = `SELECT client_id, time, fingerprint FROM event_claims WHERE id = ?`
+	insertClaim   = `INSERT INTO event_claims (client_id, id, time, fingerprint) VALUES (?, ?, ?, ?) IF NOT EXISTS`
+	reviseClaim   = `UPDATE event_claims SET fingerprint = ? WHERE client_id = ? AND id = ? IF fingerprint = ?`
+	selectClaim   = `SELECT time, fingerprint FROM event_claims WHERE client_id = ? AND id = ?`
+	insertOwner   = `INSERT INTO event_owners (id, client_id) VALUES (?, ?)`
+	selectOwners  = `SELECT id, client_id FROM event_owners WHERE id IN ?`
 	selectEvent   = `SELECT ` + eventColumns + ` FROM events WHERE client_id = ? AND bucket = ? AND time = ? AND id = ?`
 	selectBuckets = `SELECT bucket FROM client_buckets WHERE client_id = ? AND bucket >= ? AND bucket <= ?`
 )
@@ -41,27 +45,27 @@ const (
 const (
 	maxBatchRows  = 100
 	maxBatchBytes = 512 << 10
-	maxInFlight   = 8  // batch requests in flight per call
-	maxClaims     = 32 // claims in flight per call: each is a round of Paxos
+	maxInFlight   = 8 // batch requests in flight per call
+	maxClaimRows  = 100
 )
 
 // AppendEvents implements store.TimelineStore. Events are prepared (on
 // copies; the caller's values are left alone) and checked before anything is
 // written, so an invalid event writes nothing.
 //
-// Each event first claims its id in event_claims (a lightweight
-// transaction). A new id is claimed with the event's client, time and
-// fingerprint. An id claimed already with the same content is a repeat: it
-// keeps the claimed time, and its rows are written again (the same values
-// on the same keys), which also completes an append that stopped between
-// claim and rows. A revision moves the claim's fingerprint, conditionally on
-// the version it names. Any other claimed id refuses the call: no rows are
-// written and the error is an *store.EventConflict. The ids of the call
-// that were claimed before the conflict was seen keep their claims; a later
-// append of the same content completes them.
+// Then every id is claimed (see claim): a new id with the event's time and
+// fingerprint; an id claimed already with the same content is a repeat,
+// which keeps the claimed time and whose rows are written only if an
+// earlier append stopped before writing them; a revision moves the claim's
+// fingerprint, conditionally on the version it names. An id claimed with
+// other content, or owned by another client, refuses the call: no rows are
+// written and the error is an *store.EventConflict. Ids of the call claimed
+// before the conflict was seen keep their claims; a later append of the
+// same content completes them.
 //
 // Then the rows, all concurrent: per client one batch of its event_ids and
-// client_buckets rows, per client and month batches of event rows.
+// client_buckets rows, per client and month batches of event rows, and
+// each id's owner.
 func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) error {
 	rows, conflicts, err := prepareRows(events)
 	if err != nil || len(rows) == 0 {
@@ -85,6 +89,8 @@ func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) err
 		index      = map[uuid.UUID][]gocql.BatchEntry{}
 		partitions []partition
 		byPart     = map[partition][]*row{}
+		owners     []gocql.BatchEntry
+		batches    [][]gocql.BatchEntry
 	)
 	for _, r := range rows {
 		c := r.e.ClientID
@@ -100,8 +106,11 @@ func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) err
 			byPart[p] = append(byPart[p], r)
 		}
 		index[c] = append(index[c], entry(insertEventID, [16]byte(c), [16]byte(r.e.ID), r.e.Time))
+		owners = append(owners, entry(insertOwner, [16]byte(r.e.ID), [16]byte(c)))
 	}
-	var batches [][]gocql.BatchEntry
+	// Owner rows are one partition each; a batch of them is one request,
+	// which the coordinator hands to each row's replicas.
+	batches = slices.AppendSeq(batches, slices.Chunk(owners, maxBatchRows))
 	for _, c := range clients {
 		// Index rows are ~50 bytes: larger chunks than event rows.
 		batches = slices.AppendSeq(batches, slices.Chunk(index[c], 5*maxBatchRows))
@@ -128,58 +137,55 @@ func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) err
 	return nil
 }
 
-// claim claims every row's id (see AppendEvents), giving repeats and
-// revisions their claimed time, and returns the events whose ids stand for
-// other content.
+// claim claims the ids of rows, giving repeats and revisions their claimed
+// time, and returns the events refused: ids owned by another client, or
+// claimed with other content.
+//
+// Claims live in the client's partition of event_claims, so one conditional
+// batch per client (up to maxClaimRows ids) claims all of the client's new
+// ids in one round of Paxos. A batch that does not apply returns the ids
+// claimed already; they are sorted out and the rest is tried again. Owners
+// are read first, in parallel: an id reused for another client is refused
+// before anything is claimed. (Two clients' appends racing with one new id
+// both win, each on its own timeline: kept apart, never written over.)
 func (t *Timeline) claim(ctx context.Context, rows []*row) ([]*store.Event, error) {
 	refused := make([]bool, len(rows))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(maxClaims)
+	owners, err := t.owners(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
 	for i, r := range rows {
-		g.Go(func() error {
-			e := r.e
-			prev := map[string]any{}
-			applied, err := t.session.Query(insertClaim, [16]byte(e.ID), [16]byte(e.ClientID), e.Time, e.Fingerprint).
-				MapScanCASContext(gctx, prev)
-			if err != nil || applied {
-				return err
-			}
-			client, at, fp := claimOf(prev)
-			switch e.Against(client, fp) {
-			case store.RepeatConflict:
-				refused[i] = true
-				return nil
-			case store.RepeatRevision:
-				cur := map[string]any{}
-				ok, err := t.session.Query(reviseClaim, e.Fingerprint, [16]byte(e.ID), fp).MapScanCASContext(gctx, cur)
-				if err != nil {
-					return err
-				}
-				// Lost to a concurrent revision: refused, unless it wrote
-				// this very content.
-				if s, _ := cur["fingerprint"].(string); !ok && s != e.Fingerprint {
+		if o, ok := owners[r.e.ID]; ok && o != r.e.ClientID {
+			refused[i] = true
+		}
+	}
+	byClient := map[uuid.UUID][]int{}
+	var clients []uuid.UUID
+	for i, r := range rows {
+		if refused[i] {
+			continue
+		}
+		c := r.e.ClientID
+		if _, ok := byClient[c]; !ok {
+			clients = append(clients, c)
+		}
+		byClient[c] = append(byClient[c], i)
+	}
+	var mu sync.Mutex // guards refused from here on
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxInFlight)
+	for _, c := range clients {
+		for chunk := range slices.Chunk(byClient[c], maxClaimRows) {
+			g.Go(func() error {
+				out, err := t.claimClient(gctx, c, rows, chunk)
+				mu.Lock()
+				for _, i := range out {
 					refused[i] = true
-					return nil
 				}
-			}
-			if !at.IsZero() {
-				r.e.Time, r.bucket = at.UTC(), BucketOf(at)
-			}
-			if fp == e.Fingerprint {
-				// A repeat: the first copy stands. Its row is written
-				// only if an earlier append stopped before writing it.
-				var id [16]byte
-				err := t.session.Query(`SELECT id FROM events WHERE client_id = ? AND bucket = ? AND time = ? AND id = ?`,
-					[16]byte(e.ClientID), r.bucket, r.e.Time, [16]byte(e.ID)).ScanContext(gctx, &id)
-				switch {
-				case err == nil:
-					r.stored = true
-				case !errors.Is(err, gocql.ErrNotFound):
-					return err
-				}
-			}
-			return nil
-		})
+				mu.Unlock()
+				return err
+			})
+		}
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -193,18 +199,143 @@ func (t *Timeline) claim(ctx context.Context, rows []*row) ([]*store.Event, erro
 	return out, nil
 }
 
-// claimOf reads the client, time and fingerprint of a claim returned by a
-// lightweight transaction that did not apply.
-func claimOf(m map[string]any) (client uuid.UUID, at time.Time, fingerprint string) {
-	switch v := m["client_id"].(type) {
-	case gocql.UUID:
-		client = uuid.UUID(v)
-	case [16]byte:
-		client = v
+// owners reads which client owns each row's id, where one does: a read of
+// up to maxClaimRows partitions a request.
+func (t *Timeline) owners(ctx context.Context, rows []*row) (map[uuid.UUID]uuid.UUID, error) {
+	var (
+		mu  sync.Mutex
+		out = map[uuid.UUID]uuid.UUID{}
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxInFlight)
+	for chunk := range slices.Chunk(rows, maxClaimRows) {
+		g.Go(func() error {
+			ids := make([][16]byte, len(chunk))
+			for i, r := range chunk {
+				ids[i] = r.e.ID
+			}
+			iter := t.session.Query(selectOwners, ids).IterContext(gctx)
+			var id, client [16]byte
+			for iter.Scan(&id, &client) {
+				mu.Lock()
+				out[id] = client
+				mu.Unlock()
+			}
+			return iter.Close()
+		})
 	}
-	at, _ = m["time"].(time.Time)
-	fingerprint, _ = m["fingerprint"].(string)
-	return client, at, fingerprint
+	return out, g.Wait()
+}
+
+// claimClient claims the ids of one client's rows (indexes into rows) and
+// returns the indexes refused.
+func (t *Timeline) claimClient(ctx context.Context, client uuid.UUID, rows []*row, pending []int) (refused []int, err error) {
+	for len(pending) > 0 {
+		b := t.session.Batch(gocql.LoggedBatch) // conditional batches are applied by Paxos, never logged
+		for _, i := range pending {
+			e := rows[i].e
+			b.Query(insertClaim, [16]byte(client), [16]byte(e.ID), e.Time, e.Fingerprint)
+		}
+		prev := map[string]any{}
+		applied, iter, err := b.MapExecCASContext(ctx, prev)
+		if err != nil {
+			if iter != nil {
+				iter.Close()
+			}
+			return refused, err
+		}
+		if applied {
+			return refused, iter.Close()
+		}
+		// Not applied: nothing of the batch was written, and the rows
+		// returned are the ids claimed already.
+		claimed := map[uuid.UUID]map[string]any{}
+		for {
+			if id, ok := uuidOf(prev["id"]); ok {
+				claimed[id] = prev
+			}
+			prev = map[string]any{}
+			if !iter.MapScan(prev) {
+				break
+			}
+		}
+		if err := iter.Close(); err != nil {
+			return refused, err
+		}
+		rest := pending[:0:0]
+		for _, i := range pending {
+			c, ok := claimed[rows[i].e.ID]
+			if !ok {
+				rest = append(rest, i)
+				continue
+			}
+			ok, err := t.settle(ctx, rows[i], c)
+			if err != nil {
+				return refused, err
+			}
+			if !ok {
+				refused = append(refused, i)
+			}
+		}
+		if len(rest) == len(pending) {
+			return refused, fmt.Errorf("claim events: a conditional batch did not apply and named no claimed id")
+		}
+		pending = rest
+	}
+	return refused, nil
+}
+
+// settle compares a row with the claim its id has already and reports
+// whether the row may be written: a repeat (with the claimed time, and
+// marked stored if its row is), or a revision of the claimed version.
+func (t *Timeline) settle(ctx context.Context, r *row, claim map[string]any) (bool, error) {
+	e := r.e
+	fp, _ := claim["fingerprint"].(string)
+	at, _ := claim["time"].(time.Time)
+	switch e.Against(e.ClientID, fp) {
+	case store.RepeatConflict:
+		return false, nil
+	case store.RepeatRevision:
+		cur := map[string]any{}
+		ok, err := t.session.Query(reviseClaim, e.Fingerprint, [16]byte(e.ClientID), [16]byte(e.ID), fp).MapScanCASContext(ctx, cur)
+		if err != nil {
+			return false, err
+		}
+		// Lost to a concurrent revision: refused, unless it wrote this
+		// very content.
+		if s, _ := cur["fingerprint"].(string); !ok && s != e.Fingerprint {
+			return false, nil
+		}
+	}
+	if !at.IsZero() {
+		r.e.Time, r.bucket = at.UTC(), BucketOf(at)
+	}
+	if fp != e.Fingerprint {
+		return true, nil
+	}
+	// A repeat: the first copy stands. Its row is written only if an
+	// earlier append stopped before writing it.
+	var id [16]byte
+	err := t.session.Query(`SELECT id FROM events WHERE client_id = ? AND bucket = ? AND time = ? AND id = ?`,
+		[16]byte(e.ClientID), r.bucket, r.e.Time, [16]byte(e.ID)).ScanContext(ctx, &id)
+	switch {
+	case err == nil:
+		r.stored = true
+	case !errors.Is(err, gocql.ErrNotFound):
+		return false, err
+	}
+	return true, nil
+}
+
+// uuidOf reads a uuid column from a row scanned into a map.
+func uuidOf(v any) (uuid.UUID, bool) {
+	switch v := v.(type) {
+	case gocql.UUID:
+		return uuid.UUID(v), true
+	case [16]byte:
+		return v, true
+	}
+	return uuid.Nil, false
 }
 
 // row is a prepared event on its way to the events table.
@@ -437,17 +568,16 @@ func (t *Timeline) readBucket(ctx context.Context, client uuid.UUID, bucket int,
 	return out, iter.Close()
 }
 
-// Event implements store.TimelineStore: the id's claim (its client, time and
-// fingerprint), then the row itself. ENOTFOUND when either is missing or
-// the event is another client's.
+// Event implements store.TimelineStore: the id's claim on this client (its
+// time and fingerprint), then the row itself. ENOTFOUND when either is
+// missing, so another client's event is not found either.
 func (t *Timeline) Event(ctx context.Context, clientID, id uuid.UUID) (*store.Event, error) {
 	var (
-		owner       [16]byte
 		at          time.Time
 		fingerprint string
 	)
-	err := t.session.Query(selectClaim, [16]byte(id)).ScanContext(ctx, &owner, &at, &fingerprint)
-	if errors.Is(err, gocql.ErrNotFound) || err == nil && uuid.UUID(owner) != clientID {
+	err := t.session.Query(selectClaim, [16]byte(clientID), [16]byte(id)).ScanContext(ctx, &at, &fingerprint)
+	if errors.Is(err, gocql.ErrNotFound) {
 		return nil, store.Errorf(store.ENOTFOUND, "no event %s on this timeline", id)
 	} else if err != nil {
 		return nil, mapErr("read event", err)

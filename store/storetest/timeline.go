@@ -43,6 +43,7 @@ func RunTimelineTests(t *testing.T, newStore func(t *testing.T) store.TimelineSt
 		{"RecordedIsNeverReplaced", testNeverReplaced},
 		{"RevisionsNameTheirVersion", testRevisions},
 		{"ConcurrentReuseOneWins", testConcurrentReuse},
+		{"RepeatsAmongNewEvents", testRepeatsAmongNew},
 		{"OutOfOrderWritesReadNewestFirst", testOutOfOrder},
 		{"BucketEdges", testBucketEdges},
 		{"AroundNow", testAroundNow},
@@ -477,6 +478,40 @@ func testConcurrentReuse(t *testing.T, s store.TimelineStore) {
 	all := readAll(t, s, c.id, store.EventQuery{})
 	if won < 0 || len(all) != 1 || all[0].Summary != fmt.Sprintf("call version %d", won) {
 		t.Errorf("stored %v, want exactly the accepted version %d", all, won)
+	}
+}
+
+// testRepeatsAmongNew: a call mixing repeats of stored events, retried
+// with later times, and new ones stores the new ones and keeps the repeats
+// as they were.
+func testRepeatsAmongNew(t *testing.T, s store.TimelineStore) {
+	c := newClient()
+	base := date(2025, 8, 1, 10, 0, 0, 0)
+	var first []*store.Event
+	for i := range 3 {
+		e := c.event(store.KindChat, base.Add(time.Duration(i)*time.Minute))
+		mustPrepare(t, e)
+		first = append(first, e)
+	}
+	appendAll(t, s, first...)
+	var mixed []*store.Event
+	for i, e := range first {
+		again := *e
+		again.Time = e.Time.Add(time.Hour) // a retry carrying a later clock
+		fresh := c.event(store.KindNote, base.Add(time.Duration(10+i)*time.Minute))
+		mustPrepare(t, fresh)
+		mixed = append(mixed, fresh, &again)
+	}
+	appendAll(t, s, mixed...)
+	all := readAll(t, s, c.id, store.EventQuery{})
+	if len(all) != 6 {
+		t.Fatalf("%d events, want the 3 first and 3 new", len(all))
+	}
+	for _, e := range first {
+		got, err := s.Event(t.Context(), c.id, e.ID)
+		if err != nil || !got.Time.Equal(e.Time) {
+			t.Errorf("repeat of %s: %v %v, want its first time %v", e.SourceID, got, err, e.Time)
+		}
 	}
 }
 
