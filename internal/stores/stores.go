@@ -32,6 +32,7 @@ type Stores struct {
 	Teams       store.TeamStore
 	Links       store.LinkStore
 	Once        store.OnceStore
+	Reminders   store.ReminderStore
 	Timeline    store.TimelineStore
 	closers     []func() error
 }
@@ -46,11 +47,12 @@ type records interface {
 	store.TeamStore
 	store.LinkStore
 	store.OnceStore
+	store.ReminderStore
 }
 
 func (s *Stores) setRecords(r records) {
 	s.Clients, s.Trades, s.Sentiment, s.Checkpoints = r, r, r, r
-	s.Teams, s.Links, s.Once = r, r, r
+	s.Teams, s.Links, s.Once, s.Reminders = r, r, r, r
 }
 
 // Open opens the backends set says. On an error nothing is left open.
