@@ -29,6 +29,7 @@ func runSuite(t *testing.T, st Stores) {
 		{"ClientLinkAndChannelMessages", testLinkMessages},
 		{"LogNoteFeedback", testLogNoteFeedback},
 		{"Timeline", testTimeline},
+		{"Remind", testRemind},
 		{"Team", testTeam},
 		{"Rights", testRights},
 		{"LogMessageShortcut", testLogMessage},
