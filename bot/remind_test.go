@@ -92,3 +92,51 @@ func testRemind(t *testing.T, h *harness) {
 		t.Errorf("refused commands stored %d reminders", n-before)
 	}
 }
+
+func testFollowups(t *testing.T, h *harness) {
+	b, now := remindBot(t, h)
+	run := func(user, text string) bot.Response {
+		return b.Handle(h.ctx, bot.Request{User: user, Channel: h.channel, Command: "/followups", Text: text})
+	}
+	if r := run(h.broker, ""); r.Status != bot.OK || !strings.Contains(r.Text, "No follow-ups today") {
+		t.Fatalf("/followups with none: %v %q", r.Status, r.Text)
+	}
+	for _, line := range []string{"in 1 hour send the recap", "tomorrow 9am confirm basis", "next monday roll the hedge", "in 3 weeks review the year"} {
+		if r := b.Handle(h.ctx, bot.Request{User: h.broker, Command: "/remind", Text: h.acme + " " + line}); r.Status != bot.OK {
+			t.Fatalf("/remind %s: %q", line, r.Text)
+		}
+	}
+	late := &store.Reminder{ClientID: h.client(h.acme).ID, Broker: h.broker, Due: now.Add(-2 * time.Hour), Text: "missed call", Source: "command"}
+	if err := h.st.Reminders.CreateReminder(h.ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		which     string
+		want, not []string
+	}{
+		{"", []string{"today (2)", "Acme Grain Co-op", "Thu 10 Dec 08:00 — send the recap", "Thu 10 Dec 05:00 — missed call (overdue)"}, []string{"confirm basis", "roll the hedge"}},
+		{"overdue", []string{"overdue (1)", "missed call"}, []string{"send the recap"}},
+		{"week", []string{"(4)", "Fri 11 Dec 09:00 — confirm basis", "Mon 14 Dec 09:00 — roll the hedge"}, []string{"review the year"}},
+	} {
+		r := run(h.broker, tc.which)
+		if r.Status != bot.OK {
+			t.Fatalf("/followups %s: %v %q", tc.which, r.Status, r.Text)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.Text, w) {
+				t.Errorf("/followups %s: %q lacks %q", tc.which, r.Text, w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(r.Text, w) {
+				t.Errorf("/followups %s: %q shows %q", tc.which, r.Text, w)
+			}
+		}
+	}
+	if r := run(h.broker2, "week"); r.Status != bot.OK || !strings.Contains(r.Text, "No follow-ups") {
+		t.Errorf("another broker's /followups: %v %q", r.Status, r.Text)
+	}
+	if r := run(h.broker, "yesterday"); r.Status != bot.Invalid {
+		t.Errorf("/followups yesterday: %v %q", r.Status, r.Text)
+	}
+}

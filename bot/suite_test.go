@@ -30,6 +30,7 @@ func runSuite(t *testing.T, st Stores) {
 		{"LogNoteFeedback", testLogNoteFeedback},
 		{"Timeline", testTimeline},
 		{"Remind", testRemind},
+		{"Followups", testFollowups},
 		{"Team", testTeam},
 		{"Rights", testRights},
 		{"LogMessageShortcut", testLogMessage},
