@@ -35,12 +35,12 @@ func (k *killable) ClaimDueReminders(ctx context.Context, owner string, now time
 	return k.ReminderStore.ClaimDueReminders(ctx, owner, now, lease, limit)
 }
 
-func (k *killable) MarkReminderPosted(ctx context.Context, id uuid.UUID, owner, channel, ts string, at time.Time) error {
-	if k.dead.Load() || k.marked.Add(1) > k.after {
+func (k *killable) MarkRemindersPosted(ctx context.Context, owner string, posts []store.ReminderPost) ([]uuid.UUID, error) {
+	if k.dead.Load() || k.marked.Add(int64(len(posts))) > k.after {
 		k.dead.Store(true)
-		return errKilled
+		return nil, errKilled
 	}
-	return k.ReminderStore.MarkReminderPosted(ctx, id, owner, channel, ts, at)
+	return k.ReminderStore.MarkRemindersPosted(ctx, owner, posts)
 }
 
 func (k *killable) RetryReminder(ctx context.Context, id uuid.UUID, owner string, at time.Time) error {

@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/slack-go/slack"
 	"golang.org/x/sync/errgroup"
 
@@ -122,6 +123,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // returns how many it recorded as posted.
 func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 	total := 0
+	clients := &clientCache{store: s.o.Clients, byID: map[uuid.UUID]*store.Client{}}
 	for ctx.Err() == nil {
 		rs, err := s.o.Store.ClaimDueReminders(ctx, s.o.Owner, s.o.Now(), s.o.Lease, s.o.Batch)
 		if err != nil {
@@ -129,19 +131,21 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 		}
 		s.metrics.claimed.Add(float64(len(rs)))
 		var mu sync.Mutex
+		var posted []outcome
 		var g errgroup.Group
 		g.SetLimit(s.o.Workers)
 		for _, r := range rs {
 			g.Go(func() error {
-				if s.deliver(ctx, r) {
+				if o, ok := s.deliver(ctx, r, clients); ok {
 					mu.Lock()
-					total++
+					posted = append(posted, o)
 					mu.Unlock()
 				}
 				return nil
 			})
 		}
 		_ = g.Wait()
+		total += s.record(ctx, posted)
 		if len(rs) < s.o.Batch {
 			break
 		}
@@ -149,9 +153,17 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 	return total, nil
 }
 
+// outcome is a reminder whose message is in Slack, to be recorded.
+type outcome struct {
+	r    *store.Reminder
+	post store.ReminderPost
+	how  string // posted, or found in the channel's history
+	log  *slog.Logger
+}
+
 // deliver posts one claimed reminder, or gives it back to be tried again.
-// It reports whether the reminder is now recorded as posted.
-func (s *Scheduler) deliver(ctx context.Context, r *store.Reminder) bool {
+// ok reports that its message is in Slack.
+func (s *Scheduler) deliver(ctx context.Context, r *store.Reminder, clients *clientCache) (outcome, bool) {
 	log := s.log.With(slog.String("reminder", r.ID.String()), slog.String("broker", r.Broker), slog.Int("attempt", r.Attempts))
 	// Every Slack call must end well inside the lease, so that no other
 	// replica takes the reminder over while this one may still post it.
@@ -163,14 +175,14 @@ func (s *Scheduler) deliver(ctx context.Context, r *store.Reminder) bool {
 		ch, err := s.o.Slack.OpenDM(ctx, r.Broker)
 		if err != nil {
 			s.retry(ctx, log, r, "", err)
-			return false
+			return outcome{}, false
 		}
 		channel = ch
 	}
 	for _, method := range []string{"conversations.history", "chat.postMessage"} {
 		if until, ok := s.isBlocked(method, channel); ok {
 			s.retryAt(ctx, log, r, until, "rate_limited")
-			return false
+			return outcome{}, false
 		}
 	}
 	// A reminder claimed before may have been posted by a replica that died
@@ -179,40 +191,62 @@ func (s *Scheduler) deliver(ctx context.Context, r *store.Reminder) bool {
 		ts, err := s.o.Slack.FindPosted(ctx, channel, r.ID, r.CreatedAt.Add(-time.Minute))
 		if err != nil {
 			s.retry(ctx, log, r, channel, err)
-			return false
+			return outcome{}, false
 		}
 		if ts != "" {
-			log.Info("reminder found already posted", slog.String("channel", channel), slog.String("ts", ts))
-			return s.record(ctx, log, r, channel, ts, "found")
+			return outcome{r: r, post: store.ReminderPost{ID: r.ID, Channel: channel, TS: ts, At: s.o.Now()}, how: "found", log: log}, true
 		}
 	}
-	m, err := s.message(ctx, r)
+	m, err := s.message(ctx, r, clients)
 	if err != nil {
 		s.retry(ctx, log, r, channel, err)
-		return false
+		return outcome{}, false
 	}
 	ts, err := s.o.Slack.Post(ctx, channel, r.ID, m)
 	if err != nil {
 		s.retry(ctx, log, r, channel, err)
-		return false
+		return outcome{}, false
 	}
-	return s.record(ctx, log, r, channel, ts, "posted")
+	return outcome{r: r, post: store.ReminderPost{ID: r.ID, Channel: channel, TS: ts, At: s.o.Now()}, how: "posted", log: log}, true
 }
 
-func (s *Scheduler) record(ctx context.Context, log *slog.Logger, r *store.Reminder, channel, ts, how string) bool {
-	now := s.o.Now()
-	if err := s.o.Store.MarkReminderPosted(ctx, r.ID, s.o.Owner, channel, ts, now); err != nil {
-		// The message is in Slack; whoever claims the reminder next finds
-		// it there and records it.
-		log.Warn("reminder posted but not recorded", slog.String("ts", ts), slog.Any("err", err))
-		s.metrics.retries.WithLabelValues("store").Inc()
-		return false
+// record writes the messages of a batch in one go and returns how many
+// it recorded. A message posted but not recorded (the store failed, or
+// the claim was lost) is found in Slack by whoever claims it next.
+func (s *Scheduler) record(ctx context.Context, os []outcome) int {
+	if len(os) == 0 {
+		return 0
 	}
-	s.metrics.posted.WithLabelValues(how).Inc()
-	s.metrics.lateness.Observe(max(0, now.Sub(r.Due).Seconds()))
-	log.Info("reminder posted", slog.String("channel", channel), slog.String("ts", ts), slog.String("how", how),
-		slog.Duration("late", now.Sub(r.Due)))
-	return true
+	// What Slack has must be recorded even when shutting down.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	posts := make([]store.ReminderPost, len(os))
+	for i, o := range os {
+		posts[i] = o.post
+	}
+	done, err := s.o.Store.MarkRemindersPosted(ctx, s.o.Owner, posts)
+	if err != nil {
+		s.log.Warn("reminders posted but not recorded", slog.Int("count", len(os)), slog.Any("err", err))
+		s.metrics.retries.WithLabelValues("store").Add(float64(len(os)))
+		return 0
+	}
+	recorded := make(map[uuid.UUID]bool, len(done))
+	for _, id := range done {
+		recorded[id] = true
+	}
+	for _, o := range os {
+		if !recorded[o.r.ID] {
+			o.log.Warn("reminder posted but its claim was lost; the next claimant finds the message", slog.String("ts", o.post.TS))
+			s.metrics.retries.WithLabelValues("lost_lease").Inc()
+			continue
+		}
+		late := o.post.At.Sub(o.r.Due)
+		s.metrics.posted.WithLabelValues(o.how).Inc()
+		s.metrics.lateness.Observe(max(0, late.Seconds()))
+		o.log.Info("reminder posted", slog.String("channel", o.post.Channel), slog.String("ts", o.post.TS),
+			slog.String("how", o.how), slog.Duration("late", late))
+	}
+	return len(done)
 }
 
 // retry gives r back: after Retry-After for a 429 (remembered for the
@@ -284,8 +318,8 @@ func (s *Scheduler) isBlocked(method, channel string) (time.Time, bool) {
 }
 
 // message is what the broker sees: the client, the text, who set it.
-func (s *Scheduler) message(ctx context.Context, r *store.Reminder) (Message, error) {
-	c, err := s.o.Clients.Client(ctx, r.ClientID)
+func (s *Scheduler) message(ctx context.Context, r *store.Reminder, clients *clientCache) (Message, error) {
+	c, err := clients.get(ctx, r.ClientID)
 	if err != nil {
 		return Message{}, err
 	}
@@ -317,4 +351,29 @@ func slackEscape(s string) string {
 		}
 	}
 	return string(out)
+}
+
+// clientCache reads each client once per Tick: a burst of reminders is
+// often many for the same few clients.
+type clientCache struct {
+	store store.ClientStore
+	mu    sync.Mutex
+	byID  map[uuid.UUID]*store.Client
+}
+
+func (c *clientCache) get(ctx context.Context, id uuid.UUID) (*store.Client, error) {
+	c.mu.Lock()
+	cl, ok := c.byID[id]
+	c.mu.Unlock()
+	if ok {
+		return cl, nil
+	}
+	cl, err := c.store.Client(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.byID[id] = cl
+	c.mu.Unlock()
+	return cl, nil
 }

@@ -81,6 +81,14 @@ func (r *Reminder) Validate() error {
 	return nil
 }
 
+// ReminderPost is the Slack message of a reminder, to record.
+type ReminderPost struct {
+	ID      uuid.UUID
+	Channel string
+	TS      string
+	At      time.Time
+}
+
 // ReminderFilter narrows ListReminders.
 type ReminderFilter struct {
 	Broker    string          // "" for every broker
@@ -119,6 +127,11 @@ type ReminderStore interface {
 	// claimed: posted, with its channel and ts. ECONFLICT when owner no
 	// longer holds the claim.
 	MarkReminderPosted(ctx context.Context, id uuid.UUID, owner, channel, ts string, at time.Time) error
+
+	// MarkRemindersPosted records several posts at once, as
+	// MarkReminderPosted does each, in one write. It returns the ids it
+	// recorded: those whose claim owner still held.
+	MarkRemindersPosted(ctx context.Context, owner string, posts []ReminderPost) ([]uuid.UUID, error)
 
 	// RetryReminder gives a claimed reminder back to be tried again at
 	// retryAt (Slack failed or limited the rate). ECONFLICT when owner no

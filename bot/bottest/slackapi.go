@@ -20,16 +20,19 @@ import (
 // response_url endpoints, and a Socket Mode WebSocket. Serve its Handler
 // (httptest.NewServer) and point the bot at BaseURL+"/api/".
 type FakeSlack struct {
-	mu        sync.Mutex
-	users     map[string]map[string]any
-	limited   map[string]int // method -> 429s still to answer
-	calls     map[string]int
-	views     []json.RawMessage
-	ephemeral []map[string]string
-	responses map[string][]json.RawMessage
-	respLimit map[string]int // response path -> 429s still to answer
-	posted    []Posted
-	lost      map[string]int // method -> answers still to lose after acting
+	mu         sync.Mutex
+	users      map[string]map[string]any
+	limited    map[string]int // method -> 429s still to answer
+	calls      map[string]int
+	views      []json.RawMessage
+	ephemeral  []map[string]string
+	responses  map[string][]json.RawMessage
+	respLimit  map[string]int // response path -> 429s still to answer
+	posted     []Posted
+	lost       map[string]int // method -> answers still to lose after acting
+	gap        time.Duration  // least time between posts to one channel; 0 for none
+	lastPost   map[string]time.Time
+	limited429 int
 
 	// RetryAfter is the Retry-After of the 429s (seconds).
 	RetryAfter int
@@ -46,7 +49,8 @@ type FakeSlack struct {
 func NewFakeSlack() *FakeSlack {
 	return &FakeSlack{
 		users: map[string]map[string]any{}, limited: map[string]int{}, calls: map[string]int{},
-		responses: map[string][]json.RawMessage{}, respLimit: map[string]int{}, lost: map[string]int{}, RetryAfter: 1,
+		responses: map[string][]json.RawMessage{}, respLimit: map[string]int{}, lost: map[string]int{},
+		lastPost: map[string]time.Time{}, RetryAfter: 1,
 		Socket: make(chan []byte, 16), Acks: make(chan []byte, 16),
 	}
 }
@@ -83,8 +87,25 @@ func (f *FakeSlack) LoseAnswers(method string, n int) {
 	f.lost[method] = n
 }
 
+// LimitPerChannel makes chat.postMessage accept at most perSecond messages
+// a second in each channel, answering 429 with a Retry-After otherwise, as
+// Slack does.
+func (f *FakeSlack) LimitPerChannel(perSecond float64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gap = time.Duration(float64(time.Second) / perSecond)
+}
+
+// RateLimited returns how many 429s LimitPerChannel caused.
+func (f *FakeSlack) RateLimited() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.limited429
+}
+
 // Posted is a message chat.postMessage accepted.
 type Posted struct {
+	At       time.Time // when the fake accepted it
 	Channel  string
 	TS       string
 	Text     string
@@ -171,6 +192,17 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"ok":false,"error":"ratelimited"}`, http.StatusTooManyRequests)
 		return
 	}
+	if method == "chat.postMessage" && f.gap > 0 {
+		ch, now := r.Form.Get("channel"), time.Now()
+		if wait := f.lastPost[ch].Add(f.gap).Sub(now); wait > 0 {
+			f.limited429++
+			f.mu.Unlock()
+			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+			http.Error(w, `{"ok":false,"error":"ratelimited"}`, http.StatusTooManyRequests)
+			return
+		}
+		f.lastPost[ch] = now
+	}
 	var out any
 	switch method {
 	case "users.info":
@@ -197,7 +229,7 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 	case "apps.connections.open":
 		out = map[string]any{"ok": true, "url": "ws" + strings.TrimPrefix(f.BaseURL, "http") + "/socket"}
 	case "chat.postMessage":
-		p := Posted{Channel: r.Form.Get("channel"), Text: r.Form.Get("text"), Blocks: r.Form.Get("blocks"),
+		p := Posted{At: time.Now(), Channel: r.Form.Get("channel"), Text: r.Form.Get("text"), Blocks: r.Form.Get("blocks"),
 			TS: fmt.Sprintf("1800000000.%06d", len(f.posted)+1)}
 		if m := r.Form.Get("metadata"); m != "" {
 			_ = json.Unmarshal([]byte(m), &p.Metadata)

@@ -167,6 +167,38 @@ func (d *DB) MarkReminderPosted(ctx context.Context, id uuid.UUID, owner, channe
 		channel, ts, micro(at), micro(at))
 }
 
+// MarkRemindersPosted implements store.ReminderStore: one transaction, one
+// commit, for a whole batch.
+func (d *DB) MarkRemindersPosted(ctx context.Context, owner string, posts []store.ReminderPost) ([]uuid.UUID, error) {
+	if len(posts) == 0 {
+		return nil, nil
+	}
+	var done []uuid.UUID
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		done = done[:0]
+		stmt, err := tx.PrepareContext(ctx, `UPDATE reminders SET state = 'posted', channel = ?, message_ts = ?, posted_at = ?, lease_owner = '', updated_at = ?
+WHERE id = ? AND lease_owner = ? AND state = 'claimed'`)
+		if err != nil {
+			return mapErr(err)
+		}
+		defer stmt.Close()
+		for _, p := range posts {
+			res, err := stmt.ExecContext(ctx, p.Channel, p.TS, micro(p.At), micro(p.At), p.ID.String(), owner)
+			if err != nil {
+				return mapErr(err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				done = append(done, p.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return done, nil
+}
+
 // RetryReminder implements store.ReminderStore.
 func (d *DB) RetryReminder(ctx context.Context, id uuid.UUID, owner string, retryAt time.Time) error {
 	return d.updateClaimed(ctx, id, owner, `state = 'pending', next_at = ?, lease_owner = '', updated_at = ?`,

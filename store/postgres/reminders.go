@@ -164,6 +164,28 @@ func (db *DB) MarkReminderPosted(ctx context.Context, id uuid.UUID, owner, chann
 		channel, ts, pgTime(at))
 }
 
+// MarkRemindersPosted implements store.ReminderStore: one statement, one
+// commit, for a whole batch.
+func (db *DB) MarkRemindersPosted(ctx context.Context, owner string, posts []store.ReminderPost) ([]uuid.UUID, error) {
+	if len(posts) == 0 {
+		return nil, nil
+	}
+	ids, channels, tss, ats := make([]uuid.UUID, len(posts)), make([]string, len(posts)), make([]string, len(posts)), make([]time.Time, len(posts))
+	for i, p := range posts {
+		ids[i], channels[i], tss[i], ats[i] = p.ID, p.Channel, p.TS, pgTime(p.At)
+	}
+	rows, err := db.pool.Query(ctx, `
+UPDATE reminders r SET state = 'posted', channel = p.channel, message_ts = p.ts, posted_at = p.at, lease_owner = '', updated_at = p.at
+FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[]) AS p(id, channel, ts, at)
+WHERE r.id = p.id AND r.lease_owner = $1 AND r.state = 'claimed'
+RETURNING r.id`, owner, ids, channels, tss, ats)
+	if err != nil {
+		return nil, mapError("record reminder messages", err)
+	}
+	done, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return done, mapError("record reminder messages", err)
+}
+
 // RetryReminder implements store.ReminderStore.
 func (db *DB) RetryReminder(ctx context.Context, id uuid.UUID, owner string, retryAt time.Time) error {
 	return db.updateClaimed(ctx, "retry reminder", id, owner,

@@ -32,6 +32,7 @@ func RunReminderStoreTests(t *testing.T, newStore func(t *testing.T) ReminderBac
 		{"LeaseRunsOutAndAnotherTakesOver", testReminderLease},
 		{"PostedIsRecordedOnlyByTheHolder", testReminderPosted},
 		{"RetryWaitsUntilItsTime", testReminderRetry},
+		{"BatchOfPostsRecordsOnlyWhatIsHeld", testReminderPostedBatch},
 		{"ConcurrentClaimsNeverShareAReminder", testReminderConcurrentClaims},
 		{"ListFilters", testReminderList},
 	}
@@ -297,4 +298,43 @@ func texts(rs []*store.Reminder) []string {
 		out[i] = r.Text
 	}
 	return out
+}
+
+func testReminderPostedBatch(t *testing.T, s ReminderBackend) {
+	c := reminderClient(t, s, 1)
+	mine := []*store.Reminder{
+		newReminder(t, s, c, "U1", reminderEpoch, "one"),
+		newReminder(t, s, c, "U2", reminderEpoch, "two"),
+	}
+	claim(t, s, "a", reminderEpoch, 10)
+	lost := newReminder(t, s, c, "U1", reminderEpoch.Add(time.Second), "taken over")
+	claim(t, s, "b", reminderEpoch.Add(time.Second), 10)
+	at := reminderEpoch.Add(3 * time.Second)
+	done, err := s.MarkRemindersPosted(t.Context(), "a", []store.ReminderPost{
+		{ID: mine[0].ID, Channel: "D1", TS: "1.000001", At: at},
+		{ID: mine[1].ID, Channel: "D2", TS: "1.000002", At: at},
+		{ID: lost.ID, Channel: "D1", TS: "1.000003", At: at},
+		{ID: uuid.New(), Channel: "D1", TS: "1.000004", At: at},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(done) != 2 || !(done[0] == mine[0].ID || done[1] == mine[0].ID) || !(done[0] == mine[1].ID || done[1] == mine[1].ID) {
+		t.Fatalf("recorded %v, want only a's two", done)
+	}
+	for i, r := range mine {
+		got, err := s.Reminder(t.Context(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != store.ReminderPosted || got.MessageTS != fmt.Sprintf("1.00000%d", i+1) || got.Channel != fmt.Sprint("D", i+1) || !got.PostedAt.Equal(at) {
+			t.Errorf("%s: %+v", r.Text, got)
+		}
+	}
+	if got, _ := s.Reminder(t.Context(), lost.ID); got.State != store.ReminderClaimed || got.LeaseOwner != "b" {
+		t.Errorf("b's reminder: %s by %q, want still b's claim", got.State, got.LeaseOwner)
+	}
+	if done, err := s.MarkRemindersPosted(t.Context(), "a", nil); err != nil || len(done) != 0 {
+		t.Errorf("no posts: %v %v", done, err)
+	}
 }
