@@ -36,7 +36,7 @@ type Options struct {
 	Slack   Slack
 
 	Owner    string        // this replica's name in leases; default host-pid-random
-	Interval time.Duration // how often to look for due reminders; default 5s
+	Interval time.Duration // how often to look for due reminders; default 1s
 	Lease    time.Duration // how long a claim lasts; default 2m
 	Batch    int           // reminders claimed at a time; default 100
 	Workers  int           // posts in flight at once; default 8
@@ -47,6 +47,10 @@ type Options struct {
 	Logger  *slog.Logger
 	Metrics *Metrics // nil: not exported
 }
+
+// historyMargin is how long before a reminder's due time the history
+// lookup starts.
+const historyMargin = 10 * time.Minute
 
 // Scheduler posts due reminders. Run it in every replica.
 type Scheduler struct {
@@ -67,7 +71,7 @@ func New(o Options) (*Scheduler, error) {
 		o.Owner = defaultOwner()
 	}
 	if o.Interval <= 0 {
-		o.Interval = 5 * time.Second
+		o.Interval = time.Second
 	}
 	if o.Lease <= 0 {
 		o.Lease = 2 * time.Minute
@@ -188,7 +192,9 @@ func (s *Scheduler) deliver(ctx context.Context, r *store.Reminder, clients *cli
 	// A reminder claimed before may have been posted by a replica that died
 	// (or lost Slack's answer) before recording the ts: look first.
 	if r.Attempts > 1 {
-		ts, err := s.o.Slack.FindPosted(ctx, channel, r.ID, r.CreatedAt.Add(-time.Minute))
+		// Nothing is posted before it is due; the margin allows for
+		// Slack's clock being behind ours.
+		ts, err := s.o.Slack.FindPosted(ctx, channel, r.ID, r.Due.Add(-historyMargin))
 		if err != nil {
 			s.retry(ctx, log, r, channel, err)
 			return outcome{}, false
