@@ -129,7 +129,8 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 	total := 0
 	clients := &clientCache{store: s.o.Clients, byID: map[uuid.UUID]*store.Client{}}
 	for ctx.Err() == nil {
-		rs, err := s.o.Store.ClaimDueReminders(ctx, s.o.Owner, s.o.Now(), s.o.Lease, s.o.Batch)
+		claimedAt := s.o.Now()
+		rs, err := s.o.Store.ClaimDueReminders(ctx, s.o.Owner, claimedAt, s.o.Lease, s.o.Batch)
 		if err != nil {
 			return total, err
 		}
@@ -140,7 +141,7 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 		g.SetLimit(s.o.Workers)
 		for _, r := range rs {
 			g.Go(func() error {
-				if o, ok := s.deliver(ctx, r, clients); ok {
+				if o, ok := s.deliver(ctx, r, claimedAt, clients); ok {
 					mu.Lock()
 					posted = append(posted, o)
 					mu.Unlock()
@@ -167,7 +168,7 @@ type outcome struct {
 
 // deliver posts one claimed reminder, or gives it back to be tried again.
 // ok reports that its message is in Slack.
-func (s *Scheduler) deliver(ctx context.Context, r *store.Reminder, clients *clientCache) (outcome, bool) {
+func (s *Scheduler) deliver(ctx context.Context, r *store.Reminder, claimedAt time.Time, clients *clientCache) (outcome, bool) {
 	log := s.log.With(slog.String("reminder", r.ID.String()), slog.String("broker", r.Broker), slog.Int("attempt", r.Attempts))
 	// Every Slack call must end well inside the lease, so that no other
 	// replica takes the reminder over while this one may still post it.
@@ -207,6 +208,16 @@ func (s *Scheduler) deliver(ctx context.Context, r *store.Reminder, clients *cli
 	if err != nil {
 		s.retry(ctx, log, r, channel, err)
 		return outcome{}, false
+	}
+	// A batch held up by a slow Slack must not post on a lease that may
+	// have run out: another replica could have taken the reminder over.
+	// Past a quarter of the lease, renew it first.
+	if now := s.o.Now(); now.Sub(claimedAt) > s.o.Lease/4 {
+		if err := s.o.Store.ExtendReminderLease(ctx, r.ID, s.o.Owner, now.Add(s.o.Lease)); err != nil {
+			log.Warn("reminder lease lost before posting; left to its new holder", slog.Any("err", err))
+			s.metrics.retries.WithLabelValues("lost_lease").Inc()
+			return outcome{}, false
+		}
 	}
 	ts, err := s.o.Slack.Post(ctx, channel, r.ID, m)
 	if err != nil {

@@ -326,3 +326,47 @@ func TestSlackFailuresAreRetriedNeverDropped(t *testing.T) {
 		}
 	})
 }
+
+// slowSlack runs after once a post has gone through: time passing in a
+// batch that outlasts its lease.
+type slowSlack struct {
+	reminders.Slack
+	after func()
+}
+
+func (s slowSlack) Post(ctx context.Context, channel string, id uuid.UUID, m reminders.Message) (string, error) {
+	ts, err := s.Slack.Post(ctx, channel, id, m)
+	s.after()
+	return ts, err
+}
+
+// A replica whose batch outlasts the lease renews it before each post, and
+// does not post one another replica has taken over meanwhile.
+func TestSlowBatchNeverPostsOnAnExpiredLease(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, f *fixture) {
+		first := f.remind(t, "U0JANE", 0, "first")
+		second := f.remind(t, "U0JANE", time.Millisecond, "second")
+		f.clock.Advance(time.Millisecond)
+		b := f.scheduler(t, "b", nil)
+		var once sync.Once
+		slow := slowSlack{Slack: reminders.NewSlackAPI(reminders.NewSlackClient("xoxb-test", f.url)), after: func() {
+			// After a's first post its lease runs out; b claims both,
+			// finds the first in Slack and posts the second.
+			once.Do(func() {
+				f.clock.Advance(61 * time.Second)
+				if n := tick(t, b); n != 2 {
+					t.Errorf("b recorded %d, want 2", n)
+				}
+			})
+		}}
+		a, err := reminders.New(reminders.Options{Store: f.db, Clients: f.db, Slack: slow, Owner: "a", Lease: time.Minute, Now: f.clock.Now, Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tick(t, a)
+		counts := postsOf(f)
+		if counts[first.ID.String()] != 1 || counts[second.ID.String()] != 1 || len(f.slack.Posted()) != 2 {
+			t.Fatalf("Slack received %v (%d messages); want each reminder once", counts, len(f.slack.Posted()))
+		}
+	})
+}
