@@ -48,6 +48,17 @@ func openEmbedded(t testing.TB) backend {
 }
 
 func openPostgres(t testing.TB) backend {
+	db, err := postgres.Open(t.Context(), newPostgresURL(t), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// newPostgresURL creates a migrated database of the test's own, dropped
+// when it ends, and returns its URL.
+func newPostgresURL(t testing.TB) string {
 	if testing.Short() {
 		t.Skip("-short: skipping PostgreSQL")
 	}
@@ -64,12 +75,10 @@ func openPostgres(t testing.TB) backend {
 			t.Errorf("drop %s: %v", name, err)
 		}
 	})
-	db, err := postgres.Open(t.Context(), u, slog.New(slog.DiscardHandler))
-	if err != nil {
+	if err := postgres.Migrate(t.Context(), u); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return u
 }
 
 // clock is a controllable clock, safe for concurrent use.

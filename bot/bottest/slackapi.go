@@ -32,6 +32,7 @@ type FakeSlack struct {
 	lost       map[string]int // method -> answers still to lose after acting
 	gap        time.Duration  // least time between posts to one channel; 0 for none
 	lastPost   map[string]time.Time
+	onPost     func(Posted)
 	limited429 int
 
 	// RetryAfter is the Retry-After of the 429s (seconds).
@@ -96,6 +97,14 @@ func (f *FakeSlack) LimitPerChannel(perSecond float64) {
 	f.gap = time.Duration(float64(time.Second) / perSecond)
 }
 
+// OnPost makes fn run for every message chat.postMessage accepts, before
+// the fake answers: a test can hold the answer back, or kill the poster.
+func (f *FakeSlack) OnPost(fn func(Posted)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.onPost = fn
+}
+
 // RateLimited returns how many 429s LimitPerChannel caused.
 func (f *FakeSlack) RateLimited() int {
 	f.mu.Lock()
@@ -106,6 +115,7 @@ func (f *FakeSlack) RateLimited() int {
 // Posted is a message chat.postMessage accepted.
 type Posted struct {
 	At       time.Time // when the fake accepted it
+	Token    string    // the bot token it came with
 	Channel  string
 	TS       string
 	Text     string
@@ -229,7 +239,7 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 	case "apps.connections.open":
 		out = map[string]any{"ok": true, "url": "ws" + strings.TrimPrefix(f.BaseURL, "http") + "/socket"}
 	case "chat.postMessage":
-		p := Posted{At: time.Now(), Channel: r.Form.Get("channel"), Text: r.Form.Get("text"), Blocks: r.Form.Get("blocks"),
+		p := Posted{At: time.Now(), Token: token(r), Channel: r.Form.Get("channel"), Text: r.Form.Get("text"), Blocks: r.Form.Get("blocks"),
 			TS: fmt.Sprintf("1800000000.%06d", len(f.posted)+1)}
 		if m := r.Form.Get("metadata"); m != "" {
 			_ = json.Unmarshal([]byte(m), &p.Metadata)
@@ -260,9 +270,28 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "upstream connect error", http.StatusInternalServerError)
 		return
 	}
+	var accepted *Posted
+	if method == "chat.postMessage" && len(f.posted) > 0 && out.(map[string]any)["ok"] == true {
+		accepted = &f.posted[len(f.posted)-1]
+	}
+	p, onPost := Posted{}, f.onPost
+	if accepted != nil {
+		p = *accepted
+	}
 	f.mu.Unlock()
+	if accepted != nil && onPost != nil {
+		onPost(p)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
+}
+
+// token is the token a Web API call came with: a form field or a header.
+func token(r *http.Request) string {
+	if t := r.Form.Get("token"); t != "" {
+		return t
+	}
+	return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 }
 
 // history answers conversations.history from the posted messages, newest
