@@ -23,6 +23,11 @@ func remindCmd(ctx context.Context, c *call) Response {
 	if c.b.reminders == nil {
 		return textResponse(Failed, "Reminders are not set up on this BrokerSync: ask an admin to configure Slack for the server.")
 	}
+	if c.args.Len() == 2 && strings.EqualFold(c.args.At(0).Text, "undo") {
+		if id, err := uuid.Parse(c.args.At(1).Text); err == nil {
+			return undoReminder(ctx, c, id)
+		}
+	}
 	if c.args.Len() < 2 {
 		return c.usageError("Name the client, when, and what to remind you of.\n%s", whenExamples())
 	}
@@ -77,12 +82,44 @@ func remindCmd(ctx context.Context, c *call) Response {
 		Blocks: []Block{
 			Paragraph{fmt.Sprintf("I will remind you about %s (%s) on %s:", cl.Name, cl.Handle, when)},
 			List{Items: []string{text}},
+			Actions{{Label: "Undo", Action: ActionUndoReminder, Value: rem.ID.String()}},
 		},
 	}
 	if note != "" {
 		resp.Blocks = append(resp.Blocks, Paragraph{strings.TrimSpace(note)})
 	}
 	return resp
+}
+
+// undoReminder cancels a reminder set by mistake (the Undo button of
+// /remind's answer): the broker reminded, or whoever set it, may.
+func undoReminder(ctx context.Context, c *call, id uuid.UUID) Response {
+	r, err := c.b.reminders.Reminder(ctx, id)
+	if store.ErrorCode(err) == store.ENOTFOUND {
+		return textResponse(NotFound, "There is no such reminder.")
+	}
+	if err != nil {
+		return c.b.fail(err, "find the reminder")
+	}
+	cl, err := c.b.clients.Client(ctx, r.ClientID)
+	if err != nil {
+		return c.b.fail(err, "find the reminder's client")
+	}
+	if !c.actor.Admin && c.actor.ID != r.Broker && c.actor.ID != r.CreatedBy || !c.actor.canChange(cl.Team) {
+		return textResponse(Refused, "Only the broker it reminds, or who set it, may undo this reminder. Nothing was changed.")
+	}
+	r, err = c.b.reminders.CancelReminder(ctx, id, c.b.now())
+	if store.ErrorCode(err) == store.ECONFLICT {
+		return textResponse(Invalid, "%s. Nothing was changed.", capitalize(store.ErrorMessage(err)))
+	}
+	if err != nil {
+		return c.b.fail(err, "undo the reminder")
+	}
+	e := c.event(cl, store.KindReminder, "Reminder cancelled: "+r.Text)
+	e.SourceID = "reminder-cancelled:" + r.ID.String()
+	e.Attrs.Extra = map[string]string{"reminder_id": r.ID.String()}
+	note := c.b.record(ctx, e)
+	return textResponse(OK, "Cancelled the reminder about %s (%s): %s%s", cl.Name, cl.Handle, r.Text, note)
 }
 
 // formatDue shows t in loc, with the year when it is not now's.

@@ -63,6 +63,30 @@ func testRemind(t *testing.T, h *harness) {
 		t.Fatalf("timeline reminder events: %+v", evs)
 	}
 
+	// The answer's Undo button cancels it: the broker may, the desk's
+	// manager may not.
+	var undo string
+	for _, blk := range r.Blocks {
+		if a, ok := blk.(bot.Actions); ok && len(a) == 1 && a[0].Action == bot.ActionUndoReminder {
+			undo = a[0].Value
+		}
+	}
+	if undo != got.ID.String() {
+		t.Fatalf("no Undo button for %s in %+v", got.ID, r.Blocks)
+	}
+	if r := remind(h.manager, "undo "+undo, ""); r.Status != bot.Refused {
+		t.Errorf("the manager's undo: %v %q", r.Status, r.Text)
+	}
+	if r := remind(h.broker, "undo "+undo, ""); r.Status != bot.OK || !strings.Contains(r.Text, "Cancelled the reminder") {
+		t.Errorf("the broker's undo: %v %q", r.Status, r.Text)
+	}
+	if r := remind(h.broker, "undo "+undo, ""); r.Status != bot.Invalid || !strings.Contains(r.Text, "cancelled already") {
+		t.Errorf("undo twice: %v %q", r.Status, r.Text)
+	}
+	if rs := h.reminders(h.acme); len(rs) != 1 || rs[0].State != store.ReminderCancelled {
+		t.Errorf("after undo: %+v", rs)
+	}
+
 	// A client in the broker's own zone gets no second time.
 	h.ok(h.broker, "/client", "set "+h.acme+" timezone=America/Chicago")
 	if r := remind(h.broker, h.acme+" in 2 hours confirm the basis", ""); r.Status != bot.OK || !strings.Contains(r.Text, "Thu 10 Dec 09:00 your time:") {

@@ -133,6 +133,11 @@ type ReminderStore interface {
 	// recorded: those whose claim owner still held.
 	MarkRemindersPosted(ctx context.Context, owner string, posts []ReminderPost) ([]uuid.UUID, error)
 
+	// CancelReminder cancels a reminder not yet posted (pending, snoozed or
+	// being posted) and returns it as it now is. ENOTFOUND; ECONFLICT when
+	// it was posted, done or cancelled already.
+	CancelReminder(ctx context.Context, id uuid.UUID, at time.Time) (*Reminder, error)
+
 	// RetryReminder gives a claimed reminder back to be tried again at
 	// retryAt (Slack failed or limited the rate). ECONFLICT when owner no
 	// longer holds the claim.

@@ -199,6 +199,22 @@ WHERE id = ? AND lease_owner = ? AND state = 'claimed'`)
 	return done, nil
 }
 
+// CancelReminder implements store.ReminderStore.
+func (d *DB) CancelReminder(ctx context.Context, id uuid.UUID, at time.Time) (*store.Reminder, error) {
+	r, err := scanReminder(d.db.QueryRowContext(ctx, `
+UPDATE reminders SET state = 'cancelled', lease_owner = '', updated_at = ?
+WHERE id = ? AND state IN ('pending', 'claimed', 'snoozed')
+RETURNING `+reminderColumns, micro(at), id.String()))
+	if errors.Is(err, sql.ErrNoRows) {
+		cur, err := d.Reminder(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return nil, store.Errorf(store.ECONFLICT, "the reminder is %s already", cur.State)
+	}
+	return r, mapErr(err)
+}
+
 // RetryReminder implements store.ReminderStore.
 func (d *DB) RetryReminder(ctx context.Context, id uuid.UUID, owner string, retryAt time.Time) error {
 	return d.updateClaimed(ctx, id, owner, `state = 'pending', next_at = ?, lease_owner = '', updated_at = ?`,

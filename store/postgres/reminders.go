@@ -186,6 +186,22 @@ RETURNING r.id`, owner, ids, channels, tss, ats)
 	return done, mapError("record reminder messages", err)
 }
 
+// CancelReminder implements store.ReminderStore.
+func (db *DB) CancelReminder(ctx context.Context, id uuid.UUID, at time.Time) (*store.Reminder, error) {
+	r, err := scanReminder(db.pool.QueryRow(ctx, `
+UPDATE reminders SET state = 'cancelled', lease_owner = '', updated_at = $2
+WHERE id = $1 AND state IN ('pending', 'claimed', 'snoozed')
+RETURNING `+reminderColumns, id, pgTime(at)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		cur, err := db.Reminder(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return nil, store.Errorf(store.ECONFLICT, "the reminder is %s already", cur.State)
+	}
+	return r, mapError("cancel reminder", err)
+}
+
 // RetryReminder implements store.ReminderStore.
 func (db *DB) RetryReminder(ctx context.Context, id uuid.UUID, owner string, retryAt time.Time) error {
 	return db.updateClaimed(ctx, "retry reminder", id, owner,

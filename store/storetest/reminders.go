@@ -33,6 +33,7 @@ func RunReminderStoreTests(t *testing.T, newStore func(t *testing.T) ReminderBac
 		{"PostedIsRecordedOnlyByTheHolder", testReminderPosted},
 		{"RetryWaitsUntilItsTime", testReminderRetry},
 		{"BatchOfPostsRecordsOnlyWhatIsHeld", testReminderPostedBatch},
+		{"CancelledIsNeverPosted", testReminderCancel},
 		{"ConcurrentClaimsNeverShareAReminder", testReminderConcurrentClaims},
 		{"ListFilters", testReminderList},
 	}
@@ -336,5 +337,31 @@ func testReminderPostedBatch(t *testing.T, s ReminderBackend) {
 	}
 	if done, err := s.MarkRemindersPosted(t.Context(), "a", nil); err != nil || len(done) != 0 {
 		t.Errorf("no posts: %v %v", done, err)
+	}
+}
+
+func testReminderCancel(t *testing.T, s ReminderBackend) {
+	c := reminderClient(t, s, 1)
+	r := newReminder(t, s, c, "U1", reminderEpoch, "cancel me")
+	got, err := s.CancelReminder(t.Context(), r.ID, reminderEpoch.Add(-time.Minute))
+	if err != nil || got.State != store.ReminderCancelled || got.Text != "cancel me" {
+		t.Fatalf("CancelReminder: %+v %v", got, err)
+	}
+	if rs := claim(t, s, "a", reminderEpoch.Add(time.Hour), 10); len(rs) != 0 {
+		t.Fatalf("a cancelled reminder was claimed: %v", texts(rs))
+	}
+	if _, err := s.CancelReminder(t.Context(), r.ID, reminderEpoch); store.ErrorCode(err) != store.ECONFLICT {
+		t.Errorf("cancelling twice: got %v, want ECONFLICT", err)
+	}
+	if _, err := s.CancelReminder(t.Context(), uuid.New(), reminderEpoch); store.ErrorCode(err) != store.ENOTFOUND {
+		t.Errorf("cancelling an unknown reminder: got %v, want ENOTFOUND", err)
+	}
+	posted := newReminder(t, s, c, "U1", reminderEpoch, "posted")
+	claim(t, s, "a", reminderEpoch.Add(time.Hour), 10)
+	if err := s.MarkReminderPosted(t.Context(), posted.ID, "a", "D1", "1.1", reminderEpoch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CancelReminder(t.Context(), posted.ID, reminderEpoch); store.ErrorCode(err) != store.ECONFLICT {
+		t.Errorf("cancelling a posted reminder: got %v, want ECONFLICT", err)
 	}
 }
