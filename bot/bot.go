@@ -37,6 +37,9 @@ type Config struct {
 	Directory Directory // nil: no workspace admins, no user time zones
 	Admins    []string  // Slack ids of BrokerSync admins
 	Recorder  Recorder  // nil: Timeline.AppendEvents
+	// Reminders keeps what /remind sets; nil answers /remind that reminders
+	// are not set up.
+	Reminders store.ReminderStore
 	// TimelineURL links a user to a client's web timeline (webhooks/web
 	// signs such links per user); nil shows no links.
 	TimelineURL func(handle, user string) string
@@ -46,17 +49,18 @@ type Config struct {
 
 // Bot handles commands. It is safe for concurrent use.
 type Bot struct {
-	clients  store.ClientStore
-	timeline store.TimelineStore
-	teams    store.TeamStore
-	links    store.LinkStore
-	dir      Directory
-	admins   []string
-	rec      Recorder
-	linkURL  func(handle, user string) string
-	log      *slog.Logger
-	now      func() time.Time
-	commands map[string]*command
+	clients   store.ClientStore
+	timeline  store.TimelineStore
+	teams     store.TeamStore
+	links     store.LinkStore
+	dir       Directory
+	admins    []string
+	rec       Recorder
+	reminders store.ReminderStore
+	linkURL   func(handle, user string) string
+	log       *slog.Logger
+	now       func() time.Time
+	commands  map[string]*command
 }
 
 // New returns a bot.
@@ -66,7 +70,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b := &Bot{
 		clients: cfg.Clients, timeline: cfg.Timeline, teams: cfg.Teams, links: cfg.Links,
-		dir: cfg.Directory, admins: cfg.Admins, rec: cfg.Recorder,
+		dir: cfg.Directory, admins: cfg.Admins, rec: cfg.Recorder, reminders: cfg.Reminders,
 		linkURL: cfg.TimelineURL, log: cfg.Logger, now: cfg.Now,
 	}
 	if b.log == nil {

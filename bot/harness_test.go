@@ -24,6 +24,8 @@ type Stores struct {
 	Timeline store.TimelineStore
 	Teams    store.TeamStore
 	Links    store.LinkStore
+	// Reminders is nil for a bot without reminders.
+	Reminders store.ReminderStore
 }
 
 func testLogger() *slog.Logger {
@@ -43,7 +45,7 @@ func embeddedStores(t testing.TB) (Stores, *bottest.FailingTimeline) {
 	}
 	t.Cleanup(func() { db.Close() })
 	tl := bottest.NewFailingTimeline(db.Timeline())
-	return Stores{Clients: db, Timeline: tl, Teams: db, Links: db}, tl
+	return Stores{Clients: db, Timeline: tl, Teams: db, Links: db, Reminders: db}, tl
 }
 
 // harness is one bot with its own desks, people and clients, named with a
@@ -92,7 +94,7 @@ func newHarness(t testing.TB, st Stores) *harness {
 	var err error
 	h.bot, err = bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
-		Directory: h.dir, Admins: []string{h.admin},
+		Reminders: st.Reminders, Directory: h.dir, Admins: []string{h.admin},
 		Recorder: &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer},
 		TimelineURL: func(handle, user string) string {
 			return "https://brokersync.example.com/clients/" + handle + "/timeline?u=" + user

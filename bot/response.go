@@ -97,6 +97,7 @@ const (
 	ActionOpenTimeline = "open_timeline" // Value: client handle
 	ActionAddNote      = "add_note"      // Value: client handle
 	ActionShowClient   = "show_client"   // Value: client handle
+	ActionUndoReminder = "undo_reminder" // Value: reminder id
 )
 
 func (Heading) block()   {}

@@ -29,6 +29,8 @@ func runSuite(t *testing.T, st Stores) {
 		{"ClientLinkAndChannelMessages", testLinkMessages},
 		{"LogNoteFeedback", testLogNoteFeedback},
 		{"Timeline", testTimeline},
+		{"Remind", testRemind},
+		{"Followups", testFollowups},
 		{"Team", testTeam},
 		{"Rights", testRights},
 		{"LogMessageShortcut", testLogMessage},

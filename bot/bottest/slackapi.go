@@ -2,8 +2,10 @@ package bottest
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,21 +16,28 @@ import (
 
 // FakeSlack plays Slack's side: the Web API methods BrokerSync calls
 // (users.info, conversations.info, conversations.members, views.open,
-// chat.postEphemeral, apps.connections.open),
-// response_url endpoints, and a Socket Mode WebSocket. Serve its Handler
-// (httptest.NewServer) and point the bot at BaseURL+"/api/".
+// chat.postEphemeral, chat.postMessage, conversations.open,
+// conversations.history, apps.connections.open), response_url endpoints,
+// and a Socket Mode WebSocket. Serve its Handler (httptest.NewServer) and
+// point the bot at BaseURL+"/api/".
 type FakeSlack struct {
-	mu        sync.Mutex
-	users     map[string]map[string]any
-	channels  map[string]string   // id -> name, for conversations.info
-	members   map[string][]string // channel -> members, for conversations.members
-	limited   map[string]int      // method -> 429s still to answer
-	failing   map[string]string   // method -> Slack error it answers
-	calls     map[string]int
-	views     []json.RawMessage
-	ephemeral []map[string]string
-	responses map[string][]json.RawMessage
-	respLimit map[string]int // response path -> 429s still to answer
+	mu         sync.Mutex
+	users      map[string]map[string]any
+	channels   map[string]string   // id -> name, for conversations.info
+	members    map[string][]string // channel -> members, for conversations.members
+	limited    map[string]int      // method -> 429s still to answer
+	failing    map[string]string   // method -> Slack error it answers
+	calls      map[string]int
+	views      []json.RawMessage
+	ephemeral  []map[string]string
+	responses  map[string][]json.RawMessage
+	respLimit  map[string]int // response path -> 429s still to answer
+	posted     []Posted
+	lost       map[string]int // method -> answers still to lose after acting
+	gap        time.Duration  // least time between posts to one channel; 0 for none
+	lastPost   map[string]time.Time
+	onPost     func(Posted)
+	limited429 int
 
 	// RetryAfter is the Retry-After of the 429s (seconds).
 	RetryAfter int
@@ -46,7 +55,8 @@ func NewFakeSlack() *FakeSlack {
 	return &FakeSlack{
 		users: map[string]map[string]any{}, channels: map[string]string{}, members: map[string][]string{},
 		failing: map[string]string{}, limited: map[string]int{}, calls: map[string]int{},
-		responses: map[string][]json.RawMessage{}, respLimit: map[string]int{}, RetryAfter: 1,
+		responses: map[string][]json.RawMessage{}, respLimit: map[string]int{}, lost: map[string]int{},
+		lastPost: map[string]time.Time{}, RetryAfter: 1,
 		Socket: make(chan []byte, 16), Acks: make(chan []byte, 16),
 	}
 }
@@ -94,6 +104,64 @@ func (f *FakeSlack) RateLimitResponses(path string, n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.respLimit[path] = n
+}
+
+// LoseAnswers makes the next n calls of a Web API method do what they ask
+// (a chat.postMessage posts) and then answer 500 as if the answer was lost:
+// what a client sees when Slack accepted a post and the connection or the
+// process died before the ts came back.
+func (f *FakeSlack) LoseAnswers(method string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lost[method] = n
+}
+
+// LimitPerChannel makes chat.postMessage accept at most perSecond messages
+// a second in each channel, answering 429 with a Retry-After otherwise, as
+// Slack does.
+func (f *FakeSlack) LimitPerChannel(perSecond float64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gap = time.Duration(float64(time.Second) / perSecond)
+}
+
+// OnPost makes fn run for every message chat.postMessage accepts, before
+// the fake answers: a test can hold the answer back, or kill the poster.
+func (f *FakeSlack) OnPost(fn func(Posted)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.onPost = fn
+}
+
+// RateLimited returns how many 429s LimitPerChannel caused.
+func (f *FakeSlack) RateLimited() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.limited429
+}
+
+// Posted is a message chat.postMessage accepted.
+type Posted struct {
+	At       time.Time // when the fake accepted it
+	Token    string    // the bot token it came with
+	Channel  string
+	TS       string
+	Text     string
+	Blocks   string // JSON
+	Metadata Metadata
+}
+
+// Metadata is a message's metadata (chat.postMessage `metadata`).
+type Metadata struct {
+	EventType    string         `json:"event_type"`
+	EventPayload map[string]any `json:"event_payload"`
+}
+
+// Posted returns every message chat.postMessage accepted, in order.
+func (f *FakeSlack) Posted() []Posted {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Posted(nil), f.posted...)
 }
 
 // Calls returns how often a Web API method was called.
@@ -162,6 +230,17 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"ok":false,"error":"ratelimited"}`, http.StatusTooManyRequests)
 		return
 	}
+	if method == "chat.postMessage" && f.gap > 0 {
+		ch, now := r.Form.Get("channel"), time.Now()
+		if wait := f.lastPost[ch].Add(f.gap).Sub(now); wait > 0 {
+			f.limited429++
+			f.mu.Unlock()
+			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+			http.Error(w, `{"ok":false,"error":"ratelimited"}`, http.StatusTooManyRequests)
+			return
+		}
+		f.lastPost[ch] = now
+	}
 	var out any
 	if e := f.failing[method]; e != "" {
 		f.mu.Unlock()
@@ -213,14 +292,94 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		out = map[string]any{"ok": true, "message_ts": "1700000000.000001"}
 	case "apps.connections.open":
 		out = map[string]any{"ok": true, "url": "ws" + strings.TrimPrefix(f.BaseURL, "http") + "/socket"}
+	case "chat.postMessage":
+		p := Posted{At: time.Now(), Token: token(r), Channel: r.Form.Get("channel"), Text: r.Form.Get("text"), Blocks: r.Form.Get("blocks"),
+			TS: fmt.Sprintf("1800000000.%06d", len(f.posted)+1)}
+		if m := r.Form.Get("metadata"); m != "" {
+			_ = json.Unmarshal([]byte(m), &p.Metadata)
+		}
+		if p.Channel == "" {
+			out = map[string]any{"ok": false, "error": "channel_not_found"}
+			break
+		}
+		f.posted = append(f.posted, p)
+		out = map[string]any{"ok": true, "channel": p.Channel, "ts": p.TS}
+	case "conversations.open":
+		users := r.Form.Get("users")
+		if _, ok := f.users[users]; !ok || strings.Contains(users, ",") {
+			out = map[string]any{"ok": false, "error": "user_not_found"}
+			break
+		}
+		out = map[string]any{"ok": true, "channel": map[string]any{"id": "D" + users}}
+	case "conversations.history":
+		out = f.history(r.Form)
 	case "auth.test":
 		out = map[string]any{"ok": true, "user_id": "UBOT", "bot_id": "BBOT"}
 	default:
 		out = map[string]any{"ok": false, "error": "unknown_method"}
 	}
+	if f.lost[method] > 0 {
+		f.lost[method]--
+		f.mu.Unlock()
+		http.Error(w, "upstream connect error", http.StatusInternalServerError)
+		return
+	}
+	var accepted *Posted
+	if method == "chat.postMessage" && len(f.posted) > 0 && out.(map[string]any)["ok"] == true {
+		accepted = &f.posted[len(f.posted)-1]
+	}
+	p, onPost := Posted{}, f.onPost
+	if accepted != nil {
+		p = *accepted
+	}
 	f.mu.Unlock()
+	if accepted != nil && onPost != nil {
+		onPost(p)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
+}
+
+// token is the token a Web API call came with: a form field or a header.
+func token(r *http.Request) string {
+	if t := r.Form.Get("token"); t != "" {
+		return t
+	}
+	return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+}
+
+// history answers conversations.history from the posted messages, newest
+// first, with their metadata only when include_all_metadata is set. It
+// pages with a cursor (the index of the next message) like Slack does.
+func (f *FakeSlack) history(form url.Values) map[string]any {
+	channel := form.Get("channel")
+	oldest, _ := strconv.ParseFloat(form.Get("oldest"), 64)
+	limit, _ := strconv.Atoi(form.Get("limit"))
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	withMeta := form.Get("include_all_metadata") == "1" || form.Get("include_all_metadata") == "true"
+	var all []map[string]any
+	for i := len(f.posted) - 1; i >= 0; i-- {
+		p := f.posted[i]
+		ts, _ := strconv.ParseFloat(p.TS, 64)
+		if p.Channel != channel || ts < oldest {
+			continue
+		}
+		m := map[string]any{"type": "message", "ts": p.TS, "text": p.Text, "bot_id": "BBOT"}
+		if withMeta && p.Metadata.EventType != "" {
+			m["metadata"] = p.Metadata
+		}
+		all = append(all, m)
+	}
+	start, _ := strconv.Atoi(form.Get("cursor"))
+	start = min(start, len(all))
+	end := min(start+limit, len(all))
+	out := map[string]any{"ok": true, "messages": all[start:end], "has_more": end < len(all)}
+	if end < len(all) {
+		out["response_metadata"] = map[string]any{"next_cursor": strconv.Itoa(end)}
+	}
+	return out
 }
 
 func (f *FakeSlack) response(w http.ResponseWriter, r *http.Request) {

@@ -31,7 +31,7 @@ func BenchmarkSlashCommand(b *testing.B) {
 // Cassandra behind the bot.
 func BenchmarkSlashCommandBackends(b *testing.B) {
 	pg, tl := backendtest.Postgres(b), backendtest.Cassandra(b)
-	onBackends = &backing{clients: pg, teams: pg, links: pg, once: pg, timeline: tl}
+	onBackends = &backing{clients: pg, teams: pg, links: pg, once: pg, timeline: tl, reminders: pg}
 	defer func() { onBackends = nil }()
 	BenchmarkSlashCommand(b)
 }

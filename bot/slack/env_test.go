@@ -42,14 +42,16 @@ type env struct {
 	clients  store.ClientStore
 	teams    store.TeamStore
 	timeline *bottest.FailingTimeline
-	sfx      string
-	admin    string
-	broker   string
-	manager  string
-	stranger string
-	desk     string
-	acme     string
-	seq      atomic.Int64
+	// reminders is what /remind sets.
+	reminders store.ReminderStore
+	sfx       string
+	admin     string
+	broker    string
+	manager   string
+	stranger  string
+	desk      string
+	acme      string
+	seq       atomic.Int64
 }
 
 func logger() *slog.Logger {
@@ -67,11 +69,12 @@ type options struct {
 
 // backing is what a bot runs on: PostgreSQL and Cassandra, or the embedded store.
 type backing struct {
-	clients  store.ClientStore
-	teams    store.TeamStore
-	links    store.LinkStore
-	once     store.OnceStore
-	timeline store.TimelineStore
+	clients   store.ClientStore
+	teams     store.TeamStore
+	links     store.LinkStore
+	once      store.OnceStore
+	timeline  store.TimelineStore
+	reminders store.ReminderStore
 }
 
 // onBackends, when set, makes newEnv run on the real servers instead of a
@@ -103,9 +106,9 @@ func newEnv(t testing.TB, o options) *env {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		st = &backing{clients: db, teams: db, links: db, once: db, timeline: db.Timeline()}
+		st = &backing{clients: db, teams: db, links: db, once: db, timeline: db.Timeline(), reminders: db}
 	}
-	e.clients, e.teams = st.clients, st.teams
+	e.clients, e.teams, e.reminders = st.clients, st.teams, st.reminders
 	e.timeline = bottest.NewFailingTimeline(st.timeline)
 	api := bslack.NewAPI("xoxb-test", fake.URL+"/api/", slack.OptionAppLevelToken("xapp-1-test"))
 	teams := st.teams
@@ -113,7 +116,7 @@ func newEnv(t testing.TB, o options) *env {
 		teams = o.teams(teams)
 	}
 	b2, err := bot.New(bot.Config{
-		Clients: st.clients, Timeline: e.timeline, Teams: teams, Links: st.links,
+		Clients: st.clients, Timeline: e.timeline, Teams: teams, Links: st.links, Reminders: st.reminders,
 		Directory: bslack.NewDirectory(api, time.Minute, logger()),
 		Recorder:  &ingest.Recorder{Timeline: e.timeline, Scorer: bottest.Scorer},
 		TimelineURL: func(handle, user string) string {

@@ -109,6 +109,8 @@ func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, a *s
 		req.Command, req.Args = "/timeline", []string{a.Value}
 	case bot.ActionShowClient:
 		req.Command, req.Args = "/client", []string{"show", a.Value}
+	case bot.ActionUndoReminder:
+		req.Command, req.Args = "/remind", []string{"undo", a.Value}
 	case bot.ActionAddNote:
 		// A trigger id is good for three seconds: open the modal now.
 		meta := noteMeta{Handle: a.Value, Channel: cb.Channel.ID}

@@ -139,3 +139,39 @@ func TestLogToClientShortcut(t *testing.T) {
 		t.Errorf("chat events %d, want 2", n)
 	}
 }
+
+// /remind over signed Slack HTTP sets one reminder; its Undo button cancels
+// it, for the broker only.
+func TestRemindAndUndoButton(t *testing.T) {
+	e := newEnv(t, options{})
+	r := e.command(e.broker, "/remind", e.acme+" in 2 minutes call back about Dec corn", "rm-"+e.sfx, nil)
+	if r.StatusCode != 200 || !strings.Contains(r.Body, "your time") || !strings.Contains(r.Body, "undo_reminder") {
+		t.Fatalf("/remind: %d %s", r.StatusCode, r.Body)
+	}
+	rs, err := e.reminders.ListReminders(t.Context(), store.ReminderFilter{ClientID: e.client(e.acme).ID})
+	if err != nil || len(rs) != 1 || rs[0].Text != "call back about Dec corn" || rs[0].Broker != e.broker {
+		t.Fatalf("stored %+v %v", rs, err)
+	}
+	id := rs[0].ID.String()
+	if due := time.Until(rs[0].Due); due < time.Minute || due > 2*time.Minute+5*time.Second {
+		t.Errorf("due in %v, want about 2 minutes", due)
+	}
+
+	e.interact(blockAction(e, e.manager, "undo1-"+e.sfx, "undo_reminder", id))
+	got := e.slack.Responses("undo1-"+e.sfx, 1, 5*time.Second)
+	if len(got) != 1 || !strings.Contains(string(got[0]), "Nothing was changed") {
+		t.Errorf("the manager's undo: %s", got)
+	}
+	e.interact(blockAction(e, e.broker, "undo2-"+e.sfx, "undo_reminder", id))
+	got = e.slack.Responses("undo2-"+e.sfx, 1, 5*time.Second)
+	if len(got) != 1 || !strings.Contains(string(got[0]), "Cancelled the reminder") {
+		t.Fatalf("the broker's undo: %s", got)
+	}
+	cur, err := e.reminders.Reminder(t.Context(), rs[0].ID)
+	if err != nil || cur.State != store.ReminderCancelled {
+		t.Fatalf("after undo: %+v %v", cur, err)
+	}
+	if evs := e.events(store.KindReminder); len(evs) != 2 || !strings.Contains(evs[0].Summary+evs[1].Summary, "Reminder cancelled") {
+		t.Errorf("timeline: %d reminder events", len(evs))
+	}
+}

@@ -162,7 +162,7 @@ func newRecorder(st *stores.Stores) (*ingest.Recorder, error) {
 // newBot builds the command core on the configured stores.
 func newBot(cfg Config, logger *slog.Logger, st *stores.Stores, rec bot.Recorder, dir bot.Directory, links func(handle, user string) string) (*bot.Bot, error) {
 	return bot.New(bot.Config{
-		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
+		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links, Reminders: st.Reminders,
 		Directory: dir, Admins: cfg.AdminIDs(), Recorder: rec, TimelineURL: links, Logger: logger,
 	})
 }

@@ -30,6 +30,16 @@ func TestExec(t *testing.T) {
 	if err != nil || !strings.Contains(out, "Acme Grain Co-op") || !strings.Contains(out, "grain-desk") {
 		t.Fatalf("/client show by account number: %q, %v", out, err)
 	}
+	// Reminders set from the shell are listed like in Slack (exec has no
+	// directory, so times are UTC).
+	out, err = exec("/remind acme-grain in 3 hours call back about Dec corn", "--as", "U0JANE")
+	if err != nil || !strings.Contains(out, "I will remind you about Acme Grain Co-op") {
+		t.Fatalf("/remind: %q, %v", out, err)
+	}
+	out, err = exec("/followups week", "--as", "U0JANE")
+	if err != nil || !strings.Contains(out, "call back about Dec corn") || !strings.Contains(out, "acme-grain") {
+		t.Fatalf("/followups week: %q, %v", out, err)
+	}
 	out, err = exec("/team history grain-desk", "--as", "U0ADMIN")
 	if err != nil || !strings.Contains(out, "@U0ADMIN added @U0JANE to grain-desk as broker") {
 		t.Errorf("/team history: %q, %v", out, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/brokersync/brokersync/bot"
 	"github.com/brokersync/brokersync/ingest/imap"
 	"github.com/brokersync/brokersync/internal/stores"
+	"github.com/brokersync/brokersync/reminders"
 	"github.com/brokersync/brokersync/webhooks"
 	"github.com/brokersync/brokersync/webhooks/web"
 )
@@ -97,10 +98,18 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		defer slackHandler.Close(10 * time.Second)
 	}
 
+	scheduler, err := newScheduler(cfg, st, registry, logger)
+	if err != nil {
+		return err
+	}
+
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return webhooks.Serve(ctx, ln, srv, 10*time.Second, logger) })
 	if socket != nil {
 		g.Go(func() error { return socket.Run(ctx) })
+	}
+	if scheduler != nil {
+		g.Go(func() error { return scheduler.Run(ctx) })
 	}
 	for _, in := range ingesters {
 		g.Go(func() error { return in.Run(ctx) })
@@ -108,6 +117,21 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	err = g.Wait()
 	logger.Info("brokersync stopped")
 	return err
+}
+
+// newScheduler returns the reminder scheduler when Slack is configured (nil
+// otherwise: reminders are kept and posted once Slack is set up). Every
+// replica runs one; the store keeps them from posting a reminder twice.
+func newScheduler(cfg Config, st *stores.Stores, reg prometheus.Registerer, logger *slog.Logger) (*reminders.Scheduler, error) {
+	if cfg.SlackBotToken == "" {
+		return nil, nil
+	}
+	return reminders.New(reminders.Options{
+		Store: st.Reminders, Clients: st.Clients,
+		Slack:   reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL)),
+		Logger:  logger,
+		Metrics: reminders.NewMetrics(reg),
+	})
 }
 
 // newIngesters builds one IMAP ingester per configured mailbox folder; they

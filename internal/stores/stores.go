@@ -33,6 +33,7 @@ type Stores struct {
 	Links       store.LinkStore
 	Once        store.OnceStore
 	Keys        store.KeyStore
+	Reminders   store.ReminderStore
 	Timeline    store.TimelineStore
 	closers     []func() error
 }
@@ -48,11 +49,12 @@ type records interface {
 	store.LinkStore
 	store.OnceStore
 	store.KeyStore
+	store.ReminderStore
 }
 
 func (s *Stores) setRecords(r records) {
 	s.Clients, s.Trades, s.Sentiment, s.Checkpoints = r, r, r, r
-	s.Teams, s.Links, s.Once, s.Keys = r, r, r, r
+	s.Teams, s.Links, s.Once, s.Keys, s.Reminders = r, r, r, r, r
 }
 
 // Open opens the backends set says. On an error nothing is left open.

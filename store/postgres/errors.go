@@ -81,3 +81,8 @@ func isUnavailable(err error) bool {
 func notFound(what, value string) error {
 	return store.Errorf(store.ENOTFOUND, "no client with %s %q", what, value)
 }
+
+func isForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23503"
+}

@@ -1,0 +1,166 @@
+package bot_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/brokersync/brokersync/bot"
+	"github.com/brokersync/brokersync/store"
+)
+
+// remindBot is the harness's bot on a fixed clock: Thu 10 Dec 2026, 07:00
+// in Chicago (Jane's zone).
+func remindBot(t *testing.T, h *harness) (*bot.Bot, time.Time) {
+	now := time.Date(2026, 12, 10, 13, 0, 0, 0, time.UTC)
+	b, err := bot.New(bot.Config{
+		Clients: h.st.Clients, Timeline: h.st.Timeline, Teams: h.st.Teams, Links: h.st.Links,
+		Reminders: h.st.Reminders, Directory: h.dir, Admins: []string{h.admin},
+		Now: func() time.Time { return now }, Logger: testLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, now
+}
+
+func (h *harness) reminders(handle string) []*store.Reminder {
+	h.t.Helper()
+	rs, err := h.st.Reminders.ListReminders(h.ctx, store.ReminderFilter{ClientID: h.client(handle).ID})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return rs
+}
+
+func testRemind(t *testing.T, h *harness) {
+	b, _ := remindBot(t, h)
+	h.ok(h.broker, "/client", "set "+h.acme+" timezone=Europe/London")
+	remind := func(user, text, id string) bot.Response {
+		return b.Handle(h.ctx, bot.Request{User: user, Channel: h.channel, Command: "/remind", Text: text, ID: id})
+	}
+
+	r := remind(h.broker, h.acme+" tomorrow 9am call back about Dec corn", "remind-1-"+h.sfx)
+	if r.Status != bot.OK || !strings.Contains(r.Text, "Fri 11 Dec 09:00 your time (15:00 London)") || !strings.Contains(r.Text, "call back about Dec corn") {
+		t.Fatalf("/remind: %v %q; want the time in Jane's and the client's zone", r.Status, r.Text)
+	}
+	// Slack delivering the same command again sets nothing more.
+	if r := remind(h.broker, h.acme+" tomorrow 9am call back about Dec corn", "remind-1-"+h.sfx); r.Status != bot.OK {
+		t.Fatalf("the same request again: %v %q", r.Status, r.Text)
+	}
+	rs := h.reminders(h.acme)
+	if len(rs) != 1 {
+		t.Fatalf("%d reminders stored, want 1", len(rs))
+	}
+	got := rs[0]
+	if want := time.Date(2026, 12, 11, 15, 0, 0, 0, time.UTC); !got.Due.Equal(want) || got.Broker != h.broker ||
+		got.Text != "call back about Dec corn" || got.Source != "command" || got.State != store.ReminderPending {
+		t.Errorf("stored %+v; want due %v for Jane", got, want)
+	}
+	evs := h.events(h.acme, store.KindReminder)
+	if len(evs) != 1 || !strings.Contains(evs[0].Summary, "call back about Dec corn") || evs[0].Actor != h.broker ||
+		evs[0].Attrs.Extra["reminder_id"] != got.ID.String() {
+		t.Fatalf("timeline reminder events: %+v", evs)
+	}
+
+	// The answer's Undo button cancels it: the broker may, the desk's
+	// manager may not.
+	var undo string
+	for _, blk := range r.Blocks {
+		if a, ok := blk.(bot.Actions); ok && len(a) == 1 && a[0].Action == bot.ActionUndoReminder {
+			undo = a[0].Value
+		}
+	}
+	if undo != got.ID.String() {
+		t.Fatalf("no Undo button for %s in %+v", got.ID, r.Blocks)
+	}
+	if r := remind(h.manager, "undo "+undo, ""); r.Status != bot.Refused {
+		t.Errorf("the manager's undo: %v %q", r.Status, r.Text)
+	}
+	if r := remind(h.broker, "undo "+undo, ""); r.Status != bot.OK || !strings.Contains(r.Text, "Cancelled the reminder") {
+		t.Errorf("the broker's undo: %v %q", r.Status, r.Text)
+	}
+	if r := remind(h.broker, "undo "+undo, ""); r.Status != bot.Invalid || !strings.Contains(r.Text, "cancelled already") {
+		t.Errorf("undo twice: %v %q", r.Status, r.Text)
+	}
+	if rs := h.reminders(h.acme); len(rs) != 1 || rs[0].State != store.ReminderCancelled {
+		t.Errorf("after undo: %+v", rs)
+	}
+
+	// A client in the broker's own zone gets no second time.
+	h.ok(h.broker, "/client", "set "+h.acme+" timezone=America/Chicago")
+	if r := remind(h.broker, h.acme+" in 2 hours confirm the basis", ""); r.Status != bot.OK || !strings.Contains(r.Text, "Thu 10 Dec 09:00 your time:") {
+		t.Errorf("/remind in 2 hours: %v %q", r.Status, r.Text)
+	}
+
+	before := len(h.reminders(h.acme))
+	for _, tc := range []struct {
+		user, text string
+		status     bot.Status
+		want       string
+	}{
+		{h.broker, h.acme + " whenever you like call", bot.Invalid, "tomorrow 9am"},
+		{h.broker, h.acme + " 2026-12-01 10:00 too late", bot.Invalid, "passed"},
+		{h.broker, h.acme + " in 2 minutes", bot.Invalid, "What should the reminder say"},
+		{h.broker, h.acme, bot.Invalid, "Usage"},
+		{h.manager, h.acme + " tomorrow 9am x", bot.Refused, "only its brokers"},
+		{h.broker2, h.acme + " tomorrow 9am x", bot.NotFound, "no client"},
+		{h.stranger, h.acme + " tomorrow 9am x", bot.Refused, "not on a BrokerSync desk"},
+	} {
+		r := remind(tc.user, tc.text, "")
+		if r.Status != tc.status || !strings.Contains(r.Text, tc.want) {
+			t.Errorf("/remind %s as %s: %v %q; want %v containing %q", tc.text, tc.user, r.Status, r.Text, tc.status, tc.want)
+		}
+	}
+	if n := len(h.reminders(h.acme)); n != before {
+		t.Errorf("refused commands stored %d reminders", n-before)
+	}
+}
+
+func testFollowups(t *testing.T, h *harness) {
+	b, now := remindBot(t, h)
+	run := func(user, text string) bot.Response {
+		return b.Handle(h.ctx, bot.Request{User: user, Channel: h.channel, Command: "/followups", Text: text})
+	}
+	if r := run(h.broker, ""); r.Status != bot.OK || !strings.Contains(r.Text, "No follow-ups today") {
+		t.Fatalf("/followups with none: %v %q", r.Status, r.Text)
+	}
+	for _, line := range []string{"in 1 hour send the recap", "tomorrow 9am confirm basis", "next monday roll the hedge", "in 3 weeks review the year"} {
+		if r := b.Handle(h.ctx, bot.Request{User: h.broker, Command: "/remind", Text: h.acme + " " + line}); r.Status != bot.OK {
+			t.Fatalf("/remind %s: %q", line, r.Text)
+		}
+	}
+	late := &store.Reminder{ClientID: h.client(h.acme).ID, Broker: h.broker, Due: now.Add(-2 * time.Hour), Text: "missed call", Source: "command"}
+	if err := h.st.Reminders.CreateReminder(h.ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		which     string
+		want, not []string
+	}{
+		{"", []string{"today (2)", "Acme Grain Co-op", "Thu 10 Dec 08:00 — send the recap", "Thu 10 Dec 05:00 — missed call (overdue)"}, []string{"confirm basis", "roll the hedge"}},
+		{"overdue", []string{"overdue (1)", "missed call"}, []string{"send the recap"}},
+		{"week", []string{"(4)", "Fri 11 Dec 09:00 — confirm basis", "Mon 14 Dec 09:00 — roll the hedge"}, []string{"review the year"}},
+	} {
+		r := run(h.broker, tc.which)
+		if r.Status != bot.OK {
+			t.Fatalf("/followups %s: %v %q", tc.which, r.Status, r.Text)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.Text, w) {
+				t.Errorf("/followups %s: %q lacks %q", tc.which, r.Text, w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(r.Text, w) {
+				t.Errorf("/followups %s: %q shows %q", tc.which, r.Text, w)
+			}
+		}
+	}
+	if r := run(h.broker2, "week"); r.Status != bot.OK || !strings.Contains(r.Text, "No follow-ups") {
+		t.Errorf("another broker's /followups: %v %q", r.Status, r.Text)
+	}
+	if r := run(h.broker, "yesterday"); r.Status != bot.Invalid {
+		t.Errorf("/followups yesterday: %v %q", r.Status, r.Text)
+	}
+}

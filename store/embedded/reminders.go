@@ -1,0 +1,237 @@
+package embedded
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/brokersync/brokersync/store"
+)
+
+var _ store.ReminderStore = (*DB)(nil)
+
+const reminderColumns = `id, client_id, broker, due_at, text, source, created_by, state, channel,
+    message_ts, posted_at, attempts, next_at, lease_owner, created_at, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanReminder(row scanner) (*store.Reminder, error) {
+	r := &store.Reminder{}
+	var id, client, state string
+	var due, posted, next, created, updated int64
+	err := row.Scan(&id, &client, &r.Broker, &due, &r.Text, &r.Source, &r.CreatedBy, &state, &r.Channel,
+		&r.MessageTS, &posted, &r.Attempts, &next, &r.LeaseOwner, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	if r.ID, err = uuid.Parse(id); err != nil {
+		return nil, store.Internal("read reminder id", err)
+	}
+	if r.ClientID, err = uuid.Parse(client); err != nil {
+		return nil, store.Internal("read reminder client id", err)
+	}
+	r.State = store.ReminderState(state)
+	r.Due, r.NextAt, r.CreatedAt, r.UpdatedAt = timeFromMicro(due), timeFromMicro(next), timeFromMicro(created), timeFromMicro(updated)
+	if posted != 0 {
+		r.PostedAt = timeFromMicro(posted)
+	}
+	return r, nil
+}
+
+func micro(t time.Time) int64 { return t.UTC().UnixMicro() }
+
+func microTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// CreateReminder implements store.ReminderStore.
+func (d *DB) CreateReminder(ctx context.Context, r *store.Reminder) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if r.ID == uuid.Nil {
+		r.ID = uuid.New()
+	}
+	now := microTime(d.now())
+	r.State, r.NextAt, r.Attempts, r.LeaseOwner, r.MessageTS = store.ReminderPending, microTime(r.Due), 0, "", ""
+	r.Due, r.CreatedAt, r.UpdatedAt = microTime(r.Due), now, now
+	_, err := d.db.ExecContext(ctx, `
+INSERT INTO reminders (id, client_id, broker, due_at, text, source, created_by, state, channel, next_at, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID.String(), r.ClientID.String(), r.Broker, micro(r.Due), r.Text, r.Source, r.CreatedBy, string(r.State),
+		r.Channel, micro(r.NextAt), micro(now), micro(now))
+	if err != nil {
+		if msg := err.Error(); strings.Contains(msg, "FOREIGN KEY") {
+			return store.Errorf(store.ENOTFOUND, "no client with id %s", r.ClientID)
+		} else if strings.Contains(msg, "UNIQUE") {
+			return store.Errorf(store.ECONFLICT, "a reminder with id %s exists", r.ID)
+		}
+	}
+	return mapErr(err)
+}
+
+// Reminder implements store.ReminderStore.
+func (d *DB) Reminder(ctx context.Context, id uuid.UUID) (*store.Reminder, error) {
+	r, err := scanReminder(d.db.QueryRowContext(ctx, `SELECT `+reminderColumns+` FROM reminders WHERE id = ?`, id.String()))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.Errorf(store.ENOTFOUND, "no reminder %s", id)
+	}
+	return r, mapErr(err)
+}
+
+// ListReminders implements store.ReminderStore.
+func (d *DB) ListReminders(ctx context.Context, f store.ReminderFilter) ([]*store.Reminder, error) {
+	var where []string
+	var args []any
+	if f.Broker != "" {
+		where, args = append(where, "broker = ?"), append(args, f.Broker)
+	}
+	if f.ClientID != uuid.Nil {
+		where, args = append(where, "client_id = ?"), append(args, f.ClientID.String())
+	}
+	if len(f.States) > 0 {
+		marks := make([]string, len(f.States))
+		for i, s := range f.States {
+			marks[i] = "?"
+			args = append(args, string(s))
+		}
+		where = append(where, "state IN ("+strings.Join(marks, ", ")+")")
+	}
+	if !f.DueBefore.IsZero() {
+		where, args = append(where, "due_at < ?"), append(args, micro(f.DueBefore))
+	}
+	q := `SELECT ` + reminderColumns + ` FROM reminders`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q += " ORDER BY due_at, id LIMIT ?"
+	return d.queryReminders(ctx, q, append(args, limit)...)
+}
+
+func (d *DB) queryReminders(ctx context.Context, q string, args ...any) ([]*store.Reminder, error) {
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.Reminder
+	for rows.Next() {
+		r, err := scanReminder(rows)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// ClaimDueReminders implements store.ReminderStore. The claim is one UPDATE
+// statement, and SQLite lets one writer at a time change the file, so two
+// schedulers on one file never claim the same reminder.
+func (d *DB) ClaimDueReminders(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*store.Reminder, error) {
+	if owner == "" || lease <= 0 || limit <= 0 {
+		return nil, store.Errorf(store.EINVALID, "a claim needs an owner, a lease and a limit")
+	}
+	at := micro(now)
+	out, err := d.queryReminders(ctx, `
+UPDATE reminders SET state = 'claimed', lease_owner = ?, next_at = ?, attempts = attempts + 1, updated_at = ?
+WHERE id IN (
+    SELECT id FROM reminders
+    WHERE state IN ('pending', 'claimed', 'snoozed') AND next_at <= ?
+    ORDER BY next_at
+    LIMIT ?
+)
+RETURNING `+reminderColumns, owner, micro(now.Add(lease)), at, at, limit)
+	if err != nil {
+		return nil, err
+	}
+	store.SortReminders(out)
+	return out, nil
+}
+
+// ExtendReminderLease implements store.ReminderStore.
+func (d *DB) ExtendReminderLease(ctx context.Context, id uuid.UUID, owner string, until time.Time) error {
+	return d.updateClaimed(ctx, id, owner, `next_at = ?, updated_at = ?`, micro(until), micro(d.now()))
+}
+
+// MarkReminderPosted implements store.ReminderStore.
+func (d *DB) MarkReminderPosted(ctx context.Context, id uuid.UUID, owner, channel, ts string, at time.Time) error {
+	return d.updateClaimed(ctx, id, owner,
+		`state = 'posted', channel = ?, message_ts = ?, posted_at = ?, lease_owner = '', updated_at = ?`,
+		channel, ts, micro(at), micro(at))
+}
+
+// MarkRemindersPosted implements store.ReminderStore: one transaction, one
+// commit, for a whole batch.
+func (d *DB) MarkRemindersPosted(ctx context.Context, owner string, posts []store.ReminderPost) ([]uuid.UUID, error) {
+	if len(posts) == 0 {
+		return nil, nil
+	}
+	var done []uuid.UUID
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		done = done[:0]
+		stmt, err := tx.PrepareContext(ctx, `UPDATE reminders SET state = 'posted', channel = ?, message_ts = ?, posted_at = ?, lease_owner = '', updated_at = ?
+WHERE id = ? AND lease_owner = ? AND state = 'claimed'`)
+		if err != nil {
+			return mapErr(err)
+		}
+		defer stmt.Close()
+		for _, p := range posts {
+			res, err := stmt.ExecContext(ctx, p.Channel, p.TS, micro(p.At), micro(p.At), p.ID.String(), owner)
+			if err != nil {
+				return mapErr(err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				done = append(done, p.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return done, nil
+}
+
+// CancelReminder implements store.ReminderStore.
+func (d *DB) CancelReminder(ctx context.Context, id uuid.UUID, at time.Time) (*store.Reminder, error) {
+	r, err := scanReminder(d.db.QueryRowContext(ctx, `
+UPDATE reminders SET state = 'cancelled', lease_owner = '', updated_at = ?
+WHERE id = ? AND state IN ('pending', 'claimed', 'snoozed')
+RETURNING `+reminderColumns, micro(at), id.String()))
+	if errors.Is(err, sql.ErrNoRows) {
+		cur, err := d.Reminder(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return nil, store.Errorf(store.ECONFLICT, "the reminder is %s already", cur.State)
+	}
+	return r, mapErr(err)
+}
+
+// RetryReminder implements store.ReminderStore.
+func (d *DB) RetryReminder(ctx context.Context, id uuid.UUID, owner string, retryAt time.Time) error {
+	return d.updateClaimed(ctx, id, owner, `state = 'pending', next_at = ?, lease_owner = '', updated_at = ?`,
+		micro(retryAt), micro(d.now()))
+}
+
+// updateClaimed changes a reminder owner holds a claim on.
+func (d *DB) updateClaimed(ctx context.Context, id uuid.UUID, owner, set string, args ...any) error {
+	res, err := d.db.ExecContext(ctx, `UPDATE reminders SET `+set+` WHERE id = ? AND lease_owner = ? AND state = 'claimed'`,
+		append(args, id.String(), owner)...)
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return mapErr(err)
+	} else if n == 0 {
+		return store.Errorf(store.ECONFLICT, "reminder %s is not claimed by %s", id, owner)
+	}
+	return nil
+}

@@ -1,0 +1,223 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/brokersync/brokersync/store"
+)
+
+var _ store.ReminderStore = (*DB)(nil)
+
+const reminderColumns = `id, client_id, broker, due_at, text, source, created_by, state, channel,
+    message_ts, posted_at, attempts, next_at, lease_owner, created_at, updated_at`
+
+func scanReminder(row pgx.Row) (*store.Reminder, error) {
+	r := &store.Reminder{}
+	var state string
+	var posted *time.Time
+	err := row.Scan(&r.ID, &r.ClientID, &r.Broker, &r.Due, &r.Text, &r.Source, &r.CreatedBy, &state, &r.Channel,
+		&r.MessageTS, &posted, &r.Attempts, &r.NextAt, &r.LeaseOwner, &r.CreatedAt, &r.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	r.State = store.ReminderState(state)
+	if posted != nil {
+		r.PostedAt = posted.UTC()
+	}
+	r.Due, r.NextAt, r.CreatedAt, r.UpdatedAt = r.Due.UTC(), r.NextAt.UTC(), r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+	return r, nil
+}
+
+func pgTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// CreateReminder implements store.ReminderStore.
+func (db *DB) CreateReminder(ctx context.Context, r *store.Reminder) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if r.ID == uuid.Nil {
+		r.ID = uuid.New()
+	}
+	now := pgTime(db.now())
+	r.State, r.NextAt, r.Attempts, r.LeaseOwner, r.MessageTS = store.ReminderPending, pgTime(r.Due), 0, "", ""
+	r.Due, r.CreatedAt, r.UpdatedAt = pgTime(r.Due), now, now
+	_, err := db.pool.Exec(ctx, `
+INSERT INTO reminders (id, client_id, broker, due_at, text, source, created_by, state, channel, next_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
+		r.ID, r.ClientID, r.Broker, r.Due, r.Text, r.Source, r.CreatedBy, string(r.State), r.Channel, r.NextAt, now)
+	if isUniqueViolation(err) {
+		return store.Errorf(store.ECONFLICT, "a reminder with id %s exists", r.ID)
+	}
+	if isForeignKeyViolation(err) {
+		return store.Errorf(store.ENOTFOUND, "no client with id %s", r.ClientID)
+	}
+	return mapError("create reminder", err)
+}
+
+// Reminder implements store.ReminderStore.
+func (db *DB) Reminder(ctx context.Context, id uuid.UUID) (*store.Reminder, error) {
+	r, err := scanReminder(db.pool.QueryRow(ctx, `SELECT `+reminderColumns+` FROM reminders WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.Errorf(store.ENOTFOUND, "no reminder %s", id)
+	}
+	return r, mapError("read reminder", err)
+}
+
+// ListReminders implements store.ReminderStore.
+func (db *DB) ListReminders(ctx context.Context, f store.ReminderFilter) ([]*store.Reminder, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if f.Broker != "" {
+		where = append(where, "broker = "+arg(f.Broker))
+	}
+	if f.ClientID != uuid.Nil {
+		where = append(where, "client_id = "+arg(f.ClientID))
+	}
+	if len(f.States) > 0 {
+		states := make([]string, len(f.States))
+		for i, s := range f.States {
+			states[i] = string(s)
+		}
+		where = append(where, "state = ANY("+arg(states)+")")
+	}
+	if !f.DueBefore.IsZero() {
+		where = append(where, "due_at < "+arg(pgTime(f.DueBefore)))
+	}
+	q := `SELECT ` + reminderColumns + ` FROM reminders`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q += " ORDER BY due_at, id LIMIT " + arg(limit)
+	return db.queryReminders(ctx, "list reminders", q, args...)
+}
+
+func (db *DB) queryReminders(ctx context.Context, what, q string, args ...any) ([]*store.Reminder, error) {
+	rows, err := db.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, mapError(what, err)
+	}
+	defer rows.Close()
+	var out []*store.Reminder
+	for rows.Next() {
+		r, err := scanReminder(rows)
+		if err != nil {
+			return nil, mapError(what, err)
+		}
+		out = append(out, r)
+	}
+	return out, mapError(what, rows.Err())
+}
+
+// ClaimDueReminders implements store.ReminderStore. SKIP LOCKED lets
+// replicas claim side by side: a row another replica is claiming is passed
+// over, not waited for, and the claim is one statement.
+func (db *DB) ClaimDueReminders(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*store.Reminder, error) {
+	if owner == "" || lease <= 0 || limit <= 0 {
+		return nil, store.Errorf(store.EINVALID, "a claim needs an owner, a lease and a limit")
+	}
+	now = pgTime(now)
+	out, err := db.queryReminders(ctx, "claim reminders", `
+WITH due AS (
+    SELECT id FROM reminders
+    WHERE state IN ('pending', 'claimed', 'snoozed') AND next_at <= $1
+    ORDER BY next_at
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE reminders r SET state = 'claimed', lease_owner = $2, next_at = $3, attempts = r.attempts + 1, updated_at = $1
+FROM due WHERE r.id = due.id
+RETURNING `+prefixed("r.", reminderColumns), now, owner, now.Add(lease), limit)
+	store.SortReminders(out)
+	return out, err
+}
+
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ExtendReminderLease implements store.ReminderStore.
+func (db *DB) ExtendReminderLease(ctx context.Context, id uuid.UUID, owner string, until time.Time) error {
+	return db.updateClaimed(ctx, "extend reminder lease", id, owner,
+		`next_at = $3, updated_at = $4`, pgTime(until), pgTime(db.now()))
+}
+
+// MarkReminderPosted implements store.ReminderStore.
+func (db *DB) MarkReminderPosted(ctx context.Context, id uuid.UUID, owner, channel, ts string, at time.Time) error {
+	return db.updateClaimed(ctx, "record reminder message", id, owner,
+		`state = 'posted', channel = $3, message_ts = $4, posted_at = $5, lease_owner = '', updated_at = $5`,
+		channel, ts, pgTime(at))
+}
+
+// MarkRemindersPosted implements store.ReminderStore: one statement, one
+// commit, for a whole batch.
+func (db *DB) MarkRemindersPosted(ctx context.Context, owner string, posts []store.ReminderPost) ([]uuid.UUID, error) {
+	if len(posts) == 0 {
+		return nil, nil
+	}
+	ids, channels, tss, ats := make([]uuid.UUID, len(posts)), make([]string, len(posts)), make([]string, len(posts)), make([]time.Time, len(posts))
+	for i, p := range posts {
+		ids[i], channels[i], tss[i], ats[i] = p.ID, p.Channel, p.TS, pgTime(p.At)
+	}
+	rows, err := db.pool.Query(ctx, `
+UPDATE reminders r SET state = 'posted', channel = p.channel, message_ts = p.ts, posted_at = p.at, lease_owner = '', updated_at = p.at
+FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[]) AS p(id, channel, ts, at)
+WHERE r.id = p.id AND r.lease_owner = $1 AND r.state = 'claimed'
+RETURNING r.id`, owner, ids, channels, tss, ats)
+	if err != nil {
+		return nil, mapError("record reminder messages", err)
+	}
+	done, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return done, mapError("record reminder messages", err)
+}
+
+// CancelReminder implements store.ReminderStore.
+func (db *DB) CancelReminder(ctx context.Context, id uuid.UUID, at time.Time) (*store.Reminder, error) {
+	r, err := scanReminder(db.pool.QueryRow(ctx, `
+UPDATE reminders SET state = 'cancelled', lease_owner = '', updated_at = $2
+WHERE id = $1 AND state IN ('pending', 'claimed', 'snoozed')
+RETURNING `+reminderColumns, id, pgTime(at)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		cur, err := db.Reminder(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return nil, store.Errorf(store.ECONFLICT, "the reminder is %s already", cur.State)
+	}
+	return r, mapError("cancel reminder", err)
+}
+
+// RetryReminder implements store.ReminderStore.
+func (db *DB) RetryReminder(ctx context.Context, id uuid.UUID, owner string, retryAt time.Time) error {
+	return db.updateClaimed(ctx, "retry reminder", id, owner,
+		`state = 'pending', next_at = $3, lease_owner = '', updated_at = $4`, pgTime(retryAt), pgTime(db.now()))
+}
+
+// updateClaimed changes a reminder owner holds a claim on; $1 and $2 are
+// the id and owner, set's own arguments follow.
+func (db *DB) updateClaimed(ctx context.Context, what string, id uuid.UUID, owner, set string, args ...any) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE reminders SET `+set+` WHERE id = $1 AND lease_owner = $2 AND state = 'claimed'`,
+		append([]any{id, owner}, args...)...)
+	if err != nil {
+		return mapError(what, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.Errorf(store.ECONFLICT, "reminder %s is not claimed by %s", id, owner)
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ReminderState is where a reminder is in its life.
+type ReminderState string
+
+// Reminder states. A reminder is pending until it is due; a scheduler
+// replica then claims it (holding a lease), posts it to Slack and records
+// the message: posted. Done, snoozed (pending again at a later time) and
+// cancelled are the broker's.
+const (
+	ReminderPending   ReminderState = "pending"
+	ReminderClaimed   ReminderState = "claimed"
+	ReminderPosted    ReminderState = "posted"
+	ReminderDone      ReminderState = "done"
+	ReminderSnoozed   ReminderState = "snoozed"
+	ReminderCancelled ReminderState = "cancelled"
+)
+
+// ReminderStates lists every state.
+var ReminderStates = []ReminderState{ReminderPending, ReminderClaimed, ReminderPosted, ReminderDone, ReminderSnoozed, ReminderCancelled}
+
+// ReminderTextMax is the longest reminder text kept, in runes.
+const ReminderTextMax = 2000
+
+// Reminder is a follow-up a broker is to be reminded of at Due. It is a
+// domain row, whatever runs it: the scheduler only moves it from pending to
+// claimed to posted.
+type Reminder struct {
+	ID        uuid.UUID
+	ClientID  uuid.UUID
+	Broker    string // Slack user id of the broker reminded
+	Due       time.Time
+	Text      string
+	Source    string // "command" for /remind; a trigger's name otherwise
+	CreatedBy string // Slack user id
+	State     ReminderState
+	Channel   string // where it goes; "" is the broker's DM
+	MessageTS string // the Slack message, once posted
+	PostedAt  time.Time
+	Attempts  int // how often a replica claimed it to post it
+
+	// NextAt is when the scheduler next looks at the reminder: Due while
+	// pending, the lease's end while claimed, a retry time after Slack
+	// failed. LeaseOwner names the replica holding the claim.
+	NextAt     time.Time
+	LeaseOwner string
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Validate checks a reminder before it is created.
+func (r *Reminder) Validate() error {
+	if r.ClientID == uuid.Nil {
+		return Invalid("client", "a reminder needs a client")
+	}
+	if strings.TrimSpace(r.Broker) == "" {
+		return Invalid("broker", "a reminder needs a broker to remind")
+	}
+	if r.Due.IsZero() {
+		return Invalid("due", "a reminder needs a due time")
+	}
+	if strings.TrimSpace(r.Text) == "" {
+		return Invalid("text", "what should the reminder say?")
+	}
+	if n := len([]rune(r.Text)); n > ReminderTextMax {
+		return Invalid("text", "is %d characters; at most %d", n, ReminderTextMax)
+	}
+	if r.Source == "" {
+		return Invalid("source", "a reminder needs a source")
+	}
+	return nil
+}
+
+// ReminderPost is the Slack message of a reminder, to record.
+type ReminderPost struct {
+	ID      uuid.UUID
+	Channel string
+	TS      string
+	At      time.Time
+}
+
+// ReminderFilter narrows ListReminders.
+type ReminderFilter struct {
+	Broker    string          // "" for every broker
+	ClientID  uuid.UUID       // uuid.Nil for every client
+	States    []ReminderState // none means every state
+	DueBefore time.Time       // zero for no bound
+	Limit     int             // default 100
+}
+
+// ReminderStore keeps reminders and hands due ones to one scheduler replica
+// at a time.
+type ReminderStore interface {
+	// CreateReminder validates r, gives it an id (unless set), makes it
+	// pending with NextAt = Due and stores it. EINVALID; ECONFLICT for an
+	// id already used.
+	CreateReminder(ctx context.Context, r *Reminder) error
+
+	// Reminder returns one reminder. ENOTFOUND.
+	Reminder(ctx context.Context, id uuid.UUID) (*Reminder, error)
+
+	// ListReminders returns reminders matching f, earliest due first.
+	ListReminders(ctx context.Context, f ReminderFilter) ([]*Reminder, error)
+
+	// ClaimDueReminders claims up to limit reminders whose NextAt is at or
+	// before now and that are pending, snoozed, or claimed by a replica
+	// whose lease ran out. Each is made claimed by owner until now+lease,
+	// with Attempts counted up, and returned. Concurrent callers never
+	// claim the same reminder.
+	ClaimDueReminders(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*Reminder, error)
+
+	// ExtendReminderLease moves the lease owner holds on to until. ECONFLICT
+	// when owner no longer holds it.
+	ExtendReminderLease(ctx context.Context, id uuid.UUID, owner string, until time.Time) error
+
+	// MarkReminderPosted records the Slack message of a reminder owner has
+	// claimed: posted, with its channel and ts. ECONFLICT when owner no
+	// longer holds the claim.
+	MarkReminderPosted(ctx context.Context, id uuid.UUID, owner, channel, ts string, at time.Time) error
+
+	// MarkRemindersPosted records several posts at once, as
+	// MarkReminderPosted does each, in one write. It returns the ids it
+	// recorded: those whose claim owner still held.
+	MarkRemindersPosted(ctx context.Context, owner string, posts []ReminderPost) ([]uuid.UUID, error)
+
+	// CancelReminder cancels a reminder not yet posted (pending, snoozed or
+	// being posted) and returns it as it now is. ENOTFOUND; ECONFLICT when
+	// it was posted, done or cancelled already.
+	CancelReminder(ctx context.Context, id uuid.UUID, at time.Time) (*Reminder, error)
+
+	// RetryReminder gives a claimed reminder back to be tried again at
+	// retryAt (Slack failed or limited the rate). ECONFLICT when owner no
+	// longer holds the claim.
+	RetryReminder(ctx context.Context, id uuid.UUID, owner string, retryAt time.Time) error
+}
+
+// SortReminders orders reminders earliest due first (a claim's RETURNING
+// gives them in no particular order).
+func SortReminders(rs []*Reminder) {
+	slices.SortFunc(rs, func(a, b *Reminder) int {
+		if c := a.Due.Compare(b.Due); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID.String(), b.ID.String())
+	})
+}

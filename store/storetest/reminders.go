@@ -1,0 +1,367 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/brokersync/brokersync/store"
+)
+
+// ReminderBackend is what the reminder contract needs: reminders, and
+// clients for them to belong to.
+type ReminderBackend interface {
+	store.ReminderStore
+	store.ClientStore
+}
+
+// RunReminderStoreTests runs the reminder contract against one backend.
+// newStore is called once per subtest and must return an empty store: the
+// claims take every due reminder there is.
+func RunReminderStoreTests(t *testing.T, newStore func(t *testing.T) ReminderBackend) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s ReminderBackend)
+	}{
+		{"CreateAndRead", testReminderCreate},
+		{"RejectsInvalid", testReminderInvalid},
+		{"ClaimsOnlyWhatIsDue", testReminderClaimDue},
+		{"LeaseRunsOutAndAnotherTakesOver", testReminderLease},
+		{"PostedIsRecordedOnlyByTheHolder", testReminderPosted},
+		{"RetryWaitsUntilItsTime", testReminderRetry},
+		{"BatchOfPostsRecordsOnlyWhatIsHeld", testReminderPostedBatch},
+		{"CancelledIsNeverPosted", testReminderCancel},
+		{"ConcurrentClaimsNeverShareAReminder", testReminderConcurrentClaims},
+		{"ListFilters", testReminderList},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newStore(t))
+		})
+	}
+}
+
+var reminderEpoch = time.Date(2026, 12, 10, 15, 0, 0, 0, time.UTC)
+
+func reminderClient(t *testing.T, s ReminderBackend, i int) *store.Client {
+	t.Helper()
+	c := SimpleClient(i)
+	if err := s.CreateClient(t.Context(), c, "U0CREATOR"); err != nil {
+		t.Fatalf("CreateClient: %v", err)
+	}
+	return c
+}
+
+func newReminder(t *testing.T, s ReminderBackend, c *store.Client, broker string, due time.Time, text string) *store.Reminder {
+	t.Helper()
+	r := &store.Reminder{ClientID: c.ID, Broker: broker, Due: due, Text: text, Source: "command", CreatedBy: broker}
+	if err := s.CreateReminder(t.Context(), r); err != nil {
+		t.Fatalf("CreateReminder: %v", err)
+	}
+	return r
+}
+
+func claimDue(t *testing.T, s ReminderBackend, owner string, now time.Time, limit int) []*store.Reminder {
+	t.Helper()
+	rs, err := s.ClaimDueReminders(t.Context(), owner, now, time.Minute, limit)
+	if err != nil {
+		t.Fatalf("ClaimDueReminders(%s, %v): %v", owner, now, err)
+	}
+	return rs
+}
+
+func testReminderCreate(t *testing.T, s ReminderBackend) {
+	c := reminderClient(t, s, 1)
+	due := reminderEpoch.Add(123456789 * time.Nanosecond)
+	r := newReminder(t, s, c, "U0JANE", due, "call back about Dec corn — ünïcode")
+	if r.ID == uuid.Nil || r.State != store.ReminderPending {
+		t.Fatalf("after create: id %v state %q, want an id and pending", r.ID, r.State)
+	}
+	got, err := s.Reminder(t.Context(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ClientID != c.ID || got.Broker != "U0JANE" || got.Text != r.Text || got.Source != "command" ||
+		got.CreatedBy != "U0JANE" || got.State != store.ReminderPending || got.Attempts != 0 || got.MessageTS != "" {
+		t.Errorf("read back %+v, want %+v", got, r)
+	}
+	if !got.Due.Equal(due.Truncate(time.Microsecond)) || !got.NextAt.Equal(got.Due) {
+		t.Errorf("due %v next %v, want both %v", got.Due, got.NextAt, due)
+	}
+	if _, err := s.Reminder(t.Context(), uuid.New()); store.ErrorCode(err) != store.ENOTFOUND {
+		t.Errorf("unknown reminder: got %v, want ENOTFOUND", err)
+	}
+	dup := *r
+	if err := s.CreateReminder(t.Context(), &dup); store.ErrorCode(err) != store.ECONFLICT {
+		t.Errorf("the same id again: got %v, want ECONFLICT", err)
+	}
+}
+
+func testReminderInvalid(t *testing.T, s ReminderBackend) {
+	c := reminderClient(t, s, 1)
+	for name, r := range map[string]*store.Reminder{
+		"no client":    {Broker: "U1", Due: reminderEpoch, Text: "x", Source: "command"},
+		"no broker":    {ClientID: c.ID, Due: reminderEpoch, Text: "x", Source: "command"},
+		"no due time":  {ClientID: c.ID, Broker: "U1", Text: "x", Source: "command"},
+		"no text":      {ClientID: c.ID, Broker: "U1", Due: reminderEpoch, Text: "  ", Source: "command"},
+		"no source":    {ClientID: c.ID, Broker: "U1", Due: reminderEpoch, Text: "x"},
+		"text too big": {ClientID: c.ID, Broker: "U1", Due: reminderEpoch, Text: string(make([]byte, store.ReminderTextMax+1)), Source: "command"},
+	} {
+		if err := s.CreateReminder(t.Context(), r); store.ErrorCode(err) != store.EINVALID {
+			t.Errorf("%s: got %v, want EINVALID", name, err)
+		}
+	}
+	r := &store.Reminder{ClientID: uuid.New(), Broker: "U1", Due: reminderEpoch, Text: "x", Source: "command"}
+	if err := s.CreateReminder(t.Context(), r); store.ErrorCode(err) != store.ENOTFOUND {
+		t.Errorf("unknown client: got %v, want ENOTFOUND", err)
+	}
+	if rs, _ := s.ListReminders(t.Context(), store.ReminderFilter{}); len(rs) != 0 {
+		t.Errorf("invalid reminders were stored: %d", len(rs))
+	}
+}
+
+func testReminderClaimDue(t *testing.T, s ReminderBackend) {
+	c := reminderClient(t, s, 1)
+	early := newReminder(t, s, c, "U1", reminderEpoch, "early")
+	later := newReminder(t, s, c, "U1", reminderEpoch.Add(time.Minute), "later")
+	newReminder(t, s, c, "U1", reminderEpoch.Add(time.Hour), "not yet")
+
+	if got := claimDue(t, s, "a", reminderEpoch.Add(-time.Second), 10); len(got) != 0 {
+		t.Fatalf("before anything is due: claimed %d", len(got))
+	}
+	got := claimDue(t, s, "a", reminderEpoch.Add(time.Minute), 10)
+	if len(got) != 2 || got[0].ID != early.ID || got[1].ID != later.ID {
+		t.Fatalf("claimed %v, want early and later in that order", texts(got))
+	}
+	for _, r := range got {
+		if r.State != store.ReminderClaimed || r.LeaseOwner != "a" || r.Attempts != 1 ||
+			!r.NextAt.Equal(reminderEpoch.Add(2*time.Minute)) {
+			t.Errorf("claimed %q: state %s owner %q attempts %d next %v", r.Text, r.State, r.LeaseOwner, r.Attempts, r.NextAt)
+		}
+	}
+	// Claimed and leased: no one else gets them while the lease lasts.
+	if again := claimDue(t, s, "b", reminderEpoch.Add(90*time.Second), 10); len(again) != 0 {
+		t.Fatalf("claimed again within the lease: %v", texts(again))
+	}
+	// The limit is honoured.
+	c2 := reminderClient(t, s, 2)
+	for i := range 5 {
+		newReminder(t, s, c2, "U2", reminderEpoch.Add(-time.Duration(i)*time.Minute), fmt.Sprint("batch ", i))
+	}
+	if got := claimDue(t, s, "b", reminderEpoch, 3); len(got) != 3 {
+		t.Fatalf("limit 3: claimed %d", len(got))
+	}
+}
+
+func testReminderLease(t *testing.T, s ReminderBackend) {
+	c := reminderClient(t, s, 1)
+	r := newReminder(t, s, c, "U1", reminderEpoch, "in flight")
+	claimDue(t, s, "a", reminderEpoch, 10)
+	// Replica a dies; its lease (a minute) runs out.
+	got := claimDue(t, s, "b", reminderEpoch.Add(time.Minute), 10)
+	if len(got) != 1 || got[0].ID != r.ID || got[0].LeaseOwner != "b" || got[0].Attempts != 2 {
+		t.Fatalf("after the lease ran out: %+v, want b's claim, attempt 2", got)
+	}
+	// a comes back: its claim is gone.
+	if err := s.MarkReminderPosted(t.Context(), r.ID, "a", "D1", "1.1", reminderEpoch); store.ErrorCode(err) != store.ECONFLICT {
+		t.Errorf("posting under a lost lease: got %v, want ECONFLICT", err)
+	}
+	if err := s.ExtendReminderLease(t.Context(), r.ID, "a", reminderEpoch.Add(time.Hour)); store.ErrorCode(err) != store.ECONFLICT {
+		t.Errorf("extending a lost lease: got %v, want ECONFLICT", err)
+	}
+	// b extends its lease: nobody takes it at the old end.
+	if err := s.ExtendReminderLease(t.Context(), r.ID, "b", reminderEpoch.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := claimDue(t, s, "c", reminderEpoch.Add(5*time.Minute), 10); len(got) != 0 {
+		t.Fatalf("claimed within an extended lease: %v", texts(got))
+	}
+}
+
+func testReminderPosted(t *testing.T, s ReminderBackend) {
+	c := reminderClient(t, s, 1)
+	r := newReminder(t, s, c, "U1", reminderEpoch, "post me")
+	claimDue(t, s, "a", reminderEpoch, 10)
+	at := reminderEpoch.Add(2 * time.Second)
+	if err := s.MarkReminderPosted(t.Context(), r.ID, "a", "D0JANE", "1765378800.000100", at); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Reminder(t.Context(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != store.ReminderPosted || got.Channel != "D0JANE" || got.MessageTS != "1765378800.000100" ||
+		!got.PostedAt.Equal(at) || got.LeaseOwner != "" {
+		t.Fatalf("after posting: %+v", got)
+	}
+	// Posted is final for the scheduler, even long after.
+	if again := claimDue(t, s, "b", reminderEpoch.Add(24*time.Hour), 10); len(again) != 0 {
+		t.Fatalf("a posted reminder was claimed again: %v", texts(again))
+	}
+	if err := s.MarkReminderPosted(t.Context(), r.ID, "a", "D0JANE", "2.2", at); store.ErrorCode(err) != store.ECONFLICT {
+		t.Errorf("posting twice: got %v, want ECONFLICT", err)
+	}
+}
+
+func testReminderRetry(t *testing.T, s ReminderBackend) {
+	c := reminderClient(t, s, 1)
+	r := newReminder(t, s, c, "U1", reminderEpoch, "slack was slow")
+	claimDue(t, s, "a", reminderEpoch, 10)
+	if err := s.RetryReminder(t.Context(), r.ID, "a", reminderEpoch.Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got := claimDue(t, s, "b", reminderEpoch.Add(29*time.Second), 10); len(got) != 0 {
+		t.Fatalf("claimed before its retry time: %v", texts(got))
+	}
+	got := claimDue(t, s, "b", reminderEpoch.Add(30*time.Second), 10)
+	if len(got) != 1 || got[0].Attempts != 2 || !got[0].Due.Equal(reminderEpoch) {
+		t.Fatalf("at the retry time: %+v, want it with attempt 2 and its due time kept", got)
+	}
+	if err := s.RetryReminder(t.Context(), r.ID, "a", reminderEpoch); store.ErrorCode(err) != store.ECONFLICT {
+		t.Errorf("retry by a former holder: got %v, want ECONFLICT", err)
+	}
+}
+
+func testReminderConcurrentClaims(t *testing.T, s ReminderBackend) {
+	const n = 300
+	c := reminderClient(t, s, 1)
+	for i := range n {
+		newReminder(t, s, c, "U1", reminderEpoch.Add(time.Duration(i)*time.Millisecond), fmt.Sprint("r", i))
+	}
+	var mu sync.Mutex
+	seen := map[uuid.UUID]string{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		owner := fmt.Sprint("replica-", w)
+		wg.Go(func() {
+			for {
+				rs, err := s.ClaimDueReminders(t.Context(), owner, reminderEpoch.Add(time.Second), time.Minute, 7)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(rs) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, r := range rs {
+					if prev, ok := seen[r.ID]; ok {
+						errs <- fmt.Errorf("%s claimed by %s and %s", r.Text, prev, owner)
+					}
+					seen[r.ID] = owner
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if len(seen) != n {
+		t.Fatalf("claimed %d reminders, want %d", len(seen), n)
+	}
+}
+
+func testReminderList(t *testing.T, s ReminderBackend) {
+	c1, c2 := reminderClient(t, s, 1), reminderClient(t, s, 2)
+	newReminder(t, s, c1, "U1", reminderEpoch.Add(time.Hour), "a")
+	newReminder(t, s, c2, "U1", reminderEpoch.Add(-time.Second), "b")
+	newReminder(t, s, c1, "U2", reminderEpoch, "c")
+	claimDue(t, s, "x", reminderEpoch, 10) // b and c are claimed
+	check := func(name string, f store.ReminderFilter, want ...string) {
+		t.Helper()
+		rs, err := s.ListReminders(t.Context(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := texts(rs); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: got %v, want %v", name, got, want)
+		}
+	}
+	check("all", store.ReminderFilter{}, "b", "c", "a")
+	check("broker", store.ReminderFilter{Broker: "U1"}, "b", "a")
+	check("client", store.ReminderFilter{ClientID: c1.ID}, "c", "a")
+	check("pending", store.ReminderFilter{States: []store.ReminderState{store.ReminderPending}}, "a")
+	check("due before", store.ReminderFilter{DueBefore: reminderEpoch.Add(time.Minute), Broker: "U1"}, "b")
+	check("limit", store.ReminderFilter{Limit: 1}, "b")
+}
+
+func texts(rs []*store.Reminder) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Text
+	}
+	return out
+}
+
+func testReminderPostedBatch(t *testing.T, s ReminderBackend) {
+	c := reminderClient(t, s, 1)
+	mine := []*store.Reminder{
+		newReminder(t, s, c, "U1", reminderEpoch, "one"),
+		newReminder(t, s, c, "U2", reminderEpoch, "two"),
+	}
+	claimDue(t, s, "a", reminderEpoch, 10)
+	lost := newReminder(t, s, c, "U1", reminderEpoch.Add(time.Second), "taken over")
+	claimDue(t, s, "b", reminderEpoch.Add(time.Second), 10)
+	at := reminderEpoch.Add(3 * time.Second)
+	done, err := s.MarkRemindersPosted(t.Context(), "a", []store.ReminderPost{
+		{ID: mine[0].ID, Channel: "D1", TS: "1.000001", At: at},
+		{ID: mine[1].ID, Channel: "D2", TS: "1.000002", At: at},
+		{ID: lost.ID, Channel: "D1", TS: "1.000003", At: at},
+		{ID: uuid.New(), Channel: "D1", TS: "1.000004", At: at},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(done) != 2 || !(done[0] == mine[0].ID || done[1] == mine[0].ID) || !(done[0] == mine[1].ID || done[1] == mine[1].ID) {
+		t.Fatalf("recorded %v, want only a's two", done)
+	}
+	for i, r := range mine {
+		got, err := s.Reminder(t.Context(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != store.ReminderPosted || got.MessageTS != fmt.Sprintf("1.00000%d", i+1) || got.Channel != fmt.Sprint("D", i+1) || !got.PostedAt.Equal(at) {
+			t.Errorf("%s: %+v", r.Text, got)
+		}
+	}
+	if got, _ := s.Reminder(t.Context(), lost.ID); got.State != store.ReminderClaimed || got.LeaseOwner != "b" {
+		t.Errorf("b's reminder: %s by %q, want still b's claim", got.State, got.LeaseOwner)
+	}
+	if done, err := s.MarkRemindersPosted(t.Context(), "a", nil); err != nil || len(done) != 0 {
+		t.Errorf("no posts: %v %v", done, err)
+	}
+}
+
+func testReminderCancel(t *testing.T, s ReminderBackend) {
+	c := reminderClient(t, s, 1)
+	r := newReminder(t, s, c, "U1", reminderEpoch, "cancel me")
+	got, err := s.CancelReminder(t.Context(), r.ID, reminderEpoch.Add(-time.Minute))
+	if err != nil || got.State != store.ReminderCancelled || got.Text != "cancel me" {
+		t.Fatalf("CancelReminder: %+v %v", got, err)
+	}
+	if rs := claimDue(t, s, "a", reminderEpoch.Add(time.Hour), 10); len(rs) != 0 {
+		t.Fatalf("a cancelled reminder was claimed: %v", texts(rs))
+	}
+	if _, err := s.CancelReminder(t.Context(), r.ID, reminderEpoch); store.ErrorCode(err) != store.ECONFLICT {
+		t.Errorf("cancelling twice: got %v, want ECONFLICT", err)
+	}
+	if _, err := s.CancelReminder(t.Context(), uuid.New(), reminderEpoch); store.ErrorCode(err) != store.ENOTFOUND {
+		t.Errorf("cancelling an unknown reminder: got %v, want ENOTFOUND", err)
+	}
+	posted := newReminder(t, s, c, "U1", reminderEpoch, "posted")
+	claimDue(t, s, "a", reminderEpoch.Add(time.Hour), 10)
+	if err := s.MarkReminderPosted(t.Context(), posted.ID, "a", "D1", "1.1", reminderEpoch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CancelReminder(t.Context(), posted.ID, reminderEpoch); store.ErrorCode(err) != store.ECONFLICT {
+		t.Errorf("cancelling a posted reminder: got %v, want ECONFLICT", err)
+	}
+}
