@@ -32,12 +32,40 @@ var scoredKinds = map[store.Kind]bool{
 }
 
 // Recorder is the one way events reach the timeline: it scores sentiment,
-// prepares each event (id, excerpt), appends them and keeps each client's
-// rolling sentiment, marking a drop on the timeline.
+// prepares each event (id, excerpt), appends them, keeps each client's
+// rolling sentiment, marking a drop on the timeline, and tells its
+// subscribers.
 type Recorder struct {
-	Timeline  store.TimelineStore
-	Scorer    Scorer
-	Sentiment store.SentimentStore // optional
+	Timeline    store.TimelineStore
+	Scorer      Scorer
+	Sentiment   store.SentimentStore // optional
+	Subscribers []Subscriber         // told of every event stored, in order
+}
+
+// Subscriber hears of the events the Recorder stored: the rules that act on
+// what happens to a client (follow-up triggers, segment statistics,
+// workflows, digests) listen here rather than in each input.
+//
+// Delivery is at least once. EventsStored is called after the events are
+// durably on the timeline and before Record returns, and Record fails if it
+// fails; every input is acknowledged to its sender (a webhook's 200, a
+// Slack delivery marked done, a mailbox checkpoint) only after Record
+// returned, so an input cut off by a crash between the store and its
+// subscribers is delivered again by its sender, and its events, stored
+// already, are handed to the subscribers again. A subscriber must therefore
+// be idempotent by event id. Repeats carry the content of the delivery, the
+// stored first copy stands (store.TimelineStore.AppendEvents); marks the
+// Recorder adds (a sentiment drop) come after the events they follow.
+type Subscriber interface {
+	EventsStored(ctx context.Context, events []*store.Event) error
+}
+
+// SubscriberFunc is a function as a Subscriber.
+type SubscriberFunc func(ctx context.Context, events []*store.Event) error
+
+// EventsStored implements Subscriber.
+func (f SubscriberFunc) EventsStored(ctx context.Context, events []*store.Event) error {
+	return f(ctx, events)
 }
 
 // A drop is marked when, over at least dropMinEvents scored events in the last
@@ -64,7 +92,16 @@ func (r *Recorder) Record(ctx context.Context, events ...*store.Event) error {
 	if err := r.Timeline.AppendEvents(ctx, events...); err != nil {
 		return err
 	}
-	return r.track(ctx, events)
+	drops, err := r.track(ctx, events)
+	if err != nil {
+		return err
+	}
+	for _, sub := range r.Subscribers {
+		if err := sub.EventsStored(ctx, append(events[:len(events):len(events)], drops...)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RecordFirst records events through r for sources whose first copy
@@ -117,12 +154,12 @@ func RecordFirst(ctx context.Context, r interface {
 	return left, nil
 }
 
-// track adds scored events to their clients' rolling sentiment. Each event
-// counts once however often it is recorded; a drop is marked at most once a
-// day per client.
-func (r *Recorder) track(ctx context.Context, events []*store.Event) error {
+// track adds scored events to their clients' rolling sentiment and returns
+// the drops it marked. Each event counts once however often it is recorded;
+// a drop is marked at most once a day per client.
+func (r *Recorder) track(ctx context.Context, events []*store.Event) (drops []*store.Event, err error) {
 	if r.Sentiment == nil {
-		return nil
+		return nil, nil
 	}
 	for _, e := range events {
 		if e.Sentiment == nil || !scoredKinds[e.Kind] {
@@ -130,7 +167,7 @@ func (r *Recorder) track(ctx context.Context, events []*store.Event) error {
 		}
 		st, first, err := r.Sentiment.RecordSentiment(ctx, e.ClientID, e.ID, e.Time, e.Sentiment.Score)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !first || st.Count30d < dropMinEvents || st.Mean30d >= 0 || st.Trend > dropTrend {
 			continue
@@ -146,15 +183,19 @@ func (r *Recorder) track(ctx context.Context, events []*store.Event) error {
 			Attrs:    store.Attrs{Extra: store.WithSignal(map[string]string{"trend": fmt.Sprintf("%.2f", st.Trend)}, store.SignalSentimentDrop)},
 		}
 		if err := drop.Prepare(); err != nil {
-			return err
+			return nil, err
 		}
 		// The day's first mark stands: a later one of the same day says
 		// the same thing with other figures.
-		if err := r.Timeline.AppendEvents(ctx, drop); err != nil && store.ErrorCode(err) != store.ECONFLICT {
-			return err
+		switch err := r.Timeline.AppendEvents(ctx, drop); store.ErrorCode(err) {
+		case "":
+			drops = append(drops, drop)
+		case store.ECONFLICT:
+		default:
+			return nil, err
 		}
 	}
-	return nil
+	return drops, nil
 }
 
 // score sets e's sentiment, reusing what scored holds for the same text.

@@ -94,3 +94,67 @@ func newRecorder(t *testing.T) (*embedded.DB, *ingest.Recorder) {
 	}
 	return db, &ingest.Recorder{Timeline: db.Timeline(), Scorer: model, Sentiment: db}
 }
+
+// Subscribers hear of every stored event, the drop marks after the messages
+// that caused them, again when an input is delivered again (so that a crash
+// between the store and them loses nothing), and never of what was refused.
+// A subscriber that fails fails the recording, so the sender delivers again.
+func TestRecorderTellsSubscribers(t *testing.T) {
+	ctx := context.Background()
+	db, rec := newRecorder(t)
+	var heard []string
+	failing := false
+	rec.Subscribers = []ingest.Subscriber{ingest.SubscriberFunc(func(_ context.Context, evs []*store.Event) error {
+		if failing {
+			return store.Unavailable("reminders", context.DeadlineExceeded)
+		}
+		for _, e := range evs {
+			heard = append(heard, string(e.Kind)+":"+string(e.Attrs.Signal()))
+		}
+		return nil
+	})}
+	client := uuid.New()
+	now := time.Now().UTC()
+	day := 24 * time.Hour
+	mail := func(id string, ago time.Duration, text string) *store.Event {
+		return &store.Event{ClientID: client, Time: now.Add(-ago), Kind: store.KindEmail, Source: store.SourceEmail, SourceID: id, Summary: "re", Body: text}
+	}
+	for _, e := range []*store.Event{
+		mail("a", 50*day, "Thanks, great fill on the crude this morning."),
+		mail("b", 45*day, "Excellent work on the soybean hedge, really pleased."),
+		mail("c", 40*day, "Thank you, perfect execution on the gold order."),
+		mail("d", 9*day, "I'm not happy with the slippage on yesterday's gold stop. Call me."),
+		mail("e", 5*day, "This is unacceptable, my order was never filled and nobody called."),
+	} {
+		if err := rec.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	heard = nil
+	last := mail("f", day, "Very disappointed, considering closing the account.")
+	if err := rec.Record(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"email:", "event:sentiment_drop"}; strings.Join(heard, " ") != strings.Join(want, " ") {
+		t.Errorf("heard %v, want %v", heard, want)
+	}
+	heard = nil
+	again := *last
+	if err := rec.Record(ctx, &again); err != nil || len(heard) != 1 {
+		t.Errorf("a repeat: %v, heard %v; want the event again", err, heard)
+	}
+	heard = nil
+	other := *last
+	other.Body, other.Fingerprint = "Something else entirely.", ""
+	if err := rec.Record(ctx, &other); store.ErrorCode(err) != store.ECONFLICT || len(heard) != 0 {
+		t.Errorf("a refused event: %v, heard %v; want a conflict and nothing heard", err, heard)
+	}
+	failing = true
+	note := &store.Event{ClientID: client, Time: now, Kind: store.KindNote, Source: store.SourceCommand, SourceID: "n1", Summary: "call back"}
+	if err := rec.Record(ctx, note); store.ErrorCode(err) != store.EUNAVAILABLE {
+		t.Errorf("a failing subscriber: %v, want the recording to fail", err)
+	}
+	if _, err := db.Timeline().Event(ctx, client, note.ID); err != nil {
+		t.Errorf("the note is not stored: %v", err)
+	}
+}
