@@ -77,7 +77,7 @@ var fieldPrefix = regexp.MustCompile(`^(?:events\[\d+\]\.)?([a-z_]+): `)
 // event that is not an object.
 var eventFields = func() map[string]bool {
 	m := map[string]bool{"event": true}
-	for _, v := range []any{ingest.OrderEvent{}, ingest.CallEvent{}, webhooks.MarketMove{}} {
+	for _, v := range []any{ingest.OrderEvent{}, ingest.CallEvent{}, ingest.MarketMove{}} {
 		t := reflect.TypeOf(v)
 		for i := range t.NumField() {
 			name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -139,6 +140,28 @@ func (in *Inbound) orders(ctx context.Context, b batch) (any, error) {
 		return nil, err
 	}
 	return accepted{Accepted: len(entries), NewFills: &st.NewFills, Events: acceptedEntries(entries)}, nil
+}
+
+func (in *Inbound) market(ctx context.Context, b batch) (any, error) {
+	mms, err := decodeItems[ingest.MarketMove](b)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := in.intake.PrepareMarket(ctx, mms)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := in.intake.Store(ctx, entries); err != nil {
+		return nil, err
+	}
+	// One answer per client reached, [] rather than null when none; an
+	// entry's source id is the move's id, "/" and the client's id.
+	answer := make([]acceptedEvent, len(entries))
+	for i, e := range entries {
+		id := e.Event.SourceID[:strings.LastIndexByte(e.Event.SourceID, '/')]
+		answer[i] = acceptedEvent{ID: id, EventID: e.Event.ID.String(), Client: e.Client.Handle}
+	}
+	return accepted{Accepted: len(mms), Events: answer}, nil
 }
 
 func (in *Inbound) calls(ctx context.Context, b batch) (any, error) {

@@ -1,4 +1,4 @@
-package webhooks
+package ingest
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -36,25 +35,26 @@ type MarketMove struct {
 
 type move struct {
 	id         string
-	instrument ingest.Instrument
+	instrument Instrument
 	changePct  float64
 	price      *float64
 	at         time.Time
 	headline   string
 }
 
-func (in *Inbound) market(ctx context.Context, b batch) (any, error) {
+// PrepareMarket checks every move, then finds who follows or trades each
+// commodity, and returns the entries to store: one per move and client.
+// Like PrepareOrders it takes a batch whole or not at all; the error is an
+// *ItemError for a bad move.
+func (in *Intake) PrepareMarket(ctx context.Context, mms []MarketMove) ([]Entry, error) {
 	now := in.now()
-	moves := make([]move, len(b.items))
-	for i, raw := range b.items {
-		var mm MarketMove
-		err := decodeItem(raw, &mm)
-		if err == nil {
-			moves[i], err = parseMove(mm, now)
-		}
+	moves := make([]move, len(mms))
+	for i, mm := range mms {
+		m, err := parseMove(mm, now)
 		if err != nil {
-			return nil, &ingest.ItemError{Index: i, Err: err}
+			return nil, &ItemError{Index: i, Err: err}
 		}
+		moves[i] = m
 	}
 	commodities := map[string]bool{}
 	for _, m := range moves {
@@ -64,19 +64,13 @@ func (in *Inbound) market(ctx context.Context, b batch) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var entries []ingest.Entry
-	answer := []acceptedEvent{} // one per client reached; [] rather than null when none
+	var entries []Entry
 	for _, m := range moves {
 		for _, c := range concerned[m.instrument.Commodity.Key] {
-			ev := m.event(c)
-			entries = append(entries, ingest.Entry{Client: c.client, Event: ev})
-			answer = append(answer, acceptedEvent{ID: m.id, EventID: ev.ID.String(), Client: c.client.Handle})
+			entries = append(entries, Entry{Client: c.client, Event: m.event(c)})
 		}
 	}
-	if _, err := in.intake.Store(ctx, entries); err != nil {
-		return nil, err
-	}
-	return accepted{Accepted: len(moves), Events: answer}, nil
+	return entries, nil
 }
 
 func parseMove(mm MarketMove, now time.Time) (move, error) {
@@ -88,11 +82,11 @@ func parseMove(mm MarketMove, now time.Time) (move, error) {
 		return m, store.Invalid("id", "longer than 200 characters")
 	}
 	var err error
-	if m.at, err = ingest.ParseEventTime("time", mm.Time, now); err != nil {
+	if m.at, err = ParseEventTime("time", mm.Time, now); err != nil {
 		return m, err
 	}
 	// A one-digit contract year is read relative to the move, as for orders.
-	if m.instrument, err = ingest.ResolveInstrument(mm.Contract, mm.Exchange, mm.Commodity, m.at); err != nil {
+	if m.instrument, err = ResolveInstrument(mm.Contract, mm.Exchange, mm.Commodity, m.at); err != nil {
 		return m, err
 	}
 	switch {
@@ -117,12 +111,12 @@ type concern struct {
 
 // concernedClients finds, for each of commodities, who follows or trades
 // it, ordered by handle. The clients are read once for the whole batch.
-func (in *Inbound) concernedClients(ctx context.Context, commodities map[string]bool, now time.Time) (map[string][]concern, error) {
+func (in *Intake) concernedClients(ctx context.Context, commodities map[string]bool, now time.Time) (map[string][]concern, error) {
 	byKey := map[string]map[uuid.UUID]*concern{}
 	for k := range commodities {
 		byKey[k] = map[uuid.UUID]*concern{}
 	}
-	for c, err := range in.clients.AllClients(ctx) {
+	for c, err := range in.Clients.AllClients(ctx) {
 		if err != nil {
 			return nil, err
 		}
@@ -132,9 +126,9 @@ func (in *Inbound) concernedClients(ctx context.Context, commodities map[string]
 			}
 		}
 	}
-	if in.trades != nil {
+	if in.Trades != nil {
 		for k, byID := range byKey {
-			ids, err := in.trades.ClientsTrading(ctx, k, now.Add(-tradingLookback))
+			ids, err := in.Trades.ClientsTrading(ctx, k, now.Add(-tradingLookback))
 			if err != nil {
 				return nil, err
 			}
@@ -143,7 +137,7 @@ func (in *Inbound) concernedClients(ctx context.Context, commodities map[string]
 					cc.trades = true
 					continue
 				}
-				c, err := in.clients.Client(ctx, id)
+				c, err := in.Clients.Client(ctx, id)
 				if store.ErrorCode(err) == store.ENOTFOUND {
 					continue // fills of a client since removed
 				}
