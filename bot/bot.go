@@ -17,18 +17,12 @@ import (
 	"time"
 
 	"github.com/brokersync/brokersync/bot/cmdline"
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/store"
 )
 
-// Recorder stores events on the timeline. ingest.Recorder is one: it also
-// scores events that have no sentiment yet and keeps each client's rolling
-// sentiment. Without one the bot appends to Timeline itself.
-type Recorder interface {
-	Record(ctx context.Context, events ...*store.Event) error
-}
-
-// Config holds what the bot needs. Clients, Timeline, Teams and Links are
-// required.
+// Config holds what the bot needs. Clients, Timeline, Teams, Links and
+// Recorder are required.
 type Config struct {
 	Clients   store.ClientStore
 	Timeline  store.TimelineStore
@@ -36,7 +30,9 @@ type Config struct {
 	Links     store.LinkStore
 	Directory Directory // nil: no workspace admins, no user time zones
 	Admins    []string  // Slack ids of BrokerSync admins
-	Recorder  Recorder  // nil: Timeline.AppendEvents
+	// Recorder puts every event on the timeline: it scores sentiment and
+	// tells the rules that listen, so the bot never appends by itself.
+	Recorder *ingest.Recorder
 	// Reminders keeps what /remind sets; nil answers /remind that reminders
 	// are not set up.
 	Reminders store.ReminderStore
@@ -55,7 +51,7 @@ type Bot struct {
 	links     store.LinkStore
 	dir       Directory
 	admins    []string
-	rec       Recorder
+	rec       *ingest.Recorder
 	reminders store.ReminderStore
 	linkURL   func(handle, user string) string
 	log       *slog.Logger
@@ -65,8 +61,8 @@ type Bot struct {
 
 // New returns a bot.
 func New(cfg Config) (*Bot, error) {
-	if cfg.Clients == nil || cfg.Timeline == nil || cfg.Teams == nil || cfg.Links == nil {
-		return nil, errors.New("bot: Clients, Timeline, Teams and Links are required")
+	if cfg.Clients == nil || cfg.Timeline == nil || cfg.Teams == nil || cfg.Links == nil || cfg.Recorder == nil {
+		return nil, errors.New("bot: Clients, Timeline, Teams, Links and Recorder are required")
 	}
 	b := &Bot{
 		clients: cfg.Clients, timeline: cfg.Timeline, teams: cfg.Teams, links: cfg.Links,
@@ -78,9 +74,6 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if b.now == nil {
 		b.now = time.Now
-	}
-	if b.rec == nil {
-		b.rec = appender{b.timeline}
 	}
 	b.commands = b.commandTable()
 	return b, nil
@@ -315,6 +308,18 @@ func (c *call) sourceID() string {
 	return newRef() + newRef()
 }
 
+// unrecorded splits a profile write's error: a write that succeeded but
+// whose timeline entry could not be stored (ingest.UnrecordedError) is
+// logged and said in a note, and is no error.
+func (b *Bot) unrecorded(err error) (note string, _ error) {
+	var u *ingest.UnrecordedError
+	if !errors.As(err, &u) {
+		return "", err
+	}
+	b.log.Error("timeline append failed", slog.Any("err", u.Err))
+	return " (It is saved, but the timeline could not be updated: " + store.ErrorMessage(u.Err) + ".)", nil
+}
+
 // record appends an event to a client's timeline. A failure is logged and
 // reported in the answer but does not undo what was done: the profile's
 // audit trail holds the change either way.
@@ -324,13 +329,6 @@ func (b *Bot) record(ctx context.Context, e *store.Event) string {
 		return " (It is saved, but the timeline could not be updated: " + store.ErrorMessage(err) + ".)"
 	}
 	return ""
-}
-
-// appender is the Recorder of a bot configured without one.
-type appender struct{ tl store.TimelineStore }
-
-func (a appender) Record(ctx context.Context, events ...*store.Event) error {
-	return a.tl.AppendEvents(ctx, events...)
 }
 
 func (b *Bot) timelineURL(handle, user string) string {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/brokersync/brokersync/bot/cmdline"
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -64,12 +65,10 @@ func clientAdd(ctx context.Context, c *call) Response {
 		}
 		return c.fail(err, "add "+handle)
 	}
-	if err := c.b.clients.CreateClient(ctx, cl, c.actor.ID); err != nil {
+	note, err := c.b.unrecorded(c.profiles().Create(ctx, cl, c.actor.ID, fmt.Sprintf("client added to %s by %s", cl.Team, userRef(c.actor.ID))))
+	if err != nil {
 		return c.fail(err, "add "+handle)
 	}
-	ev := store.ChangeEvent(cl, store.Diff(&store.Client{}, cl), c.actor.ID)
-	ev.Summary = fmt.Sprintf("client added to %s by %s", cl.Team, userRef(c.actor.ID))
-	note := c.b.record(ctx, ev)
 	resp := c.b.profile(cl, c.actor)
 	resp.Text = fmt.Sprintf("Added %s (%s) to %s.%s", cl.Handle, cl.Name, cl.Team, note)
 	resp.Blocks = append([]Block{Paragraph{resp.Text}}, resp.Blocks...)
@@ -190,7 +189,7 @@ func clientSet(ctx context.Context, c *call) Response {
 			return c.fail(checked, "change "+cl.Handle)
 		}
 	}
-	updated, changes, err := c.guarded().UpdateClient(ctx, cl.ID, c.actor.ID, func(x *store.Client) error {
+	updated, changes, err := c.profiles().Update(ctx, cl.ID, c.actor.ID, func(x *store.Client) error {
 		team, broker := x.Team, x.Broker
 		for _, w := range fields {
 			if err := setField(x, w); err != nil {
@@ -215,21 +214,22 @@ func clientSet(ctx context.Context, c *call) Response {
 		}
 		return checked
 	})
+	note, err := c.b.unrecorded(err)
 	if err != nil {
 		if store.ErrorCode(err) == store.EINVALID {
 			return fieldError(err)
 		}
 		return c.fail(err, "change "+cl.Handle)
 	}
-	return c.changed(ctx, updated, changes)
+	return c.changed(updated, changes, note)
 }
 
-// changed answers a profile change and puts it on the timeline.
-func (c *call) changed(ctx context.Context, cl *store.Client, changes []store.Change) Response {
+// changed answers a profile change (its timeline entry recorded by
+// ingest.Profiles; note says when it could not be).
+func (c *call) changed(cl *store.Client, changes []store.Change, note string) Response {
 	if len(changes) == 0 {
 		return textResponse(OK, "Nothing changed: %s already has those values.", cl.Handle)
 	}
-	note := c.b.record(ctx, store.ChangeEvent(cl, changes, c.actor.ID))
 	items := make([]string, len(changes))
 	for i, ch := range changes {
 		items[i] = ch.String()
@@ -280,7 +280,8 @@ func clientTag(ctx context.Context, c *call) Response {
 	if r != nil {
 		return *r
 	}
-	updated, changes, err := store.TagClient(ctx, c.guarded(), cl.ID, c.actor.ID, add, remove)
+	updated, changes, err := c.profiles().Update(ctx, cl.ID, c.actor.ID, store.Retag(add, remove))
+	note, err := c.b.unrecorded(err)
 	if err != nil {
 		if store.ErrorCode(err) == store.EINVALID {
 			return c.usageError("%s.", sentence(err))
@@ -296,13 +297,13 @@ func clientTag(ctx context.Context, c *call) Response {
 		}
 	}
 	if len(absent) == 0 {
-		return c.changed(ctx, updated, changes)
+		return c.changed(updated, changes, note)
 	}
 	no := fmt.Sprintf("%s has no tag %s", updated.Handle, strings.Join(absent, " or "))
 	if len(changes) == 0 {
 		return textResponse(OK, "Nothing changed: %s.", no)
 	}
-	resp := c.changed(ctx, updated, changes)
+	resp := c.changed(updated, changes, note)
 	resp.Text += " (" + no + ".)"
 	resp.Blocks = append([]Block{Context{no + "."}}, resp.Blocks...)
 	return resp
@@ -468,6 +469,11 @@ func setField(cl *store.Client, w cmdline.Word) error {
 
 func fieldError(err error) Response {
 	return textResponse(Invalid, "%s. Nothing was changed; `/client set help` lists the fields and how to write them.", sentence(err))
+}
+
+// profiles writes the actor's profile changes, each on the timeline too.
+func (c *call) profiles() ingest.Profiles {
+	return ingest.Profiles{Clients: c.guarded(), Recorder: c.b.rec}
 }
 
 // guarded is the client store with the actor's right to change a client

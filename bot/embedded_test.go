@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/brokersync/brokersync/bot"
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -51,26 +52,22 @@ func TestInternalErrorsAreNotShown(t *testing.T) {
 	}
 }
 
-// recorder counts what reaches it, as ingest.Recorder would store it.
-type recorder struct {
-	bot.Recorder
-	mu     sync.Mutex
-	events []*store.Event
-}
-
-func (r *recorder) Record(ctx context.Context, events ...*store.Event) error {
-	r.mu.Lock()
-	r.events = append(r.events, events...)
-	r.mu.Unlock()
-	return r.Recorder.Record(ctx, events...)
-}
-
-// With a Recorder (ingest's, in production) every event goes through it,
-// unscored when the bot has no scorer of its own, so the recorder scores it.
+// Every event the bot makes goes through the Recorder: its subscribers
+// hear of each, and, the Recorder having no scorer here, none is scored by
+// the bot itself.
 func TestEventsGoThroughRecorder(t *testing.T) {
 	st, _ := embeddedStores(t)
 	h := newHarness(t, st)
-	rec := &recorder{Recorder: appendOnly{st.Timeline}}
+	var (
+		mu     sync.Mutex
+		events []*store.Event
+	)
+	rec := &ingest.Recorder{Timeline: st.Timeline, Subscribers: []ingest.Subscriber{ingest.SubscriberFunc(func(_ context.Context, evs []*store.Event) error {
+		mu.Lock()
+		events = append(events, evs...)
+		mu.Unlock()
+		return nil
+	})}}
 	b, err := bot.New(bot.Config{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links, Recorder: rec})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +79,7 @@ func TestEventsGoThroughRecorder(t *testing.T) {
 		}
 	}
 	kinds := []store.Kind{}
-	for _, e := range rec.events {
+	for _, e := range events {
 		kinds = append(kinds, e.Kind)
 		if e.Sentiment != nil {
 			t.Errorf("%s event scored by a bot without a scorer", e.Kind)
@@ -91,10 +88,7 @@ func TestEventsGoThroughRecorder(t *testing.T) {
 	if want := []store.Kind{store.KindCall, store.KindNote, store.KindFeedback, store.KindEvent}; !slices.Equal(kinds, want) {
 		t.Errorf("recorded %v, want %v", kinds, want)
 	}
-}
-
-type appendOnly struct{ tl store.TimelineStore }
-
-func (a appendOnly) Record(ctx context.Context, events ...*store.Event) error {
-	return a.tl.AppendEvents(ctx, events...)
+	if _, err := bot.New(bot.Config{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links}); err == nil {
+		t.Error("a bot without a Recorder was made: its events would skip sentiment and the rules")
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/brokersync/brokersync/bot"
 	"github.com/brokersync/brokersync/bot/bottest"
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
 )
@@ -36,6 +37,7 @@ func TestRemindThenPostedOnceWhenDue(t *testing.T) {
 		}
 		b, err := bot.New(bot.Config{
 			Clients: f.db, Timeline: tl.Timeline(), Teams: records, Links: records, Reminders: f.db,
+			Recorder:  &ingest.Recorder{Timeline: tl.Timeline()},
 			Directory: bottest.NewDirectory(bot.User{ID: "U0JANE", Name: "jane", TimeZone: "America/Chicago"}),
 			Now:       f.clock.Now,
 		})

@@ -73,7 +73,12 @@ type AuditEntry struct {
 
 // TagClient adds and removes tags in one audited change.
 func TagClient(ctx context.Context, s ClientStore, id uuid.UUID, actor string, add, remove []string) (*Client, []Change, error) {
-	return s.UpdateClient(ctx, id, actor, func(c *Client) error {
+	return s.UpdateClient(ctx, id, actor, Retag(add, remove))
+}
+
+// Retag is the change that adds and removes tags, for UpdateClient.
+func Retag(add, remove []string) func(*Client) error {
+	return func(c *Client) error {
 		drop := map[string]bool{}
 		for _, t := range remove {
 			n, err := NormalizeTag(t)
@@ -97,7 +102,7 @@ func TagClient(ctx context.Context, s ClientStore, id uuid.UUID, actor string, a
 		}
 		c.Tags = dedupe(tags)
 		return nil
-	})
+	}
 }
 
 // ResolveClient finds a client by what a broker typed: an id, an email

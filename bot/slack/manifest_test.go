@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/brokersync/brokersync/bot"
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/store/embedded"
 )
 
@@ -22,7 +23,7 @@ func TestManifestMatchesHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	core, err := bot.New(bot.Config{Clients: db, Timeline: db.Timeline(), Teams: db, Links: db})
+	core, err := bot.New(bot.Config{Clients: db, Timeline: db.Timeline(), Teams: db, Links: db, Recorder: &ingest.Recorder{Timeline: db.Timeline()}})
 	if err != nil {
 		t.Fatal(err)
 	}

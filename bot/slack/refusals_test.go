@@ -15,6 +15,7 @@ import (
 
 	"github.com/brokersync/brokersync/bot"
 	bslack "github.com/brokersync/brokersync/bot/slack"
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/store/embedded"
 )
 
@@ -43,7 +44,7 @@ func slackServer(t *testing.T, readTimeout time.Duration) (*httptest.Server, *lo
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	b, err := bot.New(bot.Config{Clients: db, Timeline: db.Timeline(), Teams: db, Links: db})
+	b, err := bot.New(bot.Config{Clients: db, Timeline: db.Timeline(), Teams: db, Links: db, Recorder: &ingest.Recorder{Timeline: db.Timeline()}})
 	if err != nil {
 		t.Fatal(err)
 	}

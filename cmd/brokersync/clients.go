@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/clientcsv"
 )
@@ -45,8 +47,17 @@ func importCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []stri
 		return err
 	}
 	defer st.Close()
+	rec, err := newRecorder(st)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	if err := st.Clients.ImportClients(ctx, clients, "import:"+name); err != nil {
+	err = ingest.Profiles{Clients: st.Clients, Recorder: rec}.Import(ctx, clients, "import:"+name, name)
+	var unrecorded *ingest.UnrecordedError
+	switch {
+	case errors.As(err, &unrecorded):
+		fmt.Fprintf(stdout, "warning: the clients were imported, but their timelines could not be told: %s\n", store.ErrorMessage(unrecorded.Err))
+	case err != nil:
 		return fmt.Errorf("%s: %w; nothing was imported", name, err)
 	}
 	fmt.Fprintf(stdout, "imported %s in %s\n", store.Count(len(clients), "client"), time.Since(start).Round(time.Millisecond))

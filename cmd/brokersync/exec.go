@@ -160,7 +160,7 @@ func newRecorder(st *stores.Stores) (*ingest.Recorder, error) {
 }
 
 // newBot builds the command core on the configured stores.
-func newBot(cfg Config, logger *slog.Logger, st *stores.Stores, rec bot.Recorder, dir bot.Directory, links func(handle, user string) string) (*bot.Bot, error) {
+func newBot(cfg Config, logger *slog.Logger, st *stores.Stores, rec *ingest.Recorder, dir bot.Directory, links func(handle, user string) string) (*bot.Bot, error) {
 	return bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links, Reminders: st.Reminders,
 		Directory: dir, Admins: cfg.AdminIDs(), Recorder: rec, TimelineURL: links, Logger: logger,
@@ -203,7 +203,7 @@ func names(dir *bslack.Directory) *bot.Names {
 // SLACK_APP_TOKEN is set; both nil when SLACK_BOT_TOKEN is not set. links
 // are the web pages' (so that the bot's links open them); rec stores the
 // bot's events (newRecorder, or the ingesters' recorder).
-func newSlack(cfg Config, logger *slog.Logger, st *stores.Stores, api *slack.Client, dir *bslack.Directory, links web.Links, rec bot.Recorder) (*bslack.Handler, *bslack.SocketMode, error) {
+func newSlack(cfg Config, logger *slog.Logger, st *stores.Stores, api *slack.Client, dir *bslack.Directory, links web.Links, rec *ingest.Recorder) (*bslack.Handler, *bslack.SocketMode, error) {
 	if api == nil {
 		logger.Info("SLACK_BOT_TOKEN is not set: Slack is off")
 		return nil, nil, nil

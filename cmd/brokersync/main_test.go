@@ -127,8 +127,15 @@ func TestImportOneClient(t *testing.T) {
 	if err := os.WriteFile(one, []byte("handle,name,team,broker\nsolo-farm,Solo Farm,grain-desk,U0JANE\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := runCmd(t, env(t), "", "import", "clients", one); err != nil || !strings.HasPrefix(out, "imported 1 client in ") {
+	getenv := env(t, "BROKERSYNC_ADMINS", "U0ADMIN")
+	if out, err := runCmd(t, getenv, "", "import", "clients", one); err != nil || !strings.HasPrefix(out, "imported 1 client in ") {
 		t.Errorf("import of one client: %q %v", out, err)
+	}
+	// The import is on the client's timeline, as a profile change made in
+	// Slack would be.
+	out, err := runCmd(t, getenv, "", "exec", "/timeline solo-farm", "--as", "U0ADMIN")
+	if err != nil || !strings.Contains(out, "client imported to grain-desk from "+one) {
+		t.Errorf("the timeline after an import: %q %v", out, err)
 	}
 }
 
