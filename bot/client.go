@@ -352,12 +352,10 @@ func clientLink(ctx context.Context, c *call) Response {
 	if err := c.b.links.LinkChannel(ctx, channel, cl.ID, c.actor.ID); err != nil {
 		return c.b.fail(err, "link the channel")
 	}
-	note := c.b.record(ctx, &store.Event{
-		ClientID: cl.ID, Time: c.b.now(), Kind: store.KindEvent,
-		Source: store.SourceLink, SourceID: channel + "/" + c.sourceID(), Actor: c.actor.ID,
-		Summary: fmt.Sprintf("Slack channel %s linked by %s", channelRef(channel), userRef(c.actor.ID)),
-		Attrs:   store.Attrs{Chat: &store.ChatAttrs{Channel: channel}},
-	})
+	e := ingest.Written{Client: cl.ID, Kind: store.KindEvent, Source: store.SourceLink, SourceID: channel + "/" + c.sourceID(),
+		Actor: c.actor.ID, At: c.b.now(), Text: fmt.Sprintf("Slack channel %s linked by %s", channelRef(channel), userRef(c.actor.ID))}.Event()
+	e.Attrs.Chat = &store.ChatAttrs{Channel: channel}
+	note := c.b.record(ctx, e)
 	return textResponse(OK, "Linked %s to %s: messages posted there are logged on its timeline. Invite the BrokerSync app to the channel if it is not there yet.%s", channelRef(channel), cl.Handle, note)
 }
 

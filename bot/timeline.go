@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -134,12 +135,8 @@ func feedbackCmd(ctx context.Context, c *call) Response {
 
 // event is a timeline entry the actor writes now.
 func (c *call) event(cl *store.Client, kind store.Kind, text string) *store.Event {
-	summary, body := summarize(text)
-	return &store.Event{
-		ClientID: cl.ID, Time: c.b.now(), Kind: kind,
-		Source: store.SourceCommand, SourceID: c.sourceID(), Actor: c.actor.ID,
-		Summary: summary, Body: body,
-	}
+	return ingest.Written{Client: cl.ID, Kind: kind, Source: store.SourceCommand, SourceID: c.sourceID(),
+		Actor: c.actor.ID, At: c.b.now(), Text: text}.Event()
 }
 
 // log stores an event the command exists for: failing to store it fails the command.
@@ -158,18 +155,6 @@ func (c *call) logged(cl *store.Client, e *store.Event) Response {
 		List{Items: []string{line}},
 		Actions{{Label: "Open timeline", Action: ActionOpenTimeline, Value: cl.Handle}},
 	}}
-}
-
-// summarize makes a summary of a text's first line; the whole text is the
-// body when the summary does not hold it all.
-func summarize(text string) (summary, body string) {
-	text = strings.TrimSpace(text)
-	first, _, _ := strings.Cut(text, "\n")
-	summary, cut := store.Excerpt(strings.TrimSpace(first), 200)
-	if cut || first != text {
-		body = text
-	}
-	return summary, body
 }
 
 // /timeline <client> [kind …] [since <date>]
