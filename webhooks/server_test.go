@@ -1,14 +1,13 @@
 package webhooks_test
 
 import (
-	"bytes"
 	"github.com/brokersync/brokersync/internal/httpbody/httpbodytest"
+	"github.com/brokersync/brokersync/internal/testenv"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,35 +17,17 @@ import (
 	"github.com/brokersync/brokersync/webhooks"
 )
 
-// syncBuffer is a log destination the server's goroutines may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // server is the whole HTTP server (health, metrics, webhooks) on the
 // embedded store, with a clock the test moves and its log in a buffer.
 type server struct {
 	*webhooks.Server
 	now time.Time
-	log *syncBuffer
+	log *testenv.LogBuffer
 }
 
 func newServer(t *testing.T) *server {
 	st := embeddedStores(t)
-	s := &server{now: time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC), log: &syncBuffer{}}
+	s := &server{now: time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC), log: &testenv.LogBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(s.log, nil))
 	s.Server = webhooks.New(logger, prometheus.NewRegistry())
 	webhooks.NewInbound(webhooks.InboundConfig{

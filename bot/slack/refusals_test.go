@@ -1,13 +1,12 @@
 package slack_test
 
 import (
-	"bytes"
 	"github.com/brokersync/brokersync/internal/httpbody/httpbodytest"
+	"github.com/brokersync/brokersync/internal/testenv"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,26 +18,9 @@ import (
 	"github.com/brokersync/brokersync/store/embedded"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // slackServer is the Slack endpoints alone, on the embedded store, with the
 // server's read timeout and its log in a buffer.
-func slackServer(t *testing.T, readTimeout time.Duration) (*httptest.Server, *lockedBuffer) {
+func slackServer(t *testing.T, readTimeout time.Duration) (*httptest.Server, *testenv.LogBuffer) {
 	db, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +30,7 @@ func slackServer(t *testing.T, readTimeout time.Duration) (*httptest.Server, *lo
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &lockedBuffer{}
+	log := &testenv.LogBuffer{}
 	h, err := bslack.New(bslack.Config{Bot: b, API: bslack.NewAPI("xoxb-test", "http://127.0.0.1:1/api/"), SigningSecret: secret, Once: db,
 		Logger: slog.New(slog.NewJSONHandler(log, nil))})
 	if err != nil {

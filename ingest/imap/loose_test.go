@@ -1,12 +1,11 @@
 package imap_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/brokersync/brokersync/internal/testenv"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,7 +36,7 @@ func TestLooseAddressesMatchAndDefectsCounted(t *testing.T) {
 		srv.append(t, []byte(m))
 	}
 	reg := prometheus.NewRegistry()
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	in := memIngester(t, srv, "imap://anna:s3cret@ADDR/?broker=U0ANNA&email=anna@meridian.example", st, func(o *imap.Options) {
 		o.Metrics = imap.NewMetrics(reg)
 		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -61,23 +60,6 @@ func TestLooseAddressesMatchAndDefectsCounted(t *testing.T) {
 			t.Errorf("debug log lacks %q:\n%s", want, out)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // A mail without a Date keeps one time and one mailbox however many
