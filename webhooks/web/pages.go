@@ -36,6 +36,9 @@ import (
 //go:embed templates/*.html
 var templates embed.FS
 
+//go:embed assets/favicon.svg
+var favicon []byte
+
 // Rights says whether a user may see a client of a desk now (bot.Rights,
 // the rules every command follows).
 type Rights interface {
@@ -85,6 +88,15 @@ func (p *Pages) Mount(r chi.Router) {
 	}).ParseFS(templates, "templates/*.html"))
 	r.Get("/clients/{handle}/timeline", p.timeline)
 	r.Get("/clients/{handle}/profile", p.profile)
+	r.Get("/web/favicon.svg", serveFavicon)
+	r.Get("/favicon.ico", serveFavicon)
+}
+
+func serveFavicon(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(favicon)
 }
 
 // refusal is what a page answers when it may not show the client: the same

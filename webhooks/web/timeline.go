@@ -44,6 +44,7 @@ type timelineView struct {
 	Presets  []preset
 	From, To string // the date range form's values
 	Search   string
+	RangeKey string   // the zoom preset shown, "" for dates
 	Hidden   []hidden // the kind filter, kept by the range and search forms
 	Days     []day
 	Kinds    []kindFilter
@@ -201,6 +202,7 @@ func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 	if search != "" {
 		searchQ.Set("q", search)
 	}
+	v.RangeKey = win.Preset
 	if win.Preset == "" {
 		v.From = q.Get("from")
 		v.To = q.Get("to")
