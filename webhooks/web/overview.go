@@ -38,6 +38,7 @@ type overview struct {
 	Marks        []mark
 	Count        int
 	Capped       bool // more events than maxMarks: the newest are drawn
+	Dense        bool // a mark stands for the events of a stretch of time
 	TrendTop     float64
 	TrendMid     float64
 	TrendBottom  float64
@@ -68,8 +69,16 @@ type mark struct {
 	Title   string
 	Href    string
 	Time    time.Time
-	ID      string
+	ID      string // the event's; "" for a mark that stands for several
+	Count   int    // events the mark stands for
 }
+
+// Beyond denseAt events, a lane's marks stand for the events of one of
+// denseBins stretches of the range each, so that the page stays light.
+const (
+	denseAt   = 800
+	denseBins = 100
+)
 
 // laneLabels name the lanes as people do.
 var laneLabels = map[store.Kind]string{
@@ -152,13 +161,19 @@ func layout(events []*store.Event, kinds []store.Kind, start, end time.Time, loc
 			maxNotional = max(maxNotional, notional(a))
 		}
 	}
+	if len(events) > denseAt {
+		o.Dense = true
+		o.bin(events, laneOf, loc)
+		o.trend(events)
+		return o
+	}
 	for _, e := range events {
 		i, ok := laneOf[e.Kind]
 		if !ok {
 			continue
 		}
 		o.Lanes[i].Count++
-		m := mark{X: o.x(e.Time), Y: o.Lanes[i].Y, R: 4.5, Time: e.Time, ID: e.ID.String()}
+		m := mark{X: o.x(e.Time), Y: o.Lanes[i].Y, R: 4.5, Time: e.Time, ID: e.ID.String(), Count: 1}
 		title := e.Time.In(loc).Format("2 Jan 2006 15:04 MST") + " · " + string(e.Kind) + ": " + oneLine(text(e.Summary), 120)
 		switch a := e.Attrs.Order; {
 		case e.Kind == store.KindOrder && a != nil:
@@ -189,8 +204,97 @@ func layout(events []*store.Event, kinds []store.Kind, start, end time.Time, loc
 	return o
 }
 
+// bin lays out a dense range: per lane, one mark per stretch that holds
+// events, sized by how many (orders: by their notional), coloured by the
+// mean sentiment of those scored (orders: by the side with more notional).
+func (o *overview) bin(events []*store.Event, laneOf map[store.Kind]int, loc *time.Location) {
+	type acc struct {
+		n, scored    int
+		sum          float64
+		buy, sell    float64
+		first, last  time.Time
+		kind         store.Kind
+		lane, bucket int
+	}
+	span := o.End.Sub(o.Start)
+	bins := map[[2]int]*acc{}
+	for _, e := range events {
+		i, ok := laneOf[e.Kind]
+		if !ok {
+			continue
+		}
+		o.Lanes[i].Count++
+		b := int(float64(denseBins) * float64(e.Time.Sub(o.Start)) / float64(span))
+		b = max(0, min(denseBins-1, b))
+		a := bins[[2]int{i, b}]
+		if a == nil {
+			a = &acc{first: e.Time, last: e.Time, kind: e.Kind, lane: i, bucket: b}
+			bins[[2]int{i, b}] = a
+		}
+		a.n++
+		if e.Time.Before(a.first) {
+			a.first = e.Time
+		}
+		if e.Time.After(a.last) {
+			a.last = e.Time
+		}
+		if s := e.Sentiment; s != nil {
+			a.scored++
+			a.sum += s.Score
+		}
+		if ord := e.Attrs.Order; ord != nil {
+			if ord.Side == "sell" {
+				a.sell += notional(ord)
+			} else {
+				a.buy += notional(ord)
+			}
+		}
+	}
+	var maxN, maxNotional float64
+	for _, a := range bins {
+		maxN = max(maxN, float64(a.n))
+		maxNotional = max(maxNotional, a.buy+a.sell)
+	}
+	for _, a := range bins {
+		mid := o.Start.Add(time.Duration(float64(span) * (float64(a.bucket) + 0.5) / denseBins))
+		m := mark{X: o.x(mid), Y: o.Lanes[a.lane].Y, R: round1(2.5 + 6*math.Sqrt(float64(a.n)/maxN)), Time: a.last, Count: a.n}
+		title := fmt.Sprintf("%d %s, %s – %s", a.n, strings.ToLower(laneLabels[a.kind]), a.first.In(loc).Format("2 Jan 15:04"), a.last.In(loc).Format("2 Jan 2006 15:04 MST"))
+		switch {
+		case a.kind == store.KindOrder && a.buy+a.sell > 0:
+			side := "buy"
+			if a.sell > a.buy {
+				side = "sell"
+			}
+			m.R = round1(3 + 7*math.Sqrt((a.buy+a.sell)/maxNotional))
+			m.Class = "mark order " + side + " st-filled"
+			title += " · notional bought " + formatNumber(a.buy) + ", sold " + formatNumber(a.sell)
+		case a.scored > 0:
+			mean := a.sum / float64(a.scored)
+			label := "neutral"
+			if mean > 0.2 {
+				label = "positive"
+			} else if mean < -0.2 {
+				label = "negative"
+			}
+			m.Class = "mark s-" + label
+			title += fmt.Sprintf(" · mean sentiment %+.2f of %d scored", mean, a.scored)
+		default:
+			m.Class = "mark s-none"
+		}
+		m.Title = title
+		o.Marks = append(o.Marks, m)
+	}
+	sort.Slice(o.Marks, func(i, j int) bool {
+		if o.Marks[i].R != o.Marks[j].R {
+			return o.Marks[i].R > o.Marks[j].R
+		}
+		return o.Marks[i].Time.Before(o.Marks[j].Time)
+	})
+}
+
 // link points each mark at its entry in the list: the list from that
-// event's time on, scrolled to it.
+// event's time on, scrolled to it (for a mark of several events, the list
+// from the newest of them on).
 func (o *overview) link(base string) {
 	sep := "&"
 	if base == "?" {
@@ -198,7 +302,12 @@ func (o *overview) link(base string) {
 	}
 	for i := range o.Marks {
 		m := &o.Marks[i]
-		m.Href = base + sep + "before=" + strconv.FormatInt(m.Time.UnixMilli()+1, 10) + "#e-" + m.ID
+		m.Href = base + sep + "before=" + strconv.FormatInt(m.Time.UnixMilli()+1, 10)
+		if m.ID != "" {
+			m.Href += "#e-" + m.ID
+		} else {
+			m.Href += "#list"
+		}
 	}
 }
 
