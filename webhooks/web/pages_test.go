@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -383,4 +384,42 @@ func TestProfilePage(t *testing.T) {
 			t.Error("a colleague is not told which KYC facts are on file, or the trail shows them")
 		}
 	})
+}
+
+// A dense range is drawn with one mark per lane per stretch of time; the
+// marks' counts add up to the events of the range.
+func TestTimelineOverviewDense(t *testing.T) {
+	st := onEmbedded(t)
+	f := newDesk(t, st, store.RoleBroker)
+	p := newPage(t, st)
+	var events []*store.Event
+	for i := range 1200 {
+		e := &store.Event{ClientID: f.client.ID, Time: p.now.Add(-time.Duration(i) * 6 * time.Hour), Kind: []store.Kind{store.KindChat, store.KindOrder}[i%2],
+			Source: "t", SourceID: fmt.Sprint(i), Summary: "dense"}
+		if e.Kind == store.KindOrder {
+			e.Attrs.Order = &store.OrderAttrs{Status: "filled", Side: "sell", Quantity: 5, Price: 70}
+		} else {
+			e.Sentiment = &store.Sentiment{Score: 0.6, Label: "positive"}
+		}
+		events = append(events, e)
+	}
+	appendEvents(t, st, events...)
+	b := p.browser()
+	p.getWith(b, p.links.Timeline(f.client.Handle, f.broker, p.now))
+	resp, body := p.getWith(b, "/clients/"+f.client.Handle+"/timeline?range=1y")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatal(resp.StatusCode)
+	}
+	marks := markRE.FindAllString(body, -1)
+	total := 0
+	for _, m := range regexp.MustCompile(`data-count="(\d+)"`).FindAllStringSubmatch(body, -1) {
+		n, _ := strconv.Atoi(m[1])
+		total += n
+	}
+	if len(marks) > 2*100 || len(marks) < 50 || total != 1200 || !strings.Contains(body, `data-marks="1200"`) {
+		t.Errorf("%d marks standing for %d events, want at most 200 standing for 1200", len(marks), total)
+	}
+	if !strings.Contains(body, "mark order sell") || !strings.Contains(body, "mark s-positive") || len(body) > 150_000 {
+		t.Errorf("dense marks lack their colours, or the page weighs %d bytes", len(body))
+	}
 }
