@@ -176,13 +176,14 @@ apt_install() {
 
 # install_chromium: Debian's chromium for the browser test of the web pages
 # (webhooks/web TestTimelineInBrowser fails without it when the backends are
-# required). BROKERSYNC_CHROMIUM names another browser binary instead.
+# required), and a colour emoji font so that its screenshots show the pages'
+# icons. BROKERSYNC_CHROMIUM names another browser binary instead.
 install_chromium() {
-	if [[ -n ${BROKERSYNC_CHROMIUM:-} ]] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then
-		return 0
+	if [[ -z ${BROKERSYNC_CHROMIUM:-} ]] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+		apt_install chromium
+		command -v chromium >/dev/null || die "chromium not installed"
 	fi
-	apt_install chromium
-	command -v chromium >/dev/null || die "chromium not installed"
+	apt_install fonts-noto-color-emoji
 }
 
 # shared_base: parent of the postgres and dovecot dirs. Those servers run parts

@@ -173,7 +173,7 @@ func demoClient(ctx context.Context, st Stores, i int) (*store.Client, error) {
 func demoHistory(ctx context.Context, st Stores, c *store.Client, i int) (events, fills int, err error) {
 	r := rand.New(rand.NewPCG(uint64(i)+1, 7))
 	end := c.CreatedAt.UTC().Truncate(time.Hour)
-	begin := end.AddDate(-1, 0, 0)
+	begin := end.AddDate(-1, 0, 0).Truncate(24 * time.Hour) // midnight UTC: working hours fall at 13:00-21:00 UTC
 	var evs []*store.Event
 	var fs []store.Fill
 	n := 0
@@ -208,7 +208,7 @@ func demoHistory(ctx context.Context, st Stores, c *store.Client, i int) (events
 		price[k] = demoPrices[k]
 	}
 	add(&store.Event{Time: begin, Kind: store.KindEvent, Actor: broker, Summary: "Annual relationship review opened"})
-	for day := begin; day.Before(end); day = day.Add(24 * time.Hour) {
+	for day := begin; !day.Add(24 * time.Hour).After(end); day = day.Add(24 * time.Hour) {
 		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
 			continue
 		}
