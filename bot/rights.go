@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"slices"
 
 	"github.com/brokersync/brokersync/store"
 )
@@ -34,4 +35,30 @@ func (r Rights) CanSee(ctx context.Context, user, team string) (bool, error) {
 		return false, err
 	}
 	return a.canSee(team), nil
+}
+
+// CanSeeKYC reports whether user may read c's know-your-customer facts
+// (income, net worth, date of birth): admins, the client's own broker and
+// the managers of the client's desk. Other brokers of the desk see only
+// which facts are on file.
+func (r Rights) CanSeeKYC(ctx context.Context, user string, c *store.Client) (bool, error) {
+	if user == "" || c == nil {
+		return false, nil
+	}
+	log := r.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Bot{teams: r.Teams, dir: r.Directory, admins: r.Admins, log: log}
+	a, err := b.actor(ctx, user)
+	if err != nil {
+		return false, err
+	}
+	if a.Admin {
+		return true, nil
+	}
+	if c.Team == "" {
+		return false, nil
+	}
+	return c.Broker == user && slices.Contains(a.Brokers, c.Team) || slices.Contains(a.Manages, c.Team), nil
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs, starts, waits for and stops the real servers the tests need, on
-# loopback only: PostgreSQL, Cassandra 5.0 and Dovecot (IMAP).
+# loopback only: PostgreSQL, Cassandra 5.0 and Dovecot (IMAP). install and
+# start also install Debian's chromium, which the web pages' browser test
+# drives (it is a program the test starts, not a server).
 #
 #   scripts/services.sh install [names...]   install what is missing (apt, Maven jars, helpers)
 #   scripts/services.sh start   [names...]   start and wait until ready (idempotent)
@@ -170,6 +172,18 @@ apt_install() {
 	fi
 	((added == 0)) || as_root rm -f "$policy"
 	((rc == 0)) || die "apt-get install ${missing[*]} failed"
+}
+
+# install_chromium: Debian's chromium for the browser test of the web pages
+# (webhooks/web TestTimelineInBrowser fails without it when the backends are
+# required), and a colour emoji font so that its screenshots show the pages'
+# icons. BROKERSYNC_CHROMIUM names another browser binary instead.
+install_chromium() {
+	if [[ -z ${BROKERSYNC_CHROMIUM:-} ]] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+		apt_install chromium
+		command -v chromium >/dev/null || die "chromium not installed"
+	fi
+	apt_install fonts-noto-color-emoji
 }
 
 # shared_base: parent of the postgres and dovecot dirs. Those servers run parts
@@ -746,6 +760,7 @@ main() {
 
 	case $cmd in
 	install)
+		install_chromium
 		for s in "${names[@]}"; do "install_$s"; done
 		;;
 	start | stop | clean)
@@ -754,6 +769,7 @@ main() {
 		flock -w 900 9 || die "timed out waiting for $RUN_DIR/.lock"
 		# The env file always lists what runs now, also after a failed start.
 		trap 'write_env || true' EXIT
+		[[ $cmd != start ]] || install_chromium
 		for s in "${names[@]}"; do
 			if [[ $cmd == clean ]]; then clean "$s"; else "${cmd}_$s"; fi
 		done

@@ -22,6 +22,8 @@ const usage = `BrokerSync: client relationships for a commodity brokerage desk.
 Usage:
   brokersync serve [flags]                  run the server (HTTP, Slack, ingest, reminders)
   brokersync migrate [flags]                apply database migrations and exit
+  brokersync demo [flags]                   load a demo desk (2 desks, 50 clients, a year of history)
+                                            and print a link to open its timeline
   brokersync import clients [--team DESK] [--broker U123] FILE.csv
                                             import client profiles (all rows or none)
   brokersync import orders FILE.csv         import order history (all rows or none)
@@ -78,7 +80,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runSentiment(args, stdin, stdout)
 	}
 	switch cmd {
-	case "serve", "migrate", "import", "export", "exec":
+	case "serve", "migrate", "import", "export", "exec", "demo":
 	default:
 		fmt.Fprint(stderr, usage)
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
@@ -106,6 +108,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, cfg, logger)
 	case "migrate":
 		return migrate(ctx, cfg, logger)
+	case "demo":
+		return demoCmd(ctx, cfg, logger, stdout)
 	case "import":
 		return importCmd(ctx, cfg, logger, fs.Args(), stdin, stdout)
 	case "export":
@@ -125,6 +129,7 @@ var commandHelp = map[string]string{
 	"import":  "usage: brokersync import [flags] clients|orders FILE.csv\n\nImports client profiles or order history: every row or none (- reads standard input).",
 	"export":  "usage: brokersync export [flags] clients > clients.csv\n\nWrites every client profile as CSV.",
 	"exec":    execUsage,
+	"demo":    "usage: brokersync demo [flags]\n\nLoads a demo desk into the configured store (two desks, brokers and a manager, 50 clients, a year of\nemails, chats, calls, meetings, orders and fills, notes, feedback and follow-ups) and prints a link to\na demo client's timeline. Running it again changes nothing.",
 }
 
 // printFlags answers -h: what the command does and every flag it takes,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,8 +68,14 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// get fetches url as a browser with no cookies yet would: a signed link to
+// a web page opens a session and the browser follows on to the page.
 func get(url string) (int, string, error) {
-	resp, err := http.Get(url)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := (&http.Client{Jar: jar}).Get(url)
 	if err != nil {
 		return 0, "", err
 	}

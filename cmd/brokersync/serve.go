@@ -60,13 +60,15 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	api, dir := slackDirectory(cfg, logger)
 	pages := &web.Pages{
-		Names:    names(dir),
-		Clients:  st.Clients,
-		Timeline: st.Timeline,
-		Links:    web.Links{BaseURL: cfg.PublicURL, Key: key},
-		Rights:   bot.Rights{Teams: st.Teams, Directory: directory(dir), Admins: cfg.AdminIDs(), Logger: logger},
-		Now:      time.Now,
-		Logger:   logger,
+		Names:     names(dir),
+		Clients:   st.Clients,
+		Timeline:  st.Timeline,
+		Trades:    st.Trades,
+		Sentiment: st.Sentiment,
+		Links:     web.Links{BaseURL: cfg.PublicURL, Key: key},
+		Rights:    bot.Rights{Teams: st.Teams, Directory: directory(dir), Admins: cfg.AdminIDs(), Logger: logger},
+		Now:       time.Now,
+		Logger:    logger,
 	}
 	pages.Mount(srv.Router())
 	if cfg.WebhookSecret != "" || cfg.TwilioAuthToken != "" || cfg.AircallToken != "" {

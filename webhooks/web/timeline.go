@@ -2,60 +2,23 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"embed"
-	"encoding/base64"
-	"fmt"
-	"html/template"
-	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/brokersync/brokersync/bot"
 	"github.com/brokersync/brokersync/store"
 )
 
-//go:embed templates/*.html
-var templates embed.FS
-
-// Rights says whether a user may see a client of a desk now (bot.Rights,
-// the rules every command follows).
-type Rights interface {
-	CanSee(ctx context.Context, user, desk string) (bool, error)
-}
-
-// Pages serves the web pages. Rights is required: without it every link is
-// refused.
-type Pages struct {
-	Clients  store.ClientStore
-	Timeline store.TimelineStore
-	Links    Links
-	Rights   Rights
-	Now      func() time.Time
-	Logger   *slog.Logger
-	// Names shows Slack users and channels by name, and gives the viewer's
-	// time zone (the Slack directory, cached); nil shows ids plainly.
-	Names *bot.Names
-
-	tmpl *template.Template
-}
-
-// Mount adds the pages to r.
-func (p *Pages) Mount(r chi.Router) {
-	p.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
-		"kindIcon":  kindIcon,
-		"riskLabel": store.RiskLabel,
-		"sentClass": sentimentClass,
-		"signed":    func(s *store.Sentiment) string { return fmt.Sprintf("%+.2f", s.Score) },
-		"join":      strings.Join,
-		"duration":  store.FormatDuration,
-	}).ParseFS(templates, "templates/*.html"))
-	r.Get("/clients/{handle}/timeline", p.timeline)
-}
+// Page sizes: the list shows listPage events at a time; the overview draws
+// at most maxMarks; a search reads at most maxScan events per page.
+const (
+	listPage = 50
+	maxMarks = 5000
+	maxScan  = 5000
+)
 
 type day struct {
 	Date   string
@@ -74,14 +37,22 @@ type row struct {
 }
 
 type timelineView struct {
-	Nonce  string // of the page's one <style> element (Content-Security-Policy)
-	Client *store.Client
-	Days   []day
-	Kinds  []kindFilter
-	Older  string
-	Newest string
-	Zone   string // the viewer's zone, named on the page
-	Count  int
+	Nonce    string // of the page's one <style> element (Content-Security-Policy)
+	Client   *store.Client
+	Profile  string
+	Overview *overview
+	Presets  []preset
+	From, To string // the date range form's values
+	Search   string
+	RangeKey string   // the zoom preset shown, "" for dates
+	Hidden   []hidden // the kind filter, kept by the range and search forms
+	Days     []day
+	Kinds    []kindFilter
+	Older    string
+	Newest   string
+	Zone     string // the viewer's zone, named on the page
+	Count    int
+	Scanned  bool // a search stopped reading before the end of the range
 }
 
 type kindFilter struct {
@@ -90,36 +61,71 @@ type kindFilter struct {
 	Toggle string
 }
 
+type preset struct {
+	Label, Href string
+	On          bool
+}
+
+type hidden struct{ Name, Value string }
+
+var presets = []struct {
+	key, label string
+	days       int
+}{{"30d", "30 days", 30}, {"90d", "90 days", 90}, {"1y", "1 year", 365}, {"all", "All", 0}}
+
+// window is the time range a page shows: [Since, Until), either bound zero
+// for none.
+type window struct {
+	Since, Until time.Time
+	Preset       string // "" when dates were given
+}
+
+func parseWindow(q url.Values, now time.Time, loc *time.Location) (window, error) {
+	from, to := strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to"))
+	if from != "" || to != "" {
+		var w window
+		if from != "" {
+			d, err := store.ParseDate(from)
+			if err != nil {
+				return w, store.Invalid("from", "write the first day as YYYY-MM-DD, not %q", from)
+			}
+			w.Since = time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+		}
+		if to != "" {
+			d, err := store.ParseDate(to)
+			if err != nil {
+				return w, store.Invalid("to", "write the last day as YYYY-MM-DD, not %q", to)
+			}
+			w.Until = time.Date(d.Year, d.Month, d.Day+1, 0, 0, 0, 0, loc)
+		}
+		if !w.Since.IsZero() && !w.Until.IsZero() && !w.Since.Before(w.Until) {
+			return w, store.Invalid("from", "the first day, %s, comes after the last, %s", from, to)
+		}
+		return w, nil
+	}
+	key := q.Get("range")
+	if key == "" {
+		key = "1y"
+	}
+	for _, p := range presets {
+		if p.key == key {
+			w := window{Preset: key}
+			if p.days > 0 {
+				w.Since = now.Add(-time.Duration(p.days) * 24 * time.Hour)
+			}
+			return w, nil
+		}
+	}
+	return window{}, store.Invalid("range", "the range is one of 30d, 90d, 1y or all, not %q", key)
+}
+
 func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
-	handle := chi.URLParam(r, "handle")
-	q := r.URL.Query()
-	viewer, ok := p.Links.Verify(handle, q, p.Now())
-	if !ok {
-		http.Error(w, "This link is not valid or has expired. Ask BrokerSync for a new one with /timeline "+handle+" in Slack.", http.StatusForbidden)
+	viewer, client := p.open(w, r)
+	if client == nil {
 		return
 	}
 	ctx := r.Context()
-	client, err := p.Clients.ClientByHandle(ctx, handle)
-	if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
-		p.fail(w, err)
-		return
-	}
-	// A link carries no rights of its own: the user it was made for must
-	// still be allowed to see the client, on the client's desk of today. A
-	// client that is gone is answered the same way, so a link tells nothing
-	// about clients its user may not see.
-	allowed := false
-	if err == nil && p.Rights != nil {
-		if allowed, err = p.Rights.CanSee(ctx, viewer, client.Team); err != nil {
-			p.fail(w, err)
-			return
-		}
-	}
-	if !allowed {
-		p.Logger.Info("timeline link refused: no rights now", slog.String("user", viewer), slog.String("handle", handle))
-		http.Error(w, "This link no longer opens this timeline: the user it was made for may not see this client now. Ask BrokerSync for a new one with /timeline "+handle+" in Slack.", http.StatusForbidden)
-		return
-	}
+	q := r.URL.Query()
 	var kinds []store.Kind
 	for _, k := range q["kind"] {
 		kind, err := store.ParseKind(k)
@@ -129,30 +135,47 @@ func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 		}
 		kinds = append(kinds, kind)
 	}
-	page, err := p.Timeline.Events(ctx, client.ID, store.EventQuery{Kinds: kinds, Limit: 100, Cursor: q.Get("cursor")})
+	names := p.Names.Memo()
+	loc, clientLoc, clientZoned := p.zones(ctx, names, viewer, client)
+	now := p.Now()
+	win, err := parseWindow(q, now, loc)
 	if err != nil {
 		p.fail(w, err)
 		return
 	}
-	// Times are the viewer's (Slack's tz for them), with the client's
-	// beside them; without a directory, the client's zone, else UTC.
-	names := p.Names.Memo()
-	clientLoc, clientZoned := store.Location(client.TimeZone)
-	loc, ok := names.Location(ctx, viewer)
-	switch {
-	case ok:
-	case clientZoned:
-		loc = clientLoc
-	default:
-		loc = time.UTC
+	search := strings.TrimSpace(q.Get("q"))
+	if len(search) > 200 {
+		search = search[:200]
+	}
+
+	// The overview: every event of the chosen kinds in the range.
+	ov, err := p.overviewOf(ctx, client, kinds, win, now, loc, func(s string) string { return names.Text(ctx, s) })
+	if err != nil {
+		p.fail(w, err)
+		return
+	}
+
+	// The list: newest first from the cursor (or from an entry picked on
+	// the overview), narrowed by the search.
+	listQ := store.EventQuery{Kinds: kinds, Since: win.Since, Until: win.Until, Limit: listPage, Cursor: q.Get("cursor")}
+	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
+		if t := time.UnixMilli(b); listQ.Until.IsZero() || t.Before(listQ.Until) {
+			listQ.Until = t
+		}
+	}
+	events, next, scanned, err := p.list(ctx, client, listQ, search, names)
+	if err != nil {
+		p.fail(w, err)
+		return
 	}
 	nonce, err := newNonce()
 	if err != nil {
 		p.fail(w, err)
 		return
 	}
-	v := timelineView{Nonce: nonce, Client: client, Count: len(page.Events), Zone: loc.String()}
-	for _, e := range page.Events {
+	v := timelineView{Nonce: nonce, Client: client, Count: len(events), Zone: loc.String(), Overview: ov,
+		Search: search, Scanned: scanned, Profile: "/clients/" + url.PathEscape(client.Handle) + "/profile"}
+	for _, e := range events {
 		d := e.Time.In(loc).Format("Monday 2 January 2006")
 		if len(v.Days) == 0 || v.Days[len(v.Days)-1].Date != d {
 			v.Days = append(v.Days, day{Date: d})
@@ -166,7 +189,33 @@ func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Days[len(v.Days)-1].Events = append(v.Days[len(v.Days)-1].Events, r)
 	}
-	base := url.Values{"u": q["u"], "exp": q["exp"], "sig": q["sig"]}
+
+	// Links keep what the others do not change.
+	kindQ := url.Values{"kind": q["kind"]}
+	rangeQ := url.Values{}
+	for _, k := range []string{"range", "from", "to"} {
+		if q.Get(k) != "" {
+			rangeQ.Set(k, q.Get(k))
+		}
+	}
+	searchQ := url.Values{}
+	if search != "" {
+		searchQ.Set("q", search)
+	}
+	v.RangeKey = win.Preset
+	if win.Preset == "" {
+		v.From = q.Get("from")
+		v.To = q.Get("to")
+	} else if !win.Since.IsZero() {
+		v.From = win.Since.In(loc).Format("2006-01-02")
+	}
+	for _, pr := range presets {
+		v.Presets = append(v.Presets, preset{Label: pr.label, On: win.Preset == pr.key,
+			Href: withParams(kindQ, searchQ, url.Values{"range": {pr.key}})})
+	}
+	for _, k := range q["kind"] {
+		v.Hidden = append(v.Hidden, hidden{"kind", k})
+	}
 	on := map[store.Kind]bool{}
 	for _, k := range kinds {
 		on[k] = true
@@ -181,91 +230,71 @@ func (p *Pages) timeline(w http.ResponseWriter, r *http.Request) {
 		if !on[k] {
 			next.Add("kind", string(k))
 		}
-		v.Kinds = append(v.Kinds, kindFilter{Kind: k, On: on[k], Toggle: withParams(base, next)})
+		v.Kinds = append(v.Kinds, kindFilter{Kind: k, On: on[k], Toggle: withParams(rangeQ, searchQ, next)})
 	}
-	filters := url.Values{"kind": q["kind"]}
-	if page.Next != "" {
-		v.Older = withParams(base, filters, url.Values{"cursor": {page.Next}})
+	if next != "" {
+		v.Older = withParams(kindQ, rangeQ, searchQ, url.Values{"cursor": {next}}) + "#list"
 	}
-	if q.Get("cursor") != "" {
-		v.Newest = withParams(base, filters)
+	if q.Get("cursor") != "" || q.Get("before") != "" {
+		v.Newest = withParams(kindQ, rangeQ, searchQ) + "#list"
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "private, no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	w.Header().Set("Content-Security-Policy", PageCSP(nonce))
-	if err := p.tmpl.ExecuteTemplate(w, "timeline.html", v); err != nil {
-		p.Logger.Error("render timeline", slog.Any("err", err))
+	ov.link(withParams(kindQ, rangeQ))
+	p.render(w, "timeline.html", nonce, v)
+}
+
+// list reads one page of the list. Without a search it is one page of the
+// store; with one, it reads pages until it has a page of matches, the range
+// ends or it has read maxScan events (scanned), and the cursor goes on from
+// there.
+func (p *Pages) list(ctx context.Context, c *store.Client, q store.EventQuery, search string, names *bot.Names) (events []*store.Event, next string, scanned bool, err error) {
+	if search == "" {
+		page, err := p.Timeline.Events(ctx, c.ID, q)
+		return page.Events, page.Next, false, err
+	}
+	needle := strings.ToLower(search)
+	q.Limit = 200
+	read := 0
+	for {
+		page, err := p.Timeline.Events(ctx, c.ID, q)
+		if err != nil {
+			return nil, "", false, err
+		}
+		for _, e := range page.Events {
+			if matches(ctx, e, needle, names) {
+				events = append(events, e)
+			}
+		}
+		read += len(page.Events)
+		if page.Next == "" {
+			return events, "", false, nil
+		}
+		if len(events) >= listPage {
+			return events, page.Next, false, nil
+		}
+		if read >= maxScan {
+			return events, page.Next, true, nil
+		}
+		q.Cursor = page.Next
 	}
 }
 
-// PageCSP is the Content-Security-Policy of a page whose one <style>
-// element carries nonce: no scripts, no frames around it, nothing loaded
-// from elsewhere, links and forms only to this server.
-func PageCSP(nonce string) string {
-	return "default-src 'none'; style-src 'nonce-" + nonce + "'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-}
-
-func newNonce() (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
+// matches reports whether an event's text, as people read it, holds needle
+// (lower case).
+func matches(ctx context.Context, e *store.Event, needle string, names *bot.Names) bool {
+	parts := []string{e.Summary, e.Body, e.Actor, string(e.Kind)}
+	if a := e.Attrs.Email; a != nil {
+		parts = append(parts, a.Subject, a.From, strings.Join(a.To, " "))
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-func withParams(sets ...url.Values) string {
-	all := url.Values{}
-	for _, s := range sets {
-		for k, vs := range s {
-			all[k] = append(all[k], vs...)
+	if a := e.Attrs.Order; a != nil {
+		parts = append(parts, a.Contract, a.Commodity, a.Notes, a.Status, a.Side, a.OrderID)
+	}
+	for _, s := range parts {
+		if strings.Contains(strings.ToLower(s), needle) {
+			return true
 		}
 	}
-	return "?" + all.Encode()
-}
-
-func (p *Pages) fail(w http.ResponseWriter, err error) {
-	switch store.ErrorCode(err) {
-	case store.ENOTFOUND:
-		http.Error(w, "No such client.", http.StatusNotFound)
-	case store.EINVALID:
-		http.Error(w, store.ErrorMessage(err), http.StatusBadRequest)
-	case store.EUNAVAILABLE:
-		w.Header().Set("Retry-After", "5")
-		http.Error(w, "The timeline is unavailable right now; try again in a moment.", http.StatusServiceUnavailable)
-	default:
-		p.Logger.Error("timeline page", slog.Any("err", err))
-		http.Error(w, "Something went wrong.", http.StatusInternalServerError)
+	if strings.Contains(e.Summary, "<") || strings.HasPrefix(e.Actor, "U") {
+		return strings.Contains(strings.ToLower(names.Text(ctx, e.Summary)+" "+names.User(ctx, e.Actor)), needle)
 	}
-}
-
-func kindIcon(k store.Kind) string {
-	switch k {
-	case store.KindEmail:
-		return "✉"
-	case store.KindChat:
-		return "💬"
-	case store.KindCall:
-		return "☎"
-	case store.KindMeeting:
-		return "👥"
-	case store.KindOrder:
-		return "📈"
-	case store.KindNote:
-		return "📝"
-	case store.KindFeedback:
-		return "⭐"
-	case store.KindRecommendation:
-		return "💡"
-	case store.KindReminder:
-		return "⏰"
-	}
-	return "•"
-}
-
-func sentimentClass(s *store.Sentiment) string {
-	if s == nil {
-		return ""
-	}
-	return s.Label
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -76,10 +77,26 @@ func newPage(t *testing.T, st backing, admins ...string) *page {
 	return p
 }
 
-// get fetches a link the bot made (or its path and query).
+// get fetches a link the bot made (or its path and query) as a browser
+// that has no session yet: a signed link opens one and the browser follows
+// on to the page.
 func (p *page) get(link string) (*http.Response, string) {
 	p.t.Helper()
-	resp, err := http.Get(p.srv.URL + strings.TrimPrefix(link, p.links.BaseURL))
+	return p.getWith(p.browser(), link)
+}
+
+// browser is a client that keeps cookies, as a browser does.
+func (p *page) browser() *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return &http.Client{Jar: jar}
+}
+
+func (p *page) getWith(c *http.Client, link string) (*http.Response, string) {
+	p.t.Helper()
+	resp, err := c.Get(p.srv.URL + strings.TrimPrefix(link, p.links.BaseURL))
 	if err != nil {
 		p.t.Fatal(err)
 	}
