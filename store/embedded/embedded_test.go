@@ -58,3 +58,8 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Errorf("after reopening got %+v, want %+v", got, c)
 	}
 }
+
+func TestTeamStoreContract(t *testing.T) {
+	db := open(t)
+	storetest.RunTeamStoreTests(t, func(*testing.T) storetest.TeamBackend { return db })
+}

@@ -398,3 +398,8 @@ func TestDeskChangesMigration(t *testing.T) {
 		t.Errorf("DeskHistory after the migration = %+v, %v; want %+v", got, err, want)
 	}
 }
+
+func TestTeamStoreContract(t *testing.T) {
+	db := openStore(t)
+	storetest.RunTeamStoreTests(t, func(*testing.T) storetest.TeamBackend { return db })
+}
