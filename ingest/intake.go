@@ -50,12 +50,6 @@ type ItemError struct {
 func (e *ItemError) Error() string { return fmt.Sprintf("event %d: %v", e.Index, e.Err) }
 func (e *ItemError) Unwrap() error { return e.Err }
 
-// FillBatcher is implemented by trade stores that record many fills in one
-// round trip, with RecordFill's once-only rule for each.
-type FillBatcher interface {
-	RecordFills(ctx context.Context, fills []store.Fill) (first []bool, err error)
-}
-
 func (in *Intake) now() time.Time {
 	if in.Now != nil {
 		return in.Now()
@@ -158,21 +152,9 @@ func (in *Intake) write(ctx context.Context, entries []Entry) ([]bool, error) {
 	if in.Trades == nil {
 		return nil, store.Internal("record fills", fmt.Errorf("no trade store configured"))
 	}
-	var counted []bool
-	if b, ok := in.Trades.(FillBatcher); ok && len(fills) > 1 {
-		var err error
-		if counted, err = b.RecordFills(ctx, fills); err != nil {
-			return nil, err
-		}
-	} else {
-		counted = make([]bool, len(fills))
-		for i, f := range fills {
-			c, err := in.Trades.RecordFill(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			counted[i] = c
-		}
+	counted, err := in.Trades.RecordFills(ctx, fills)
+	if err != nil {
+		return nil, err
 	}
 	for i, c := range counted {
 		first[fillOf[i]] = c

@@ -54,6 +54,9 @@ type TradeStore interface {
 	// RecordFill counts a fill once: recording the same EventID again
 	// reports first=false and changes nothing.
 	RecordFill(ctx context.Context, f Fill) (first bool, err error)
+	// RecordFills is RecordFill for many fills in one round trip (imports
+	// and webhook batches): first[i] says whether fills[i] was new.
+	RecordFills(ctx context.Context, fills []Fill) (first []bool, err error)
 	// TradeStats returns a client's statistics as of now.
 	TradeStats(ctx context.Context, clientID uuid.UUID, now time.Time) (TradeStats, error)
 	// ClientsTrading returns the clients with a fill in commodity (a

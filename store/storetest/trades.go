@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -235,26 +234,16 @@ func testClientsTrading(t *testing.T, s store.TradeStore) {
 	}
 }
 
-// FillBatcher is implemented by trade stores that record many fills at once
-// (imports and webhook batches use it); the suite checks it when there.
-type FillBatcher interface {
-	RecordFills(ctx context.Context, fills []store.Fill) (first []bool, err error)
-}
-
 func testRecordFills(t *testing.T, s store.TradeStore) {
-	fb, ok := s.(FillBatcher)
-	if !ok {
-		t.Skip("the store does not implement RecordFills")
-	}
 	client := uuid.New()
 	old := newFill(client, tradeNow.Add(-3*time.Hour), "corn", 1)
 	recordFill(t, s, old, true)
 	a, b := newFill(client, tradeNow.Add(-2*time.Hour), "corn", 2), newFill(client, tradeNow.Add(-time.Hour), "wti", 4)
 	bad := newFill(client, tradeNow.Add(-time.Hour), "wti", 0)
-	if _, err := fb.RecordFills(t.Context(), []store.Fill{a, bad}); store.ErrorCode(err) != store.EINVALID {
+	if _, err := s.RecordFills(t.Context(), []store.Fill{a, bad}); store.ErrorCode(err) != store.EINVALID {
 		t.Fatalf("RecordFills with an invalid fill: %v, want EINVALID", err)
 	}
-	first, err := fb.RecordFills(t.Context(), []store.Fill{a, old, b, a})
+	first, err := s.RecordFills(t.Context(), []store.Fill{a, old, b, a})
 	if err != nil {
 		t.Fatalf("RecordFills: %v", err)
 	}
