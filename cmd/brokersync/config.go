@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/brokersync/brokersync/store"
 )
 
 // Config is BrokerSync's configuration. Every setting comes from an
@@ -36,6 +38,7 @@ type Config struct {
 	LinkKey              string
 	PublicURL            string
 	Admins               string
+	Catalogue            string
 	LogLevel             string
 }
 
@@ -78,6 +81,7 @@ var settings = []setting{
 	{"BROKERSYNC_LINK_KEY", "link-key", "", "key that signs links to the web pages, at least 32 characters; empty uses a random key generated once and kept in the store", func(c *Config) *string { return &c.LinkKey }, checkMinLen(32), true},
 	{"BROKERSYNC_PUBLIC_URL", "public-url", "", "public base URL of this server, for links in Slack (default http://HTTP_ADDR)", func(c *Config) *string { return &c.PublicURL }, checkURL("http", "https"), false},
 	{"BROKERSYNC_ADMINS", "admins", "", "Slack user ids that are BrokerSync admins, comma separated", func(c *Config) *string { return &c.Admins }, nil, false},
+	{"BROKERSYNC_CATALOGUE", "catalogue", "", "commodity catalogue file (JSON) whose entries replace built-in ones with the same key and add the others", func(c *Config) *string { return &c.Catalogue }, checkCatalogue, false},
 	{"BROKERSYNC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }, checkOneOf("DEBUG", "INFO", "WARN", "ERROR"), false},
 }
 
@@ -193,6 +197,15 @@ func checkHostPort(v string) error {
 		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
 	}
 	return nil
+}
+
+func checkCatalogue(v string) error {
+	_, err := store.LoadCatalogue(v)
+	var se *store.Error
+	if errors.As(err, &se) {
+		return errors.New(se.Message)
+	}
+	return err
 }
 
 func checkMinLen(n int) func(string) error {

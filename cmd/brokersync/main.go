@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/brokersync/brokersync/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -99,6 +101,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if err != nil {
 		return err
+	}
+	if cfg.Catalogue != "" {
+		cs, err := store.LoadCatalogue(cfg.Catalogue)
+		if err == nil {
+			err = store.SetCatalogue(cs)
+		}
+		if err != nil {
+			return fmt.Errorf("config: BROKERSYNC_CATALOGUE (-catalogue): %w", err)
+		}
 	}
 	logger := newLogger(stderr, cfg)
 	switch cmd {

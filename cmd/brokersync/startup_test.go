@@ -153,6 +153,8 @@ func TestStartUpNamesWhatIsWrong(t *testing.T) {
 		{"port out of range", []string{"BROKERSYNC_HTTP_ADDR", "127.0.0.1:70000"}, "BROKERSYNC_HTTP_ADDR"},
 		{"port negative", []string{"BROKERSYNC_HTTP_ADDR", "127.0.0.1:-1"}, "BROKERSYNC_HTTP_ADDR"},
 		{"port not a number", []string{"BROKERSYNC_HTTP_ADDR", "127.0.0.1:http-ish"}, "BROKERSYNC_HTTP_ADDR"},
+		{"catalogue not a catalogue", []string{"BROKERSYNC_CATALOGUE", file}, "BROKERSYNC_CATALOGUE"},
+		{"catalogue missing", []string{"BROKERSYNC_CATALOGUE", filepath.Join(file, "nope.json")}, "BROKERSYNC_CATALOGUE"},
 		{"port " + port + " fine, data dir not", []string{"BROKERSYNC_HTTP_ADDR", ln, "BROKERSYNC_DATA_DIR", filepath.Join(file, "data")}, "BROKERSYNC_DATA_DIR"},
 	}
 	for _, tt := range tests {
