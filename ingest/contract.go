@@ -27,7 +27,6 @@ type Instrument struct {
 	Commodity store.Commodity // zero Key when the symbol is not in the catalogue
 }
 
-
 // ParseContract takes a contract code apart. A one-digit year is the first
 // year ending in that digit from the year before ref on (a contract is not
 // traded long after it expires); a two-digit year is the one nearest ref.
