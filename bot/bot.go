@@ -37,6 +37,8 @@ type Config struct {
 	Directory Directory // nil: no workspace admins, no user time zones
 	Admins    []string  // Slack ids of BrokerSync admins
 	Recorder  Recorder  // nil: Timeline.AppendEvents
+	// Stats reads clients' statistics for /client show; nil shows none.
+	Stats store.StatsReader
 	// TimelineURL links a user to a client's web timeline (webhooks/web
 	// signs such links per user); nil shows no links.
 	TimelineURL func(handle, user string) string
@@ -53,6 +55,7 @@ type Bot struct {
 	dir      Directory
 	admins   []string
 	rec      Recorder
+	stats    store.StatsReader
 	linkURL  func(handle, user string) string
 	log      *slog.Logger
 	now      func() time.Time
@@ -66,7 +69,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b := &Bot{
 		clients: cfg.Clients, timeline: cfg.Timeline, teams: cfg.Teams, links: cfg.Links,
-		dir: cfg.Directory, admins: cfg.Admins, rec: cfg.Recorder,
+		dir: cfg.Directory, admins: cfg.Admins, rec: cfg.Recorder, stats: cfg.Stats,
 		linkURL: cfg.TimelineURL, log: cfg.Logger, now: cfg.Now,
 	}
 	if b.log == nil {

@@ -24,6 +24,15 @@ type Stores struct {
 	Timeline store.TimelineStore
 	Teams    store.TeamStore
 	Links    store.LinkStore
+	Stats    statsBackend
+}
+
+// statsBackend keeps and reads the per-client statistics.
+type statsBackend interface {
+	store.StatsReader
+	store.TradeStore
+	store.SentimentStore
+	store.ContactStore
 }
 
 func testLogger() *slog.Logger {
@@ -43,7 +52,7 @@ func embeddedStores(t testing.TB) (Stores, *bottest.FailingTimeline) {
 	}
 	t.Cleanup(func() { db.Close() })
 	tl := bottest.NewFailingTimeline(db.Timeline())
-	return Stores{Clients: db, Timeline: tl, Teams: db, Links: db}, tl
+	return Stores{Clients: db, Timeline: tl, Teams: db, Links: db, Stats: db}, tl
 }
 
 // harness is one bot with its own desks, people and clients, named with a
@@ -93,7 +102,8 @@ func newHarness(t testing.TB, st Stores) *harness {
 	h.bot, err = bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
 		Directory: h.dir, Admins: []string{h.admin},
-		Recorder: &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer},
+		Recorder: &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer, Sentiment: st.Stats, Contacts: st.Stats, Teams: st.Teams},
+		Stats:    st.Stats,
 		TimelineURL: func(handle, user string) string {
 			return "https://brokersync.example.com/clients/" + handle + "/timeline?u=" + user
 		},

@@ -23,6 +23,7 @@ func runSuite(t *testing.T, st Stores) {
 		{"Help", testHelp},
 		{"ClientAdd", testClientAdd},
 		{"ClientShowAndFind", testShowFind},
+		{"ClientShowActivity", testShowActivity},
 		{"ClientSetReachesEveryField", testSetEveryField},
 		{"ClientSetRecordsChange", testSetRecords},
 		{"ClientTag", testTag},

@@ -156,14 +156,14 @@ func newRecorder(st *stores.Stores) (*ingest.Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the sentiment model: %w", err)
 	}
-	return &ingest.Recorder{Timeline: st.Timeline, Scorer: model, Sentiment: st.Sentiment}, nil
+	return &ingest.Recorder{Timeline: st.Timeline, Scorer: model, Sentiment: st.Sentiment, Contacts: st.Contacts, Teams: st.Teams}, nil
 }
 
 // newBot builds the command core on the configured stores.
 func newBot(cfg Config, logger *slog.Logger, st *stores.Stores, rec bot.Recorder, dir bot.Directory, links func(handle, user string) string) (*bot.Bot, error) {
 	return bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
-		Directory: dir, Admins: cfg.AdminIDs(), Recorder: rec, TimelineURL: links, Logger: logger,
+		Directory: dir, Admins: cfg.AdminIDs(), Recorder: rec, Stats: st.Stats, TimelineURL: links, Logger: logger,
 	})
 }
 

@@ -28,6 +28,7 @@ Usage:
                                             import client profiles (all rows or none)
   brokersync import orders FILE.csv         import order history (all rows or none)
   brokersync export clients                 write every client profile as CSV to stdout
+  brokersync rebuild-stats [--after HANDLE] recount every client's statistics from the timeline
   brokersync exec '/client show acme-grain' --as U123
                                             run a slash command as that Slack user, print plain text
   brokersync sentiment                      score one text per line from stdin
@@ -80,7 +81,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runSentiment(args, stdin, stdout)
 	}
 	switch cmd {
-	case "serve", "migrate", "import", "export", "exec":
+	case "serve", "migrate", "import", "export", "exec", "rebuild-stats":
 	default:
 		fmt.Fprint(stderr, usage)
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
@@ -93,6 +94,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ex execFlags
 	if cmd == "exec" {
 		ex.register(fs)
+	}
+	var after string
+	if cmd == "rebuild-stats" {
+		fs.StringVar(&after, "after", "", "resume after this client handle")
 	}
 	cfg, err := loadConfig(fs, args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
@@ -121,6 +126,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return importCmd(ctx, cfg, logger, fs.Args(), stdin, stdout)
 	case "export":
 		return exportCmd(ctx, cfg, logger, fs.Args(), stdout)
+	case "rebuild-stats":
+		return rebuildStatsCmd(ctx, cfg, logger, after, fs.Args(), stdout)
 	}
 	// exec answers on stdout; its log lines are for whoever asks for them.
 	if !ex.verbose && !logLevelGiven(fs, getenv) {

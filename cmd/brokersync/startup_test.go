@@ -111,7 +111,7 @@ func TestSecretsStaySecret(t *testing.T) {
 
 // -h answers with every flag and exits 0.
 func TestHelpListsEveryFlag(t *testing.T) {
-	for _, cmd := range []string{"serve", "exec", "migrate", "import", "export"} {
+	for _, cmd := range []string{"serve", "exec", "migrate", "import", "export", "rebuild-stats"} {
 		out, _, err := runAll(t, env(t), cmd, "-h")
 		if err != nil {
 			t.Errorf("%s -h: %v (exit %d), want exit 0", cmd, err, exitCode(err))

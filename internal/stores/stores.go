@@ -34,6 +34,9 @@ type Stores struct {
 	Once        store.OnceStore
 	Keys        store.KeyStore
 	Timeline    store.TimelineStore
+	Contacts    store.ContactStore
+	Rebuilder   store.StatsRebuilder
+	Stats       store.StatsReader
 	closers     []func() error
 }
 
@@ -48,11 +51,14 @@ type records interface {
 	store.LinkStore
 	store.OnceStore
 	store.KeyStore
+	store.ContactStore
+	store.StatsRebuilder
 }
 
 func (s *Stores) setRecords(r records) {
 	s.Clients, s.Trades, s.Sentiment, s.Checkpoints = r, r, r, r
 	s.Teams, s.Links, s.Once, s.Keys = r, r, r, r
+	s.Contacts, s.Rebuilder, s.Stats = r, r, r
 }
 
 // Open opens the backends set says. On an error nothing is left open.

@@ -13,3 +13,8 @@ func TestTradeStore(t *testing.T) {
 	db := openStore(t)
 	storetest.RunTradeStoreTests(t, func(*testing.T) store.TradeStore { return db })
 }
+
+func TestStatsStore(t *testing.T) {
+	db := openStore(t)
+	storetest.RunStatsStoreTests(t, func(*testing.T) storetest.StatsStore { return db })
+}
