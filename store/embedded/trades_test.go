@@ -16,3 +16,8 @@ func TestStatsStore(t *testing.T) {
 	db := open(t)
 	storetest.RunStatsStoreTests(t, func(*testing.T) storetest.StatsStore { return db })
 }
+
+func TestSegments(t *testing.T) {
+	db := open(t)
+	storetest.RunSegmentTests(t, func(*testing.T) storetest.SegmentStore { return db })
+}

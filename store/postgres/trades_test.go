@@ -18,3 +18,8 @@ func TestStatsStore(t *testing.T) {
 	db := openStore(t)
 	storetest.RunStatsStoreTests(t, func(*testing.T) storetest.StatsStore { return db })
 }
+
+func TestSegments(t *testing.T) {
+	db := openStore(t)
+	storetest.RunSegmentTests(t, func(*testing.T) storetest.SegmentStore { return db })
+}
