@@ -39,6 +39,9 @@ type Config struct {
 	Recorder  Recorder  // nil: Timeline.AppendEvents
 	// Stats reads clients' statistics for /client show; nil shows none.
 	Stats store.StatsReader
+	// Segments keeps saved segments and matches filters; nil answers
+	// /segment with "not set up".
+	Segments Segments
 	// TimelineURL links a user to a client's web timeline (webhooks/web
 	// signs such links per user); nil shows no links.
 	TimelineURL func(handle, user string) string
@@ -56,6 +59,7 @@ type Bot struct {
 	admins   []string
 	rec      Recorder
 	stats    store.StatsReader
+	segments Segments
 	linkURL  func(handle, user string) string
 	log      *slog.Logger
 	now      func() time.Time
@@ -69,7 +73,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b := &Bot{
 		clients: cfg.Clients, timeline: cfg.Timeline, teams: cfg.Teams, links: cfg.Links,
-		dir: cfg.Directory, admins: cfg.Admins, rec: cfg.Recorder, stats: cfg.Stats,
+		dir: cfg.Directory, admins: cfg.Admins, rec: cfg.Recorder, stats: cfg.Stats, segments: cfg.Segments,
 		linkURL: cfg.TimelineURL, log: cfg.Logger, now: cfg.Now,
 	}
 	if b.log == nil {

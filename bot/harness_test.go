@@ -25,6 +25,7 @@ type Stores struct {
 	Teams    store.TeamStore
 	Links    store.LinkStore
 	Stats    statsBackend
+	Segments bot.Segments
 }
 
 // statsBackend keeps and reads the per-client statistics.
@@ -52,7 +53,7 @@ func embeddedStores(t testing.TB) (Stores, *bottest.FailingTimeline) {
 	}
 	t.Cleanup(func() { db.Close() })
 	tl := bottest.NewFailingTimeline(db.Timeline())
-	return Stores{Clients: db, Timeline: tl, Teams: db, Links: db, Stats: db}, tl
+	return Stores{Clients: db, Timeline: tl, Teams: db, Links: db, Stats: db, Segments: db}, tl
 }
 
 // harness is one bot with its own desks, people and clients, named with a
@@ -104,6 +105,7 @@ func newHarness(t testing.TB, st Stores) *harness {
 		Directory: h.dir, Admins: []string{h.admin},
 		Recorder: &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer, Sentiment: st.Stats, Contacts: st.Stats, Teams: st.Teams},
 		Stats:    st.Stats,
+		Segments: st.Segments,
 		TimelineURL: func(handle, user string) string {
 			return "https://brokersync.example.com/clients/" + handle + "/timeline?u=" + user
 		},

@@ -24,6 +24,8 @@ func runSuite(t *testing.T, st Stores) {
 		{"ClientAdd", testClientAdd},
 		{"ClientShowAndFind", testShowFind},
 		{"ClientShowActivity", testShowActivity},
+		{"SegmentCommands", testSegmentCommands},
+		{"SegmentDeskRights", testSegmentDeskRights},
 		{"ClientSetReachesEveryField", testSetEveryField},
 		{"ClientSetRecordsChange", testSetRecords},
 		{"ClientTag", testTag},

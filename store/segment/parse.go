@@ -486,6 +486,37 @@ func opsText(ops string) string {
 	return strings.Join(f[:len(f)-1], " ") + " or " + f[len(f)-1]
 }
 
+// Uses lists the term names the filter uses, in order of first use.
+func (f *Filter) Uses() []string {
+	var out []string
+	var walk func(Node)
+	walk = func(n Node) {
+		switch n := n.(type) {
+		case *And:
+			for _, x := range n.Nodes {
+				walk(x)
+			}
+		case *Or:
+			for _, x := range n.Nodes {
+				walk(x)
+			}
+		case *Not:
+			walk(n.X)
+		case *Term:
+			for _, u := range out {
+				if u == n.Name {
+					return
+				}
+			}
+			out = append(out, n.Name)
+		}
+	}
+	if f != nil {
+		walk(f.Root)
+	}
+	return out
+}
+
 // String writes the filter back in canonical form: names lower case,
 // values quoted where they need it, OR groups in parentheses.
 func (f *Filter) String() string {
