@@ -154,6 +154,7 @@ func TestStartUpNamesWhatIsWrong(t *testing.T) {
 		{"port negative", []string{"BROKERSYNC_HTTP_ADDR", "127.0.0.1:-1"}, "BROKERSYNC_HTTP_ADDR"},
 		{"port not a number", []string{"BROKERSYNC_HTTP_ADDR", "127.0.0.1:http-ish"}, "BROKERSYNC_HTTP_ADDR"},
 		{"catalogue not a catalogue", []string{"BROKERSYNC_CATALOGUE", file}, "BROKERSYNC_CATALOGUE"},
+		{"dormant-after not days", []string{"BROKERSYNC_DORMANT_AFTER", "soon"}, "BROKERSYNC_DORMANT_AFTER"},
 		{"catalogue missing", []string{"BROKERSYNC_CATALOGUE", filepath.Join(file, "nope.json")}, "BROKERSYNC_CATALOGUE"},
 		{"port " + port + " fine, data dir not", []string{"BROKERSYNC_HTTP_ADDR", ln, "BROKERSYNC_DATA_DIR", filepath.Join(file, "data")}, "BROKERSYNC_DATA_DIR"},
 	}
