@@ -26,10 +26,12 @@ const DefaultDormantAfter = 90 * 24 * time.Hour
 // stage the rule moves it from (read and written in one transaction), so
 // several replicas, or a sweep repeated, never move a client twice.
 type Lifecycle struct {
-	Clients      store.ClientStore
-	Segments     segment.Matcher
-	Stats        store.StatsReader
-	Recorder     interface{ Record(context.Context, ...*store.Event) error }
+	Clients  store.ClientStore
+	Segments segment.Matcher
+	Stats    store.StatsReader
+	Recorder interface {
+		Record(context.Context, ...*store.Event) error
+	}
 	DormantAfter time.Duration    // default DefaultDormantAfter
 	Now          func() time.Time // default time.Now
 	Logger       *slog.Logger
