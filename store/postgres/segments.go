@@ -51,7 +51,10 @@ func (db *DB) MatchClients(ctx context.Context, q segment.Query) ([]*store.Clien
 	query := `SELECT c.id FROM clients c WHERE ` + where + ` AND c.handle > $` + strconv.Itoa(n-1) +
 		` ORDER BY c.handle LIMIT $` + strconv.Itoa(n)
 	query = `SELECT ` + clientColumns + ` FROM (` + query + `) hit JOIN clients c ON c.id = hit.id ORDER BY c.handle`
-	return db.many(ctx, "match clients", query, args...)
+	// Planned for the values given every time, as FindClients is: how
+	// selective a tag, stage or window is decides the plan, and a generic
+	// plan cached for one filter text would choose once for all values.
+	return db.many(ctx, "match clients", query, append([]any{pgx.QueryExecModeExec}, args...)...)
 }
 
 // CountClients implements segment.Matcher.
@@ -61,7 +64,7 @@ func (db *DB) CountClients(ctx context.Context, q segment.Query) (int, error) {
 		return 0, err
 	}
 	var n int
-	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM clients c WHERE `+where, args...).Scan(&n); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM clients c WHERE `+where, append([]any{pgx.QueryExecModeExec}, args...)...).Scan(&n); err != nil {
 		return 0, mapError("count clients", err)
 	}
 	return n, nil
