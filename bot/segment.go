@@ -60,6 +60,12 @@ func (c *call) lookup(saving, text string) segment.Lookup {
 				return text, nil
 			}
 			s, err := c.b.segments.Segment(ctx, name)
+			if err == nil {
+				var ok bool
+				if ok, err = c.sees(ctx, s); err == nil && !ok {
+					err = store.Errorf(store.ENOTFOUND, "no saved segment %q", name)
+				}
+			}
 			return s.Filter, err
 		},
 		Broker: func(ctx context.Context, name string) (string, bool) {
@@ -106,6 +112,11 @@ func segmentList(ctx context.Context, c *call) Response {
 	}
 	list := List{Title: "Saved segments (counts are of clients on your desks, as of now):"}
 	for _, s := range saved {
+		if ok, err := c.sees(ctx, s); err != nil {
+			return c.b.fail(err, "list segments")
+		} else if !ok {
+			continue
+		}
 		line := fmt.Sprintf("*%s* `%s`", s.Name, s.Filter)
 		f, r := c.filter(ctx, s.Filter, "")
 		if r != nil {
@@ -117,7 +128,10 @@ func segmentList(ctx context.Context, c *call) Response {
 		}
 		list.Items = append(list.Items, line)
 	}
-	return Response{Status: OK, Text: store.Count(len(saved), "saved segment"), Blocks: []Block{list}}
+	if len(list.Items) == 0 {
+		return textResponse(OK, "No saved segments on your desks yet. Try one with /segment preview <filter>, then /segment save <name> <filter>.")
+	}
+	return Response{Status: OK, Text: store.Count(len(list.Items), "saved segment"), Blocks: []Block{list}}
 }
 
 // /segment preview <filter>
@@ -303,9 +317,9 @@ func segmentShow(ctx context.Context, c *call) Response {
 	if c.args.Len() != 1 {
 		return c.usageError("Which segment? /segment list names them.")
 	}
-	s, err := c.b.segments.Segment(ctx, c.args.At(0).Text)
-	if err != nil {
-		return c.b.fail(err, "read the segment")
+	s, r := c.savedSegment(ctx, c.args.At(0).Text)
+	if r != nil {
+		return *r
 	}
 	f, r := c.filter(ctx, s.Filter, "")
 	if r != nil {
@@ -313,6 +327,44 @@ func segmentShow(ctx context.Context, c *call) Response {
 	}
 	saved := Context{fmt.Sprintf("Saved by %s on %s; last changed by %s on %s.", userRef(s.CreatedBy), formatTime(s.CreatedAt, c.actor.Location), userRef(s.UpdatedBy), formatTime(s.UpdatedAt, c.actor.Location))}
 	return c.preview(ctx, f, "Segment *"+s.Name+"* `"+s.Filter+"`", []Block{saved})
+}
+
+// sees reports whether the actor may see a saved segment: its filter may
+// name desks, brokers and tags of the desks of whoever saved it, so it is
+// shown to admins, to whoever saved it and to people sharing a desk with
+// them.
+func (c *call) sees(ctx context.Context, s segment.Saved) (bool, error) {
+	if c.actor.Admin || s.CreatedBy == c.actor.ID {
+		return true, nil
+	}
+	ms, err := c.b.teams.Memberships(ctx, s.CreatedBy)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range ms {
+		if c.actor.canSee(m.Desk) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// savedSegment reads a saved segment the actor may see; one they may not
+// is answered as one that does not exist.
+func (c *call) savedSegment(ctx context.Context, name string) (segment.Saved, *Response) {
+	s, err := c.b.segments.Segment(ctx, name)
+	if err == nil {
+		var ok bool
+		if ok, err = c.sees(ctx, s); err == nil && !ok {
+			r := textResponse(NotFound, "No saved segment %q on your desks; /segment list names them.", name)
+			return s, &r
+		}
+	}
+	if err != nil {
+		r := c.b.fail(err, "read the segment")
+		return s, &r
+	}
+	return s, nil
 }
 
 // mayEdit reports whether the actor may replace or delete a saved segment:
@@ -339,6 +391,13 @@ func segmentSave(ctx context.Context, c *call) Response {
 		return *r
 	}
 	old, err := c.b.segments.Segment(ctx, name)
+	if err == nil {
+		if ok, serr := c.sees(ctx, old); serr != nil {
+			return c.b.fail(serr, "read the segment")
+		} else if !ok {
+			return textResponse(Refused, "Another desk has a segment called %s; choose another name. Nothing was changed.", name)
+		}
+	}
 	switch {
 	case err == nil && !c.mayEdit(old):
 		return textResponse(Refused, "Segment %s was saved by %s; only they, a manager or an admin may change it. Nothing was changed.", name, userRef(old.CreatedBy))
@@ -364,9 +423,9 @@ func segmentDelete(ctx context.Context, c *call) Response {
 	if c.args.Len() != 1 {
 		return c.usageError("Which segment?")
 	}
-	s, err := c.b.segments.Segment(ctx, c.args.At(0).Text)
-	if err != nil {
-		return c.b.fail(err, "read the segment")
+	s, r := c.savedSegment(ctx, c.args.At(0).Text)
+	if r != nil {
+		return *r
 	}
 	if !c.mayEdit(s) {
 		return textResponse(Refused, "Segment %s was saved by %s; only they, a manager or an admin may delete it. Nothing was changed.", s.Name, userRef(s.CreatedBy))
@@ -417,10 +476,15 @@ func (c *call) segmentOrFilter(ctx context.Context, text string) (string, *segme
 	if n, err := segment.NormalizeName(text); err == nil {
 		s, err := c.b.segments.Segment(ctx, n)
 		if err == nil {
-			f, r := c.filter(ctx, s.Filter, "")
-			return s.Name, f, r
+			if ok, serr := c.sees(ctx, s); serr != nil {
+				r := c.b.fail(serr, "read the segment")
+				return "", nil, &r
+			} else if ok {
+				f, r := c.filter(ctx, s.Filter, "")
+				return s.Name, f, r
+			}
 		}
-		if store.ErrorCode(err) != store.ENOTFOUND {
+		if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
 			r := c.b.fail(err, "read the segment")
 			return "", nil, &r
 		}
