@@ -238,4 +238,3 @@ func BenchmarkSegmentsVsRaw(b *testing.B) {
 	}
 	b.Logf("book: %d clients, %d fills", benchClients, statsBook.fills)
 }
-
