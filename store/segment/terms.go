@@ -13,12 +13,11 @@ import (
 
 // value is a term's checked value.
 type value struct {
-	text  string        // tag, stage, horizon, desk, broker, segment name
-	keys  []string      // catalogue keys (commodity, asset class)
-	num   float64       // risk, counts, volume, notional, sentiment
-	dur   time.Duration // last.*
-	date  store.Date    // onboarded
-	which string        // for commodity terms: "either", "prefers", "traded"
+	text string        // tag, stage, horizon, desk, broker, segment name
+	keys []string      // catalogue keys (commodity, asset class)
+	num  float64       // risk, counts, volume, notional, sentiment
+	dur  time.Duration // last.*
+	date store.Date    // onboarded
 }
 
 type termKind int
