@@ -36,6 +36,11 @@ type Config struct {
 	// Reminders keeps what /remind sets; nil answers /remind that reminders
 	// are not set up.
 	Reminders store.ReminderStore
+	// Stats reads clients' statistics for /client show; nil shows none.
+	Stats store.StatsReader
+	// Segments keeps saved segments and matches filters; nil answers
+	// /segment with "not set up".
+	Segments Segments
 	// TimelineURL links a user to a client's web timeline (webhooks/web
 	// signs such links per user); nil shows no links.
 	TimelineURL func(handle, user string) string
@@ -53,6 +58,8 @@ type Bot struct {
 	admins    []string
 	rec       *ingest.Recorder
 	reminders store.ReminderStore
+	stats     store.StatsReader
+	segments  Segments
 	linkURL   func(handle, user string) string
 	log       *slog.Logger
 	now       func() time.Time
@@ -67,6 +74,7 @@ func New(cfg Config) (*Bot, error) {
 	b := &Bot{
 		clients: cfg.Clients, timeline: cfg.Timeline, teams: cfg.Teams, links: cfg.Links,
 		dir: cfg.Directory, admins: cfg.Admins, rec: cfg.Recorder, reminders: cfg.Reminders,
+		stats: cfg.Stats, segments: cfg.Segments,
 		linkURL: cfg.TimelineURL, log: cfg.Logger, now: cfg.Now,
 	}
 	if b.log == nil {

@@ -87,7 +87,18 @@ func clientShow(ctx context.Context, c *call) Response {
 	if r != nil {
 		return *r
 	}
-	return c.b.profile(cl, c.actor)
+	resp := c.b.profile(cl, c.actor)
+	act, err := c.b.activity(ctx, cl, c.actor)
+	if err != nil {
+		return c.b.fail(err, "read the client's statistics")
+	}
+	if len(act) > 0 {
+		// After the profile's fields, before its footer and buttons.
+		blocks := append([]Block{}, resp.Blocks[:2]...)
+		blocks = append(blocks, Heading{"Activity"}, act)
+		resp.Blocks = append(blocks, resp.Blocks[2:]...)
+	}
+	return resp
 }
 
 // /client find <text> [tag:<tag>] [@broker]

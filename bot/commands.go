@@ -31,9 +31,22 @@ func (b *Bot) commandTable() map[string]*command {
 		&command{path: "/team history", usage: "/team history [desk]", admin: true, run: teamHistory,
 			help: "Who added, changed or removed whom on a desk, and when: the last 25 changes."},
 	)
+	seg := group("/segment",
+		"Live client segments: saved filters, evaluated whenever they are used, always within your desks.",
+		&command{path: "/segment list", usage: "/segment list", run: segmentList},
+		&command{path: "/segment show", usage: "/segment show <name>", run: segmentShow},
+		&command{path: "/segment preview", usage: "/segment preview <filter>", run: segmentPreview, helpFor: segmentHelp},
+		&command{path: "/segment save", usage: "/segment save <name> <filter>", run: segmentSave, helpFor: segmentHelp,
+			help: "Anyone on a desk may save a segment; only who saved it, a manager or an admin may change or delete it."},
+		&command{path: "/segment export", usage: "/segment export <name or filter>", run: segmentExport,
+			help: "A CSV of the matching clients, in the columns of brokersync export clients."},
+		&command{path: "/segment delete", usage: "/segment delete <name>", run: segmentDelete},
+	)
+	seg.helpFor = segmentHelp
 	return map[string]*command{
-		"/client": client,
-		"/team":   team,
+		"/client":  client,
+		"/team":    team,
+		"/segment": seg,
 		"/log": {path: "/log", usage: "/log <client> " + strings.Join(logKindNames, "|") + " <summary>", run: logCmd,
 			help: "A call may say its direction and length before the summary: /log acme-grain call out 15m Talked through the Dec corn hedge"},
 		"/note": {path: "/note", usage: "/note <client> <text>", run: noteCmd,

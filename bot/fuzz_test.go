@@ -21,7 +21,7 @@ func FuzzCommand(f *testing.F) {
 	// acme (grain desk) has an email, a phone and an account number to find.
 	h.ok(h.broker, "/client", "set "+h.acme+" phone.work=+13125550999 accounts=ACC-"+strings.ToUpper(h.sfx)+" tags=vip")
 	users := []string{h.broker, h.manager, h.admin, h.wsAdmin, h.broker2, h.stranger, h.botUser, ""}
-	commands := []string{"/client", "/log", "/note", "/feedback", "/timeline", "/team", "/Client", "client", "/nope"}
+	commands := []string{"/client", "/log", "/note", "/feedback", "/timeline", "/team", "/Client", "client", "/nope", "/segment"}
 	acme, other := h.client(h.acme), h.client(h.other)
 	for _, seed := range []struct {
 		who, cmd uint8
@@ -36,6 +36,8 @@ func FuzzCommand(f *testing.F) {
 		{0, 3, h.acme + " ★★★ fine"}, {0, 3, h.acme + " 4/5 ok"}, {1, 4, h.acme + " calls feedback since 7d"},
 		{1, 4, "+13125550999 since 2026-13-45"}, {2, 5, "add <@U9> new-desk broker"}, {2, 5, "history"}, {2, 5, "remove <@U9>"},
 		{4, 0, "show ACC-" + strings.ToUpper(h.sfx)}, {4, 0, "set " + h.other + " accounts=ACC-" + h.sfx}, {5, 0, "show " + h.acme},
+		{0, 9, "preview tag:vip risk>=7"}, {0, 9, "save vips-" + h.sfx + " tag:vip OR desk:" + h.desk}, {4, 9, "list"},
+		{4, 9, "show vips-" + h.sfx}, {4, 9, "export tag:vip"}, {0, 9, "preview rsk>=7 (tag:'"}, {2, 9, "export vips-" + h.sfx},
 		{0, 0, `set ` + h.acme + ` name="unclosed`}, {0, 0, "help"}, {0, 6, "show\x00\xff" + h.acme}, {0, 0, "set " + acme.ID.String() + " risk=3"},
 	} {
 		f.Add(seed.who, seed.cmd, seed.text)

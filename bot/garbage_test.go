@@ -35,7 +35,7 @@ func TestGarbageInput(t *testing.T) {
 		}
 		lines = append(lines, b.String())
 	}
-	commands := []string{"/client", "/log", "/note", "/feedback", "/timeline", "/team", "/nonsense"}
+	commands := []string{"/client", "/log", "/note", "/feedback", "/timeline", "/team", "/segment", "/nonsense"}
 	for i, line := range lines {
 		cmd := commands[i%len(commands)]
 		for _, user := range []string{h.broker, h.admin} {

@@ -26,6 +26,16 @@ type Stores struct {
 	Links    store.LinkStore
 	// Reminders is nil for a bot without reminders.
 	Reminders store.ReminderStore
+	Stats     statsBackend
+	Segments  bot.Segments
+}
+
+// statsBackend keeps and reads the per-client statistics.
+type statsBackend interface {
+	store.StatsReader
+	store.TradeStore
+	store.SentimentStore
+	store.ContactStore
 }
 
 func testLogger() *slog.Logger {
@@ -45,7 +55,7 @@ func embeddedStores(t testing.TB) (Stores, *bottest.FailingTimeline) {
 	}
 	t.Cleanup(func() { db.Close() })
 	tl := bottest.NewFailingTimeline(db.Timeline())
-	return Stores{Clients: db, Timeline: tl, Teams: db, Links: db, Reminders: db}, tl
+	return Stores{Clients: db, Timeline: tl, Teams: db, Links: db, Reminders: db, Stats: db, Segments: db}, tl
 }
 
 // harness is one bot with its own desks, people and clients, named with a
@@ -95,7 +105,9 @@ func newHarness(t testing.TB, st Stores) *harness {
 	h.bot, err = bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
 		Reminders: st.Reminders, Directory: h.dir, Admins: []string{h.admin},
-		Recorder: &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer},
+		Recorder: &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer, Sentiment: st.Stats, Contacts: st.Stats, Teams: st.Teams},
+		Stats:    st.Stats,
+		Segments: st.Segments,
 		TimelineURL: func(handle, user string) string {
 			return "https://brokersync.example.com/clients/" + handle + "/timeline?u=" + user
 		},

@@ -50,6 +50,15 @@ type Response struct {
 	Status Status
 	Text   string
 	Blocks []Block
+	File   *File // an attachment: Slack uploads it, a terminal prints it
+}
+
+// File is a document attached to an answer.
+type File struct {
+	Name    string // e.g. at-risk-2026-12-07.csv
+	Title   string
+	Type    string // e.g. csv
+	Content []byte
 }
 
 // Err reports whether the response is an error of any kind.

@@ -9,7 +9,7 @@ import (
 )
 
 // monthCodes are the futures delivery month letters.
-const monthCodes = "FGHJKMNQUVXZ"
+const monthCodes = store.MonthCodes
 
 // Contract is a futures contract code taken apart: ZCZ6 is symbol ZC,
 // December, 2026.
@@ -26,17 +26,6 @@ type Instrument struct {
 	Contract  Contract
 	Commodity store.Commodity // zero Key when the symbol is not in the catalogue
 }
-
-// bySymbol lists the catalogue entries for each exchange symbol; one symbol
-// may mean different commodities on different exchanges (CBOT ZS soybeans,
-// LME ZS zinc).
-var bySymbol = func() map[string][]store.Commodity {
-	m := map[string][]store.Commodity{}
-	for _, c := range store.Catalogue() {
-		m[c.Symbol] = append(m[c.Symbol], c)
-	}
-	return m
-}()
 
 // ParseContract takes a contract code apart. A one-digit year is the first
 // year ending in that digit from the year before ref on (a contract is not
@@ -125,21 +114,24 @@ func ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Ins
 		return in, err
 	}
 	in.Contract = k
-	if len(bySymbol[k.Symbol]) == 0 {
+	// One symbol may mean different commodities on different exchanges
+	// (CBOT ZS soybeans, LME ZS zinc).
+	listed := store.CommoditiesBySymbol(k.Symbol)
+	if len(listed) == 0 {
 		return in, notInCatalogue("contract", "%q is not a contract in the catalogue: no commodity we list has the symbol %s", raw, k.Symbol)
 	}
 	if err := k.listedAt(raw, ref); err != nil {
 		return in, err
 	}
 	var candidates []store.Commodity
-	for _, c := range bySymbol[k.Symbol] {
+	for _, c := range listed {
 		if exchange == "" || c.TradesOn(exchange) {
 			candidates = append(candidates, c)
 		}
 	}
 	switch {
 	case named.Key != "":
-		for _, c := range bySymbol[k.Symbol] {
+		for _, c := range listed {
 			if c.Key != named.Key {
 				continue
 			}
@@ -149,13 +141,13 @@ func ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Ins
 			in.Commodity = c
 			return in, nil
 		}
-		return in, store.Invalid("commodity", "%q does not match contract %s (%s)", commodity, k.Code, describe(bySymbol[k.Symbol]))
+		return in, store.Invalid("commodity", "%q does not match contract %s (%s)", commodity, k.Code, describe(listed))
 	case len(candidates) == 1:
 		in.Commodity = candidates[0]
 	case len(candidates) > 1:
 		return in, store.Invalid("exchange", "required: symbol %s is %s", k.Symbol, describe(candidates))
 	default:
-		return in, store.Invalid("exchange", "%q does not list %s; it is %s", exchange, k.Symbol, describe(bySymbol[k.Symbol]))
+		return in, store.Invalid("exchange", "%q does not list %s; it is %s", exchange, k.Symbol, describe(listed))
 	}
 	return in, nil
 }

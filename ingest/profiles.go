@@ -22,6 +22,9 @@ import (
 type Profiles struct {
 	Clients  store.ClientStore
 	Recorder *Recorder
+	// Annotate, when set, completes each change's timeline entry before it
+	// is recorded (a rule's name and summary, say).
+	Annotate func(*store.Event)
 }
 
 // UnrecordedError says a profile write succeeded but its timeline entry
@@ -81,6 +84,9 @@ func (p Profiles) Import(ctx context.Context, clients []*store.Client, actor, so
 }
 
 func (p Profiles) record(ctx context.Context, e *store.Event) error {
+	if p.Annotate != nil {
+		p.Annotate(e)
+	}
 	if err := p.Recorder.Record(ctx, e); err != nil {
 		return &UnrecordedError{err}
 	}

@@ -33,13 +33,18 @@ var scoredKinds = map[store.Kind]bool{
 
 // Recorder is the one way events reach the timeline: it scores sentiment,
 // prepares each event (id, excerpt), appends them, keeps each client's
-// rolling sentiment, marking a drop on the timeline, and tells its
-// subscribers.
+// rolling sentiment, marking a drop on the timeline, and their last real
+// contacts, and tells its subscribers.
 type Recorder struct {
-	Timeline    store.TimelineStore
-	Scorer      Scorer
-	Sentiment   store.SentimentStore // optional
-	Subscribers []Subscriber         // told of every event stored, in order
+	Timeline  store.TimelineStore
+	Scorer    Scorer
+	Sentiment store.SentimentStore // optional
+	Contacts  store.ContactStore   // optional
+	// Teams tells a broker's Slack message to a client (outbound) from
+	// the client's own (inbound); without it every Slack message counts
+	// as inbound.
+	Teams       store.TeamStore
+	Subscribers []Subscriber // told of every event stored, in order
 }
 
 // Subscriber hears of the events the Recorder stored: the rules that act on
@@ -92,6 +97,9 @@ func (r *Recorder) Record(ctx context.Context, events ...*store.Event) error {
 	if err := r.Timeline.AppendEvents(ctx, events...); err != nil {
 		return err
 	}
+	if err := r.contacts(ctx, events); err != nil {
+		return err
+	}
 	drops, err := r.track(ctx, events)
 	if err != nil {
 		return err
@@ -102,6 +110,45 @@ func (r *Recorder) Record(ctx context.Context, events ...*store.Event) error {
 		}
 	}
 	return nil
+}
+
+// contacts counts the events that are real contact with a client in its
+// last-contact statistics, each once.
+func (r *Recorder) contacts(ctx context.Context, events []*store.Event) error {
+	if r.Contacts == nil {
+		return nil
+	}
+	var cs []store.Contact
+	isDesk := DeskMembers(ctx, r.Teams)
+	for _, e := range events {
+		if c, ok := store.ContactOf(e, isDesk); ok {
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	_, err := r.Contacts.RecordContacts(ctx, cs...)
+	return err
+}
+
+// DeskMembers returns a function that tells whether a Slack user is on a
+// desk, asking teams once per user; nil when teams is nil. A user whose
+// memberships cannot be read counts as not on a desk.
+func DeskMembers(ctx context.Context, teams store.TeamStore) func(string) bool {
+	if teams == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	return func(actor string) bool {
+		on, ok := seen[actor]
+		if !ok {
+			ms, err := teams.Memberships(ctx, actor)
+			on = err == nil && len(ms) > 0
+			seen[actor] = on
+		}
+		return on
+	}
 }
 
 // RecordFirst records events through r for sources whose first copy

@@ -1,14 +1,22 @@
 package store
 
 import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // AssetClass groups commodities the way a desk reports on them.
 type AssetClass string
 
-// Asset classes of the default catalogue.
+// Asset classes of the default catalogue. A catalogue file may add others.
 const (
 	Agriculture AssetClass = "agriculture"
 	Livestock   AssetClass = "livestock"
@@ -19,69 +27,224 @@ const (
 
 // Commodity is one entry of the catalogue. Key is what brokers type
 // ("corn", "wti"); Symbol is the exchange's root code, which is only unique
-// together with the exchange (CBOT ZS is soybeans, LME ZS is zinc).
+// together with the exchange (CBOT ZS is soybeans, LME ZS is zinc). Codes
+// are other root codes the same contract is known by (ICE's BRN for B).
+//
+// Prices are quoted in Currency per Unit and a contract is Size units, so an
+// execution's notional is quantity × price × Size in Currency. Months are
+// the listed delivery month letters ("HKNUZ").
 type Commodity struct {
-	Key      string
-	Name     string
-	Exchange string
-	Symbol   string
-	Class    AssetClass
-	Group    string
+	Key      string     `json:"key"`
+	Name     string     `json:"name"`
+	Exchange string     `json:"exchange"`
+	Symbol   string     `json:"symbol"`
+	Codes    []string   `json:"codes,omitempty"`
+	Class    AssetClass `json:"class"`
+	Group    string     `json:"group,omitempty"`
+	Size     float64    `json:"size"`
+	Unit     string     `json:"unit"`
+	Currency string     `json:"currency"`
+	Months   string     `json:"months"`
 }
 
-var catalogue = []Commodity{
-	{"corn", "Corn", "CBOT", "ZC", Agriculture, "grains"},
-	{"soybeans", "Soybeans", "CBOT", "ZS", Agriculture, "oilseeds"},
-	{"wheat", "Chicago SRW Wheat", "CBOT", "ZW", Agriculture, "grains"},
-	{"kc-wheat", "KC HRW Wheat", "CBOT", "KE", Agriculture, "grains"},
-	{"soybean-oil", "Soybean Oil", "CBOT", "ZL", Agriculture, "oilseeds"},
-	{"soybean-meal", "Soybean Meal", "CBOT", "ZM", Agriculture, "oilseeds"},
-	{"oats", "Oats", "CBOT", "ZO", Agriculture, "grains"},
-	{"rough-rice", "Rough Rice", "CBOT", "ZR", Agriculture, "grains"},
-	{"live-cattle", "Live Cattle", "CME", "LE", Livestock, "livestock"},
-	{"feeder-cattle", "Feeder Cattle", "CME", "GF", Livestock, "livestock"},
-	{"lean-hogs", "Lean Hogs", "CME", "HE", Livestock, "livestock"},
-	{"milk", "Class III Milk", "CME", "DC", Livestock, "dairy"},
-	{"wti", "WTI Crude Oil", "NYMEX", "CL", Energy, "crude"},
-	{"natgas", "Henry Hub Natural Gas", "NYMEX", "NG", Energy, "gas"},
-	{"rbob", "RBOB Gasoline", "NYMEX", "RB", Energy, "products"},
-	{"heating-oil", "NY Harbor ULSD", "NYMEX", "HO", Energy, "products"},
-	{"brent", "Brent Crude", "ICE Futures Europe", "B", Energy, "crude"},
-	{"gasoil", "Low Sulphur Gasoil", "ICE Futures Europe", "G", Energy, "products"},
-	{"gold", "Gold", "COMEX", "GC", Metals, "precious"},
-	{"silver", "Silver", "COMEX", "SI", Metals, "precious"},
-	{"copper", "Copper", "COMEX", "HG", Metals, "base"},
-	{"platinum", "Platinum", "NYMEX", "PL", Metals, "precious"},
-	{"palladium", "Palladium", "NYMEX", "PA", Metals, "precious"},
-	{"lme-aluminium", "Aluminium", "LME", "AH", Metals, "base"},
-	{"lme-copper", "Copper", "LME", "CA", Metals, "base"},
-	{"lme-zinc", "Zinc", "LME", "ZS", Metals, "base"},
-	{"lme-nickel", "Nickel", "LME", "NI", Metals, "base"},
-	{"lme-lead", "Lead", "LME", "PB", Metals, "base"},
-	{"lme-tin", "Tin", "LME", "SN", Metals, "base"},
-	{"coffee", "Coffee \"C\"", "ICE Futures US", "KC", Softs, "softs"},
-	{"sugar", "Sugar No. 11", "ICE Futures US", "SB", Softs, "softs"},
-	{"cocoa", "Cocoa", "ICE Futures US", "CC", Softs, "softs"},
-	{"cotton", "Cotton No. 2", "ICE Futures US", "CT", Softs, "softs"},
-	{"orange-juice", "Orange Juice", "ICE Futures US", "OJ", Softs, "softs"},
+// Symbols returns the commodity's root codes, Symbol first.
+func (c Commodity) Symbols() []string { return append([]string{c.Symbol}, c.Codes...) }
+
+// Notional is the value of quantity contracts at price, in c.Currency.
+func (c Commodity) Notional(quantity, price float64) float64 { return quantity * price * c.Size }
+
+// defaultCatalogue is the catalogue BrokerSync ships with: the main CME
+// Group, ICE and LME contracts.
+//
+//go:embed catalogue.json
+var defaultCatalogue []byte
+
+// catalogueFile is the form of catalogue.json and of BROKERSYNC_CATALOGUE.
+type catalogueFile struct {
+	Comment     string      `json:"_comment,omitempty"`
+	Commodities []Commodity `json:"commodities"`
 }
 
-var commodityByKey = func() map[string]Commodity {
-	m := make(map[string]Commodity, len(catalogue))
-	for _, c := range catalogue {
-		m[c.Key] = c
+type catalogueIndex struct {
+	list  []Commodity
+	byKey map[string]Commodity
+}
+
+var current atomic.Pointer[catalogueIndex]
+
+func init() {
+	cs, err := parseCatalogue(defaultCatalogue, "the built-in catalogue")
+	if err != nil {
+		panic(err)
 	}
-	return m
-}()
+	idx, err := indexCatalogue(cs)
+	if err != nil {
+		panic(err)
+	}
+	current.Store(idx)
+}
+
+func cat() *catalogueIndex { return current.Load() }
+
+// DefaultCatalogue returns the built-in catalogue.
+func DefaultCatalogue() []Commodity {
+	cs, _ := parseCatalogue(defaultCatalogue, "the built-in catalogue")
+	return cs
+}
+
+// LoadCatalogue reads a catalogue file (the form of the built-in one: an
+// object whose "commodities" lists entries) and merges it over the built-in
+// catalogue: an entry whose key is already listed replaces it, any other is
+// added. It checks the result and returns it without installing it; see
+// SetCatalogue. EINVALID names the bad entry and field.
+func LoadCatalogue(path string) ([]Commodity, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Invalid("catalogue", "cannot read %s: %v", path, err)
+	}
+	extra, err := parseCatalogue(data, path)
+	if err != nil {
+		return nil, err
+	}
+	merged := DefaultCatalogue()
+	at := map[string]int{}
+	for i, c := range merged {
+		at[c.Key] = i
+	}
+	for _, c := range extra {
+		if i, ok := at[c.Key]; ok {
+			merged[i] = c
+			continue
+		}
+		at[c.Key] = len(merged)
+		merged = append(merged, c)
+	}
+	if _, err := indexCatalogue(merged); err != nil {
+		return nil, err
+	}
+	return merged, nil
+}
+
+// SetCatalogue installs cs as the catalogue every lookup uses from now on:
+// profile validation, order and market events, statistics. EINVALID leaves
+// the catalogue as it was.
+func SetCatalogue(cs []Commodity) error {
+	idx, err := indexCatalogue(cs)
+	if err != nil {
+		return err
+	}
+	current.Store(idx)
+	return nil
+}
+
+func parseCatalogue(data []byte, name string) ([]Commodity, error) {
+	var f catalogueFile
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, Invalid("catalogue", "%s is not a catalogue: %v", name, err)
+	}
+	if len(f.Commodities) == 0 {
+		return nil, Invalid("catalogue", "%s lists no commodities", name)
+	}
+	for i := range f.Commodities {
+		c := &f.Commodities[i]
+		c.Key = strings.ToLower(strings.TrimSpace(c.Key))
+		c.Symbol = strings.ToUpper(strings.TrimSpace(c.Symbol))
+		for j := range c.Codes {
+			c.Codes[j] = strings.ToUpper(strings.TrimSpace(c.Codes[j]))
+		}
+		c.Class = AssetClass(strings.ToLower(strings.TrimSpace(string(c.Class))))
+		c.Currency = strings.ToUpper(strings.TrimSpace(c.Currency))
+		c.Months = strings.ToUpper(strings.TrimSpace(c.Months))
+		if err := c.check(); err != nil {
+			return nil, Invalid("catalogue", "%s, entry %d (%s): %v", name, i+1, c.Key, err)
+		}
+	}
+	return f.Commodities, nil
+}
+
+var (
+	keyPattern    = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	symbolPattern = regexp.MustCompile(`^[A-Z]{1,4}$`)
+	classPattern  = regexp.MustCompile(`^[a-z][a-z-]*$`)
+)
+
+// MonthCodes are the futures delivery month letters, January to December.
+const MonthCodes = "FGHJKMNQUVXZ"
+
+func (c Commodity) check() error {
+	switch {
+	case !keyPattern.MatchString(c.Key) || len(c.Key) > 40:
+		return fmt.Errorf("key %q: lower-case letters, digits and dashes, e.g. corn or lme-zinc", c.Key)
+	case strings.TrimSpace(c.Name) == "":
+		return fmt.Errorf("name: required")
+	case strings.TrimSpace(c.Exchange) == "":
+		return fmt.Errorf("exchange: required")
+	case !symbolPattern.MatchString(c.Symbol):
+		return fmt.Errorf("symbol %q: one to four letters", c.Symbol)
+	case !classPattern.MatchString(string(c.Class)):
+		return fmt.Errorf("class %q: a lower-case word such as energy", c.Class)
+	case !(c.Size > 0) || math.IsInf(c.Size, 0):
+		return fmt.Errorf("size %v: a positive number of units per contract", c.Size)
+	case strings.TrimSpace(c.Unit) == "":
+		return fmt.Errorf("unit: required, e.g. barrel")
+	case len(c.Currency) != 3 || strings.Trim(c.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "":
+		return fmt.Errorf("currency %q: a three-letter ISO 4217 code such as USD", c.Currency)
+	case c.Months == "":
+		return fmt.Errorf("months: required, the listed month letters such as HKNUZ")
+	}
+	for _, code := range c.Codes {
+		if !symbolPattern.MatchString(code) {
+			return fmt.Errorf("code %q: one to four letters", code)
+		}
+	}
+	last := -1
+	for _, m := range c.Months {
+		i := strings.IndexRune(MonthCodes, m)
+		if i < 0 {
+			return fmt.Errorf("months %q: %q is not a month letter (F G H J K M N Q U V X Z)", c.Months, m)
+		}
+		if i <= last {
+			return fmt.Errorf("months %q: list each month once, January first", c.Months)
+		}
+		last = i
+	}
+	return nil
+}
+
+// indexCatalogue checks that keys are unique and that no exchange lists one
+// code twice.
+func indexCatalogue(cs []Commodity) (*catalogueIndex, error) {
+	idx := &catalogueIndex{list: slices.Clone(cs), byKey: make(map[string]Commodity, len(cs))}
+	codes := map[string]string{}
+	for _, c := range cs {
+		if err := c.check(); err != nil {
+			return nil, Invalid("catalogue", "%s: %v", c.Key, err)
+		}
+		if _, dup := idx.byKey[c.Key]; dup {
+			return nil, Invalid("catalogue", "key %q is listed twice", c.Key)
+		}
+		idx.byKey[c.Key] = c
+		for _, s := range c.Symbols() {
+			k := strings.ToUpper(c.Exchange) + ":" + s
+			if other, dup := codes[k]; dup {
+				return nil, Invalid("catalogue", "%s %s is both %s and %s", c.Exchange, s, other, c.Key)
+			}
+			codes[k] = c.Key
+		}
+	}
+	return idx, nil
+}
 
 // Catalogue returns the commodity catalogue in a stable order.
-func Catalogue() []Commodity { return append([]Commodity(nil), catalogue...) }
+func Catalogue() []Commodity { return slices.Clone(cat().list) }
 
 // AssetClasses returns the classes used by the catalogue, sorted.
 func AssetClasses() []AssetClass {
 	seen := map[AssetClass]bool{}
 	var out []AssetClass
-	for _, c := range catalogue {
+	for _, c := range cat().list {
 		if !seen[c.Class] {
 			seen[c.Class] = true
 			out = append(out, c.Class)
@@ -91,12 +254,30 @@ func AssetClasses() []AssetClass {
 	return out
 }
 
+// CommoditiesBySymbol returns the entries with the root code symbol (as
+// their Symbol or one of their Codes), on any exchange.
+func CommoditiesBySymbol(symbol string) []Commodity {
+	var out []Commodity
+	for _, c := range cat().list {
+		if slices.Contains(c.Symbols(), symbol) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// CommodityByKey returns the entry with the catalogue key k.
+func CommodityByKey(k string) (Commodity, bool) {
+	c, ok := cat().byKey[k]
+	return c, ok
+}
+
 // LookupCommodity resolves what a broker typed: a catalogue key ("corn"), an
 // exchange-qualified symbol ("CBOT:ZS", "LME:ZS"), or a bare symbol when it
 // is unambiguous ("ZC", "CL"). A bare ambiguous symbol is not resolved.
 func LookupCommodity(s string) (Commodity, bool) {
 	s = strings.TrimSpace(s)
-	if c, ok := commodityByKey[strings.ToLower(s)]; ok {
+	if c, ok := cat().byKey[strings.ToLower(s)]; ok {
 		return c, true
 	}
 	exchange, symbol, qualified := strings.Cut(strings.ToUpper(s), ":")
@@ -104,10 +285,7 @@ func LookupCommodity(s string) (Commodity, bool) {
 		symbol, exchange = exchange, ""
 	}
 	var found []Commodity
-	for _, c := range catalogue {
-		if c.Symbol != symbol {
-			continue
-		}
+	for _, c := range CommoditiesBySymbol(symbol) {
 		if exchange != "" && !c.TradesOn(exchange) {
 			continue
 		}

@@ -33,7 +33,24 @@ type message struct {
 // render turns a bot response into an ephemeral Slack message: only the
 // person who asked sees it, since profiles and timelines are confidential.
 func render(r bot.Response) message {
-	return message{ResponseType: "ephemeral", Text: clip(escape(r.Text), maxFallbackText), Blocks: Blocks(r)}
+	return message{ResponseType: "ephemeral", Text: clip(escape(r.Text), maxFallbackText), Blocks: append(Blocks(r), fileBlocks(r.File)...)}
+}
+
+// maxInlineFile is the largest attachment shown in the answer itself, as a
+// code block within one section.
+const maxInlineFile = 2800
+
+// fileBlocks shows an attachment in the (ephemeral) answer, so that only
+// the person who asked sees it: inline when it is small, otherwise a
+// pointer to the command line, which writes any size.
+func fileBlocks(f *bot.File) []slack.Block {
+	if f == nil {
+		return nil
+	}
+	if text := "*" + escape(f.Name) + "*\n```" + escape(string(f.Content)) + "```"; len(f.Content) <= maxInlineFile && len(text) <= maxSectionText {
+		return []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}
+	}
+	return []slack.Block{slack.NewContextBlock("", mrkdwn(fmt.Sprintf("%s is %d KB, too large to show here: `brokersync export clients --segment …` writes it in full.", escape(f.Name), (len(f.Content)+1023)/1024)))}
 }
 
 // Blocks renders a response's blocks as Block Kit. A response without

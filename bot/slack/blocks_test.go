@@ -87,3 +87,21 @@ func TestTextOnlyResponse(t *testing.T) {
 		t.Errorf("%+v", m)
 	}
 }
+
+// An export's CSV shows in the ephemeral answer when it fits, escaped;
+// a larger one points at the command line.
+func TestFileInAnswer(t *testing.T) {
+	small := render(bot.Response{Text: "1 client", File: &bot.File{Name: "vip.csv", Content: []byte("handle,name\nacme,A & <B>\n")}})
+	js, err := json.Marshal(small.Blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(small.Blocks) != 2 || !strings.Contains(string(js), "acme,A \\u0026amp; \\u0026lt;B\\u0026gt;") || !strings.Contains(string(js), "vip.csv") {
+		t.Errorf("small file: %s", js)
+	}
+	big := render(bot.Response{Text: "many", File: &bot.File{Name: "all.csv", Content: []byte(strings.Repeat("x", 5000))}})
+	js, _ = json.Marshal(big.Blocks)
+	if len(big.Blocks) != 2 || !strings.Contains(string(js), "all.csv is 5 KB, too large to show here") || strings.Contains(string(js), "xxxx") {
+		t.Errorf("big file: %s", js)
+	}
+}

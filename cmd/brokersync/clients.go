@@ -135,16 +135,52 @@ func warnUnstaffed(ctx context.Context, teams store.TeamStore, clients []*store.
 	return nil
 }
 
+const exportUsage = `usage: brokersync export clients [--segment '<filter or segment name>' --as U123] > clients.csv
+  --segment F  only the clients a saved segment or a filter matches, among those the user --as may see`
+
 func exportCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []string, stdout io.Writer) error {
-	if len(args) != 1 || args[0] != "clients" {
-		return usageError{"usage: brokersync export clients > clients.csv"}
+	if len(args) == 0 || args[0] != "clients" {
+		return usageError{exportUsage}
+	}
+	var filter, as string
+	var hasFilter bool
+	for i := 1; i < len(args); i++ {
+		name, value, has := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if !strings.HasPrefix(args[i], "-") || name != "segment" && name != "as" {
+			return usageError{fmt.Sprintf("unknown argument %q\n%s", args[i], exportUsage)}
+		}
+		if !has {
+			if i+1 >= len(args) {
+				return usageError{"--" + name + " needs a value\n" + exportUsage}
+			}
+			i++
+			value = args[i]
+		}
+		if name == "segment" {
+			filter, hasFilter = value, true
+		} else {
+			as = userID(value)
+		}
+	}
+	if hasFilter && as == "" {
+		return usageError{"--segment needs --as <slack id>: the export holds only the clients that person may see\n" + exportUsage}
 	}
 	st, err := openStores(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	return clientcsv.Write(stdout, st.Clients.AllClients(ctx))
+	if !hasFilter {
+		return clientcsv.Write(stdout, st.Clients.AllClients(ctx))
+	}
+	_, sd := slackDirectory(cfg, logger)
+	// An export writes nothing on a timeline: its recorder needs no model.
+	b, err := newBot(cfg, logger, st, &ingest.Recorder{Timeline: st.Timeline}, directory(sd), nil)
+	if err != nil {
+		return err
+	}
+	_, err = b.ExportSegment(ctx, as, filter, stdout)
+	return err
 }
 
 // openInput opens the file an import reads, or stdin for "-".

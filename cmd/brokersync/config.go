@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/brokersync/brokersync/store"
 )
 
 // Config is BrokerSync's configuration. Every setting comes from an
@@ -38,6 +40,8 @@ type Config struct {
 	LinkKey              string
 	PublicURL            string
 	Admins               string
+	Catalogue            string
+	DormantAfter         string
 	LogLevel             string
 }
 
@@ -81,6 +85,8 @@ var settings = []setting{
 	{"BROKERSYNC_LINK_KEY", "link-key", "", "key that signs links to the web pages, at least 32 characters; empty uses a random key generated once and kept in the store", func(c *Config) *string { return &c.LinkKey }, checkMinLen(32), true},
 	{"BROKERSYNC_PUBLIC_URL", "public-url", "", "public base URL of this server, for links in Slack (default http://HTTP_ADDR)", func(c *Config) *string { return &c.PublicURL }, checkURL("http", "https"), false},
 	{"BROKERSYNC_ADMINS", "admins", "", "Slack user ids that are BrokerSync admins, comma separated", func(c *Config) *string { return &c.Admins }, nil, false},
+	{"BROKERSYNC_CATALOGUE", "catalogue", "", "commodity catalogue file (JSON) whose entries replace built-in ones with the same key and add the others", func(c *Config) *string { return &c.Catalogue }, checkCatalogue, false},
+	{"BROKERSYNC_DORMANT_AFTER", "dormant-after", "90d", "days without a fill or real contact after which an active client becomes dormant, e.g. 60d", func(c *Config) *string { return &c.DormantAfter }, checkDays, false},
 	{"BROKERSYNC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }, checkOneOf("DEBUG", "INFO", "WARN", "ERROR"), false},
 }
 
@@ -212,6 +218,35 @@ func checkHostPort(v string) error {
 		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
 	}
 	return nil
+}
+
+// days reads a number of days written 60d (or 60).
+func days(v string) (time.Duration, error) {
+	n, err := strconv.Atoi(strings.TrimSuffix(v, "d"))
+	if err != nil || n < 1 || n > 3650 {
+		return 0, fmt.Errorf("is not a number of days from 1d to 3650d")
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
+}
+
+func checkDays(v string) error { _, err := days(v); return err }
+
+// DormantAfterDuration is the dormancy setting as a duration.
+func (c Config) DormantAfterDuration() time.Duration {
+	d, err := days(c.DormantAfter)
+	if err != nil {
+		return 0 // the lifecycle's default
+	}
+	return d
+}
+
+func checkCatalogue(v string) error {
+	_, err := store.LoadCatalogue(v)
+	var se *store.Error
+	if errors.As(err, &se) {
+		return errors.New(se.Message)
+	}
+	return err
 }
 
 func checkMinLen(n int) func(string) error {

@@ -34,6 +34,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/brokersync/brokersync/bot/bottest"
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/internal/backendtest"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
@@ -480,10 +481,12 @@ func crashTest(t *testing.T, settings map[string]string, open func(context.Conte
 			}
 			for _, e := range page.Events {
 				switch {
-				case e.Kind == store.KindChat && e.Source == "slack":
+				case e.Kind == store.KindChat && e.Source == store.SourceSlack:
 					chats[e.SourceID]++
 				case e.Kind == store.KindOrder && e.Source == store.SourceOrders:
 					orders[e.SourceID]++
+				case e.Source == store.SourceProfile && e.Actor == ingest.LifecycleActor:
+					// The first fill makes the client active, by rule.
 				default:
 					failures = append(failures, fmt.Sprintf("unexpected event %s %s/%s on %s", e.Kind, e.Source, e.SourceID, h))
 				}

@@ -66,7 +66,13 @@ func execCmd(ctx context.Context, cfg Config, logger *slog.Logger, flags execFla
 	if resp.Err() {
 		return errors.New(strings.TrimSpace(bot.PlainTextNamed(ctx, resp, named)))
 	}
-	_, err = io.WriteString(stdout, bot.PlainTextNamed(ctx, resp, named))
+	if _, err = io.WriteString(stdout, bot.PlainTextNamed(ctx, resp, named)); err != nil {
+		return err
+	}
+	if resp.File != nil {
+		// The attachment follows the answer, as Slack shows it below.
+		_, err = stdout.Write(resp.File.Content)
+	}
 	return err
 }
 
@@ -156,14 +162,14 @@ func newRecorder(st *stores.Stores) (*ingest.Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the sentiment model: %w", err)
 	}
-	return &ingest.Recorder{Timeline: st.Timeline, Scorer: model, Sentiment: st.Sentiment}, nil
+	return &ingest.Recorder{Timeline: st.Timeline, Scorer: model, Sentiment: st.Sentiment, Contacts: st.Contacts, Teams: st.Teams}, nil
 }
 
 // newBot builds the command core on the configured stores.
 func newBot(cfg Config, logger *slog.Logger, st *stores.Stores, rec *ingest.Recorder, dir bot.Directory, links func(handle, user string) string) (*bot.Bot, error) {
 	return bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links, Reminders: st.Reminders,
-		Directory: dir, Admins: cfg.AdminIDs(), Recorder: rec, TimelineURL: links, Logger: logger,
+		Directory: dir, Admins: cfg.AdminIDs(), Recorder: rec, Stats: st.Stats, Segments: st.Segments, TimelineURL: links, Logger: logger,
 	})
 }
 

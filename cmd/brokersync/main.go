@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/brokersync/brokersync/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -28,6 +30,7 @@ Usage:
                                             import client profiles (all rows or none)
   brokersync import orders FILE.csv         import order history (all rows or none)
   brokersync export clients                 write every client profile as CSV to stdout
+  brokersync rebuild-stats [--after HANDLE] recount every client's statistics from the timeline
   brokersync exec '/client show acme-grain' --as U123
                                             run a slash command as that Slack user, print plain text
   brokersync sentiment                      score one text per line from stdin
@@ -80,7 +83,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runSentiment(args, stdin, stdout)
 	}
 	switch cmd {
-	case "serve", "migrate", "import", "export", "exec", "demo":
+	case "serve", "migrate", "import", "export", "exec", "demo", "rebuild-stats":
 	default:
 		fmt.Fprint(stderr, usage)
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
@@ -94,6 +97,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if cmd == "exec" {
 		ex.register(fs)
 	}
+	var after string
+	if cmd == "rebuild-stats" {
+		fs.StringVar(&after, "after", "", "resume after this client handle")
+	}
 	cfg, err := loadConfig(fs, args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		printFlags(stdout, cmd, fs)
@@ -101,6 +108,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if err != nil {
 		return err
+	}
+	if cfg.Catalogue != "" {
+		cs, err := store.LoadCatalogue(cfg.Catalogue)
+		if err == nil {
+			err = store.SetCatalogue(cs)
+		}
+		if err != nil {
+			return fmt.Errorf("config: BROKERSYNC_CATALOGUE (-catalogue): %w", err)
+		}
 	}
 	logger := newLogger(stderr, cfg)
 	switch cmd {
@@ -114,6 +130,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return importCmd(ctx, cfg, logger, fs.Args(), stdin, stdout)
 	case "export":
 		return exportCmd(ctx, cfg, logger, fs.Args(), stdout)
+	case "rebuild-stats":
+		return rebuildStatsCmd(ctx, cfg, logger, after, fs.Args(), stdout)
 	}
 	// exec answers on stdout; its log lines are for whoever asks for them.
 	if !ex.verbose && !logLevelGiven(fs, getenv) {

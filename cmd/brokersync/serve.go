@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/brokersync/brokersync/bot"
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/ingest/imap"
 	"github.com/brokersync/brokersync/internal/stores"
 	"github.com/brokersync/brokersync/reminders"
@@ -116,6 +117,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	for _, in := range ingesters {
 		g.Go(func() error { return in.Run(ctx) })
 	}
+	lc := &ingest.Lifecycle{Clients: st.Clients, Segments: st.Segments, Stats: st.Stats, Recorder: recorder,
+		DormantAfter: cfg.DormantAfterDuration(), Logger: logger}
+	g.Go(func() error { return lc.Run(ctx, lifecycleEvery) })
 	err = g.Wait()
 	logger.Info("brokersync stopped")
 	return err
@@ -138,6 +142,9 @@ func newScheduler(cfg Config, st *stores.Stores, reg prometheus.Registerer, logg
 
 // newIngesters builds one IMAP ingester per configured mailbox folder; they
 // share the metrics and the desk (who the brokers are, from every mailbox).
+// lifecycleEvery is how often stages are checked against their rules.
+const lifecycleEvery = 5 * time.Minute
+
 func newIngesters(mailboxes []imap.MailboxConfig, st *stores.Stores, rec imap.Recorder, reg prometheus.Registerer, logger *slog.Logger) ([]*imap.Ingester, error) {
 	if len(mailboxes) == 0 {
 		return nil, nil

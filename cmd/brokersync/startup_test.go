@@ -111,7 +111,7 @@ func TestSecretsStaySecret(t *testing.T) {
 
 // -h answers with every flag and exits 0.
 func TestHelpListsEveryFlag(t *testing.T) {
-	for _, cmd := range []string{"serve", "exec", "migrate", "import", "export"} {
+	for _, cmd := range []string{"serve", "exec", "migrate", "import", "export", "rebuild-stats"} {
 		out, _, err := runAll(t, env(t), cmd, "-h")
 		if err != nil {
 			t.Errorf("%s -h: %v (exit %d), want exit 0", cmd, err, exitCode(err))
@@ -153,6 +153,9 @@ func TestStartUpNamesWhatIsWrong(t *testing.T) {
 		{"port out of range", []string{"BROKERSYNC_HTTP_ADDR", "127.0.0.1:70000"}, "BROKERSYNC_HTTP_ADDR"},
 		{"port negative", []string{"BROKERSYNC_HTTP_ADDR", "127.0.0.1:-1"}, "BROKERSYNC_HTTP_ADDR"},
 		{"port not a number", []string{"BROKERSYNC_HTTP_ADDR", "127.0.0.1:http-ish"}, "BROKERSYNC_HTTP_ADDR"},
+		{"catalogue not a catalogue", []string{"BROKERSYNC_CATALOGUE", file}, "BROKERSYNC_CATALOGUE"},
+		{"dormant-after not days", []string{"BROKERSYNC_DORMANT_AFTER", "soon"}, "BROKERSYNC_DORMANT_AFTER"},
+		{"catalogue missing", []string{"BROKERSYNC_CATALOGUE", filepath.Join(file, "nope.json")}, "BROKERSYNC_CATALOGUE"},
 		{"port " + port + " fine, data dir not", []string{"BROKERSYNC_HTTP_ADDR", ln, "BROKERSYNC_DATA_DIR", filepath.Join(file, "data")}, "BROKERSYNC_DATA_DIR"},
 	}
 	for _, tt := range tests {

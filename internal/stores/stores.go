@@ -14,6 +14,7 @@ import (
 	"github.com/brokersync/brokersync/store/cassandra"
 	"github.com/brokersync/brokersync/store/embedded"
 	"github.com/brokersync/brokersync/store/postgres"
+	"github.com/brokersync/brokersync/store/segment"
 )
 
 // Settings say where the data is.
@@ -35,7 +36,17 @@ type Stores struct {
 	Keys        store.KeyStore
 	Reminders   store.ReminderStore
 	Timeline    store.TimelineStore
+	Contacts    store.ContactStore
+	Rebuilder   store.StatsRebuilder
+	Stats       store.StatsReader
+	Segments    segments
 	closers     []func() error
+}
+
+// segments keeps saved segments and matches filters.
+type segments interface {
+	segment.Matcher
+	segment.Store
 }
 
 // records is the system of record: everything but the timeline. PostgreSQL
@@ -50,11 +61,16 @@ type records interface {
 	store.OnceStore
 	store.KeyStore
 	store.ReminderStore
+	store.ContactStore
+	store.StatsRebuilder
+	segment.Matcher
+	segment.Store
 }
 
 func (s *Stores) setRecords(r records) {
 	s.Clients, s.Trades, s.Sentiment, s.Checkpoints = r, r, r, r
 	s.Teams, s.Links, s.Once, s.Keys, s.Reminders = r, r, r, r, r
+	s.Contacts, s.Rebuilder, s.Stats, s.Segments = r, r, r, r
 }
 
 // Open opens the backends set says. On an error nothing is left open.

@@ -14,8 +14,8 @@ var _ store.TradeStore = (*DB)(nil)
 
 const tradeDay = 24 * time.Hour
 
-const insertFill = `INSERT INTO client_fills (event_id, client_id, at, commodity, contract, side, quantity, price)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`
+const insertFill = `INSERT INTO client_fills (event_id, client_id, at, commodity, contract, side, quantity, price, notional, currency)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`
 
 // RecordFill implements store.TradeStore.
 func (d *DB) RecordFill(ctx context.Context, f store.Fill) (bool, error) {
@@ -66,7 +66,8 @@ func (d *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, error
 }
 
 func fillArgs(f store.Fill) []any {
-	return []any{f.EventID.String(), f.ClientID.String(), f.At.UnixMicro(), f.Commodity, f.Contract, f.Side, f.Quantity, f.Price}
+	notional, currency := f.Value()
+	return []any{f.EventID.String(), f.ClientID.String(), f.At.UnixMicro(), f.Commodity, f.Contract, f.Side, f.Quantity, f.Price, notional, currency}
 }
 
 // TradeStats implements store.TradeStore. Windows are (now-N days, now];
@@ -80,10 +81,14 @@ func (d *DB) TradeStats(ctx context.Context, clientID uuid.UUID, now time.Time) 
 		SELECT count(CASE WHEN at > ?2 THEN 1 END), coalesce(sum(CASE WHEN at > ?2 THEN quantity END), 0),
 		       count(CASE WHEN at > ?3 THEN 1 END), coalesce(sum(CASE WHEN at > ?3 THEN quantity END), 0),
 		       count(CASE WHEN at > ?4 THEN 1 END), coalesce(sum(CASE WHEN at > ?4 THEN quantity END), 0),
+		       coalesce(sum(CASE WHEN at > ?2 AND currency = ?6 THEN notional END), 0),
+		       coalesce(sum(CASE WHEN at > ?3 AND currency = ?6 THEN notional END), 0),
+		       coalesce(sum(CASE WHEN at > ?4 AND currency = ?6 THEN notional END), 0),
 		       min(at), max(at)
 		FROM client_fills WHERE client_id = ?1 AND at <= ?5`,
-		id, now.Add(-30*tradeDay).UnixMicro(), now.Add(-90*tradeDay).UnixMicro(), now.Add(-365*tradeDay).UnixMicro(), end,
-	).Scan(&st.Trades30d, &st.Volume30d, &st.Trades90d, &st.Volume90d, &st.Trades365d, &st.Volume365d, &first, &last)
+		id, now.Add(-30*tradeDay).UnixMicro(), now.Add(-90*tradeDay).UnixMicro(), now.Add(-365*tradeDay).UnixMicro(), end, store.NotionalCurrency,
+	).Scan(&st.Trades30d, &st.Volume30d, &st.Trades90d, &st.Volume90d, &st.Trades365d, &st.Volume365d,
+		&st.Notional30d, &st.Notional90d, &st.Notional365d, &first, &last)
 	if err != nil {
 		return st, mapErr(err)
 	}

@@ -12,8 +12,8 @@ import (
 
 var _ store.TradeStore = (*DB)(nil)
 
-const insertFill = `INSERT INTO client_fills (event_id, client_id, at, commodity, contract, side, quantity, price)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING`
+const insertFill = `INSERT INTO client_fills (event_id, client_id, at, commodity, contract, side, quantity, price, notional, currency)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (event_id) DO NOTHING`
 
 // The three windows (bound, $2], in one pass over the client's index range.
 // The bounds come from Go as instants: interval arithmetic on timestamptz
@@ -27,6 +27,9 @@ SELECT count(*)               FILTER (WHERE at > $3),
        count(*)               FILTER (WHERE at > $5),
        coalesce(sum(quantity) FILTER (WHERE at > $5), 0),
        coalesce(array_agg(DISTINCT commodity ORDER BY commodity) FILTER (WHERE at > $5 AND commodity <> ''), '{}'),
+       coalesce(sum(notional) FILTER (WHERE at > $3 AND currency = $6), 0),
+       coalesce(sum(notional) FILTER (WHERE at > $4 AND currency = $6), 0),
+       coalesce(sum(notional) FILTER (WHERE at > $5 AND currency = $6), 0),
        min(at), max(at)
 FROM client_fills
 WHERE client_id = $1 AND at <= $2`
@@ -47,8 +50,8 @@ func (db *DB) RecordFill(ctx context.Context, f store.Fill) (bool, error) {
 
 // insertFills records a batch in one statement: the arrays are unnested
 // into rows, and RETURNING names the rows that were new.
-const insertFills = `INSERT INTO client_fills (event_id, client_id, at, commodity, contract, side, quantity, price)
-	SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[])
+const insertFills = `INSERT INTO client_fills (event_id, client_id, at, commodity, contract, side, quantity, price, notional, currency)
+	SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::float8[], $10::text[])
 	ON CONFLICT (event_id) DO NOTHING
 	RETURNING event_id`
 
@@ -68,7 +71,8 @@ func (db *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, erro
 		ids, clients                  []uuid.UUID
 		ats                           []time.Time
 		commodities, contracts, sides []string
-		quantities, prices            []float64
+		quantities, prices, notionals []float64
+		currencies                    []string
 	)
 	for i, f := range fills {
 		if _, dup := firstAt[f.EventID]; dup {
@@ -78,8 +82,10 @@ func (db *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, erro
 		ids, clients, ats = append(ids, f.EventID), append(clients, f.ClientID), append(ats, f.At)
 		commodities, contracts, sides = append(commodities, f.Commodity), append(contracts, f.Contract), append(sides, f.Side)
 		quantities, prices = append(quantities, f.Quantity), append(prices, f.Price)
+		notional, currency := f.Value()
+		notionals, currencies = append(notionals, notional), append(currencies, currency)
 	}
-	rows, err := db.pool.Query(ctx, insertFills, ids, clients, ats, commodities, contracts, sides, quantities, prices)
+	rows, err := db.pool.Query(ctx, insertFills, ids, clients, ats, commodities, contracts, sides, quantities, prices, notionals, currencies)
 	if err != nil {
 		return nil, mapError("record fills", err)
 	}
@@ -95,7 +101,8 @@ func (db *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, erro
 }
 
 func fillArgs(f store.Fill) []any {
-	return []any{f.EventID, f.ClientID, f.At, f.Commodity, f.Contract, f.Side, f.Quantity, f.Price}
+	notional, currency := f.Value()
+	return []any{f.EventID, f.ClientID, f.At, f.Commodity, f.Contract, f.Side, f.Quantity, f.Price, notional, currency}
 }
 
 // TradeStats implements store.TradeStore. Windows are (now-N days, now];
@@ -104,9 +111,9 @@ func fillArgs(f store.Fill) []any {
 func (db *DB) TradeStats(ctx context.Context, clientID uuid.UUID, now time.Time) (store.TradeStats, error) {
 	var st store.TradeStats
 	var first, last *time.Time
-	err := db.pool.QueryRow(ctx, tradeStatsQuery, clientID, now, now.Add(-30*tradeDay), now.Add(-90*tradeDay), now.Add(-365*tradeDay)).Scan(
+	err := db.pool.QueryRow(ctx, tradeStatsQuery, clientID, now, now.Add(-30*tradeDay), now.Add(-90*tradeDay), now.Add(-365*tradeDay), store.NotionalCurrency).Scan(
 		&st.Trades30d, &st.Volume30d, &st.Trades90d, &st.Volume90d, &st.Trades365d, &st.Volume365d,
-		&st.Commodities, &first, &last)
+		&st.Commodities, &st.Notional30d, &st.Notional90d, &st.Notional365d, &first, &last)
 	if err != nil {
 		return st, mapError("read trade statistics", err)
 	}

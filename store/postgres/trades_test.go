@@ -13,3 +13,13 @@ func TestTradeStore(t *testing.T) {
 	db := openStore(t)
 	storetest.RunTradeStoreTests(t, func(*testing.T) store.TradeStore { return db })
 }
+
+func TestStatsStore(t *testing.T) {
+	db := openStore(t)
+	storetest.RunStatsStoreTests(t, func(*testing.T) storetest.StatsStore { return db })
+}
+
+func TestSegments(t *testing.T) {
+	db := openStore(t)
+	storetest.RunSegmentTests(t, func(*testing.T) storetest.SegmentStore { return db })
+}

@@ -167,9 +167,12 @@ func testTradeWindows(t *testing.T, s store.TradeStore) {
 		Trades30d: 2, Volume30d: 3,
 		Trades90d: 4, Volume90d: 15,
 		Trades365d: 6, Volume365d: 63,
-		Commodities: []string{"corn", "gold", "wti"},
-		FirstFill:   at(400 * day),
-		LastFill:    tradeNow,
+		// quantity × 452.25 × contract size: corn 5000, wti 1000, gold 100
+		Notional30d: 3 * 452.25 * 5000, Notional90d: 3*452.25*5000 + 4*452.25*1000,
+		Notional365d: 3*452.25*5000 + 4*452.25*1000 + 48*452.25*100,
+		Commodities:  []string{"corn", "gold", "wti"},
+		FirstFill:    at(400 * day),
+		LastFill:     tradeNow,
 	})
 	// A minute later the future fill has happened.
 	later := tradeStats(t, s, client, tradeNow.Add(time.Minute))

@@ -1,0 +1,368 @@
+package segment
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/brokersync/brokersync/store"
+)
+
+// Dialect is the SQL a backend speaks.
+type Dialect int
+
+// Dialects.
+const (
+	Postgres Dialect = iota
+	SQLite
+)
+
+// Lookup finds what a filter refers to outside itself: the filter text of
+// a saved segment (ENOTFOUND when there is none), and the Slack id of a
+// broker typed as @name (ok false when nobody has that name).
+type Lookup struct {
+	Segment func(ctx context.Context, name string) (string, error)
+	Broker  func(ctx context.Context, name string) (id string, ok bool)
+}
+
+// Resolve replaces segment: terms by the saved filters they name (which may
+// name others, but not themselves) and @names of brokers by Slack ids. The
+// error is an *Error pointing at the term, or the lookup's error when it
+// could not be asked.
+func Resolve(ctx context.Context, f *Filter, l Lookup) (*Filter, error) {
+	out := &Filter{Text: f.Text}
+	root, err := resolve(ctx, f, f.Root, l, map[string]bool{}, 0)
+	if err != nil {
+		return nil, err
+	}
+	out.Root = root
+	return out, nil
+}
+
+func resolve(ctx context.Context, f *Filter, n Node, l Lookup, stack map[string]bool, depth int) (Node, error) {
+	errAt := func(t *Term, format string, a ...any) *Error {
+		return &Error{Filter: f.Text, Start: t.Start, End: t.End, Msg: fmt.Sprintf(format, a...)}
+	}
+	switch n := n.(type) {
+	case nil:
+		return nil, nil
+	case *And:
+		out := &And{Start: n.Start, End: n.End}
+		for _, x := range n.Nodes {
+			r, err := resolve(ctx, f, x, l, stack, depth)
+			if err != nil {
+				return nil, err
+			}
+			out.Nodes = append(out.Nodes, r)
+		}
+		return out, nil
+	case *Or:
+		out := &Or{Start: n.Start, End: n.End}
+		for _, x := range n.Nodes {
+			r, err := resolve(ctx, f, x, l, stack, depth)
+			if err != nil {
+				return nil, err
+			}
+			out.Nodes = append(out.Nodes, r)
+		}
+		return out, nil
+	case *Not:
+		x, err := resolve(ctx, f, n.X, l, stack, depth)
+		if err != nil {
+			return nil, err
+		}
+		return &Not{X: x, Start: n.Start, End: n.End}, nil
+	case *Term:
+		switch n.def.kind {
+		case kBroker:
+			v := n.val.text
+			if name, ok := strings.CutPrefix(v, "@"); ok {
+				if l.Broker == nil {
+					return nil, errAt(n, "broker: write the person as a Slack mention or user id")
+				}
+				id, found := l.Broker(ctx, name)
+				if !found {
+					return nil, errAt(n, "broker: nobody in Slack is called @%s", name)
+				}
+				t := *n
+				t.val.text = id
+				return &t, nil
+			}
+			return n, nil
+		case kSegment:
+			name := n.val.text
+			if stack[name] {
+				return nil, errAt(n, "segment %s refers to itself", name)
+			}
+			if depth >= 5 {
+				return nil, errAt(n, "segments refer to segments too deep (at most 5)")
+			}
+			if l.Segment == nil {
+				return nil, errAt(n, "no saved segments here")
+			}
+			text, err := l.Segment(ctx, name)
+			if store.ErrorCode(err) == store.ENOTFOUND {
+				e := errAt(n, "there is no saved segment %s", name)
+				e.Suggest = ""
+				return nil, e
+			}
+			if err != nil {
+				return nil, err
+			}
+			sub, err := Parse(text)
+			if err != nil {
+				return nil, errAt(n, "saved segment %s no longer parses: %v", name, err)
+			}
+			if sub.Root == nil {
+				return &And{Start: n.Start, End: n.End}, nil // matches everyone
+			}
+			stack[name] = true
+			defer delete(stack, name)
+			r, err := resolve(ctx, sub, sub.Root, l, stack, depth+1)
+			if err != nil {
+				var pe *Error
+				if asError(err, &pe) && pe.Filter != f.Text {
+					return nil, errAt(n, "in saved segment %s: %v", name, pe)
+				}
+				return nil, err
+			}
+			return r, nil
+		}
+		return n, nil
+	}
+	return nil, fmt.Errorf("segment: unknown node %T", n)
+}
+
+func asError(err error, target **Error) bool {
+	e, ok := err.(*Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+// SQL is a compiled filter: a boolean expression over the clients table
+// aliased c, and its parameters, numbered from the first free one.
+type SQL struct {
+	Where string
+	Args  []any
+}
+
+type compiler struct {
+	d    Dialect
+	now  time.Time
+	args []any
+	b    strings.Builder
+}
+
+// Compile turns a resolved filter into a WHERE expression. now fixes every
+// relative term (windows, last.*); firstArg is the number of the first
+// parameter (1 when the expression's parameters come first). An unresolved
+// segment: term or @name is an error.
+func Compile(f *Filter, d Dialect, now time.Time, firstArg int) (SQL, error) {
+	c := &compiler{d: d, now: now.UTC()}
+	base := firstArg - 1
+	if f == nil || f.Root == nil {
+		return SQL{Where: "TRUE"}, nil
+	}
+	if err := c.node(f.Root, base); err != nil {
+		return SQL{}, err
+	}
+	return SQL{Where: c.b.String(), Args: c.args}, nil
+}
+
+// param adds a parameter and returns its placeholder.
+func (c *compiler) param(v any, base int) string {
+	c.args = append(c.args, v)
+	n := base + len(c.args)
+	if c.d == Postgres {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?" + strconv.Itoa(n)
+}
+
+// num is a numeric parameter, compared as double precision.
+func (c *compiler) num(v float64, base int) string {
+	if c.d == Postgres {
+		return c.param(v, base) + "::float8"
+	}
+	return c.param(v, base)
+}
+
+func (c *compiler) time(t time.Time, base int) string {
+	if c.d == SQLite {
+		return c.param(t.UnixMicro(), base)
+	}
+	return c.param(t, base)
+}
+
+// inList is "col = ANY($n)" on PostgreSQL, "col IN (?a, ?b)" on SQLite.
+func (c *compiler) inList(col string, vals []string, base int) string {
+	if c.d == Postgres {
+		return col + " = ANY(" + c.param(vals, base) + "::text[])"
+	}
+	ps := make([]string, len(vals))
+	for i, v := range vals {
+		ps[i] = c.param(v, base)
+	}
+	return col + " IN (" + strings.Join(ps, ", ") + ")"
+}
+
+func (c *compiler) w(s ...string) {
+	for _, x := range s {
+		c.b.WriteString(x)
+	}
+}
+
+func (c *compiler) node(n Node, base int) error {
+	switch n := n.(type) {
+	case *And:
+		if len(n.Nodes) == 0 {
+			c.w("TRUE")
+			return nil
+		}
+		return c.join(n.Nodes, " AND ", base)
+	case *Or:
+		return c.join(n.Nodes, " OR ", base)
+	case *Not:
+		c.w("NOT (")
+		if err := c.node(n.X, base); err != nil {
+			return err
+		}
+		c.w(")")
+		return nil
+	case *Term:
+		return c.term(n, base)
+	}
+	return fmt.Errorf("segment: unknown node %T", n)
+}
+
+func (c *compiler) join(nodes []Node, sep string, base int) error {
+	c.w("(")
+	for i, x := range nodes {
+		if i > 0 {
+			c.w(sep)
+		}
+		if err := c.node(x, base); err != nil {
+			return err
+		}
+	}
+	c.w(")")
+	return nil
+}
+
+// sqlOp is the SQL comparison of a term's operator.
+func sqlOp(op string) string {
+	switch op {
+	case ":", "=":
+		return "="
+	case "!=":
+		return "<>"
+	}
+	return op
+}
+
+// Every term compiles to an expression that is TRUE or FALSE, never NULL,
+// so that negating it gives exactly the other clients.
+func (c *compiler) term(t *Term, base int) error {
+	v := t.val
+	neg := t.Op == "!="
+	wrapNeg := func(f func()) {
+		if neg {
+			c.w("NOT (")
+		}
+		f()
+		if neg {
+			c.w(")")
+		}
+	}
+	now := func() string { return c.time(c.now, base) }
+	switch t.def.kind {
+	case kTag:
+		wrapNeg(func() {
+			c.w("EXISTS (SELECT 1 FROM client_tags t WHERE t.client_id = c.id AND t.tag = ", c.param(v.text, base), ")")
+		})
+	case kStage:
+		wrapNeg(func() { c.w("c.stage = ", c.param(v.text, base)) })
+	case kDesk:
+		wrapNeg(func() { c.w("c.team = ", c.param(v.text, base)) })
+	case kBroker:
+		if strings.HasPrefix(v.text, "@") {
+			return &Error{Start: t.Start, End: t.End, Msg: "broker @" + v.text + " is not resolved"}
+		}
+		wrapNeg(func() { c.w("c.broker = ", c.param(v.text, base)) })
+	case kHorizon:
+		col := "c.horizon"
+		if c.d == SQLite {
+			col = "coalesce(json_extract(c.profile, '$.Risk.Horizon'), '')"
+		}
+		wrapNeg(func() { c.w(col, " = ", c.param(v.text, base)) })
+	case kRisk:
+		c.w("(c.risk_tolerance > 0 AND c.risk_tolerance ", sqlOp(t.Op), " ", c.param(int(v.num), base), ")")
+	case kCommodity:
+		wrapNeg(func() {
+			var parts []string
+			if t.def.which != "traded" {
+				var b strings.Builder
+				if c.d == Postgres {
+					b.WriteString("coalesce(c.profile->'trading'->'commodities', '[]'::jsonb) ?| " + c.param(v.keys, base) + "::text[]")
+				} else {
+					b.WriteString("EXISTS (SELECT 1 FROM json_each(c.profile, '$.Trading.Commodities') j WHERE " + c.inList("j.value", v.keys, base) + ")")
+				}
+				parts = append(parts, b.String())
+			}
+			if t.def.which != "prefers" {
+				parts = append(parts, "EXISTS (SELECT 1 FROM client_fills f WHERE f.client_id = c.id AND "+c.inList("f.commodity", v.keys, base)+
+					" AND f.at > "+c.time(c.now.Add(-365*day), base)+" AND f.at <= "+now()+")")
+			}
+			c.w("(", strings.Join(parts, " OR "), ")")
+		})
+	case kTrades, kVolume, kNotional:
+		agg := "count(*)"
+		switch t.def.kind {
+		case kVolume:
+			agg = "coalesce(sum(f.quantity), 0)"
+		case kNotional:
+			agg = "coalesce(sum(CASE WHEN f.currency = " + c.param(store.NotionalCurrency, base) + " THEN f.notional ELSE 0 END), 0)"
+		}
+		c.w("((SELECT ", agg, " FROM client_fills f WHERE f.client_id = c.id AND f.at > ", c.time(c.now.Add(-t.def.window), base),
+			" AND f.at <= ", now(), ") ", sqlOp(t.Op), " ", c.num(v.num, base), ")")
+	case kLast:
+		// last.X>D: nothing in (now-D, now]; last.X<D: something in it.
+		var exists string
+		bound := c.time(c.now.Add(-v.dur), base)
+		if t.def.which == "fill" {
+			exists = "EXISTS (SELECT 1 FROM client_fills f WHERE f.client_id = c.id AND f.at > " + bound + " AND f.at <= " + now() + ")"
+		} else {
+			dir := ""
+			switch t.def.which {
+			case "inbound":
+				dir = " AND k.direction IN ('inbound', 'both')"
+			case "outbound":
+				dir = " AND k.direction IN ('outbound', 'both')"
+			}
+			exists = "EXISTS (SELECT 1 FROM client_contacts k WHERE k.client_id = c.id AND k.at > " + bound + " AND k.at <= " + now() + dir + ")"
+		}
+		if t.Op == ">" || t.Op == ">=" {
+			c.w("NOT ", exists)
+		} else {
+			c.w(exists)
+		}
+	case kOnboarded:
+		col := "coalesce(c.profile->>'onboarded', '')"
+		if c.d == SQLite {
+			col = "coalesce(json_extract(c.profile, '$.Onboarded'), '')"
+		}
+		c.w("(", col, " <> '' AND ", col, " ", sqlOp(t.Op), " ", c.param(v.date.String(), base), ")")
+	case kSentiment:
+		c.w("coalesce((SELECT avg(s.score) FROM client_sentiment s WHERE s.client_id = c.id AND s.at > ", c.time(c.now.Add(-30*day), base),
+			" AND s.at <= ", now(), ") ", sqlOp(t.Op), " ", c.num(v.num, base), ", FALSE)")
+	case kSegment:
+		return &Error{Start: t.Start, End: t.End, Msg: "segment " + v.text + " is not resolved"}
+	default:
+		return fmt.Errorf("segment: term %s has no SQL", t.Name)
+	}
+	return nil
+}
