@@ -125,16 +125,15 @@ func (p *proxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
 // orderSystem is a quickfixgo acceptor that plays the order system's drop
 // copy: it checks the Logon's credentials and sends ExecutionReports.
 type orderSystem struct {
-	t         testing.TB
-	acceptor  *quickfix.Acceptor
-	id        quickfix.SessionID
-	addr      string
-	password  string
-	logons    atomic.Int32
-	loggedOn  chan struct{}
-	storeMu   sync.Mutex
-	store     quickfix.MessageStore
-	resetSeqs bool
+	t        testing.TB
+	acceptor *quickfix.Acceptor
+	id       quickfix.SessionID
+	addr     string
+	password string
+	logons   atomic.Int32
+	loggedOn chan struct{}
+	storeMu  sync.Mutex
+	store    quickfix.MessageStore
 }
 
 type omsStoreFactory struct{ o *orderSystem }

@@ -403,7 +403,7 @@ type logFactory struct {
 	messages bool
 }
 
-func (f logFactory) Create() (quickfix.Log, error) { return fixLog{f.logger, f.messages}, nil }
+func (f logFactory) Create() (quickfix.Log, error) { return fixLog(f), nil }
 func (f logFactory) CreateSessionLog(id quickfix.SessionID) (quickfix.Log, error) {
 	return fixLog{f.logger.With(slog.String("session", id.String())), f.messages}, nil
 }

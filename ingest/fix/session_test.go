@@ -83,9 +83,7 @@ func TestWrongPassword(t *testing.T) {
 	s := embeddedStores(t)
 	oms, bs := compIDs(t)
 	o := startOrderSystem(t, oms, bs, "", "s3cret", false)
-	b := startBrokerSync(t, s, bs, oms, port(o.addr), t.TempDir(), "wrong", 0)
-	events := b.client.Watch
-	_ = events
+	startBrokerSync(t, s, bs, oms, port(o.addr), t.TempDir(), "wrong", 0)
 	time.Sleep(2 * time.Second)
 	if n := o.logons.Load(); n != 0 {
 		t.Fatalf("%d logons with a wrong password", n)
