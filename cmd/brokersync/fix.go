@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -29,4 +32,27 @@ func newDropCopy(cfg Config, st *stores.Stores, rec *ingest.Recorder, reg promet
 		Metrics:    fix.NewMetrics(reg),
 		MessageLog: cfg.logLevel() == slog.LevelDebug,
 	})
+}
+
+// checkFix logs on to the drop-copy session(s) of BROKERSYNC_FIX_SETTINGS
+// and says what it found, storing nothing.
+func checkFix(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writer) error {
+	if cfg.FIXSettings == "" {
+		return usageError{"check fix: BROKERSYNC_FIX_SETTINGS (-fix-settings) names no session settings file"}
+	}
+	settings, err := fix.LoadSettingsFile(cfg.FIXSettings, cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("config: BROKERSYNC_FIX_SETTINGS: %w", err)
+	}
+	st, err := openStores(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fix.Check(ctx, fix.Options{
+		Settings:   settings,
+		Intake:     &ingest.Intake{Clients: st.Clients, Trades: st.Trades},
+		Logger:     logger,
+		MessageLog: cfg.logLevel() == slog.LevelDebug,
+	}, stdout, 20*time.Second)
 }

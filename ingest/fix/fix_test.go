@@ -270,7 +270,7 @@ type brokerSync struct {
 	done    chan error
 }
 
-func startBrokerSync(t testing.TB, s stores, sender, target string, port int, dir, password string, retryFor time.Duration) *brokerSync {
+func sessionSettings(t testing.TB, sender, target string, port int, dir, password string) *quickfix.Settings {
 	t.Helper()
 	cfg := fmt.Sprintf(`[DEFAULT]
 ConnectionType=initiator
@@ -289,6 +289,12 @@ Password=%s
 	if err != nil {
 		t.Fatal(err)
 	}
+	return settings
+}
+
+func startBrokerSync(t testing.TB, s stores, sender, target string, port int, dir, password string, retryFor time.Duration) *brokerSync {
+	t.Helper()
+	settings := sessionSettings(t, sender, target, port, dir, password)
 	m := fix.NewMetrics(nil)
 	c, err := fix.New(fix.Options{
 		Settings: settings,

@@ -120,6 +120,10 @@ type Options struct {
 	RetryFor time.Duration
 	// MessageLog writes every FIX message to the log at debug level.
 	MessageLog bool
+	// DryRun stores nothing: an ExecutionReport is matched to its client,
+	// reported to Watch and left unacknowledged (the connection is dropped),
+	// so that the order system resends it to the real session.
+	DryRun bool
 }
 
 // Client is BrokerSync's side of drop-copy sessions.
@@ -141,6 +145,9 @@ type Event struct {
 	Text    string
 	Kind    Kind
 	Result  string
+	Seq     int
+	ExecID  string
+	Account string
 }
 
 // New prepares the sessions; Run connects them.
@@ -159,7 +166,7 @@ func New(opts Options) (*Client, error) {
 	}
 	c := &Client{opts: opts, stores: map[quickfix.SessionID]*ackStore{}}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	init, err := quickfix.NewInitiator(c, &ackStoreFactory{c: c, inner: file.NewStoreFactory(opts.Settings)}, opts.Settings, logFactory{logger: opts.Logger, messages: opts.MessageLog})
+	init, err := quickfix.NewInitiator(c, &ackStoreFactory{c: c, inner: file.NewStoreFactory(opts.Settings)}, opts.Settings, logFactory{logger: opts.Logger, messages: opts.MessageLog, refused: c.refused})
 	if err != nil {
 		return nil, fmt.Errorf("fix: %w", err)
 	}
@@ -268,6 +275,10 @@ func (c *Client) FromApp(msg *quickfix.Message, id quickfix.SessionID) quickfix.
 	if t, _ := msg.Header.GetString(tagMsgType); t != "8" {
 		return nil
 	}
+	if c.opts.DryRun {
+		c.dryRun(msg, id)
+		return nil
+	}
 	result, err := c.handle(msg)
 	seq, _ := msg.Header.GetInt(tagMsgSeqNum)
 	attrs := []any{slog.String("session", id.String()), slog.Int("seq", seq)}
@@ -286,6 +297,33 @@ func (c *Client) FromApp(msg *quickfix.Message, id quickfix.SessionID) quickfix.
 	}
 	c.tell(Event{Session: id.String(), What: "report", Kind: result.kind, Result: result.result, Text: result.why})
 	return nil
+}
+
+// dryRun describes a report without storing it, and holds it back.
+func (c *Client) dryRun(msg *quickfix.Message, id quickfix.SessionID) {
+	defer c.hold(id)
+	seq, _ := msg.Header.GetInt(tagMsgSeqNum)
+	ev, kind, err := Report(msg)
+	e := Event{Session: id.String(), What: "report", Kind: kind, Seq: seq, ExecID: ev.ExecID, Account: ev.Client}
+	switch {
+	case err != nil:
+		e.Result, e.Text = ResultInvalid, err.Error()
+	case kind == KindSkipped:
+		e.Result = ResultSkipped
+	default:
+		entries, err := c.opts.Intake.PrepareOrders(c.ctx, []ingest.OrderEvent{ev})
+		switch store.ErrorCode(err) {
+		case "":
+			e.Result, e.Text = ResultStored, entries[0].Client.Handle+": "+entries[0].Event.Summary
+		case store.ENOTFOUND:
+			e.Result, e.Text = ResultUnknownClient, err.Error()
+		case store.EINVALID:
+			e.Result, e.Text = ResultInvalid, err.Error()
+		default:
+			e.Result, e.Text = "error", err.Error()
+		}
+	}
+	c.tell(e)
 }
 
 type outcome struct {
@@ -397,20 +435,36 @@ func (s *ackStore) IncrNextTargetMsgSeqNum() error {
 	return s.MessageStore.IncrNextTargetMsgSeqNum()
 }
 
+// refused reports a Logout received in answer to our Logon: quickfix
+// does not hand it to FromAdmin, only to the session log.
+func (c *Client) refused(id quickfix.SessionID, msg *quickfix.Message) {
+	if t, _ := msg.Header.GetString(tagMsgType); t != "5" {
+		return
+	}
+	text, _ := msg.Body.GetString(tagText)
+	c.opts.Logger.Error("FIX drop copy: the order system refused the logon", slog.String("session", id.String()), slog.String("text", text))
+	c.tell(Event{Session: id.String(), What: "logout", Text: text})
+}
+
 // logFactory sends quickfix's session events to slog.
 type logFactory struct {
 	logger   *slog.Logger
 	messages bool
+	refused  func(quickfix.SessionID, *quickfix.Message)
 }
 
-func (f logFactory) Create() (quickfix.Log, error) { return fixLog(f), nil }
+func (f logFactory) Create() (quickfix.Log, error) {
+	return fixLog{logger: f.logger, messages: f.messages}, nil
+}
 func (f logFactory) CreateSessionLog(id quickfix.SessionID) (quickfix.Log, error) {
-	return fixLog{f.logger.With(slog.String("session", id.String())), f.messages}, nil
+	return fixLog{logger: f.logger.With(slog.String("session", id.String())), messages: f.messages,
+		refused: func(m *quickfix.Message) { f.refused(id, m) }}, nil
 }
 
 type fixLog struct {
 	logger   *slog.Logger
 	messages bool
+	refused  func(*quickfix.Message)
 }
 
 func (l fixLog) OnIncoming(b []byte) {
@@ -425,5 +479,10 @@ func (l fixLog) OnOutgoing(b []byte) {
 }
 func (l fixLog) OnEvent(s string) { l.logger.Debug("FIX: " + s) }
 func (l fixLog) OnEventf(format string, a ...any) {
+	if l.refused != nil && strings.HasPrefix(format, "Invalid Session State: Received Msg") && len(a) == 1 {
+		if m, ok := a[0].(*quickfix.Message); ok {
+			l.refused(m)
+		}
+	}
 	l.logger.Debug("FIX: " + fmt.Sprintf(format, a...))
 }
