@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -133,9 +132,10 @@ type Client struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 
-	mu     sync.Mutex
-	stores map[quickfix.SessionID]*ackStore
-	events chan Event
+	mu      sync.Mutex
+	stores  map[quickfix.SessionID]*ackStore
+	events  chan Event
+	writers sync.WaitGroup
 }
 
 // Event is what a session reports to watchers (brokersync check fix).
@@ -200,7 +200,10 @@ func (c *Client) Run(ctx context.Context) error {
 		return fmt.Errorf("fix: %w", err)
 	}
 	<-ctx.Done()
-	c.cancel() // a report being retried is left for the resend
+	// Reports not stored yet are not persisted as received: the order
+	// system resends them to the next session.
+	c.cancel()
+	c.writers.Wait()
 	c.initiator.Stop()
 	return nil
 }
@@ -267,10 +270,11 @@ func (c *Client) FromAdmin(msg *quickfix.Message, id quickfix.SessionID) quickfi
 	return nil
 }
 
-// FromApp stores each ExecutionReport's order event. quickfix counts the
-// message as processed (persists the next expected sequence number) only
-// after FromApp returns; a report whose store keeps failing is held back
-// (see ackStore), so the counterparty resends it.
+// FromApp queues each ExecutionReport's order event for its session's
+// writer, which stores them in batches. quickfix counts the report as
+// received when FromApp returns, but the number persisted in the message
+// store trails the last report stored (see ackStore): after a crash, or a
+// store that keeps failing, the order system resends from there.
 func (c *Client) FromApp(msg *quickfix.Message, id quickfix.SessionID) quickfix.MessageRejectError {
 	if t, _ := msg.Header.GetString(tagMsgType); t != "8" {
 		return nil
@@ -279,23 +283,23 @@ func (c *Client) FromApp(msg *quickfix.Message, id quickfix.SessionID) quickfix.
 		c.dryRun(msg, id)
 		return nil
 	}
-	result, err := c.handle(msg)
 	seq, _ := msg.Header.GetInt(tagMsgSeqNum)
-	attrs := []any{slog.String("session", id.String()), slog.Int("seq", seq)}
-	if execID, _ := msg.Body.GetString(tagExecID); execID != "" {
-		attrs = append(attrs, slog.String("exec_id", execID))
-	}
-	if err != nil {
-		c.opts.Logger.Error("FIX drop copy: ExecutionReport not stored; the order system will resend it", append(attrs, slog.Any("err", err))...)
-		c.hold(id)
+	ev, kind, err := Report(msg)
+	switch {
+	case err != nil:
+		c.opts.Metrics.Reports.WithLabelValues(ResultInvalid).Inc()
+		c.opts.Logger.Warn("FIX drop copy: ExecutionReport not taken", slog.String("session", id.String()), slog.Int("seq", seq),
+			slog.String("exec_id", ev.ExecID), slog.String("result", ResultInvalid), slog.String("why", err.Error()))
+		c.tell(Event{Session: id.String(), What: "report", Kind: kind, Result: ResultInvalid, Text: err.Error(), Seq: seq, ExecID: ev.ExecID})
+		return nil
+	case kind == KindSkipped:
+		c.opts.Metrics.Reports.WithLabelValues(ResultSkipped).Inc()
+		c.tell(Event{Session: id.String(), What: "report", Kind: kind, Result: ResultSkipped, Seq: seq})
 		return nil
 	}
-	c.opts.Metrics.Reports.WithLabelValues(result.result).Inc()
-	switch result.result {
-	case ResultUnknownClient, ResultInvalid:
-		c.opts.Logger.Warn("FIX drop copy: ExecutionReport not taken", append(attrs, slog.String("result", result.result), slog.String("why", result.why))...)
+	if s := c.ackStore(id); s != nil {
+		s.enqueue(pending{seq: seq, ev: ev, kind: kind})
 	}
-	c.tell(Event{Session: id.String(), What: "report", Kind: result.kind, Result: result.result, Text: result.why})
 	return nil
 }
 
@@ -324,115 +328,6 @@ func (c *Client) dryRun(msg *quickfix.Message, id quickfix.SessionID) {
 		}
 	}
 	c.tell(e)
-}
-
-type outcome struct {
-	kind   Kind
-	result string
-	why    string
-}
-
-// handle takes one report; an error means it could not be stored and must
-// be resent.
-func (c *Client) handle(msg *quickfix.Message) (outcome, error) {
-	ev, kind, err := Report(msg)
-	if err != nil {
-		return outcome{kind, ResultInvalid, err.Error()}, nil
-	}
-	if kind == KindSkipped {
-		return outcome{kind, ResultSkipped, ""}, nil
-	}
-	ctx, cancel := context.WithTimeout(c.ctx, c.opts.RetryFor)
-	defer cancel()
-	delay := 100 * time.Millisecond
-	for {
-		res, err := c.store(ctx, ev)
-		if err == nil {
-			res.kind = kind
-			return res, nil
-		}
-		if code := store.ErrorCode(err); code != store.EUNAVAILABLE && code != store.EINTERNAL {
-			return outcome{kind, ResultInvalid, err.Error()}, nil
-		}
-		c.opts.Logger.Warn("FIX drop copy: storing an ExecutionReport failed; retrying", slog.Any("err", err))
-		select {
-		case <-ctx.Done():
-			return outcome{}, err
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, 5*time.Second)
-	}
-}
-
-func (c *Client) store(ctx context.Context, ev ingest.OrderEvent) (outcome, error) {
-	entries, err := c.opts.Intake.PrepareOrders(ctx, []ingest.OrderEvent{ev})
-	var ie *ingest.ItemError
-	if errors.As(err, &ie) {
-		err = ie.Err
-	}
-	switch store.ErrorCode(err) {
-	case "":
-	case store.ENOTFOUND:
-		return outcome{result: ResultUnknownClient, why: err.Error()}, nil
-	case store.EINVALID:
-		return outcome{result: ResultInvalid, why: err.Error()}, nil
-	default:
-		return outcome{}, err
-	}
-	st, err := c.opts.Intake.Store(ctx, entries)
-	if err != nil {
-		return outcome{}, err
-	}
-	if st.DuplicateFills > 0 {
-		return outcome{result: ResultDuplicate}, nil
-	}
-	return outcome{result: ResultStored}, nil
-}
-
-func (c *Client) hold(id quickfix.SessionID) {
-	c.mu.Lock()
-	s := c.stores[id]
-	c.mu.Unlock()
-	if s != nil {
-		s.held.Store(true)
-	}
-}
-
-// ackStoreFactory wraps quickfix's message store so that a report that
-// could not be stored is not counted as received.
-type ackStoreFactory struct {
-	c     *Client
-	inner quickfix.MessageStoreFactory
-}
-
-func (f *ackStoreFactory) Create(id quickfix.SessionID) (quickfix.MessageStore, error) {
-	inner, err := f.inner.Create(id)
-	if err != nil {
-		return nil, err
-	}
-	s := &ackStore{MessageStore: inner}
-	f.c.mu.Lock()
-	f.c.stores[id] = s
-	f.c.mu.Unlock()
-	return s, nil
-}
-
-// ackStore refuses the increment of the next expected incoming sequence
-// number that follows a held report. quickfix then drops the connection
-// with the number unchanged; on the next logon it asks the order system to
-// resend from the held report on.
-type ackStore struct {
-	quickfix.MessageStore
-	held atomic.Bool
-}
-
-var errHeld = errors.New("ExecutionReport not stored: disconnecting to have it resent")
-
-func (s *ackStore) IncrNextTargetMsgSeqNum() error {
-	if s.held.Swap(false) {
-		return errHeld
-	}
-	return s.MessageStore.IncrNextTargetMsgSeqNum()
 }
 
 // refused reports a Logout received in answer to our Logon: quickfix
