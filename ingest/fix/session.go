@@ -136,6 +136,7 @@ type Client struct {
 	stores  map[quickfix.SessionID]*ackStore
 	events  chan Event
 	writers sync.WaitGroup
+	on      map[quickfix.SessionID]bool // logged on
 }
 
 // Event is what a session reports to watchers (brokersync check fix).
@@ -164,7 +165,7 @@ func New(opts Options) (*Client, error) {
 	if opts.RetryFor <= 0 {
 		opts.RetryFor = 30 * time.Second
 	}
-	c := &Client{opts: opts, stores: map[quickfix.SessionID]*ackStore{}}
+	c := &Client{opts: opts, stores: map[quickfix.SessionID]*ackStore{}, on: map[quickfix.SessionID]bool{}}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	init, err := quickfix.NewInitiator(c, &ackStoreFactory{c: c, inner: file.NewStoreFactory(opts.Settings)}, opts.Settings, logFactory{logger: opts.Logger, messages: opts.MessageLog, refused: c.refused})
 	if err != nil {
@@ -215,13 +216,25 @@ func (c *Client) OnCreate(quickfix.SessionID) {}
 
 // OnLogon implements quickfix.Application.
 func (c *Client) OnLogon(id quickfix.SessionID) {
-	c.opts.Metrics.LoggedOn.Inc()
+	c.mu.Lock()
+	if !c.on[id] {
+		c.on[id] = true
+		c.opts.Metrics.LoggedOn.Inc()
+	}
+	c.mu.Unlock()
 	c.opts.Logger.Info("FIX drop copy: logged on", slog.String("session", id.String()))
 	c.tell(Event{Session: id.String(), What: "logon"})
 }
 
 // OnLogout implements quickfix.Application.
+// quickfix also calls it when a logon fails.
 func (c *Client) OnLogout(id quickfix.SessionID) {
+	c.mu.Lock()
+	if c.on[id] {
+		delete(c.on, id)
+		c.opts.Metrics.LoggedOn.Dec()
+	}
+	c.mu.Unlock()
 	c.opts.Logger.Info("FIX drop copy: logged out", slog.String("session", id.String()))
 	c.tell(Event{Session: id.String(), What: "logout"})
 }

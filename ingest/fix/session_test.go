@@ -125,6 +125,9 @@ func TestDisconnectMidBurst(t *testing.T) {
 		if o.logons.Load() < 2 {
 			t.Errorf("only %d logons: the cut did not reconnect", o.logons.Load())
 		}
+		if g := testutil.ToFloat64(b.metrics.LoggedOn); g != 1 {
+			t.Errorf("sessions logged on: %v, want 1", g)
+		}
 		_ = stored
 	})
 }
