@@ -26,11 +26,12 @@ func newDropCopy(cfg Config, st *stores.Stores, rec *ingest.Recorder, reg promet
 		return nil, fmt.Errorf("config: BROKERSYNC_FIX_SETTINGS: %w", err)
 	}
 	return fix.New(fix.Options{
-		Settings:   settings,
-		Intake:     &ingest.Intake{Clients: st.Clients, Trades: st.Trades, Recorder: rec},
-		Logger:     logger,
-		Metrics:    fix.NewMetrics(reg),
-		MessageLog: cfg.logLevel() == slog.LevelDebug,
+		Settings:    settings,
+		Intake:      &ingest.Intake{Clients: st.Clients, Trades: st.Trades, Recorder: rec},
+		Logger:      logger,
+		Metrics:     fix.NewMetrics(reg),
+		MessageLog:  cfg.logLevel() == slog.LevelDebug,
+		PostgresURL: cfg.PostgresURL,
 	})
 }
 
@@ -50,9 +51,10 @@ func checkFix(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	}
 	defer st.Close()
 	return fix.Check(ctx, fix.Options{
-		Settings:   settings,
-		Intake:     &ingest.Intake{Clients: st.Clients, Trades: st.Trades},
-		Logger:     logger,
-		MessageLog: cfg.logLevel() == slog.LevelDebug,
+		Settings:    settings,
+		Intake:      &ingest.Intake{Clients: st.Clients, Trades: st.Trades},
+		Logger:      logger,
+		MessageLog:  cfg.logLevel() == slog.LevelDebug,
+		PostgresURL: cfg.PostgresURL,
 	}, stdout, 20*time.Second)
 }

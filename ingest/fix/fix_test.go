@@ -25,6 +25,7 @@ import (
 func TestMain(m *testing.M) { backendtest.Main(m) }
 
 type stores struct {
+	pgURL    string // set: FIX session state in PostgreSQL
 	clients  store.ClientStore
 	trades   store.TradeStore
 	timeline store.TimelineStore
@@ -41,7 +42,7 @@ func embeddedStores(t testing.TB) stores {
 
 func realStores(t testing.TB) stores {
 	pg := backendtest.Postgres(t)
-	return stores{clients: pg, trades: pg, timeline: backendtest.Cassandra(t)}
+	return stores{pgURL: backendtest.PostgresURL(t), clients: pg, trades: pg, timeline: backendtest.Cassandra(t)}
 }
 
 // backends runs fn on the embedded store and on PostgreSQL + Cassandra.
@@ -297,11 +298,12 @@ func startBrokerSync(t testing.TB, s stores, sender, target string, port int, di
 	settings := sessionSettings(t, sender, target, port, dir, password)
 	m := fix.NewMetrics(nil)
 	c, err := fix.New(fix.Options{
-		Settings: settings,
-		Intake:   &ingest.Intake{Clients: s.clients, Trades: s.trades, Recorder: &ingest.Recorder{Timeline: s.timeline}},
-		Metrics:  m,
-		RetryFor: retryFor,
-		Logger:   testLogger(),
+		Settings:    settings,
+		Intake:      &ingest.Intake{Clients: s.clients, Trades: s.trades, Recorder: &ingest.Recorder{Timeline: s.timeline}},
+		Metrics:     m,
+		RetryFor:    retryFor,
+		PostgresURL: s.pgURL,
+		Logger:      testLogger(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/quickfix/config"
 	"github.com/quickfixgo/quickfix/store/file"
+	sqlstore "github.com/quickfixgo/quickfix/store/sql"
 
 	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/store"
@@ -29,8 +30,9 @@ const (
 )
 
 // LoadSettings reads session settings in the quickfix format. Every session
-// must be a FIX.4.4 initiator. A session without FileStorePath keeps its
-// sequence numbers and messages under dataDir/fix.
+// must be a FIX.4.4 initiator. Sessions whose settings name no message
+// store keep their sequence numbers and messages in PostgreSQL when
+// Options.PostgresURL is set, else under dataDir/fix.
 func LoadSettings(r io.Reader, dataDir string) (*quickfix.Settings, error) {
 	s, err := quickfix.ParseSettings(r)
 	if err != nil {
@@ -40,19 +42,15 @@ func LoadSettings(r io.Reader, dataDir string) (*quickfix.Settings, error) {
 		return nil, errors.New("no [SESSION] section")
 	}
 	global := s.GlobalSettings()
+	if dataDir != "" {
+		global.Set(defaultFileStorePath, filepath.Join(dataDir, "fix"))
+	}
 	for id, ss := range s.SessionSettings() {
 		if id.BeginString != quickfix.BeginStringFIX44 {
 			return nil, fmt.Errorf("session %s: BeginString must be FIX.4.4", id)
 		}
 		if ct, _ := ss.Setting(config.SocketConnectHost); ct == "" {
 			return nil, fmt.Errorf("session %s: SocketConnectHost is required (BrokerSync initiates the drop-copy session)", id)
-		}
-		if !ss.HasSetting(config.FileStorePath) {
-			if dataDir == "" {
-				return nil, fmt.Errorf("session %s: FileStorePath is required when there is no data directory", id)
-			}
-			// Session settings overlay the global ones: this is a default.
-			global.Set(config.FileStorePath, filepath.Join(dataDir, "fix"))
 		}
 		if !ss.HasSetting(config.ReconnectInterval) {
 			global.Set(config.ReconnectInterval, "5")
@@ -119,6 +117,11 @@ type Options struct {
 	RetryFor time.Duration
 	// MessageLog writes every FIX message to the log at debug level.
 	MessageLog bool
+	// PostgresURL, when set, keeps the sessions' sequence numbers and sent
+	// messages in PostgreSQL (quickfix's SQL store over pgx, in the tables
+	// of the store's migrations) instead of files, unless the settings name
+	// a store (SQLStoreDriver or FileStorePath).
+	PostgresURL string
 	// DryRun stores nothing: an ExecutionReport is matched to its client,
 	// reported to Watch and left unacknowledged (the connection is dropped),
 	// so that the order system resends it to the real session.
@@ -167,12 +170,49 @@ func New(opts Options) (*Client, error) {
 	}
 	c := &Client{opts: opts, stores: map[quickfix.SessionID]*ackStore{}, on: map[quickfix.SessionID]bool{}}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	init, err := quickfix.NewInitiator(c, &ackStoreFactory{c: c, inner: file.NewStoreFactory(opts.Settings)}, opts.Settings, logFactory{logger: opts.Logger, messages: opts.MessageLog, refused: c.refused})
+	inner, err := messageStore(opts)
+	if err != nil {
+		return nil, err
+	}
+	init, err := quickfix.NewInitiator(c, &ackStoreFactory{c: c, inner: inner}, opts.Settings, logFactory{logger: opts.Logger, messages: opts.MessageLog, refused: c.refused})
 	if err != nil {
 		return nil, fmt.Errorf("fix: %w", err)
 	}
 	c.initiator = init
 	return c, nil
+}
+
+// defaultFileStorePath holds, in the global settings, the FileStorePath
+// LoadSettings derived from the data directory.
+const defaultFileStorePath = "BrokerSyncDefaultFileStorePath"
+
+// messageStore picks where session state is kept: the store the settings
+// name (SQLStoreDriver or FileStorePath), else PostgreSQL when BrokerSync
+// uses it, else files under the data directory.
+func messageStore(opts Options) (quickfix.MessageStoreFactory, error) {
+	global := opts.Settings.GlobalSettings()
+	sql, files := false, false
+	for _, ss := range opts.Settings.SessionSettings() {
+		sql = sql || ss.HasSetting(config.SQLStoreDriver)
+		files = files || ss.HasSetting(config.FileStorePath)
+	}
+	switch {
+	case sql:
+		return sqlstore.NewStoreFactory(opts.Settings), nil
+	case files:
+		return file.NewStoreFactory(opts.Settings), nil
+	case opts.PostgresURL != "":
+		global.Set(config.SQLStoreDriver, "pgx")
+		global.Set(config.SQLStoreDataSourceName, opts.PostgresURL)
+		return sqlstore.NewStoreFactory(opts.Settings), nil
+	}
+	dir, _ := global.Setting(defaultFileStorePath)
+	if dir == "" {
+		return nil, errors.New("fix: FileStorePath is required when there is no data directory")
+	}
+	// Session settings overlay the global ones: this is a default.
+	global.Set(config.FileStorePath, dir)
+	return file.NewStoreFactory(opts.Settings), nil
 }
 
 // Watch returns a channel of session events, for brokersync check fix. It

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/quickfixgo/quickfix"
 
@@ -67,6 +68,22 @@ func TestNormalFlow(t *testing.T) {
 		}
 		if n := o.logons.Load(); n != 1 {
 			t.Errorf("%d logons: the unknown account must not cost the session", n)
+		}
+		if s.pgURL != "" {
+			// The session's numbers are kept in PostgreSQL, up to date.
+			conn, err := pgx.Connect(context.Background(), s.pgURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(context.Background())
+			// The writer persists the number just after storing the batch.
+			waitFor(t, "incoming sequence number 9 in PostgreSQL (logon and 7 reports)", func() bool {
+				var in int
+				if err := conn.QueryRow(context.Background(), "SELECT incoming_seqnum FROM sessions WHERE sendercompid = $1", bs).Scan(&in); err != nil {
+					t.Fatal(err)
+				}
+				return in >= 9
+			})
 		}
 		ev, err := s.timeline.Event(context.Background(), c.ID, store.EventID(store.SourceOrders, acct+"-E-FILL"))
 		if err != nil {
