@@ -34,6 +34,7 @@ type Config struct {
 	SlackLease           string
 	IMAPURL              string
 	IMAPMailboxes        string
+	FIXSettings          string
 	WebhookSecret        string
 	TwilioAuthToken      string
 	AircallToken         string
@@ -79,6 +80,7 @@ var settings = []setting{
 	{"BROKERSYNC_SLACK_LEASE", "slack-lease", "30s", "how long a Slack delivery being applied holds off Slack's retries of it; after a crash the first retry past it applies the delivery (1s to 5m)", func(c *Config) *string { return &c.SlackLease }, checkLease, false},
 	{"BROKERSYNC_IMAP_URL", "imap-url", "", "mailbox to ingest: imaps://user:pass@host[:port] or imap://... (STARTTLS)", func(c *Config) *string { return &c.IMAPURL }, checkURL("imap", "imaps"), true},
 	{"BROKERSYNC_IMAP_MAILBOXES", "imap-mailboxes", "", "file listing several mailboxes, one IMAP URL a line", func(c *Config) *string { return &c.IMAPMailboxes }, nil, false},
+	{"BROKERSYNC_FIX_SETTINGS", "fix-settings", "", "quickfix session settings file of the FIX 4.4 drop-copy session(s) BrokerSync initiates; empty takes no drop copy", func(c *Config) *string { return &c.FIXSettings }, nil, false},
 	{"BROKERSYNC_WEBHOOK_SECRET", "webhook-secret", "", "secret for X-BrokerSync-Signature on /webhooks/*; empty disables the webhooks", func(c *Config) *string { return &c.WebhookSecret }, nil, true},
 	{"BROKERSYNC_TWILIO_AUTH_TOKEN", "twilio-auth-token", "", "Twilio auth token that signs call status and transcription callbacks on /webhooks/twilio; empty refuses them", func(c *Config) *string { return &c.TwilioAuthToken }, nil, true},
 	{"BROKERSYNC_AIRCALL_TOKEN", "aircall-token", "", "token of the Aircall webhook posting to /webhooks/aircall; empty refuses it", func(c *Config) *string { return &c.AircallToken }, nil, true},

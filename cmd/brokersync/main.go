@@ -33,6 +33,7 @@ Usage:
   brokersync rebuild-stats [--after HANDLE] recount every client's statistics from the timeline
   brokersync exec '/client show acme-grain' --as U123
                                             run a slash command as that Slack user, print plain text
+  brokersync check fix [flags]              log on to the FIX drop copy, say what is waiting, store nothing
   brokersync sentiment                      score one text per line from stdin
   brokersync sentiment eval FILE.csv        accuracy and macro-F1 on a labelled CSV
   brokersync version                        print the version
@@ -83,7 +84,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runSentiment(args, stdin, stdout)
 	}
 	switch cmd {
-	case "serve", "migrate", "import", "export", "exec", "demo", "rebuild-stats":
+	case "serve", "migrate", "import", "export", "exec", "demo", "rebuild-stats", "check":
 	default:
 		fmt.Fprint(stderr, usage)
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
@@ -93,6 +94,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// error names the mistake and -h lists the flags, on stdout.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
+	if cmd == "check" {
+		// What to check comes first: brokersync check fix [flags].
+		if len(args) == 0 || args[0] != "fix" {
+			return usageError{"usage: brokersync check fix [flags]"}
+		}
+		args = args[1:]
+	}
 	var ex execFlags
 	if cmd == "exec" {
 		ex.register(fs)
@@ -132,6 +140,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exportCmd(ctx, cfg, logger, fs.Args(), stdout)
 	case "rebuild-stats":
 		return rebuildStatsCmd(ctx, cfg, logger, after, fs.Args(), stdout)
+	case "check":
+		if len(fs.Args()) != 0 {
+			return usageError{"usage: brokersync check fix [flags]"}
+		}
+		return checkFix(ctx, cfg, logger, stdout)
 	}
 	// exec answers on stdout; its log lines are for whoever asks for them.
 	if !ex.verbose && !logLevelGiven(fs, getenv) {
@@ -148,6 +161,7 @@ var commandHelp = map[string]string{
 	"export":  "usage: brokersync export [flags] clients > clients.csv\n\nWrites every client profile as CSV.",
 	"exec":    execUsage,
 	"demo":    "usage: brokersync demo [flags]\n\nLoads a demo desk into the configured store (two desks, brokers and a manager, 50 clients, a year of\nemails, chats, calls, meetings, orders and fills, notes, feedback and follow-ups) and prints a link to\na demo client's timeline. Running it again changes nothing.",
+	"check":   "usage: brokersync check fix [flags]\n\nLogs on to the FIX drop-copy session(s) of BROKERSYNC_FIX_SETTINGS, says whether the logon succeeded and what ExecutionReport is waiting (and for which client), and logs off. It stores nothing and acknowledges nothing: run it while serve does not hold the session.",
 }
 
 // printFlags answers -h: what the command does and every flag it takes,

@@ -55,6 +55,11 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 
+	dropCopy, err := newDropCopy(cfg, st, recorder, registry, logger)
+	if err != nil {
+		return err
+	}
+
 	key, err := linkKey(ctx, cfg, st)
 	if err != nil {
 		return err
@@ -113,6 +118,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	if scheduler != nil {
 		g.Go(func() error { return scheduler.Run(ctx) })
+	}
+	if dropCopy != nil {
+		g.Go(func() error { return dropCopy.Run(ctx) })
 	}
 	for _, in := range ingesters {
 		g.Go(func() error { return in.Run(ctx) })
