@@ -138,6 +138,19 @@ type ReminderStore interface {
 	// it was posted, done or cancelled already.
 	CancelReminder(ctx context.Context, id uuid.UUID, at time.Time) (*Reminder, error)
 
+	// CloseReminder marks a reminder done (the broker's Done button, or a
+	// call logged from it) and returns it as it now is: pending, snoozed
+	// and posted reminders may be closed, and a claimed one (its post is
+	// then not recorded). ENOTFOUND; ECONFLICT when it was done or
+	// cancelled already.
+	CloseReminder(ctx context.Context, id uuid.UUID, at time.Time) (*Reminder, error)
+
+	// SnoozeReminder puts a reminder off until until: snoozed, due then,
+	// to be posted afresh (attempts and the recorded message cleared). A
+	// posted, pending or snoozed reminder may be snoozed. ENOTFOUND;
+	// ECONFLICT when it is being posted right now, done or cancelled.
+	SnoozeReminder(ctx context.Context, id uuid.UUID, until, at time.Time) (*Reminder, error)
+
 	// RetryReminder gives a claimed reminder back to be tried again at
 	// retryAt (Slack failed or limited the rate). ECONFLICT when owner no
 	// longer holds the claim.

@@ -215,6 +215,37 @@ RETURNING `+reminderColumns, micro(at), id.String()))
 	return r, mapErr(err)
 }
 
+// CloseReminder implements store.ReminderStore.
+func (d *DB) CloseReminder(ctx context.Context, id uuid.UUID, at time.Time) (*store.Reminder, error) {
+	return d.changeReminder(ctx, id, `state = 'done', lease_owner = '', updated_at = ?`,
+		`('pending', 'claimed', 'snoozed', 'posted')`, micro(at))
+}
+
+// SnoozeReminder implements store.ReminderStore.
+func (d *DB) SnoozeReminder(ctx context.Context, id uuid.UUID, until, at time.Time) (*store.Reminder, error) {
+	return d.changeReminder(ctx, id, `state = 'snoozed', due_at = ?, next_at = ?, attempts = 0, message_ts = '',
+    posted_at = 0, lease_owner = '', updated_at = ?`, `('pending', 'snoozed', 'posted')`, micro(until), micro(until), micro(at))
+}
+
+// changeReminder applies set (its arguments in args) to a reminder in one
+// of the states from and returns it; ECONFLICT naming the state it is in
+// otherwise.
+func (d *DB) changeReminder(ctx context.Context, id uuid.UUID, set, from string, args ...any) (*store.Reminder, error) {
+	r, err := scanReminder(d.db.QueryRowContext(ctx, `UPDATE reminders SET `+set+` WHERE id = ? AND state IN `+from+`
+RETURNING `+reminderColumns, append(args, id.String())...))
+	if errors.Is(err, sql.ErrNoRows) {
+		cur, err := d.Reminder(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if cur.State == store.ReminderClaimed {
+			return nil, store.Errorf(store.ECONFLICT, "the reminder is being posted right now; try again in a moment")
+		}
+		return nil, store.Errorf(store.ECONFLICT, "the reminder is %s already", cur.State)
+	}
+	return r, mapErr(err)
+}
+
 // RetryReminder implements store.ReminderStore.
 func (d *DB) RetryReminder(ctx context.Context, id uuid.UUID, owner string, retryAt time.Time) error {
 	return d.updateClaimed(ctx, id, owner, `state = 'pending', next_at = ?, lease_owner = '', updated_at = ?`,

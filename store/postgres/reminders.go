@@ -202,6 +202,37 @@ RETURNING `+reminderColumns, id, pgTime(at)))
 	return r, mapError("cancel reminder", err)
 }
 
+// CloseReminder implements store.ReminderStore.
+func (db *DB) CloseReminder(ctx context.Context, id uuid.UUID, at time.Time) (*store.Reminder, error) {
+	return db.changeReminder(ctx, id, `state = 'done', lease_owner = '', updated_at = $2`,
+		`('pending', 'claimed', 'snoozed', 'posted')`, pgTime(at))
+}
+
+// SnoozeReminder implements store.ReminderStore.
+func (db *DB) SnoozeReminder(ctx context.Context, id uuid.UUID, until, at time.Time) (*store.Reminder, error) {
+	return db.changeReminder(ctx, id, `state = 'snoozed', due_at = $3, next_at = $3, attempts = 0, message_ts = '',
+    posted_at = NULL, lease_owner = '', updated_at = $2`, `('pending', 'snoozed', 'posted')`, pgTime(at), pgTime(until))
+}
+
+// changeReminder applies set ($1 is the id, its arguments follow) to a
+// reminder in one of the states from and returns it; ECONFLICT naming the
+// state it is in otherwise.
+func (db *DB) changeReminder(ctx context.Context, id uuid.UUID, set, from string, args ...any) (*store.Reminder, error) {
+	r, err := scanReminder(db.pool.QueryRow(ctx, `UPDATE reminders SET `+set+` WHERE id = $1 AND state IN `+from+`
+RETURNING `+reminderColumns, append([]any{id}, args...)...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		cur, err := db.Reminder(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if cur.State == store.ReminderClaimed {
+			return nil, store.Errorf(store.ECONFLICT, "the reminder is being posted right now; try again in a moment")
+		}
+		return nil, store.Errorf(store.ECONFLICT, "the reminder is %s already", cur.State)
+	}
+	return r, mapError("change reminder", err)
+}
+
 // RetryReminder implements store.ReminderStore.
 func (db *DB) RetryReminder(ctx context.Context, id uuid.UUID, owner string, retryAt time.Time) error {
 	return db.updateClaimed(ctx, "retry reminder", id, owner,

@@ -34,6 +34,7 @@ func RunReminderStoreTests(t *testing.T, newStore func(t *testing.T) ReminderBac
 		{"RetryWaitsUntilItsTime", testReminderRetry},
 		{"BatchOfPostsRecordsOnlyWhatIsHeld", testReminderPostedBatch},
 		{"CancelledIsNeverPosted", testReminderCancel},
+		{"DoneAndSnoozed", testReminderCloseSnooze},
 		{"ConcurrentClaimsNeverShareAReminder", testReminderConcurrentClaims},
 		{"ListFilters", testReminderList},
 	}
@@ -363,5 +364,56 @@ func testReminderCancel(t *testing.T, s ReminderBackend) {
 	}
 	if _, err := s.CancelReminder(t.Context(), posted.ID, reminderEpoch); store.ErrorCode(err) != store.ECONFLICT {
 		t.Errorf("cancelling a posted reminder: got %v, want ECONFLICT", err)
+	}
+}
+
+func testReminderCloseSnooze(t *testing.T, s ReminderBackend) {
+	ctx := t.Context()
+	c := reminderClient(t, s, 1)
+	r := newReminder(t, s, c, "U1", reminderEpoch, "snooze me")
+	claimDue(t, s, "a", reminderEpoch, 10)
+	// Being posted right now: neither snoozed nor (silently) lost.
+	if _, err := s.SnoozeReminder(ctx, r.ID, reminderEpoch.Add(time.Hour), reminderEpoch); store.ErrorCode(err) != store.ECONFLICT {
+		t.Fatalf("snoozing a claimed reminder: got %v, want ECONFLICT", err)
+	}
+	if err := s.MarkReminderPosted(ctx, r.ID, "a", "D1", "1.1", reminderEpoch); err != nil {
+		t.Fatal(err)
+	}
+	until := reminderEpoch.Add(time.Hour)
+	got, err := s.SnoozeReminder(ctx, r.ID, until, reminderEpoch.Add(time.Minute))
+	if err != nil || got.State != store.ReminderSnoozed || !got.Due.Equal(until) || !got.NextAt.Equal(until) ||
+		got.MessageTS != "" || !got.PostedAt.IsZero() || got.Attempts != 0 || got.Channel != "D1" {
+		t.Fatalf("SnoozeReminder: %+v %v", got, err)
+	}
+	if rs := claimDue(t, s, "a", until.Add(-time.Second), 10); len(rs) != 0 {
+		t.Fatalf("a snoozed reminder was claimed before its time: %v", texts(rs))
+	}
+	rs := claimDue(t, s, "b", until, 10)
+	if len(rs) != 1 || rs[0].ID != r.ID || rs[0].Attempts != 1 {
+		t.Fatalf("claimed at the snooze's end: %+v", rs)
+	}
+	if err := s.MarkReminderPosted(ctx, r.ID, "b", "D1", "1.2", until); err != nil {
+		t.Fatal(err)
+	}
+	done, err := s.CloseReminder(ctx, r.ID, until.Add(time.Minute))
+	if err != nil || done.State != store.ReminderDone || done.MessageTS != "1.2" {
+		t.Fatalf("CloseReminder: %+v %v", done, err)
+	}
+	if _, err := s.CloseReminder(ctx, r.ID, until.Add(time.Minute)); store.ErrorCode(err) != store.ECONFLICT {
+		t.Errorf("closing twice: got %v, want ECONFLICT", err)
+	}
+	if _, err := s.SnoozeReminder(ctx, r.ID, until.Add(time.Hour), until); store.ErrorCode(err) != store.ECONFLICT {
+		t.Errorf("snoozing a done reminder: got %v, want ECONFLICT", err)
+	}
+	if _, err := s.CloseReminder(ctx, uuid.New(), until); store.ErrorCode(err) != store.ENOTFOUND {
+		t.Errorf("closing an unknown reminder: got %v, want ENOTFOUND", err)
+	}
+	// A pending one may be closed before it is due, and is never posted.
+	early := newReminder(t, s, c, "U1", reminderEpoch.Add(2*time.Hour), "closed early")
+	if _, err := s.CloseReminder(ctx, early.ID, reminderEpoch); err != nil {
+		t.Fatal(err)
+	}
+	if rs := claimDue(t, s, "a", reminderEpoch.Add(3*time.Hour), 10); len(rs) != 0 {
+		t.Fatalf("a done reminder was claimed: %v", texts(rs))
 	}
 }
