@@ -27,6 +27,12 @@ func followupsCmd(ctx context.Context, c *call) Response {
 	if c.b.reminders == nil {
 		return textResponse(Failed, "Reminders are not set up on this BrokerSync: ask an admin to configure Slack for the server.")
 	}
+	if v := strings.ToLower(c.args.At(0).Text); (v == "done" || v == "snooze" || v == "call") && c.args.Len() >= 2 {
+		if v == "snooze" && c.args.Len() != 3 {
+			return c.usageError("Snooze for %s.", strings.Join(snoozeChoices, ", "))
+		}
+		return reminderButton(ctx, c)
+	}
 	if c.args.Len() > 1 {
 		return c.usageError("Say which: today, overdue or week.")
 	}

@@ -50,6 +50,10 @@ type Response struct {
 	Status Status
 	Text   string
 	Blocks []Block
+	// Replace asks a transport to show the answer in place of the message
+	// whose button was pressed (a reminder marked done or snoozed), for
+	// everyone who sees that message, rather than as a private answer.
+	Replace bool
 }
 
 // Err reports whether the response is an error of any kind.
@@ -98,6 +102,10 @@ const (
 	ActionAddNote      = "add_note"      // Value: client handle
 	ActionShowClient   = "show_client"   // Value: client handle
 	ActionUndoReminder = "undo_reminder" // Value: reminder id
+	// The buttons of a posted reminder.
+	ActionReminderDone   = "reminder_done"   // Value: reminder id
+	ActionReminderSnooze = "reminder_snooze" // Value: reminder id and 1h, tomorrow or week
+	ActionLogCall        = "log_call"        // Value: reminder id; opens a modal
 )
 
 func (Heading) block()   {}

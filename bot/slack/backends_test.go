@@ -31,6 +31,9 @@ func TestOnBackends(t *testing.T) {
 		"FailedCommandAppliedOnRedelivery":  TestFailedCommandAppliedOnRedelivery,
 		"FailedShortcutAppliedOnRedelivery": TestFailedShortcutAppliedOnRedelivery,
 		"LinkAsksWhoIsInTheChannel":         TestLinkAsksWhoIsInTheChannel,
+		"ReminderMessageButtons":            TestReminderMessageButtons,
+		"ReminderLogCall":                   TestReminderLogCall,
+		"ReminderDoNotContact":              TestReminderDoNotContact,
 	} {
 		t.Run(name, test)
 	}

@@ -127,7 +127,7 @@ func newScheduler(cfg Config, st *stores.Stores, reg prometheus.Registerer, logg
 		return nil, nil
 	}
 	return reminders.New(reminders.Options{
-		Store: st.Reminders, Clients: st.Clients,
+		Store: st.Reminders, Clients: st.Clients, Timeline: st.Timeline,
 		Slack:   reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL)),
 		Logger:  logger,
 		Metrics: reminders.NewMetrics(reg),
