@@ -33,7 +33,7 @@ type FakeSlack struct {
 	responses  map[string][]json.RawMessage
 	respLimit  map[string]int // response path -> 429s still to answer
 	posted     []Posted
-	updated    []Posted // chat.update calls: the message's channel and ts, the new text and blocks
+	updated    []Posted       // chat.update calls: the message's channel and ts, the new text and blocks
 	lost       map[string]int // method -> answers still to lose after acting
 	gap        time.Duration  // least time between posts to one channel; 0 for none
 	lastPost   map[string]time.Time

@@ -71,7 +71,7 @@ func messageAction(e *env, user, trigger string, p bottest.Posted, action, value
 	return map[string]any{
 		"type": "block_actions", "trigger_id": trigger, "user": map[string]any{"id": user},
 		"channel": map[string]any{"id": p.Channel}, "message": map[string]any{"ts": p.TS, "type": "message"},
-		"container": map[string]any{"type": "message", "message_ts": p.TS, "channel_id": p.Channel},
+		"container":    map[string]any{"type": "message", "message_ts": p.TS, "channel_id": p.Channel},
 		"response_url": e.slack.ResponseURL(trigger),
 		"actions":      []map[string]any{{"type": "button", "action_id": action, "value": value, "block_id": "reminder_actions"}},
 	}
