@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -93,6 +94,7 @@ type ReminderPost struct {
 type ReminderFilter struct {
 	Broker    string          // "" for every broker
 	ClientID  uuid.UUID       // uuid.Nil for every client
+	Teams     []string        // reminders about clients of these desks; none for every desk
 	States    []ReminderState // none means every state
 	DueBefore time.Time       // zero for no bound
 	Limit     int             // default 100
@@ -151,6 +153,15 @@ type ReminderStore interface {
 	// ECONFLICT when it is being posted right now, done or cancelled.
 	SnoozeReminder(ctx context.Context, id uuid.UUID, until, at time.Time) (*Reminder, error)
 
+	// FollowupSettings returns where a broker's reminders go and the
+	// broker's working hours: DefaultFollowupSettings for a broker who
+	// never set them.
+	FollowupSettings(ctx context.Context, broker string) (*FollowupSettings, error)
+
+	// SetFollowupSettings stores a broker's settings (UpdatedAt is set).
+	// EINVALID.
+	SetFollowupSettings(ctx context.Context, s *FollowupSettings) error
+
 	// RetryReminder gives a claimed reminder back to be tried again at
 	// retryAt (Slack failed or limited the rate). ECONFLICT when owner no
 	// longer holds the claim.
@@ -166,4 +177,37 @@ func SortReminders(rs []*Reminder) {
 		}
 		return strings.Compare(a.ID.String(), b.ID.String())
 	})
+}
+
+// FollowupSettings are a broker's: where reminders go and the working
+// hours triggered follow-ups wait for, in the broker's own time zone, on
+// working days (Monday to Friday).
+type FollowupSettings struct {
+	Broker    string
+	Channel   string // Slack channel id; "" for the broker's DM
+	DayStart  int    // minutes after midnight; default 08:00
+	DayEnd    int    // minutes after midnight, after DayStart; default 18:00
+	UpdatedAt time.Time
+}
+
+// DefaultFollowupSettings are a broker's until changed: the DM, Monday to
+// Friday 08:00-18:00.
+func DefaultFollowupSettings(broker string) *FollowupSettings {
+	return &FollowupSettings{Broker: broker, DayStart: 8 * 60, DayEnd: 18 * 60}
+}
+
+// Validate checks settings before they are stored.
+func (s *FollowupSettings) Validate() error {
+	if strings.TrimSpace(s.Broker) == "" {
+		return Invalid("broker", "settings need a broker")
+	}
+	if s.DayStart < 0 || s.DayEnd > 24*60 || s.DayStart >= s.DayEnd {
+		return Invalid("hours", "working hours must start before they end, within one day")
+	}
+	return nil
+}
+
+// Hours are the working hours as written: "08:00-18:00".
+func (s *FollowupSettings) Hours() string {
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", s.DayStart/60, s.DayStart%60, s.DayEnd/60, s.DayEnd%60)
 }

@@ -91,6 +91,14 @@ func (d *DB) ListReminders(ctx context.Context, f store.ReminderFilter) ([]*stor
 	if f.ClientID != uuid.Nil {
 		where, args = append(where, "client_id = ?"), append(args, f.ClientID.String())
 	}
+	if len(f.Teams) > 0 {
+		marks := make([]string, len(f.Teams))
+		for i, t := range f.Teams {
+			marks[i] = "?"
+			args = append(args, t)
+		}
+		where = append(where, "client_id IN (SELECT id FROM clients WHERE team IN ("+strings.Join(marks, ", ")+"))")
+	}
 	if len(f.States) > 0 {
 		marks := make([]string, len(f.States))
 		for i, s := range f.States {
@@ -265,4 +273,34 @@ func (d *DB) updateClaimed(ctx context.Context, id uuid.UUID, owner, set string,
 		return store.Errorf(store.ECONFLICT, "reminder %s is not claimed by %s", id, owner)
 	}
 	return nil
+}
+
+// FollowupSettings implements store.ReminderStore.
+func (d *DB) FollowupSettings(ctx context.Context, broker string) (*store.FollowupSettings, error) {
+	s := &store.FollowupSettings{Broker: broker}
+	var updated int64
+	err := d.db.QueryRowContext(ctx, `SELECT channel, day_start, day_end, updated_at FROM followup_settings WHERE broker = ?`, broker).
+		Scan(&s.Channel, &s.DayStart, &s.DayEnd, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.DefaultFollowupSettings(broker), nil
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	s.UpdatedAt = timeFromMicro(updated)
+	return s, nil
+}
+
+// SetFollowupSettings implements store.ReminderStore.
+func (d *DB) SetFollowupSettings(ctx context.Context, s *store.FollowupSettings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	s.UpdatedAt = d.now()
+	_, err := d.db.ExecContext(ctx, `INSERT INTO followup_settings (broker, channel, day_start, day_end, updated_at)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (broker) DO UPDATE SET channel = excluded.channel, day_start = excluded.day_start,
+    day_end = excluded.day_end, updated_at = excluded.updated_at`,
+		s.Broker, s.Channel, s.DayStart, s.DayEnd, micro(s.UpdatedAt))
+	return mapErr(err)
 }

@@ -81,6 +81,9 @@ func (db *DB) ListReminders(ctx context.Context, f store.ReminderFilter) ([]*sto
 	if f.ClientID != uuid.Nil {
 		where = append(where, "client_id = "+arg(f.ClientID))
 	}
+	if len(f.Teams) > 0 {
+		where = append(where, "client_id IN (SELECT id FROM clients WHERE team = ANY("+arg(f.Teams)+"))")
+	}
 	if len(f.States) > 0 {
 		states := make([]string, len(f.States))
 		for i, s := range f.States {
@@ -251,4 +254,32 @@ func (db *DB) updateClaimed(ctx context.Context, what string, id uuid.UUID, owne
 		return store.Errorf(store.ECONFLICT, "reminder %s is not claimed by %s", id, owner)
 	}
 	return nil
+}
+
+// FollowupSettings implements store.ReminderStore.
+func (db *DB) FollowupSettings(ctx context.Context, broker string) (*store.FollowupSettings, error) {
+	s := &store.FollowupSettings{Broker: broker}
+	err := db.pool.QueryRow(ctx, `SELECT channel, day_start, day_end, updated_at FROM followup_settings WHERE broker = $1`, broker).
+		Scan(&s.Channel, &s.DayStart, &s.DayEnd, &s.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.DefaultFollowupSettings(broker), nil
+	}
+	if err != nil {
+		return nil, mapError("read follow-up settings", err)
+	}
+	return s, nil
+}
+
+// SetFollowupSettings implements store.ReminderStore.
+func (db *DB) SetFollowupSettings(ctx context.Context, s *store.FollowupSettings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	s.UpdatedAt = db.now()
+	_, err := db.pool.Exec(ctx, `INSERT INTO followup_settings (broker, channel, day_start, day_end, updated_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (broker) DO UPDATE SET channel = EXCLUDED.channel, day_start = EXCLUDED.day_start,
+    day_end = EXCLUDED.day_end, updated_at = EXCLUDED.updated_at`,
+		s.Broker, s.Channel, s.DayStart, s.DayEnd, pgTime(s.UpdatedAt))
+	return mapError("store follow-up settings", err)
 }

@@ -35,6 +35,8 @@ func RunReminderStoreTests(t *testing.T, newStore func(t *testing.T) ReminderBac
 		{"BatchOfPostsRecordsOnlyWhatIsHeld", testReminderPostedBatch},
 		{"CancelledIsNeverPosted", testReminderCancel},
 		{"DoneAndSnoozed", testReminderCloseSnooze},
+		{"FollowupSettings", testFollowupSettings},
+		{"ListByDesk", testReminderListByDesk},
 		{"ConcurrentClaimsNeverShareAReminder", testReminderConcurrentClaims},
 		{"ListFilters", testReminderList},
 	}
@@ -415,5 +417,66 @@ func testReminderCloseSnooze(t *testing.T, s ReminderBackend) {
 	}
 	if rs := claimDue(t, s, "a", reminderEpoch.Add(3*time.Hour), 10); len(rs) != 0 {
 		t.Fatalf("a done reminder was claimed: %v", texts(rs))
+	}
+}
+
+func testFollowupSettings(t *testing.T, s ReminderBackend) {
+	ctx := t.Context()
+	got, err := s.FollowupSettings(ctx, "U1")
+	if err != nil || got.Channel != "" || got.Hours() != "08:00-18:00" || got.Broker != "U1" {
+		t.Fatalf("defaults: %+v %v", got, err)
+	}
+	set := &store.FollowupSettings{Broker: "U1", Channel: "C1", DayStart: 7 * 60, DayEnd: 17*60 + 30}
+	if err := s.SetFollowupSettings(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.FollowupSettings(ctx, "U1")
+	if err != nil || got.Channel != "C1" || got.Hours() != "07:00-17:30" || got.UpdatedAt.IsZero() {
+		t.Fatalf("after set: %+v %v", got, err)
+	}
+	set.Channel = ""
+	if err := s.SetFollowupSettings(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.FollowupSettings(ctx, "U1"); got.Channel != "" || got.Hours() != "07:00-17:30" {
+		t.Fatalf("back to the DM: %+v", got)
+	}
+	if other, _ := s.FollowupSettings(ctx, "U2"); other.Hours() != "08:00-18:00" {
+		t.Errorf("another broker's: %+v", other)
+	}
+	for _, bad := range []*store.FollowupSettings{
+		{Broker: "U1", DayStart: 18 * 60, DayEnd: 8 * 60},
+		{Broker: "U1", DayStart: 0, DayEnd: 25 * 60},
+		{Broker: "", DayStart: 60, DayEnd: 120},
+	} {
+		if err := s.SetFollowupSettings(ctx, bad); store.ErrorCode(err) != store.EINVALID {
+			t.Errorf("SetFollowupSettings(%+v): got %v, want EINVALID", bad, err)
+		}
+	}
+}
+
+func testReminderListByDesk(t *testing.T, s ReminderBackend) {
+	ctx := t.Context()
+	c1, c2, c3 := SimpleClient(1), SimpleClient(2), SimpleClient(3)
+	c1.Team, c2.Team, c3.Team = "grain-desk", "softs-desk", ""
+	for _, c := range []*store.Client{c1, c2, c3} {
+		if err := s.CreateClient(ctx, c, "U0CREATOR"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newReminder(t, s, c1, "U1", reminderEpoch, "grain")
+	newReminder(t, s, c2, "U1", reminderEpoch.Add(time.Minute), "softs")
+	newReminder(t, s, c3, "U1", reminderEpoch.Add(2*time.Minute), "none")
+	for _, tc := range []struct {
+		teams []string
+		want  string
+	}{{[]string{"grain-desk"}, "[grain]"}, {[]string{"grain-desk", "softs-desk"}, "[grain softs]"}, {[]string{"metals-desk"}, "[]"}, {nil, "[grain softs none]"}} {
+		rs, err := s.ListReminders(ctx, store.ReminderFilter{Teams: tc.teams})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(texts(rs)); got != tc.want {
+			t.Errorf("teams %v: got %s, want %s", tc.teams, got, tc.want)
+		}
 	}
 }
