@@ -31,6 +31,8 @@ func runSuite(t *testing.T, st Stores) {
 		{"Timeline", testTimeline},
 		{"Remind", testRemind},
 		{"Followups", testFollowups},
+		{"FollowupsSettings", testFollowupsSettings},
+		{"FollowupsManager", testFollowupsManager},
 		{"Team", testTeam},
 		{"Rights", testRights},
 		{"LogMessageShortcut", testLogMessage},

@@ -181,6 +181,16 @@ func (s *Scheduler) deliver(ctx context.Context, r *store.Reminder, claimedAt ti
 
 	channel := r.Channel
 	if channel == "" {
+		// Where the broker's reminders go: a channel of their choosing, or
+		// their DM.
+		set, err := clients.settings(ctx, s.o.Store, r.Broker)
+		if err != nil {
+			s.retry(ctx, log, r, "", err)
+			return outcome{}, false
+		}
+		channel = set.Channel
+	}
+	if channel == "" {
 		ch, err := s.o.Slack.OpenDM(ctx, r.Broker)
 		if err != nil {
 			s.retry(ctx, log, r, "", err)
@@ -432,6 +442,28 @@ type clientCache struct {
 	store store.ClientStore
 	mu    sync.Mutex
 	byID  map[uuid.UUID]*store.Client
+	// brokers' follow-up settings, read once per Tick too
+	brokers map[string]*store.FollowupSettings
+}
+
+func (c *clientCache) settings(ctx context.Context, st store.ReminderStore, broker string) (*store.FollowupSettings, error) {
+	c.mu.Lock()
+	set, ok := c.brokers[broker]
+	c.mu.Unlock()
+	if ok {
+		return set, nil
+	}
+	set, err := st.FollowupSettings(ctx, broker)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.brokers == nil {
+		c.brokers = map[string]*store.FollowupSettings{}
+	}
+	c.brokers[broker] = set
+	c.mu.Unlock()
+	return set, nil
 }
 
 func (c *clientCache) get(ctx context.Context, id uuid.UUID) (*store.Client, error) {

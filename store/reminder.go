@@ -148,7 +148,8 @@ type ReminderStore interface {
 	CloseReminder(ctx context.Context, id uuid.UUID, at time.Time) (*Reminder, error)
 
 	// SnoozeReminder puts a reminder off until until: snoozed, due then,
-	// to be posted afresh (attempts and the recorded message cleared). A
+	// to be posted afresh (attempts, channel and the recorded message
+	// cleared: it goes where the broker's reminders go then). A
 	// posted, pending or snoozed reminder may be snoozed. ENOTFOUND;
 	// ECONFLICT when it is being posted right now, done or cancelled.
 	SnoozeReminder(ctx context.Context, id uuid.UUID, until, at time.Time) (*Reminder, error)

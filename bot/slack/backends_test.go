@@ -34,6 +34,7 @@ func TestOnBackends(t *testing.T) {
 		"ReminderMessageButtons":            TestReminderMessageButtons,
 		"ReminderLogCall":                   TestReminderLogCall,
 		"ReminderDoNotContact":              TestReminderDoNotContact,
+		"ReminderGoesToChosenChannel":       TestReminderGoesToChosenChannel,
 	} {
 		t.Run(name, test)
 	}

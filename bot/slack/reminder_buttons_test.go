@@ -232,3 +232,24 @@ func mustUUID(t testing.TB, s string) uuid.UUID {
 	}
 	return id
 }
+
+// TestReminderGoesToChosenChannel: /followups channel sends the broker's
+// reminders to that channel; dm sends them back to the DM.
+func TestReminderGoesToChosenChannel(t *testing.T) {
+	e := newEnv(t, options{})
+	desk := "CJANE" + strings.ToUpper(e.sfx)
+	e.slack.AddChannel(desk, "jane-desk")
+	e.slack.AddMembers(desk, e.broker)
+	if r := e.command(e.broker, "/followups", "channel <#"+desk+"|jane-desk>", "ch-"+e.sfx, nil); !strings.Contains(r.Body, "now go to") {
+		t.Fatalf("/followups channel: %s", r.Body)
+	}
+	if _, p := e.postReminder("to the desk channel"); p.Channel != desk {
+		t.Fatalf("posted to %s, want %s", p.Channel, desk)
+	}
+	if r := e.command(e.broker, "/followups", "channel dm", "dm-"+e.sfx, nil); !strings.Contains(r.Body, "direct messages") {
+		t.Fatalf("/followups channel dm: %s", r.Body)
+	}
+	if _, p := e.postReminder("to the DM"); p.Channel != "D"+e.broker {
+		t.Fatalf("posted to %s, want the DM", p.Channel)
+	}
+}

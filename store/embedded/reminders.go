@@ -231,7 +231,7 @@ func (d *DB) CloseReminder(ctx context.Context, id uuid.UUID, at time.Time) (*st
 
 // SnoozeReminder implements store.ReminderStore.
 func (d *DB) SnoozeReminder(ctx context.Context, id uuid.UUID, until, at time.Time) (*store.Reminder, error) {
-	return d.changeReminder(ctx, id, `state = 'snoozed', due_at = ?, next_at = ?, attempts = 0, message_ts = '',
+	return d.changeReminder(ctx, id, `state = 'snoozed', due_at = ?, next_at = ?, attempts = 0, channel = '', message_ts = '',
     posted_at = 0, lease_owner = '', updated_at = ?`, `('pending', 'snoozed', 'posted')`, micro(until), micro(until), micro(at))
 }
 

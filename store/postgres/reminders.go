@@ -213,7 +213,7 @@ func (db *DB) CloseReminder(ctx context.Context, id uuid.UUID, at time.Time) (*s
 
 // SnoozeReminder implements store.ReminderStore.
 func (db *DB) SnoozeReminder(ctx context.Context, id uuid.UUID, until, at time.Time) (*store.Reminder, error) {
-	return db.changeReminder(ctx, id, `state = 'snoozed', due_at = $3, next_at = $3, attempts = 0, message_ts = '',
+	return db.changeReminder(ctx, id, `state = 'snoozed', due_at = $3, next_at = $3, attempts = 0, channel = '', message_ts = '',
     posted_at = NULL, lease_owner = '', updated_at = $2`, `('pending', 'snoozed', 'posted')`, pgTime(at), pgTime(until))
 }
 
