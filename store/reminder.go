@@ -42,6 +42,10 @@ type Reminder struct {
 	Due       time.Time
 	Text      string
 	Source    string // "command" for /remind; a trigger's name otherwise
+	// Key is a triggered follow-up's reason ("fill", "sentiment",
+	// "market_move:corn:2026-12-10"): a client has at most one open
+	// follow-up per key. "" for reminders a broker set.
+	Key string
 	CreatedBy string // Slack user id
 	State     ReminderState
 	Channel   string // where it goes; "" is the broker's DM
@@ -162,6 +166,19 @@ type ReminderStore interface {
 	// SetFollowupSettings stores a broker's settings (UpdatedAt is set).
 	// EINVALID.
 	SetFollowupSettings(ctx context.Context, s *FollowupSettings) error
+
+	// UpsertFollowup stores a triggered follow-up (r.Key set): a new one,
+	// unless the client has an open one with the same key; that one is then
+	// updated (text and due time, when it is pending or snoozed; left as it
+	// is while it is being posted or posted) and returned, with created
+	// false. Never two open follow-ups for one client and key. EINVALID;
+	// ENOTFOUND for an unknown client.
+	UpsertFollowup(ctx context.Context, r *Reminder) (got *Reminder, created bool, err error)
+
+	// ResolveFollowups closes the client's open triggered follow-ups (Key
+	// set) created before before: a real contact made them moot. It returns
+	// those it closed.
+	ResolveFollowups(ctx context.Context, clientID uuid.UUID, before, at time.Time) ([]*Reminder, error)
 
 	// RetryReminder gives a claimed reminder back to be tried again at
 	// retryAt (Slack failed or limited the rate). ECONFLICT when owner no

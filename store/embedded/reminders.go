@@ -15,7 +15,7 @@ import (
 var _ store.ReminderStore = (*DB)(nil)
 
 const reminderColumns = `id, client_id, broker, due_at, text, source, created_by, state, channel,
-    message_ts, posted_at, attempts, next_at, lease_owner, created_at, updated_at`
+    message_ts, posted_at, attempts, next_at, lease_owner, created_at, updated_at, reason_key`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -24,7 +24,7 @@ func scanReminder(row scanner) (*store.Reminder, error) {
 	var id, client, state string
 	var due, posted, next, created, updated int64
 	err := row.Scan(&id, &client, &r.Broker, &due, &r.Text, &r.Source, &r.CreatedBy, &state, &r.Channel,
-		&r.MessageTS, &posted, &r.Attempts, &next, &r.LeaseOwner, &created, &updated)
+		&r.MessageTS, &posted, &r.Attempts, &next, &r.LeaseOwner, &created, &updated, &r.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -58,10 +58,10 @@ func (d *DB) CreateReminder(ctx context.Context, r *store.Reminder) error {
 	r.State, r.NextAt, r.Attempts, r.LeaseOwner, r.MessageTS = store.ReminderPending, microTime(r.Due), 0, "", ""
 	r.Due, r.CreatedAt, r.UpdatedAt = microTime(r.Due), now, now
 	_, err := d.db.ExecContext(ctx, `
-INSERT INTO reminders (id, client_id, broker, due_at, text, source, created_by, state, channel, next_at, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+INSERT INTO reminders (id, client_id, broker, due_at, text, source, created_by, state, channel, next_at, created_at, updated_at, reason_key)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID.String(), r.ClientID.String(), r.Broker, micro(r.Due), r.Text, r.Source, r.CreatedBy, string(r.State),
-		r.Channel, micro(r.NextAt), micro(now), micro(now))
+		r.Channel, micro(r.NextAt), micro(now), micro(now), r.Key)
 	if err != nil {
 		if msg := err.Error(); strings.Contains(msg, "FOREIGN KEY") {
 			return store.Errorf(store.ENOTFOUND, "no client with id %s", r.ClientID)
@@ -303,4 +303,60 @@ ON CONFLICT (broker) DO UPDATE SET channel = excluded.channel, day_start = exclu
     day_end = excluded.day_end, updated_at = excluded.updated_at`,
 		s.Broker, s.Channel, s.DayStart, s.DayEnd, micro(s.UpdatedAt))
 	return mapErr(err)
+}
+
+// UpsertFollowup implements store.ReminderStore.
+func (d *DB) UpsertFollowup(ctx context.Context, r *store.Reminder) (*store.Reminder, bool, error) {
+	if r.Key == "" {
+		return nil, false, store.Invalid("key", "a triggered follow-up needs a key")
+	}
+	for range 3 {
+		err := d.CreateReminder(ctx, r)
+		if err == nil {
+			return r, true, nil
+		}
+		if store.ErrorCode(err) != store.ECONFLICT {
+			return nil, false, err
+		}
+		r.ID = uuid.Nil
+		got, err := scanReminder(d.db.QueryRowContext(ctx, `UPDATE reminders SET text = ?, due_at = ?, next_at = ?, updated_at = ?
+WHERE client_id = ? AND reason_key = ? AND state IN ('pending', 'snoozed')
+RETURNING `+reminderColumns, r.Text, micro(r.Due), micro(r.Due), micro(d.now()), r.ClientID.String(), r.Key))
+		if err == nil {
+			return got, false, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, false, mapErr(err)
+		}
+		got, err = scanReminder(d.db.QueryRowContext(ctx, `SELECT `+reminderColumns+` FROM reminders
+WHERE client_id = ? AND reason_key = ? AND state IN ('claimed', 'posted')`, r.ClientID.String(), r.Key))
+		if err == nil {
+			return got, false, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, false, mapErr(err)
+		}
+	}
+	return nil, false, store.Errorf(store.EUNAVAILABLE, "the follow-up kept changing; try again")
+}
+
+// ResolveFollowups implements store.ReminderStore.
+func (d *DB) ResolveFollowups(ctx context.Context, clientID uuid.UUID, before, at time.Time) ([]*store.Reminder, error) {
+	rows, err := d.db.QueryContext(ctx, `UPDATE reminders SET state = 'done', lease_owner = '', updated_at = ?
+WHERE client_id = ? AND reason_key <> '' AND created_at < ? AND state IN ('pending', 'claimed', 'snoozed', 'posted')
+RETURNING `+reminderColumns, micro(at), clientID.String(), micro(before))
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.Reminder
+	for rows.Next() {
+		r, err := scanReminder(rows)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, r)
+	}
+	store.SortReminders(out)
+	return out, mapErr(rows.Err())
 }

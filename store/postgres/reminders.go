@@ -16,14 +16,14 @@ import (
 var _ store.ReminderStore = (*DB)(nil)
 
 const reminderColumns = `id, client_id, broker, due_at, text, source, created_by, state, channel,
-    message_ts, posted_at, attempts, next_at, lease_owner, created_at, updated_at`
+    message_ts, posted_at, attempts, next_at, lease_owner, created_at, updated_at, reason_key`
 
 func scanReminder(row pgx.Row) (*store.Reminder, error) {
 	r := &store.Reminder{}
 	var state string
 	var posted *time.Time
 	err := row.Scan(&r.ID, &r.ClientID, &r.Broker, &r.Due, &r.Text, &r.Source, &r.CreatedBy, &state, &r.Channel,
-		&r.MessageTS, &posted, &r.Attempts, &r.NextAt, &r.LeaseOwner, &r.CreatedAt, &r.UpdatedAt)
+		&r.MessageTS, &posted, &r.Attempts, &r.NextAt, &r.LeaseOwner, &r.CreatedAt, &r.UpdatedAt, &r.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -49,9 +49,9 @@ func (db *DB) CreateReminder(ctx context.Context, r *store.Reminder) error {
 	r.State, r.NextAt, r.Attempts, r.LeaseOwner, r.MessageTS = store.ReminderPending, pgTime(r.Due), 0, "", ""
 	r.Due, r.CreatedAt, r.UpdatedAt = pgTime(r.Due), now, now
 	_, err := db.pool.Exec(ctx, `
-INSERT INTO reminders (id, client_id, broker, due_at, text, source, created_by, state, channel, next_at, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
-		r.ID, r.ClientID, r.Broker, r.Due, r.Text, r.Source, r.CreatedBy, string(r.State), r.Channel, r.NextAt, now)
+INSERT INTO reminders (id, client_id, broker, due_at, text, source, created_by, state, channel, next_at, created_at, updated_at, reason_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)`,
+		r.ID, r.ClientID, r.Broker, r.Due, r.Text, r.Source, r.CreatedBy, string(r.State), r.Channel, r.NextAt, now, r.Key)
 	if isUniqueViolation(err) {
 		return store.Errorf(store.ECONFLICT, "a reminder with id %s exists", r.ID)
 	}
@@ -282,4 +282,49 @@ ON CONFLICT (broker) DO UPDATE SET channel = EXCLUDED.channel, day_start = EXCLU
     day_end = EXCLUDED.day_end, updated_at = EXCLUDED.updated_at`,
 		s.Broker, s.Channel, s.DayStart, s.DayEnd, pgTime(s.UpdatedAt))
 	return mapError("store follow-up settings", err)
+}
+
+// UpsertFollowup implements store.ReminderStore.
+func (db *DB) UpsertFollowup(ctx context.Context, r *store.Reminder) (*store.Reminder, bool, error) {
+	if r.Key == "" {
+		return nil, false, store.Invalid("key", "a triggered follow-up needs a key")
+	}
+	for range 3 {
+		err := db.CreateReminder(ctx, r)
+		if err == nil {
+			return r, true, nil
+		}
+		if store.ErrorCode(err) != store.ECONFLICT {
+			return nil, false, err
+		}
+		r.ID = uuid.Nil
+		got, err := scanReminder(db.pool.QueryRow(ctx, `UPDATE reminders SET text = $3, due_at = $4, next_at = $4, updated_at = $5
+WHERE client_id = $1 AND reason_key = $2 AND state IN ('pending', 'snoozed')
+RETURNING `+reminderColumns, r.ClientID, r.Key, r.Text, pgTime(r.Due), pgTime(db.now())))
+		if err == nil {
+			return got, false, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return nil, false, mapError("update follow-up", err)
+		}
+		got, err = scanReminder(db.pool.QueryRow(ctx, `SELECT `+reminderColumns+` FROM reminders
+WHERE client_id = $1 AND reason_key = $2 AND state IN ('claimed', 'posted')`, r.ClientID, r.Key))
+		if err == nil {
+			return got, false, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return nil, false, mapError("read follow-up", err)
+		}
+		// Closed in between: try again.
+	}
+	return nil, false, store.Errorf(store.EUNAVAILABLE, "the follow-up kept changing; try again")
+}
+
+// ResolveFollowups implements store.ReminderStore.
+func (db *DB) ResolveFollowups(ctx context.Context, clientID uuid.UUID, before, at time.Time) ([]*store.Reminder, error) {
+	rs, err := db.queryReminders(ctx, "resolve follow-ups", `UPDATE reminders SET state = 'done', lease_owner = '', updated_at = $3
+WHERE client_id = $1 AND reason_key <> '' AND created_at < $2 AND state IN ('pending', 'claimed', 'snoozed', 'posted')
+RETURNING `+reminderColumns, clientID, pgTime(before), pgTime(at))
+	store.SortReminders(rs)
+	return rs, err
 }

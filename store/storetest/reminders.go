@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,6 +38,8 @@ func RunReminderStoreTests(t *testing.T, newStore func(t *testing.T) ReminderBac
 		{"DoneAndSnoozed", testReminderCloseSnooze},
 		{"FollowupSettings", testFollowupSettings},
 		{"ListByDesk", testReminderListByDesk},
+		{"FollowupUpdatedNeverDoubled", testFollowupUpsert},
+		{"FollowupsResolvedByContact", testFollowupResolve},
 		{"ConcurrentClaimsNeverShareAReminder", testReminderConcurrentClaims},
 		{"ListFilters", testReminderList},
 	}
@@ -478,5 +481,83 @@ func testReminderListByDesk(t *testing.T, s ReminderBackend) {
 		if got := fmt.Sprint(texts(rs)); got != tc.want {
 			t.Errorf("teams %v: got %s, want %s", tc.teams, got, tc.want)
 		}
+	}
+}
+
+func followup(c *store.Client, key, text string, due time.Time) *store.Reminder {
+	return &store.Reminder{ClientID: c.ID, Broker: "U1", Due: due, Text: text, Source: "fill", Key: key}
+}
+
+func testFollowupUpsert(t *testing.T, s ReminderBackend) {
+	ctx := t.Context()
+	c, c2 := reminderClient(t, s, 1), reminderClient(t, s, 2)
+	first, created, err := s.UpsertFollowup(ctx, followup(c, "fill", "first fill", reminderEpoch))
+	if err != nil || !created || first.Key != "fill" {
+		t.Fatalf("first: %+v %v %v", first, created, err)
+	}
+	// Concurrent triggers for the same client and reason: one reminder.
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, err := s.UpsertFollowup(ctx, followup(c, "fill", fmt.Sprintf("fill %d", i), reminderEpoch.Add(time.Hour))); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	rs, err := s.ListReminders(ctx, store.ReminderFilter{ClientID: c.ID})
+	if err != nil || len(rs) != 1 || rs[0].ID != first.ID || !rs[0].Due.Equal(reminderEpoch.Add(time.Hour)) || !strings.HasPrefix(rs[0].Text, "fill ") {
+		t.Fatalf("after concurrent upserts: %+v %v", rs, err)
+	}
+	// Another reason, another client: their own.
+	if _, created, _ := s.UpsertFollowup(ctx, followup(c, "sentiment", "upset", reminderEpoch)); !created {
+		t.Error("another reason was not created")
+	}
+	if _, created, _ := s.UpsertFollowup(ctx, followup(c2, "fill", "c2", reminderEpoch)); !created {
+		t.Error("another client's was not created")
+	}
+	// Posted: left as it is, still not doubled.
+	claimDue(t, s, "a", reminderEpoch.Add(2*time.Hour), 10)
+	got, created, err := s.UpsertFollowup(ctx, followup(c, "fill", "while posting", reminderEpoch.Add(3*time.Hour)))
+	if err != nil || created || got.ID != first.ID || got.Text == "while posting" {
+		t.Fatalf("while claimed: %+v %v %v", got, created, err)
+	}
+	// Done: the next one is new.
+	if _, err := s.CloseReminder(ctx, first.ID, reminderEpoch); err != nil {
+		t.Fatal(err)
+	}
+	got, created, err = s.UpsertFollowup(ctx, followup(c, "fill", "after done", reminderEpoch.Add(3*time.Hour)))
+	if err != nil || !created || got.ID == first.ID {
+		t.Fatalf("after done: %+v %v %v", got, created, err)
+	}
+	if _, _, err := s.UpsertFollowup(ctx, followup(c, "", "no key", reminderEpoch)); store.ErrorCode(err) != store.EINVALID {
+		t.Errorf("no key: %v", err)
+	}
+}
+
+func testFollowupResolve(t *testing.T, s ReminderBackend) {
+	ctx := t.Context()
+	c, c2 := reminderClient(t, s, 1), reminderClient(t, s, 2)
+	f1, _, _ := s.UpsertFollowup(ctx, followup(c, "fill", "after fill", reminderEpoch))
+	f2, _, _ := s.UpsertFollowup(ctx, followup(c, "sentiment", "upset", reminderEpoch))
+	other, _, _ := s.UpsertFollowup(ctx, followup(c2, "fill", "other client", reminderEpoch))
+	own := newReminder(t, s, c, "U1", reminderEpoch, "set by the broker")
+	// A contact from before they were created resolves nothing.
+	if rs, err := s.ResolveFollowups(ctx, c.ID, f1.CreatedAt.Add(-time.Second), reminderEpoch); err != nil || len(rs) != 0 {
+		t.Fatalf("an older contact resolved %v %v", texts(rs), err)
+	}
+	rs, err := s.ResolveFollowups(ctx, c.ID, f2.CreatedAt.Add(time.Second), reminderEpoch)
+	if err != nil || len(rs) != 2 || rs[0].State != store.ReminderDone {
+		t.Fatalf("resolved %+v %v", rs, err)
+	}
+	for _, id := range []uuid.UUID{other.ID, own.ID} {
+		if r, _ := s.Reminder(ctx, id); r.State != store.ReminderPending {
+			t.Errorf("%q was resolved too: %s", r.Text, r.State)
+		}
+	}
+	if rs, _ := s.ResolveFollowups(ctx, c.ID, f2.CreatedAt.Add(time.Second), reminderEpoch); len(rs) != 0 {
+		t.Errorf("resolved twice: %v", texts(rs))
 	}
 }
