@@ -36,16 +36,16 @@ const ReminderTextMax = 2000
 // domain row, whatever runs it: the scheduler only moves it from pending to
 // claimed to posted.
 type Reminder struct {
-	ID        uuid.UUID
-	ClientID  uuid.UUID
-	Broker    string // Slack user id of the broker reminded
-	Due       time.Time
-	Text      string
-	Source    string // "command" for /remind; a trigger's name otherwise
+	ID       uuid.UUID
+	ClientID uuid.UUID
+	Broker   string // Slack user id of the broker reminded
+	Due      time.Time
+	Text     string
+	Source   string // "command" for /remind; a trigger's name otherwise
 	// Key is a triggered follow-up's reason ("fill", "sentiment",
 	// "market_move:corn:2026-12-10"): a client has at most one open
 	// follow-up per key. "" for reminders a broker set.
-	Key string
+	Key       string
 	CreatedBy string // Slack user id
 	State     ReminderState
 	Channel   string // where it goes; "" is the broker's DM
