@@ -12,9 +12,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/brokersync/brokersync/bot"
+	bslack "github.com/brokersync/brokersync/bot/slack"
 	"github.com/brokersync/brokersync/ingest/imap"
 	"github.com/brokersync/brokersync/internal/stores"
 	"github.com/brokersync/brokersync/reminders"
+	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/webhooks"
 	"github.com/brokersync/brokersync/webhooks/web"
 )
@@ -59,6 +61,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	api, dir := slackDirectory(cfg, logger)
+	// Follow-ups triggered by what is recorded: fills, market moves,
+	// sentiment; real contacts resolve them.
+	recorder.Subscribers = append(recorder.Subscribers, newTriggers(st, dir, logger))
 	pages := &web.Pages{
 		Names:    names(dir),
 		Clients:  st.Clients,
@@ -188,4 +193,21 @@ func migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	logger.Info("migrations applied")
 	return st.Close()
+}
+
+// newTriggers turns recorded events into follow-ups, in each broker's
+// Slack time zone (UTC without Slack).
+func newTriggers(st *stores.Stores, dir *bslack.Directory, logger *slog.Logger) *reminders.Triggers {
+	t := &reminders.Triggers{Reminders: st.Reminders, Clients: st.Clients, Timeline: st.Timeline, Logger: logger}
+	if dir != nil {
+		t.Zone = func(ctx context.Context, broker string) (*time.Location, error) {
+			u, err := dir.User(ctx, broker)
+			if err != nil {
+				return nil, err
+			}
+			loc, _ := store.Location(u.TimeZone)
+			return loc, nil
+		}
+	}
+	return t
 }
