@@ -139,6 +139,11 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 			return total, err
 		}
 		s.metrics.claimed.Add(float64(len(rs)))
+		for _, r := range rs {
+			if r.Attempts == 1 {
+				s.metrics.due.Inc()
+			}
+		}
 		var mu sync.Mutex
 		var posted []outcome
 		var g errgroup.Group
