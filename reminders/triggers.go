@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/brokersync/brokersync/bot"
 	"github.com/brokersync/brokersync/store"
 )
@@ -168,6 +170,10 @@ func (t *Triggers) zone(ctx context.Context, broker string) *time.Location {
 
 // upsert places a follow-up in working hours and stores it.
 func (t *Triggers) upsert(ctx context.Context, c *store.Client, loc *time.Location, source, key, text string, due time.Time) error {
+	return t.upsertID(ctx, uuid.Nil, c, loc, source, key, text, due)
+}
+
+func (t *Triggers) upsertID(ctx context.Context, id uuid.UUID, c *store.Client, loc *time.Location, source, key, text string, due time.Time) error {
 	set, err := t.Reminders.FollowupSettings(ctx, c.Broker)
 	if err != nil {
 		return err
@@ -182,7 +188,7 @@ func (t *Triggers) upsert(ctx context.Context, c *store.Client, loc *time.Locati
 	due = WorkingTime(due, set, loc, c.Contact.Times, clientLoc)
 	text, _ = store.Excerpt(text, store.ReminderTextMax-10)
 	r, created, err := t.Reminders.UpsertFollowup(ctx, &store.Reminder{
-		ClientID: c.ID, Broker: c.Broker, Due: due, Text: text, Source: source, Key: key,
+		ID: id, ClientID: c.ID, Broker: c.Broker, Due: due, Text: text, Source: source, Key: key,
 	})
 	if err != nil {
 		return err

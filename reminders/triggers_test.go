@@ -293,3 +293,84 @@ func TestWorkingTimeAcrossDST(t *testing.T) {
 		}
 	}
 }
+
+// TestCadence: no real contact within the client's frequency raises a
+// warning, at 1.5 times it the warning turns overdue, each once per
+// silence; a contact resolves it and restarts the clock. Both stores.
+func TestCadence(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := b.open(t)
+			e := newTrigEnv(t, s)
+			t0 := e.clock.Now()
+			if _, _, err := s.UpdateClient(t.Context(), e.c.ID, "UJANE1", func(c *store.Client) error {
+				c.Contact.Frequency = store.Weekly
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			call := e.event(store.KindCall, store.SourceCommand, t0, "Weekly catch-up")
+			if err := call.Prepare(); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.tl.AppendEvents(t.Context(), call); err != nil {
+				t.Fatal(err)
+			}
+			check := func(at time.Time) []*store.Reminder {
+				t.Helper()
+				e.clock.Set(at)
+				if _, err := e.trig.CheckCadence(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				return e.open(reminders.SourceCadence)
+			}
+			if got := check(t0.Add(6 * 24 * time.Hour)); len(got) != 0 {
+				t.Fatalf("after 6 days: %+v", got)
+			}
+			warn := check(t0.Add(7*24*time.Hour + time.Hour))
+			if len(warn) != 1 || !strings.HasPrefix(warn[0].Text, "No contact for 7 days") {
+				t.Fatalf("after 7 days: %+v", warn)
+			}
+			if got := check(t0.Add(8 * 24 * time.Hour)); len(got) != 1 || got[0].ID != warn[0].ID {
+				t.Fatalf("checked again: %+v", got)
+			}
+			over := check(t0.Add(10*24*time.Hour + 13*time.Hour)) // 1.5 weeks and a bit
+			if len(over) != 1 || over[0].ID != warn[0].ID || !strings.HasPrefix(over[0].Text, "Overdue: no contact for 10 days") {
+				t.Fatalf("at 1.5 weeks: %+v", over)
+			}
+			// Jane marks it done without calling: not raised again.
+			if _, err := s.CloseReminder(t.Context(), over[0].ID, e.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if got := check(t0.Add(12 * 24 * time.Hour)); len(got) != 0 {
+				t.Fatalf("after done: %+v", got)
+			}
+			// A contact restarts the clock: nothing until a week after it.
+			mailAt := t0.Add(12*24*time.Hour + time.Hour)
+			e.clock.Set(mailAt)
+			mail := e.event(store.KindEmail, store.SourceEmail, mailAt, "Re: basis")
+			mail.Attrs.Email = &store.EmailAttrs{Direction: "inbound"}
+			if err := mail.Prepare(); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.tl.AppendEvents(t.Context(), mail); err != nil {
+				t.Fatal(err)
+			}
+			e.deliver(mail)
+			if got := check(mailAt.Add(6 * 24 * time.Hour)); len(got) != 0 {
+				t.Fatalf("6 days after the mail: %+v", got)
+			}
+			again := check(mailAt.Add(7*24*time.Hour + time.Minute))
+			if len(again) != 1 || again[0].ID == warn[0].ID {
+				t.Fatalf("a week after the mail: %+v", again)
+			}
+			// And the next contact resolves it.
+			callAt := mailAt.Add(7*24*time.Hour + time.Hour)
+			e.clock.Set(callAt)
+			e.deliver(e.event(store.KindCall, store.SourceCommand, callAt, "Caught up"))
+			if got := e.open(reminders.SourceCadence); len(got) != 0 {
+				t.Fatalf("after the call: %+v", got)
+			}
+		})
+	}
+}

@@ -63,7 +63,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	api, dir := slackDirectory(cfg, logger)
 	// Follow-ups triggered by what is recorded: fills, market moves,
 	// sentiment; real contacts resolve them.
-	recorder.Subscribers = append(recorder.Subscribers, newTriggers(st, dir, logger))
+	triggers := newTriggers(st, dir, logger)
+	recorder.Subscribers = append(recorder.Subscribers, triggers)
 	pages := &web.Pages{
 		Names:    names(dir),
 		Clients:  st.Clients,
@@ -116,6 +117,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if scheduler != nil {
 		g.Go(func() error { return scheduler.Run(ctx) })
 	}
+	// Clients not heard from as often as their profile asks; every replica
+	// checks, each follow-up is raised once.
+	g.Go(func() error { return triggers.RunCadence(ctx, reminders.DefaultCadenceInterval) })
 	for _, in := range ingesters {
 		g.Go(func() error { return in.Run(ctx) })
 	}
