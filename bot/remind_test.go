@@ -254,3 +254,39 @@ func testFollowupsManager(t *testing.T, h *harness) {
 		}
 	}
 }
+
+func testTeamSetFollowups(t *testing.T, h *harness) {
+	if r := h.do(h.admin, "/team", "set "+h.desk); r.Status != bot.OK || !strings.Contains(r.Text, "followup-after-fill=1d followup-market=on followup-sentiment=on followup-cadence=on") {
+		t.Fatalf("/team set %s: %v %q", h.desk, r.Status, r.Text)
+	}
+	r := h.do(h.admin, "/team", "set "+h.desk+" followup-after-fill=4h followup-market=off")
+	if r.Status != bot.OK || !strings.Contains(r.Text, "followup-after-fill=4h followup-market=off followup-sentiment=on") {
+		t.Fatalf("/team set: %v %q", r.Status, r.Text)
+	}
+	d, err := h.st.Reminders.DeskFollowups(h.ctx, h.desk)
+	if err != nil || d.AfterFill != 4*time.Hour || d.MarketMoves || !d.Sentiment || d.UpdatedBy != h.admin {
+		t.Fatalf("stored %+v %v", d, err)
+	}
+	if r := h.do(h.admin, "/team", "set "+h.desk+" followup-after-fill=off"); r.Status != bot.OK || !strings.Contains(r.Text, "followup-after-fill=off") {
+		t.Errorf("off: %v %q", r.Status, r.Text)
+	}
+	for _, tc := range []struct {
+		user, text string
+		status     bot.Status
+	}{
+		{h.broker, "set " + h.desk + " followup-market=on", bot.Refused},
+		{h.manager, "set " + h.desk + " followup-market=on", bot.Refused},
+		{h.admin, "set " + h.desk + " followup-after-fill=soon", bot.Invalid},
+		{h.admin, "set " + h.desk + " followup-after-fill=30s", bot.Invalid},
+		{h.admin, "set " + h.desk + " followup-market=maybe", bot.Invalid},
+		{h.admin, "set " + h.desk + " colour=blue", bot.Invalid},
+		{h.admin, "set nobody-" + h.sfx + " followup-market=on", bot.NotFound},
+	} {
+		if r := h.do(tc.user, "/team", tc.text); r.Status != tc.status {
+			t.Errorf("/team %s as %s: %v %q, want %v", tc.text, tc.user, r.Status, r.Text, tc.status)
+		}
+	}
+	if d, _ := h.st.Reminders.DeskFollowups(h.ctx, h.desk); d.MarketMoves || d.AfterFill != 0 {
+		t.Errorf("refused commands changed %+v", d)
+	}
+}

@@ -33,6 +33,7 @@ func runSuite(t *testing.T, st Stores) {
 		{"Followups", testFollowups},
 		{"FollowupsSettings", testFollowupsSettings},
 		{"FollowupsManager", testFollowupsManager},
+		{"TeamSetFollowups", testTeamSetFollowups},
 		{"Team", testTeam},
 		{"Rights", testRights},
 		{"LogMessageShortcut", testLogMessage},

@@ -72,6 +72,13 @@ func (t *Triggers) CheckCadence(ctx context.Context) (int, error) {
 		if !ok || c.Broker == "" || c.Stage == store.Closed {
 			continue
 		}
+		desk, err := t.Reminders.DeskFollowups(ctx, c.Team)
+		if err != nil {
+			return n, err
+		}
+		if !desk.Cadence {
+			continue
+		}
 		raised, err := t.cadence(ctx, c, freq)
 		if err != nil {
 			return n, fmt.Errorf("cadence of %s: %w", c.Handle, err)

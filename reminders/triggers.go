@@ -20,16 +20,12 @@ const (
 	SourceSentiment  = "sentiment"
 )
 
-// DefaultFillDelay is how long after a fill its follow-up is due (then
-// moved into the broker's working hours).
-const DefaultFillDelay = 24 * time.Hour
-
 // Triggers turns what happens to a client into follow-ups for the client's
 // broker. It is an ingest.Subscriber: the Recorder hands it every stored
 // event, at least once, and it is idempotent by event (a follow-up per
 // client and reason is updated, never doubled).
 //
-//   - a fill: a follow-up FillDelay later, in working hours;
+//   - a fill: a follow-up the desk's delay later (default 24 hours);
 //   - a market move (signal market_move) in a commodity the client trades
 //     or follows: at most one per client, commodity and day, carrying the
 //     move;
@@ -40,7 +36,8 @@ const DefaultFillDelay = 24 * time.Hour
 //     timeline.
 //
 // Triggered follow-ups wait for the broker's working hours and the
-// client's preferred contact times.
+// client's preferred contact times. Each desk turns triggers on and off
+// (store.DeskFollowups, /team set).
 type Triggers struct {
 	Reminders store.ReminderStore
 	Clients   store.ClientStore
@@ -48,7 +45,6 @@ type Triggers struct {
 	// Zone is the broker's time zone (Slack's users.info); nil or an error
 	// means UTC.
 	Zone      func(ctx context.Context, broker string) (*time.Location, error)
-	FillDelay time.Duration // default DefaultFillDelay
 	Now       func() time.Time
 	Logger    *slog.Logger
 }
@@ -133,22 +129,26 @@ func (t *Triggers) event(ctx context.Context, e *store.Event) error {
 	if c.Broker == "" {
 		return nil // nobody to remind
 	}
+	desk, err := t.Reminders.DeskFollowups(ctx, c.Team)
+	if err != nil {
+		return err
+	}
 	loc := t.zone(ctx, c.Broker)
 	switch {
 	case isFill(e):
-		delay := t.FillDelay
+		delay := desk.AfterFill
 		if delay <= 0 {
-			delay = DefaultFillDelay
+			return nil // the desk follows up on no fill
 		}
 		text := "Follow up on the fill: " + e.Summary
 		return t.upsert(ctx, c, loc, SourceFill, SourceFill, text, e.Time.Add(delay))
-	case signal == store.SignalMarketMove:
+	case signal == store.SignalMarketMove && desk.MarketMoves:
 		commodity := e.Attrs.Extra["commodity"]
 		day := e.Time.In(loc).Format("2006-01-02")
 		return t.upsert(ctx, c, loc, SourceMarketMove, "market_move:"+commodity+":"+day, e.Summary, e.Time)
-	case signal == store.SignalSentimentDrop:
+	case signal == store.SignalSentimentDrop && desk.Sentiment:
 		return t.upsert(ctx, c, loc, SourceSentiment, SourceSentiment, "Sentiment dropped: "+e.Summary, e.Time)
-	case negative:
+	case negative && desk.Sentiment:
 		return t.upsert(ctx, c, loc, SourceSentiment, SourceSentiment, fmt.Sprintf("Negative %s from the client: %s", e.Kind, e.Summary), e.Time)
 	}
 	return nil

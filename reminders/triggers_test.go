@@ -374,3 +374,39 @@ func TestCadence(t *testing.T) {
 		})
 	}
 }
+
+// TestTriggersFollowDeskSettings: a desk's /team set settings change the
+// delay after a fill and turn triggers off, on both stores.
+func TestTriggersFollowDeskSettings(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := b.open(t)
+			e := newTrigEnv(t, s)
+			if _, _, err := s.UpdateClient(t.Context(), e.c.ID, "UJANE1", func(c *store.Client) error {
+				c.Team = "grain-desk"
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetDeskFollowups(t.Context(), &store.DeskFollowups{Desk: "grain-desk", AfterFill: 4 * time.Hour, Sentiment: true}); err != nil {
+				t.Fatal(err)
+			}
+			t0 := e.clock.Now()
+			e.deliver(e.fill(t0), e.move("corn", t0, "Market move: ZCH7 down 5%"))
+			fills := e.open(reminders.SourceFill)
+			if len(fills) != 1 || !fills[0].Due.Equal(t0.Add(4*time.Hour)) {
+				t.Fatalf("fill follow-up with a 4h delay: %+v", fills)
+			}
+			if got := e.open(reminders.SourceMarketMove); len(got) != 0 {
+				t.Fatalf("market moves are off for the desk, yet: %+v", got)
+			}
+			if err := s.SetDeskFollowups(t.Context(), &store.DeskFollowups{Desk: "grain-desk", AfterFill: 0}); err != nil {
+				t.Fatal(err)
+			}
+			e.deliver(e.fill(t0.Add(time.Minute))) // a contact: resolves the first, raises none
+			if got := e.open(""); len(got) != 0 {
+				t.Fatalf("no follow-up after fills for the desk, yet: %+v", got)
+			}
+		})
+	}
+}

@@ -180,6 +180,13 @@ type ReminderStore interface {
 	// those it closed.
 	ResolveFollowups(ctx context.Context, clientID uuid.UUID, before, at time.Time) ([]*Reminder, error)
 
+	// DeskFollowups returns a desk's triggered follow-up settings:
+	// DefaultDeskFollowups for a desk that never changed them.
+	DeskFollowups(ctx context.Context, desk string) (*DeskFollowups, error)
+
+	// SetDeskFollowups stores a desk's settings (UpdatedAt is set). EINVALID.
+	SetDeskFollowups(ctx context.Context, d *DeskFollowups) error
+
 	// RetryReminder gives a claimed reminder back to be tried again at
 	// retryAt (Slack failed or limited the rate). ECONFLICT when owner no
 	// longer holds the claim.
@@ -228,4 +235,33 @@ func (s *FollowupSettings) Validate() error {
 // Hours are the working hours as written: "08:00-18:00".
 func (s *FollowupSettings) Hours() string {
 	return fmt.Sprintf("%02d:%02d-%02d:%02d", s.DayStart/60, s.DayStart%60, s.DayEnd/60, s.DayEnd%60)
+}
+
+// DeskFollowups are a desk's triggered follow-ups: how long after a fill
+// (0: none), and whether market moves, sentiment and cadence raise them.
+type DeskFollowups struct {
+	Desk        string
+	AfterFill   time.Duration // whole minutes
+	MarketMoves bool
+	Sentiment   bool
+	Cadence     bool
+	UpdatedBy   string
+	UpdatedAt   time.Time
+}
+
+// DefaultDeskFollowups are a desk's until changed: 24 hours after a fill,
+// and every other trigger on.
+func DefaultDeskFollowups(desk string) *DeskFollowups {
+	return &DeskFollowups{Desk: desk, AfterFill: 24 * time.Hour, MarketMoves: true, Sentiment: true, Cadence: true}
+}
+
+// Validate checks desk settings before they are stored.
+func (d *DeskFollowups) Validate() error {
+	if strings.TrimSpace(d.Desk) == "" {
+		return Invalid("desk", "settings need a desk")
+	}
+	if d.AfterFill < 0 || d.AfterFill > 90*24*time.Hour || d.AfterFill%time.Minute != 0 {
+		return Invalid("followup-after-fill", "must be whole minutes between 0 (none) and 90 days")
+	}
+	return nil
 }

@@ -360,3 +360,34 @@ RETURNING `+reminderColumns, micro(at), clientID.String(), micro(before))
 	store.SortReminders(out)
 	return out, mapErr(rows.Err())
 }
+
+// DeskFollowups implements store.ReminderStore.
+func (d *DB) DeskFollowups(ctx context.Context, desk string) (*store.DeskFollowups, error) {
+	f := &store.DeskFollowups{Desk: desk}
+	var mins int
+	var updated int64
+	err := d.db.QueryRowContext(ctx, `SELECT after_fill_min, market_moves, sentiment, cadence, updated_by, updated_at
+FROM desk_followups WHERE desk = ?`, desk).Scan(&mins, &f.MarketMoves, &f.Sentiment, &f.Cadence, &f.UpdatedBy, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.DefaultDeskFollowups(desk), nil
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	f.AfterFill, f.UpdatedAt = time.Duration(mins)*time.Minute, timeFromMicro(updated)
+	return f, nil
+}
+
+// SetDeskFollowups implements store.ReminderStore.
+func (d *DB) SetDeskFollowups(ctx context.Context, f *store.DeskFollowups) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	f.UpdatedAt = d.now()
+	_, err := d.db.ExecContext(ctx, `INSERT INTO desk_followups (desk, after_fill_min, market_moves, sentiment, cadence, updated_by, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (desk) DO UPDATE SET after_fill_min = excluded.after_fill_min, market_moves = excluded.market_moves,
+    sentiment = excluded.sentiment, cadence = excluded.cadence, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+		f.Desk, int(f.AfterFill/time.Minute), f.MarketMoves, f.Sentiment, f.Cadence, f.UpdatedBy, micro(f.UpdatedAt))
+	return mapErr(err)
+}

@@ -328,3 +328,33 @@ RETURNING `+reminderColumns, clientID, pgTime(before), pgTime(at))
 	store.SortReminders(rs)
 	return rs, err
 }
+
+// DeskFollowups implements store.ReminderStore.
+func (db *DB) DeskFollowups(ctx context.Context, desk string) (*store.DeskFollowups, error) {
+	d := &store.DeskFollowups{Desk: desk}
+	var mins int
+	err := db.pool.QueryRow(ctx, `SELECT after_fill_min, market_moves, sentiment, cadence, updated_by, updated_at
+FROM desk_followups WHERE desk = $1`, desk).Scan(&mins, &d.MarketMoves, &d.Sentiment, &d.Cadence, &d.UpdatedBy, &d.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.DefaultDeskFollowups(desk), nil
+	}
+	if err != nil {
+		return nil, mapError("read desk follow-ups", err)
+	}
+	d.AfterFill = time.Duration(mins) * time.Minute
+	return d, nil
+}
+
+// SetDeskFollowups implements store.ReminderStore.
+func (db *DB) SetDeskFollowups(ctx context.Context, d *store.DeskFollowups) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	d.UpdatedAt = db.now()
+	_, err := db.pool.Exec(ctx, `INSERT INTO desk_followups (desk, after_fill_min, market_moves, sentiment, cadence, updated_by, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (desk) DO UPDATE SET after_fill_min = EXCLUDED.after_fill_min, market_moves = EXCLUDED.market_moves,
+    sentiment = EXCLUDED.sentiment, cadence = EXCLUDED.cadence, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at`,
+		d.Desk, int(d.AfterFill/time.Minute), d.MarketMoves, d.Sentiment, d.Cadence, d.UpdatedBy, pgTime(d.UpdatedAt))
+	return mapError("store desk follow-ups", err)
+}

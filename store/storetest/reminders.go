@@ -37,6 +37,7 @@ func RunReminderStoreTests(t *testing.T, newStore func(t *testing.T) ReminderBac
 		{"CancelledIsNeverPosted", testReminderCancel},
 		{"DoneAndSnoozed", testReminderCloseSnooze},
 		{"FollowupSettings", testFollowupSettings},
+		{"DeskFollowups", testDeskFollowups},
 		{"ListByDesk", testReminderListByDesk},
 		{"FollowupUpdatedNeverDoubled", testFollowupUpsert},
 		{"FollowupsResolvedByContact", testFollowupResolve},
@@ -559,5 +560,29 @@ func testFollowupResolve(t *testing.T, s ReminderBackend) {
 	}
 	if rs, _ := s.ResolveFollowups(ctx, c.ID, f2.CreatedAt.Add(time.Second), reminderEpoch); len(rs) != 0 {
 		t.Errorf("resolved twice: %v", texts(rs))
+	}
+}
+
+func testDeskFollowups(t *testing.T, s ReminderBackend) {
+	ctx := t.Context()
+	got, err := s.DeskFollowups(ctx, "grain-desk")
+	if err != nil || got.AfterFill != 24*time.Hour || !got.MarketMoves || !got.Sentiment || !got.Cadence {
+		t.Fatalf("defaults: %+v %v", got, err)
+	}
+	set := &store.DeskFollowups{Desk: "grain-desk", AfterFill: 4 * time.Hour, MarketMoves: false, Sentiment: true, Cadence: false, UpdatedBy: "U0ADMIN"}
+	if err := s.SetDeskFollowups(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.DeskFollowups(ctx, "grain-desk")
+	if err != nil || got.AfterFill != 4*time.Hour || got.MarketMoves || !got.Sentiment || got.Cadence || got.UpdatedBy != "U0ADMIN" || got.UpdatedAt.IsZero() {
+		t.Fatalf("after set: %+v %v", got, err)
+	}
+	if other, _ := s.DeskFollowups(ctx, "softs-desk"); other.AfterFill != 24*time.Hour {
+		t.Errorf("another desk: %+v", other)
+	}
+	for _, bad := range []*store.DeskFollowups{{Desk: "grain-desk", AfterFill: -time.Hour}, {Desk: "grain-desk", AfterFill: 30 * time.Second}, {Desk: ""}} {
+		if err := s.SetDeskFollowups(ctx, bad); store.ErrorCode(err) != store.EINVALID {
+			t.Errorf("SetDeskFollowups(%+v): %v, want EINVALID", bad, err)
+		}
 	}
 }
