@@ -44,9 +44,9 @@ type Triggers struct {
 	Timeline  store.TimelineStore // the resolutions are recorded here; nil: not recorded
 	// Zone is the broker's time zone (Slack's users.info); nil or an error
 	// means UTC.
-	Zone      func(ctx context.Context, broker string) (*time.Location, error)
-	Now       func() time.Time
-	Logger    *slog.Logger
+	Zone   func(ctx context.Context, broker string) (*time.Location, error)
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // EventsStored implements ingest.Subscriber.
