@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +151,94 @@ func TestServeFillTriggersFollowup(t *testing.T) {
 	if r.Source != "fill" || r.Broker != "U0JANE" || r.Due.Before(filledAt.Add(24*time.Hour-time.Minute)) ||
 		due.Weekday() == time.Saturday || due.Weekday() == time.Sunday || due.Hour() < 8 || due.Hour() >= 18 {
 		t.Errorf("follow-up %+v due %v: want Jane's, a day after the fill or later, in her working hours", r, due)
+	}
+}
+
+// End to end through serve: /remind over signed Slack HTTP, then one
+// chat.postMessage to the broker's DM about two minutes later, naming the
+// client and the text. It takes the two minutes.
+func TestServeRemindOverSlackHTTP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: this test waits two minutes")
+	}
+	fake := bottest.NewFakeSlack()
+	srv := httptest.NewServer(fake.Handler())
+	t.Cleanup(srv.Close)
+	fake.BaseURL = srv.URL
+	fake.AddUser("U0JANE", "jane", "America/Chicago", false, false)
+
+	dir := t.TempDir()
+	db, err := embedded.Open(t.Context(), dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddMember(t.Context(), store.Member{SlackID: "U0JANE", Desk: "grain-desk", Role: store.RoleBroker, AddedBy: "U0ADMIN"}); err != nil {
+		t.Fatal(err)
+	}
+	c := &store.Client{Handle: "acme-grain", Name: "Acme Grain Co-op", Team: "grain-desk", Broker: "U0JANE"}
+	if err := db.CreateClient(t.Context(), c, "U0JANE"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	const signing = "remind-signing-secret"
+	addr := freeAddr(t)
+	getenv := env(t, "BROKERSYNC_DATA_DIR", dir, "BROKERSYNC_HTTP_ADDR", addr,
+		"SLACK_BOT_TOKEN", "xoxb-test", "SLACK_SIGNING_SECRET", signing, "SLACK_API_URL", srv.URL+"/api/")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, io.Discard, getenv) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+
+	form := url.Values{"command": {"/remind"}, "text": {"acme-grain in 2 minutes call back about Dec corn"},
+		"user_id": {"U0JANE"}, "channel_id": {"D0JANE"}, "team_id": {"T1"}, "trigger_id": {"remind-e2e"},
+		"response_url": {fake.ResponseURL("remind-e2e")}}
+	body := []byte(form.Encode())
+	var answer string
+	var sentAt time.Time
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/slack/commands", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		ts := time.Now().Unix()
+		req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
+		req.Header.Set("X-Slack-Signature", slackSignature(signing, ts, body))
+		sentAt = time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			answer = string(b)
+			break
+		}
+		t.Fatalf("/remind: %d %s", resp.StatusCode, b)
+	}
+	if !strings.Contains(answer, "I will remind you about Acme Grain Co-op") || !strings.Contains(answer, "your time") {
+		t.Fatalf("/remind answered %q", answer)
+	}
+	deadline = time.Now().Add(2*time.Minute + 30*time.Second)
+	for len(fake.Posted()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // a second post would come now
+	posted := fake.Posted()
+	if len(posted) != 1 {
+		t.Fatalf("Slack received %d messages, want 1", len(posted))
+	}
+	p := posted[0]
+	if p.Channel != "DU0JANE" || !strings.Contains(p.Text, "Acme Grain Co-op") || !strings.Contains(p.Text, "call back about Dec corn") {
+		t.Errorf("posted %+v", p)
+	}
+	if after := p.At.Sub(sentAt); after < 119*time.Second || after > 2*time.Minute+10*time.Second {
+		t.Errorf("posted %v after the command, want about 2 minutes", after)
 	}
 }
