@@ -346,7 +346,7 @@ func clientLink(ctx context.Context, c *call) Response {
 	if r != nil {
 		return *r
 	}
-	if r := c.checkInChannel(ctx, channel); r != nil {
+	if r := c.checkInChannel(ctx, channel, "link it to a client"); r != nil {
 		return *r
 	}
 	prev, err := c.b.links.ChannelClient(ctx, channel)
@@ -422,7 +422,7 @@ func (c *call) checkDeskAndBroker(ctx context.Context, known, desk, broker strin
 // channel of another desk must not be linkable from outside. Slack says who
 // is in a channel; without Slack (brokersync exec with no bot token) only
 // the channel the command names as its own may be linked.
-func (c *call) checkInChannel(ctx context.Context, channel string) *Response {
+func (c *call) checkInChannel(ctx context.Context, channel, purpose string) *Response {
 	var r Response
 	if c.b.dir == nil {
 		if channel == c.req.Channel {
@@ -436,9 +436,9 @@ func (c *call) checkInChannel(ctx context.Context, channel string) *Response {
 	case err == nil && in:
 		return nil
 	case err == nil:
-		r = textResponse(Refused, "You are not in %s, so you may not link it to a client. Nothing was changed.", channelRef(channel))
+		r = textResponse(Refused, "You are not in %s, so you may not %s. Nothing was changed.", channelRef(channel), purpose)
 	case store.ErrorCode(err) == store.ENOTFOUND:
-		r = textResponse(Refused, "BrokerSync cannot see %s: invite the BrokerSync app to the channel (/invite @BrokerSync), then link it. Nothing was changed.", channelRef(channel))
+		r = textResponse(Refused, "BrokerSync cannot see %s: invite the BrokerSync app to the channel (/invite @BrokerSync), then try again. Nothing was changed.", channelRef(channel))
 	case store.ErrorCode(err) == store.EFORBIDDEN:
 		r = textResponse(Failed, "BrokerSync cannot ask Slack who is in %s: %s. Nothing was changed.", channelRef(channel), store.ErrorMessage(err))
 	default:

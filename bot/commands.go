@@ -30,6 +30,8 @@ func (b *Bot) commandTable() map[string]*command {
 		&command{path: "/team list", usage: "/team list [desk]", admin: true, run: teamList},
 		&command{path: "/team history", usage: "/team history [desk]", admin: true, run: teamHistory,
 			help: "Who added, changed or removed whom on a desk, and when: the last 25 changes."},
+		&command{path: "/team set", usage: "/team set <desk> [followup-after-fill=24h|off] [followup-market=on|off] [followup-sentiment=on|off] [followup-cadence=on|off]", admin: true, run: teamSet,
+			help: "The desk's triggered follow-ups: how long after a fill, and whether market moves, sentiment and cadence raise them. Alone, shows them."},
 	)
 	seg := group("/segment",
 		"Live client segments: saved filters, evaluated whenever they are used, always within your desks.",
@@ -55,7 +57,7 @@ func (b *Bot) commandTable() map[string]*command {
 			help: "What the client said about our service or strategy, with an optional rating from 1 (poor) to 5 (excellent)."},
 		"/remind": {path: "/remind", usage: "/remind <client> <when> <text>", run: remindCmd,
 			help: "Posts the text to you in Slack at that time, once. When is in your own time zone: " + strings.Join(duetime.Examples, ", ") + ".\nExample: /remind acme-grain in 2 hours call back about Dec corn"},
-		"/followups": {path: "/followups", usage: "/followups [today|overdue|week]", run: followupsCmd,
+		"/followups": {path: "/followups", usage: "/followups [today|overdue|week] [@broker|desk] · /followups channel #channel|dm · /followups hours 07:00-17:00", run: followupsCmd,
 			help: "Your open follow-ups, grouped by client: due today (the default), overdue, or in the next 7 days, in your time zone."},
 		"/timeline": {path: "/timeline", usage: "/timeline <client> [kind …] [since <date>]", run: timelineCmd,
 			help: "Kinds: " + joinList(store.Kinds) + ". A date is YYYY-MM-DD, or 7d / 4w / 3m for days, weeks or months ago."},

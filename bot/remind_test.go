@@ -166,3 +166,129 @@ func testFollowups(t *testing.T, h *harness) {
 		t.Errorf("/followups yesterday: %v %q", r.Status, r.Text)
 	}
 }
+
+func testFollowupsSettings(t *testing.T, h *harness) {
+	run := func(user, text string) bot.Response {
+		return h.do(user, "/followups", text)
+	}
+	if r := run(h.broker, "hours"); r.Status != bot.OK || !strings.Contains(r.Text, "Monday to Friday 08:00-18:00 (America/Chicago)") {
+		t.Fatalf("default hours: %v %q", r.Status, r.Text)
+	}
+	if r := run(h.broker, "hours 07:00-17:00"); r.Status != bot.OK || !strings.Contains(r.Text, "07:00-17:00") {
+		t.Fatalf("/followups hours 07:00-17:00: %v %q", r.Status, r.Text)
+	}
+	for _, bad := range []string{"hours 17:00-07:00", "hours 7am-5pm", "hours 07:00-25:00", "hours 07:00"} {
+		if r := run(h.broker, bad); r.Status != bot.Invalid {
+			t.Errorf("/followups %s: %v %q", bad, r.Status, r.Text)
+		}
+	}
+	set, err := h.st.Reminders.FollowupSettings(h.ctx, h.broker)
+	if err != nil || set.Hours() != "07:00-17:00" || set.Channel != "" {
+		t.Fatalf("stored %+v %v", set, err)
+	}
+	// A channel the broker is in; not one they are not in.
+	if r := run(h.broker, "channel <#"+h.channel+"|jane-desk>"); r.Status != bot.OK || !strings.Contains(r.Text, "<#"+h.channel+">") {
+		t.Fatalf("/followups channel: %v %q", r.Status, r.Text)
+	}
+	elsewhere := "CNOT" + h.SFX
+	h.dir.AddMembers(elsewhere, h.broker2)
+	if r := run(h.broker, "channel <#"+elsewhere+"|omar-desk>"); r.Status != bot.Refused || !strings.Contains(r.Text, "send your reminders there") {
+		t.Errorf("a channel Jane is not in: %v %q", r.Status, r.Text)
+	}
+	if r := run(h.broker, "channel #jane-desk"); r.Status != bot.Invalid {
+		t.Errorf("a channel as plain text: %v %q", r.Status, r.Text)
+	}
+	if set, _ = h.st.Reminders.FollowupSettings(h.ctx, h.broker); set.Channel != h.channel || set.Hours() != "07:00-17:00" {
+		t.Fatalf("after channel: %+v", set)
+	}
+	if r := run(h.broker, "channel dm"); r.Status != bot.OK || !strings.Contains(r.Text, "direct messages") {
+		t.Fatalf("/followups channel dm: %v %q", r.Status, r.Text)
+	}
+	if set, _ = h.st.Reminders.FollowupSettings(h.ctx, h.broker); set.Channel != "" {
+		t.Fatalf("after dm: %+v", set)
+	}
+}
+
+func testFollowupsManager(t *testing.T, h *harness) {
+	b, now := remindBot(t, h)
+	add := func(client, broker, text string, due time.Time) {
+		cl := h.client(client)
+		if err := h.st.Reminders.CreateReminder(h.ctx, &store.Reminder{ClientID: cl.ID, Broker: broker, Due: due, Text: text, Source: "command"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(h.acme, h.broker, "send the recap", now.Add(time.Hour))
+	add(h.acme, h.broker, "missed call", now.Add(-time.Hour))
+	add(h.other, h.broker2, "energy desk call", now.Add(time.Hour))
+	run := func(user, text string) bot.Response {
+		return b.Handle(h.ctx, bot.Request{User: user, Channel: h.channel, Command: "/followups", Text: text})
+	}
+	for _, tc := range []struct {
+		user, text string
+		status     bot.Status
+		want, not  []string
+	}{
+		{h.manager, "today <@" + h.broker + "|jane>", bot.OK, []string{"<@" + h.broker + ">'s follow-ups today (2)", "send the recap", "missed call (overdue)"}, []string{"energy desk call"}},
+		{h.manager, "overdue <@" + h.broker + "|jane>", bot.OK, []string{"overdue (1)", "missed call"}, []string{"send the recap"}},
+		{h.manager, h.desk + " week", bot.OK, []string{h.desk + " follow-ups in the next 7 days (2)", "send the recap — <@" + h.broker + ">"}, []string{"energy desk call"}},
+		{h.manager, "week <@" + h.broker2 + "|omar>", bot.Refused, []string{"no desk you manage"}, []string{"energy desk call"}},
+		{h.manager, "week " + h.otherDesk, bot.Refused, []string{"You do not manage"}, []string{"energy desk call"}},
+		{h.broker, "week " + h.desk, bot.Refused, []string{"You do not manage"}, []string{"send the recap"}},
+		{h.broker, "week <@" + h.broker2 + "|omar>", bot.Refused, []string{"no desk you manage"}, nil},
+		{h.broker, "week <@" + h.broker + "|jane>", bot.OK, []string{"Your follow-ups in the next 7 days (2)"}, nil},
+		{h.admin, "today " + h.otherDesk, bot.OK, []string{"energy desk call"}, []string{"send the recap"}},
+		{h.manager, "week " + h.desk + " extra", bot.Invalid, nil, nil},
+	} {
+		r := run(tc.user, tc.text)
+		if r.Status != tc.status {
+			t.Errorf("/followups %s as %s: %v %q, want %v", tc.text, tc.user, r.Status, r.Text, tc.status)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.Text, w) {
+				t.Errorf("/followups %s: %q lacks %q", tc.text, r.Text, w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(r.Text, w) {
+				t.Errorf("/followups %s: %q shows %q", tc.text, r.Text, w)
+			}
+		}
+	}
+}
+
+func testTeamSetFollowups(t *testing.T, h *harness) {
+	if r := h.do(h.admin, "/team", "set "+h.desk); r.Status != bot.OK || !strings.Contains(r.Text, "followup-after-fill=1d followup-market=on followup-sentiment=on followup-cadence=on") {
+		t.Fatalf("/team set %s: %v %q", h.desk, r.Status, r.Text)
+	}
+	r := h.do(h.admin, "/team", "set "+h.desk+" followup-after-fill=4h followup-market=off")
+	if r.Status != bot.OK || !strings.Contains(r.Text, "followup-after-fill=4h followup-market=off followup-sentiment=on") {
+		t.Fatalf("/team set: %v %q", r.Status, r.Text)
+	}
+	d, err := h.st.Reminders.DeskFollowups(h.ctx, h.desk)
+	if err != nil || d.AfterFill != 4*time.Hour || d.MarketMoves || !d.Sentiment || d.UpdatedBy != h.admin {
+		t.Fatalf("stored %+v %v", d, err)
+	}
+	if r := h.do(h.admin, "/team", "set "+h.desk+" followup-after-fill=off"); r.Status != bot.OK || !strings.Contains(r.Text, "followup-after-fill=off") {
+		t.Errorf("off: %v %q", r.Status, r.Text)
+	}
+	for _, tc := range []struct {
+		user, text string
+		status     bot.Status
+	}{
+		{h.broker, "set " + h.desk + " followup-market=on", bot.Refused},
+		{h.manager, "set " + h.desk + " followup-market=on", bot.Refused},
+		{h.admin, "set " + h.desk + " followup-after-fill=soon", bot.Invalid},
+		{h.admin, "set " + h.desk + " followup-after-fill=30s", bot.Invalid},
+		{h.admin, "set " + h.desk + " followup-market=maybe", bot.Invalid},
+		{h.admin, "set " + h.desk + " colour=blue", bot.Invalid},
+		{h.admin, "set nobody-" + h.sfx + " followup-market=on", bot.NotFound},
+	} {
+		if r := h.do(tc.user, "/team", tc.text); r.Status != tc.status {
+			t.Errorf("/team %s as %s: %v %q, want %v", tc.text, tc.user, r.Status, r.Text, tc.status)
+		}
+	}
+	if d, _ := h.st.Reminders.DeskFollowups(h.ctx, h.desk); d.MarketMoves || d.AfterFill != 0 {
+		t.Errorf("refused commands changed %+v", d)
+	}
+}

@@ -51,6 +51,10 @@ type Response struct {
 	Text   string
 	Blocks []Block
 	File   *File // an attachment: Slack uploads it, a terminal prints it
+	// Replace asks a transport to show the answer in place of the message
+	// whose button was pressed (a reminder marked done or snoozed), for
+	// everyone who sees that message, rather than as a private answer.
+	Replace bool
 }
 
 // File is a document attached to an answer.
@@ -107,6 +111,10 @@ const (
 	ActionAddNote      = "add_note"      // Value: client handle
 	ActionShowClient   = "show_client"   // Value: client handle
 	ActionUndoReminder = "undo_reminder" // Value: reminder id
+	// The buttons of a posted reminder.
+	ActionReminderDone   = "reminder_done"   // Value: reminder id
+	ActionReminderSnooze = "reminder_snooze" // Value: reminder id and 1h, tomorrow or week
+	ActionLogCall        = "log_call"        // Value: reminder id; opens a modal
 )
 
 func (Heading) block()   {}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/brokersync/brokersync/store"
 )
@@ -178,4 +180,117 @@ func (c *call) userArg(i int) (string, *Response) {
 		return "", &r
 	}
 	return id, nil
+}
+
+// /team set <desk> followup-after-fill=24h followup-market=on …
+func teamSet(ctx context.Context, c *call) Response {
+	if c.args.Len() == 0 {
+		return c.usageError("Name the desk, then settings: %s.", deskSettingsHelp)
+	}
+	if c.b.reminders == nil {
+		return textResponse(Failed, "Reminders are not set up on this BrokerSync.")
+	}
+	desk, err := store.NormalizeHandle(c.args.At(0).Text)
+	if err != nil {
+		return c.usageError("%q is not a desk name: use lower-case letters, digits and dashes.", c.args.At(0).Text)
+	}
+	ms, err := c.b.teams.Members(ctx, desk)
+	if err != nil {
+		return c.b.fail(err, "find the desk")
+	}
+	if len(ms) == 0 {
+		return textResponse(NotFound, "Nobody is on %s: add people with /team add first.", desk)
+	}
+	d, err := c.b.reminders.DeskFollowups(ctx, desk)
+	if err != nil {
+		return c.b.fail(err, "read the desk's follow-up settings")
+	}
+	if c.args.Len() == 1 {
+		return textResponse(OK, "%s: %s.", desk, describeDesk(d))
+	}
+	for i := 1; i < c.args.Len(); i++ {
+		w := c.args.At(i)
+		if w.Eq < 0 {
+			return c.usageError("%q is not setting=value: %s.", w.Text, deskSettingsHelp)
+		}
+		key, value := strings.ToLower(w.Key()), strings.ToLower(w.Value())
+		var on *bool
+		switch key {
+		case "followup-after-fill":
+			dur, ok := parseDelay(value)
+			if !ok {
+				return c.usageError("followup-after-fill is a delay such as 24h, 90m or 2d, or off.")
+			}
+			d.AfterFill = dur
+			continue
+		case "followup-market":
+			on = &d.MarketMoves
+		case "followup-sentiment":
+			on = &d.Sentiment
+		case "followup-cadence":
+			on = &d.Cadence
+		default:
+			return c.usageError("%q is not a desk setting: %s.", w.Key(), deskSettingsHelp)
+		}
+		switch value {
+		case "on", "yes", "true":
+			*on = true
+		case "off", "no", "false":
+			*on = false
+		default:
+			return c.usageError("%s is on or off.", key)
+		}
+	}
+	d.UpdatedBy = c.actor.ID
+	if err := c.b.reminders.SetDeskFollowups(ctx, d); store.ErrorCode(err) == store.EINVALID {
+		return c.usageError("%s.", capitalize(store.ErrorMessage(err)))
+	} else if err != nil {
+		return c.b.fail(err, "store the desk's follow-up settings")
+	}
+	return textResponse(OK, "%s now: %s.", desk, describeDesk(d))
+}
+
+const deskSettingsHelp = "followup-after-fill=24h (or off), followup-market=on|off, followup-sentiment=on|off, followup-cadence=on|off"
+
+func describeDesk(d *store.DeskFollowups) string {
+	onOff := func(b bool) string {
+		if b {
+			return "on"
+		}
+		return "off"
+	}
+	fill := "off"
+	if d.AfterFill > 0 {
+		fill = formatDelay(d.AfterFill)
+	}
+	return fmt.Sprintf("followup-after-fill=%s followup-market=%s followup-sentiment=%s followup-cadence=%s",
+		fill, onOff(d.MarketMoves), onOff(d.Sentiment), onOff(d.Cadence))
+}
+
+// parseDelay reads 24h, 90m, 2d, 1h30m, or off/0 (none).
+func parseDelay(s string) (time.Duration, bool) {
+	if s == "off" || s == "0" || s == "none" {
+		return 0, true
+	}
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days <= 0 || days > 90 {
+			return 0, false
+		}
+		return time.Duration(days) * 24 * time.Hour, true
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 || d%time.Minute != 0 {
+		return 0, false
+	}
+	return d, true
+}
+
+func formatDelay(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	return strings.TrimSuffix(s, "0m")
 }

@@ -4,6 +4,7 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // Metrics are the scheduler's Prometheus metrics.
 type Metrics struct {
+	due         prometheus.Counter
 	claimed     prometheus.Counter
 	posted      *prometheus.CounterVec
 	retries     *prometheus.CounterVec
@@ -14,6 +15,10 @@ type Metrics struct {
 // NewMetrics registers the scheduler's metrics with reg (nil: unregistered).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
+		due: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "brokersync_reminders_due_total",
+			Help: "Reminders that came due and were taken up to be posted (each once, however often it is retried).",
+		}),
 		claimed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "brokersync_reminders_claimed_total",
 			Help: "Due reminders this replica claimed to post (a retry is claimed again).",
@@ -37,7 +42,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.claimed, m.posted, m.retries, m.rateLimited, m.lateness)
+		reg.MustRegister(m.due, m.claimed, m.posted, m.retries, m.rateLimited, m.lateness)
 	}
 	return m
 }

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/slack-go/slack"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/brokersync/brokersync/bot"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -34,6 +36,8 @@ type Options struct {
 	Store   store.ReminderStore
 	Clients store.ClientStore
 	Slack   Slack
+	// Timeline, when set, gives each message the client's last contact.
+	Timeline store.TimelineStore
 
 	Owner    string        // this replica's name in leases; default host-pid-random
 	Interval time.Duration // how often to look for due reminders; default 1s
@@ -135,6 +139,11 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 			return total, err
 		}
 		s.metrics.claimed.Add(float64(len(rs)))
+		for _, r := range rs {
+			if r.Attempts == 1 {
+				s.metrics.due.Inc()
+			}
+		}
 		var mu sync.Mutex
 		var posted []outcome
 		var g errgroup.Group
@@ -176,6 +185,16 @@ func (s *Scheduler) deliver(ctx context.Context, r *store.Reminder, claimedAt ti
 	defer cancel()
 
 	channel := r.Channel
+	if channel == "" {
+		// Where the broker's reminders go: a channel of their choosing, or
+		// their DM.
+		set, err := clients.settings(ctx, s.o.Store, r.Broker)
+		if err != nil {
+			s.retry(ctx, log, r, "", err)
+			return outcome{}, false
+		}
+		channel = set.Channel
+	}
 	if channel == "" {
 		ch, err := s.o.Slack.OpenDM(ctx, r.Broker)
 		if err != nil {
@@ -334,22 +353,74 @@ func (s *Scheduler) isBlocked(method, channel string) (time.Time, bool) {
 	return until, ok
 }
 
-// message is what the broker sees: the client, the text, who set it.
+// contactKinds are the events that are a real contact with a client.
+var contactKinds = []store.Kind{store.KindEmail, store.KindChat, store.KindCall, store.KindMeeting}
+
+// message is what the broker sees: the client, the text, why it fired,
+// the last contact, and buttons: Done, three snoozes, Open timeline and,
+// unless the client asked not to be contacted, Log call.
 func (s *Scheduler) message(ctx context.Context, r *store.Reminder, clients *clientCache) (Message, error) {
 	c, err := clients.get(ctx, r.ClientID)
 	if err != nil {
 		return Message{}, err
 	}
 	text := fmt.Sprintf("Reminder about %s (%s): %s", c.Name, c.Handle, r.Text)
-	due := fmt.Sprintf("<!date^%d^Due {date_short_pretty} {time}|Due %s>", r.Due.Unix(), r.Due.UTC().Format("Mon 2 Jan 15:04 UTC"))
-	if r.CreatedBy != "" && r.CreatedBy != r.Broker {
-		due += fmt.Sprintf(", set by <@%s>", r.CreatedBy)
+	why := fmt.Sprintf("<!date^%d^Due {date_short_pretty} {time}|Due %s>", r.Due.Unix(), r.Due.UTC().Format("Mon 2 Jan 15:04 UTC"))
+	switch {
+	case r.Source != "command":
+		why += ", follow-up after " + strings.ReplaceAll(r.Source, "_", " ")
+	case r.CreatedBy != "" && r.CreatedBy != r.Broker:
+		why += fmt.Sprintf(", set by <@%s>", r.CreatedBy)
+	default:
+		why += fmt.Sprintf(", you set it <!date^%d^{date_short_pretty}|%s>", r.CreatedAt.Unix(), r.CreatedAt.UTC().Format("2 Jan"))
+	}
+	last := "Last contact: none on the timeline"
+	if s.o.Timeline != nil {
+		page, err := s.o.Timeline.Events(ctx, r.ClientID, store.EventQuery{Kinds: contactKinds, Limit: 1})
+		switch {
+		case err != nil:
+			// The reminder matters more than its context.
+			s.log.Warn("last contact not read for a reminder", slog.String("reminder", r.ID.String()), slog.Any("err", err))
+			last = "Last contact: unknown (the timeline did not answer)"
+		case len(page.Events) > 0:
+			e := page.Events[0]
+			last = fmt.Sprintf("Last contact: %s <!date^%d^{date_short_pretty} {time}|%s>: %s", e.Kind, e.Time.Unix(),
+				e.Time.UTC().Format("2 Jan 15:04 UTC"), slackEscape(e.Summary))
+		}
 	}
 	blocks := []slack.Block{
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
 			fmt.Sprintf(":alarm_clock: *%s* (`%s`)\n%s", slackEscape(c.Name), c.Handle, slackEscape(r.Text)), false, false), nil, nil),
-		slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, due, false, false)),
+		slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, why, false, false),
+			slack.NewTextBlockObject(slack.MarkdownType, last, false, false)),
 	}
+	if c.Contact.DoNotContact {
+		text += " (do not contact)"
+		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType,
+			":no_entry: *Do not contact*: this client asked not to be contacted, so there is no call button.", false, false)))
+	}
+	id := r.ID.String()
+	button := func(action, value, label string) *slack.ButtonBlockElement {
+		return slack.NewButtonBlockElement(action, value, slack.NewTextBlockObject(slack.PlainTextType, label, false, false))
+	}
+	done := button(bot.ActionReminderDone, id, "Done")
+	done.Style = slack.StylePrimary
+	els := []slack.BlockElement{done,
+		button(bot.ActionReminderSnooze, id+" 1h", "Snooze 1 hour"),
+		button(bot.ActionReminderSnooze, id+" tomorrow", "Tomorrow 9:00"),
+		button(bot.ActionReminderSnooze, id+" week", "Next week"),
+		button(bot.ActionOpenTimeline, c.Handle, "Open timeline"),
+	}
+	if !c.Contact.DoNotContact {
+		els = append(els, button(bot.ActionLogCall, id, "Log call"))
+	}
+	// Action ids must be unique within a block.
+	for i, el := range els {
+		if b := el.(*slack.ButtonBlockElement); b.ActionID == bot.ActionReminderSnooze {
+			b.ActionID = fmt.Sprintf("%s_%d", bot.ActionReminderSnooze, i)
+		}
+	}
+	blocks = append(blocks, slack.NewActionBlock("reminder_actions", els...))
 	return Message{Text: text, Blocks: blocks}, nil
 }
 
@@ -376,6 +447,28 @@ type clientCache struct {
 	store store.ClientStore
 	mu    sync.Mutex
 	byID  map[uuid.UUID]*store.Client
+	// brokers' follow-up settings, read once per Tick too
+	brokers map[string]*store.FollowupSettings
+}
+
+func (c *clientCache) settings(ctx context.Context, st store.ReminderStore, broker string) (*store.FollowupSettings, error) {
+	c.mu.Lock()
+	set, ok := c.brokers[broker]
+	c.mu.Unlock()
+	if ok {
+		return set, nil
+	}
+	set, err := st.FollowupSettings(ctx, broker)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.brokers == nil {
+		c.brokers = map[string]*store.FollowupSettings{}
+	}
+	c.brokers[broker] = set
+	c.mu.Unlock()
+	return set, nil
 }
 
 func (c *clientCache) get(ctx context.Context, id uuid.UUID) (*store.Client, error) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/brokersync/brokersync/bot/bottest"
 	"github.com/brokersync/brokersync/internal/backendtest"
@@ -378,4 +379,58 @@ func TestSlowBatchNeverPostsOnAnExpiredLease(t *testing.T) {
 			t.Fatalf("Slack received %v (%d messages); want each reminder once", counts, len(f.slack.Posted()))
 		}
 	})
+}
+
+// TestMetrics: due, posted, lateness, retries and 429s are counted.
+func TestMetrics(t *testing.T) {
+	f := newFixture(t, openEmbedded(t))
+	reg := prometheus.NewRegistry()
+	s, err := reminders.New(reminders.Options{
+		Store: f.db, Clients: f.db, Slack: reminders.NewSlackAPI(reminders.NewSlackClient("xoxb-test", f.url)),
+		Owner: "replica-1", Lease: time.Minute, Now: f.clock.Now, Workers: 1, Metrics: reminders.NewMetrics(reg),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		f.remind(t, "U0JANE", -time.Duration(i+1)*time.Second, fmt.Sprintf("r%d", i))
+	}
+	f.slack.RateLimit("chat.postMessage", 1)
+	tick(t, s)
+	f.clock.Advance(5 * time.Second)
+	tick(t, s)
+	if n := len(f.slack.Posted()); n != 3 {
+		t.Fatalf("%d posted, want 3", n)
+	}
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "{" + l.GetValue() + "}"
+			}
+			switch {
+			case m.GetCounter() != nil:
+				got[name] = m.GetCounter().GetValue()
+			case m.GetHistogram() != nil:
+				got[name+"_count"] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	for name, want := range map[string]float64{
+		"brokersync_reminders_due_total":                            3,
+		"brokersync_reminders_claimed_total":                        6, // each claimed again after the 429
+		"brokersync_reminders_posted_total{posted}":                 3,
+		"brokersync_reminders_rate_limited_total{chat.postMessage}": 1,
+		"brokersync_reminders_retries_total{rate_limited}":          3, // the 429, and the two behind it on the channel
+		"brokersync_reminders_lateness_seconds_count":               3,
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %v, want %v (all: %v)", name, got[name], want, got)
+		}
+	}
 }

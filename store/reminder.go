@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -35,12 +36,16 @@ const ReminderTextMax = 2000
 // domain row, whatever runs it: the scheduler only moves it from pending to
 // claimed to posted.
 type Reminder struct {
-	ID        uuid.UUID
-	ClientID  uuid.UUID
-	Broker    string // Slack user id of the broker reminded
-	Due       time.Time
-	Text      string
-	Source    string // "command" for /remind; a trigger's name otherwise
+	ID       uuid.UUID
+	ClientID uuid.UUID
+	Broker   string // Slack user id of the broker reminded
+	Due      time.Time
+	Text     string
+	Source   string // "command" for /remind; a trigger's name otherwise
+	// Key is a triggered follow-up's reason ("fill", "sentiment",
+	// "market_move:corn:2026-12-10"): a client has at most one open
+	// follow-up per key. "" for reminders a broker set.
+	Key       string
 	CreatedBy string // Slack user id
 	State     ReminderState
 	Channel   string // where it goes; "" is the broker's DM
@@ -93,6 +98,7 @@ type ReminderPost struct {
 type ReminderFilter struct {
 	Broker    string          // "" for every broker
 	ClientID  uuid.UUID       // uuid.Nil for every client
+	Teams     []string        // reminders about clients of these desks; none for every desk
 	States    []ReminderState // none means every state
 	DueBefore time.Time       // zero for no bound
 	Limit     int             // default 100
@@ -138,6 +144,49 @@ type ReminderStore interface {
 	// it was posted, done or cancelled already.
 	CancelReminder(ctx context.Context, id uuid.UUID, at time.Time) (*Reminder, error)
 
+	// CloseReminder marks a reminder done (the broker's Done button, or a
+	// call logged from it) and returns it as it now is: pending, snoozed
+	// and posted reminders may be closed, and a claimed one (its post is
+	// then not recorded). ENOTFOUND; ECONFLICT when it was done or
+	// cancelled already.
+	CloseReminder(ctx context.Context, id uuid.UUID, at time.Time) (*Reminder, error)
+
+	// SnoozeReminder puts a reminder off until until: snoozed, due then,
+	// to be posted afresh (attempts, channel and the recorded message
+	// cleared: it goes where the broker's reminders go then). A
+	// posted, pending or snoozed reminder may be snoozed. ENOTFOUND;
+	// ECONFLICT when it is being posted right now, done or cancelled.
+	SnoozeReminder(ctx context.Context, id uuid.UUID, until, at time.Time) (*Reminder, error)
+
+	// FollowupSettings returns where a broker's reminders go and the
+	// broker's working hours: DefaultFollowupSettings for a broker who
+	// never set them.
+	FollowupSettings(ctx context.Context, broker string) (*FollowupSettings, error)
+
+	// SetFollowupSettings stores a broker's settings (UpdatedAt is set).
+	// EINVALID.
+	SetFollowupSettings(ctx context.Context, s *FollowupSettings) error
+
+	// UpsertFollowup stores a triggered follow-up (r.Key set): a new one,
+	// unless the client has an open one with the same key; that one is then
+	// updated (text and due time, when it is pending or snoozed; left as it
+	// is while it is being posted or posted) and returned, with created
+	// false. Never two open follow-ups for one client and key. EINVALID;
+	// ENOTFOUND for an unknown client.
+	UpsertFollowup(ctx context.Context, r *Reminder) (got *Reminder, created bool, err error)
+
+	// ResolveFollowups closes the client's open triggered follow-ups (Key
+	// set) created before before: a real contact made them moot. It returns
+	// those it closed.
+	ResolveFollowups(ctx context.Context, clientID uuid.UUID, before, at time.Time) ([]*Reminder, error)
+
+	// DeskFollowups returns a desk's triggered follow-up settings:
+	// DefaultDeskFollowups for a desk that never changed them.
+	DeskFollowups(ctx context.Context, desk string) (*DeskFollowups, error)
+
+	// SetDeskFollowups stores a desk's settings (UpdatedAt is set). EINVALID.
+	SetDeskFollowups(ctx context.Context, d *DeskFollowups) error
+
 	// RetryReminder gives a claimed reminder back to be tried again at
 	// retryAt (Slack failed or limited the rate). ECONFLICT when owner no
 	// longer holds the claim.
@@ -153,4 +202,66 @@ func SortReminders(rs []*Reminder) {
 		}
 		return strings.Compare(a.ID.String(), b.ID.String())
 	})
+}
+
+// FollowupSettings are a broker's: where reminders go and the working
+// hours triggered follow-ups wait for, in the broker's own time zone, on
+// working days (Monday to Friday).
+type FollowupSettings struct {
+	Broker    string
+	Channel   string // Slack channel id; "" for the broker's DM
+	DayStart  int    // minutes after midnight; default 08:00
+	DayEnd    int    // minutes after midnight, after DayStart; default 18:00
+	UpdatedAt time.Time
+}
+
+// DefaultFollowupSettings are a broker's until changed: the DM, Monday to
+// Friday 08:00-18:00.
+func DefaultFollowupSettings(broker string) *FollowupSettings {
+	return &FollowupSettings{Broker: broker, DayStart: 8 * 60, DayEnd: 18 * 60}
+}
+
+// Validate checks settings before they are stored.
+func (s *FollowupSettings) Validate() error {
+	if strings.TrimSpace(s.Broker) == "" {
+		return Invalid("broker", "settings need a broker")
+	}
+	if s.DayStart < 0 || s.DayEnd > 24*60 || s.DayStart >= s.DayEnd {
+		return Invalid("hours", "working hours must start before they end, within one day")
+	}
+	return nil
+}
+
+// Hours are the working hours as written: "08:00-18:00".
+func (s *FollowupSettings) Hours() string {
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", s.DayStart/60, s.DayStart%60, s.DayEnd/60, s.DayEnd%60)
+}
+
+// DeskFollowups are a desk's triggered follow-ups: how long after a fill
+// (0: none), and whether market moves, sentiment and cadence raise them.
+type DeskFollowups struct {
+	Desk        string
+	AfterFill   time.Duration // whole minutes
+	MarketMoves bool
+	Sentiment   bool
+	Cadence     bool
+	UpdatedBy   string
+	UpdatedAt   time.Time
+}
+
+// DefaultDeskFollowups are a desk's until changed: 24 hours after a fill,
+// and every other trigger on.
+func DefaultDeskFollowups(desk string) *DeskFollowups {
+	return &DeskFollowups{Desk: desk, AfterFill: 24 * time.Hour, MarketMoves: true, Sentiment: true, Cadence: true}
+}
+
+// Validate checks desk settings before they are stored.
+func (d *DeskFollowups) Validate() error {
+	if strings.TrimSpace(d.Desk) == "" {
+		return Invalid("desk", "settings need a desk")
+	}
+	if d.AfterFill < 0 || d.AfterFill > 90*24*time.Hour || d.AfterFill%time.Minute != 0 {
+		return Invalid("followup-after-fill", "must be whole minutes between 0 (none) and 90 days")
+	}
+	return nil
 }

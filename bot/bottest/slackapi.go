@@ -16,7 +16,7 @@ import (
 
 // FakeSlack plays Slack's side: the Web API methods BrokerSync calls
 // (users.info, conversations.info, conversations.members, views.open,
-// chat.postEphemeral, chat.postMessage, conversations.open,
+// chat.postEphemeral, chat.postMessage, chat.update, conversations.open,
 // conversations.history, apps.connections.open), response_url endpoints,
 // and a Socket Mode WebSocket. Serve its Handler (httptest.NewServer) and
 // point the bot at BaseURL+"/api/".
@@ -33,6 +33,7 @@ type FakeSlack struct {
 	responses  map[string][]json.RawMessage
 	respLimit  map[string]int // response path -> 429s still to answer
 	posted     []Posted
+	updated    []Posted       // chat.update calls: the message's channel and ts, the new text and blocks
 	lost       map[string]int // method -> answers still to lose after acting
 	gap        time.Duration  // least time between posts to one channel; 0 for none
 	lastPost   map[string]time.Time
@@ -162,6 +163,21 @@ func (f *FakeSlack) Posted() []Posted {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]Posted(nil), f.posted...)
+}
+
+// Updated returns every message chat.update changed, in order, waiting up
+// to wait for at least n.
+func (f *FakeSlack) Updated(n int, wait time.Duration) []Posted {
+	deadline := time.Now().Add(wait)
+	for {
+		f.mu.Lock()
+		got := append([]Posted(nil), f.updated...)
+		f.mu.Unlock()
+		if len(got) >= n || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // Calls returns how often a Web API method was called.
@@ -304,6 +320,18 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		}
 		f.posted = append(f.posted, p)
 		out = map[string]any{"ok": true, "channel": p.Channel, "ts": p.TS}
+	case "chat.update":
+		ch, ts := r.Form.Get("channel"), r.Form.Get("ts")
+		found := false
+		for _, p := range f.posted {
+			found = found || p.Channel == ch && p.TS == ts
+		}
+		if !found {
+			out = map[string]any{"ok": false, "error": "message_not_found"}
+			break
+		}
+		f.updated = append(f.updated, Posted{At: time.Now(), Token: token(r), Channel: ch, TS: ts, Text: r.Form.Get("text"), Blocks: r.Form.Get("blocks")})
+		out = map[string]any{"ok": true, "channel": ch, "ts": ts}
 	case "conversations.open":
 		users := r.Form.Get("users")
 		if _, ok := f.users[users]; !ok || strings.Contains(users, ",") {

@@ -31,6 +31,10 @@ func TestOnBackends(t *testing.T) {
 		"FailedCommandAppliedOnRedelivery":  TestFailedCommandAppliedOnRedelivery,
 		"FailedShortcutAppliedOnRedelivery": TestFailedShortcutAppliedOnRedelivery,
 		"LinkAsksWhoIsInTheChannel":         TestLinkAsksWhoIsInTheChannel,
+		"ReminderMessageButtons":            TestReminderMessageButtons,
+		"ReminderLogCall":                   TestReminderLogCall,
+		"ReminderDoNotContact":              TestReminderDoNotContact,
+		"ReminderGoesToChosenChannel":       TestReminderGoesToChosenChannel,
 	} {
 		t.Run(name, test)
 	}

@@ -21,6 +21,7 @@ import (
 const (
 	callbackAddNote     = "add_note"
 	callbackLogToClient = "log_to_client"
+	callbackLogCall     = "log_call"
 )
 
 // serveInteraction answers POST /slack/interactions: buttons, modal
@@ -93,6 +94,10 @@ func (h *Handler) interaction(ctx context.Context, cb slack.InteractionCallback)
 			ack := h.submitLog(ctx, cb)
 			settle(true)
 			return ack
+		case callbackLogCall:
+			ack := h.submitCall(ctx, cb)
+			settle(true)
+			return ack
 		}
 	}
 	settle(true)
@@ -111,6 +116,15 @@ func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, a *s
 		req.Command, req.Args = "/client", []string{"show", a.Value}
 	case bot.ActionUndoReminder:
 		req.Command, req.Args = "/remind", []string{"undo", a.Value}
+	case bot.ActionReminderDone:
+		req.Command, req.Args = "/followups", []string{"done", a.Value}
+	case bot.ActionLogCall:
+		meta := callMeta{Reminder: a.Value, Channel: cb.Channel.ID, TS: cb.Message.Timestamp, ResponseURL: cb.ResponseURL}
+		if err := h.openView(ctx, cb.TriggerID, callModal(meta)); err != nil {
+			h.answer(cb.ResponseURL, bot.Response{Status: bot.Failed, Text: "Slack would not open the call form; log it with /log <client> call <summary> and press Done."})
+		}
+		finish(true)
+		return
 	case bot.ActionAddNote:
 		// A trigger id is good for three seconds: open the modal now.
 		meta := noteMeta{Handle: a.Value, Channel: cb.Channel.ID}
@@ -121,14 +135,51 @@ func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, a *s
 		finish(true)
 		return
 	default:
+		if id, choice, ok := strings.Cut(a.Value, " "); ok && strings.HasPrefix(a.ActionID, bot.ActionReminderSnooze) {
+			req.Command, req.Args = "/followups", []string{"snooze", id, choice}
+			break
+		}
 		finish(true)
 		return // link buttons also report their clicks
 	}
 	h.background(func(ctx context.Context) {
 		resp := h.bot.Handle(ctx, req)
 		finish(resp.Status != bot.Failed)
-		h.post(ctx, cb.ResponseURL, resp)
+		h.deliver(ctx, cb.Channel.ID, cb.Message.Timestamp, cb.ResponseURL, resp)
 	})
+}
+
+// deliver shows a button's answer: in place of the message the button was
+// on when the answer says so (a reminder done or snoozed, for everyone in
+// the channel to see), else privately through response_url.
+func (h *Handler) deliver(ctx context.Context, channel, ts, url string, resp bot.Response) {
+	if resp.Replace && channel != "" && ts != "" {
+		m := render(resp)
+		_, _, _, err := h.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...))
+		if err == nil {
+			return
+		}
+		h.log.Warn("chat.update failed; answering privately", slog.String("channel", channel), slog.Any("err", err))
+	}
+	if url != "" {
+		h.post(ctx, url, resp)
+	}
+}
+
+// submitCall logs the call of a reminder's Log call modal and closes the
+// reminder; its message then says so.
+func (h *Handler) submitCall(ctx context.Context, cb slack.InteractionCallback) any {
+	var meta callMeta
+	_ = json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta)
+	summary := strings.TrimSpace(stateValue(cb.View.State, "call", "summary"))
+	resp := h.bot.Handle(ctx, bot.Request{
+		User: cb.User.ID, Channel: meta.Channel, Command: "/followups", Args: []string{"call", meta.Reminder, summary}, ID: "view:" + cb.View.ID,
+	})
+	if resp.Err() {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{"call": clip(plain(resp.Text), 300)})
+	}
+	h.background(func(ctx context.Context) { h.deliver(ctx, meta.Channel, meta.TS, meta.ResponseURL, resp) })
+	return nil
 }
 
 // logShortcut logs the message the shortcut was used on: to the channel's

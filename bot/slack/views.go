@@ -25,6 +25,28 @@ type logMeta struct {
 	ResponseURL string `json:"r,omitempty"`
 }
 
+type callMeta struct {
+	Reminder    string `json:"id"`
+	Channel     string `json:"c,omitempty"`
+	TS          string `json:"ts,omitempty"`
+	ResponseURL string `json:"r,omitempty"`
+}
+
+// callModal asks what was said on the call a reminder was about.
+func callModal(meta callMeta) slack.ModalViewRequest {
+	b, _ := json.Marshal(meta)
+	input := slack.NewPlainTextInputBlockElement(plainText("Spoke to Tom: wants Dec corn quotes Monday"), "summary")
+	input.Multiline, input.MaxLength, input.FocusOnLoad = true, 3000, true
+	return slack.ModalViewRequest{
+		Type: slack.VTModal, CallbackID: callbackLogCall, PrivateMetadata: string(b),
+		Title: plainText("Log call"), Submit: plainText("Log and close"), Close: plainText("Cancel"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			slack.NewContextBlock("", mrkdwn("The call goes on the client's timeline and the reminder is closed.")),
+			slack.NewInputBlock("call", plainText("What was said?"), nil, input),
+		}},
+	}
+}
+
 func plainText(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 }

@@ -58,6 +58,8 @@ func execCmd(ctx context.Context, cfg Config, logger *slog.Logger, flags execFla
 	if err != nil {
 		return err
 	}
+	// A call logged here resolves follow-ups as one logged in Slack does.
+	rec.Subscribers = append(rec.Subscribers, newTriggers(st, sd, logger))
 	b, err := newBot(cfg, logger, st, rec, dir, links)
 	if err != nil {
 		return err

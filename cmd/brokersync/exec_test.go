@@ -40,6 +40,20 @@ func TestExec(t *testing.T) {
 	if err != nil || !strings.Contains(out, "call back about Dec corn") || !strings.Contains(out, "acme-grain") {
 		t.Fatalf("/followups week: %q, %v", out, err)
 	}
+	out, err = exec("/followups overdue", "--as", "U0JANE")
+	if err != nil || !strings.Contains(out, "No follow-ups overdue") {
+		t.Fatalf("/followups overdue: %q, %v", out, err)
+	}
+	// A manager lists the desk's and a broker's, as in Slack.
+	if out, err = exec("/team add <@U0MARIA> grain-desk manager", "--as", "U0ADMIN"); err != nil {
+		t.Fatalf("/team add manager: %q, %v", out, err)
+	}
+	for _, scope := range []string{"grain-desk", "<@U0JANE>"} {
+		out, err = exec("/followups week "+scope, "--as", "U0MARIA")
+		if err != nil || !strings.Contains(out, "call back about Dec corn") || !strings.Contains(out, "@U0JANE") {
+			t.Fatalf("/followups week %s as the manager: %q, %v", scope, out, err)
+		}
+	}
 	out, err = exec("/team history grain-desk", "--as", "U0ADMIN")
 	if err != nil || !strings.Contains(out, "@U0ADMIN added @U0JANE to grain-desk as broker") {
 		t.Errorf("/team history: %q, %v", out, err)

@@ -12,10 +12,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/brokersync/brokersync/bot"
+	bslack "github.com/brokersync/brokersync/bot/slack"
 	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/ingest/imap"
 	"github.com/brokersync/brokersync/internal/stores"
 	"github.com/brokersync/brokersync/reminders"
+	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/webhooks"
 	"github.com/brokersync/brokersync/webhooks/web"
 )
@@ -65,6 +67,10 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	api, dir := slackDirectory(cfg, logger)
+	// Follow-ups triggered by what is recorded: fills, market moves,
+	// sentiment; real contacts resolve them.
+	triggers := newTriggers(st, dir, logger)
+	recorder.Subscribers = append(recorder.Subscribers, triggers)
 	pages := &web.Pages{
 		Names:     names(dir),
 		Clients:   st.Clients,
@@ -122,6 +128,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if dropCopy != nil {
 		g.Go(func() error { return dropCopy.Run(ctx) })
 	}
+	// Clients not heard from as often as their profile asks; every replica
+	// checks, each follow-up is raised once.
+	g.Go(func() error { return triggers.RunCadence(ctx, reminders.DefaultCadenceInterval) })
 	for _, in := range ingesters {
 		g.Go(func() error { return in.Run(ctx) })
 	}
@@ -141,7 +150,7 @@ func newScheduler(cfg Config, st *stores.Stores, reg prometheus.Registerer, logg
 		return nil, nil
 	}
 	return reminders.New(reminders.Options{
-		Store: st.Reminders, Clients: st.Clients,
+		Store: st.Reminders, Clients: st.Clients, Timeline: st.Timeline,
 		Slack:   reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL)),
 		Logger:  logger,
 		Metrics: reminders.NewMetrics(reg),
@@ -205,4 +214,21 @@ func migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	logger.Info("migrations applied")
 	return st.Close()
+}
+
+// newTriggers turns recorded events into follow-ups, in each broker's
+// Slack time zone (UTC without Slack).
+func newTriggers(st *stores.Stores, dir *bslack.Directory, logger *slog.Logger) *reminders.Triggers {
+	t := &reminders.Triggers{Reminders: st.Reminders, Clients: st.Clients, Timeline: st.Timeline, Logger: logger}
+	if dir != nil {
+		t.Zone = func(ctx context.Context, broker string) (*time.Location, error) {
+			u, err := dir.User(ctx, broker)
+			if err != nil {
+				return nil, err
+			}
+			loc, _ := store.Location(u.TimeZone)
+			return loc, nil
+		}
+	}
+	return t
 }

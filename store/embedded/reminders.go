@@ -15,7 +15,7 @@ import (
 var _ store.ReminderStore = (*DB)(nil)
 
 const reminderColumns = `id, client_id, broker, due_at, text, source, created_by, state, channel,
-    message_ts, posted_at, attempts, next_at, lease_owner, created_at, updated_at`
+    message_ts, posted_at, attempts, next_at, lease_owner, created_at, updated_at, reason_key`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -24,7 +24,7 @@ func scanReminder(row scanner) (*store.Reminder, error) {
 	var id, client, state string
 	var due, posted, next, created, updated int64
 	err := row.Scan(&id, &client, &r.Broker, &due, &r.Text, &r.Source, &r.CreatedBy, &state, &r.Channel,
-		&r.MessageTS, &posted, &r.Attempts, &next, &r.LeaseOwner, &created, &updated)
+		&r.MessageTS, &posted, &r.Attempts, &next, &r.LeaseOwner, &created, &updated, &r.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -58,10 +58,10 @@ func (d *DB) CreateReminder(ctx context.Context, r *store.Reminder) error {
 	r.State, r.NextAt, r.Attempts, r.LeaseOwner, r.MessageTS = store.ReminderPending, microTime(r.Due), 0, "", ""
 	r.Due, r.CreatedAt, r.UpdatedAt = microTime(r.Due), now, now
 	_, err := d.db.ExecContext(ctx, `
-INSERT INTO reminders (id, client_id, broker, due_at, text, source, created_by, state, channel, next_at, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+INSERT INTO reminders (id, client_id, broker, due_at, text, source, created_by, state, channel, next_at, created_at, updated_at, reason_key)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID.String(), r.ClientID.String(), r.Broker, micro(r.Due), r.Text, r.Source, r.CreatedBy, string(r.State),
-		r.Channel, micro(r.NextAt), micro(now), micro(now))
+		r.Channel, micro(r.NextAt), micro(now), micro(now), r.Key)
 	if err != nil {
 		if msg := err.Error(); strings.Contains(msg, "FOREIGN KEY") {
 			return store.Errorf(store.ENOTFOUND, "no client with id %s", r.ClientID)
@@ -90,6 +90,14 @@ func (d *DB) ListReminders(ctx context.Context, f store.ReminderFilter) ([]*stor
 	}
 	if f.ClientID != uuid.Nil {
 		where, args = append(where, "client_id = ?"), append(args, f.ClientID.String())
+	}
+	if len(f.Teams) > 0 {
+		marks := make([]string, len(f.Teams))
+		for i, t := range f.Teams {
+			marks[i] = "?"
+			args = append(args, t)
+		}
+		where = append(where, "client_id IN (SELECT id FROM clients WHERE team IN ("+strings.Join(marks, ", ")+"))")
 	}
 	if len(f.States) > 0 {
 		marks := make([]string, len(f.States))
@@ -215,6 +223,37 @@ RETURNING `+reminderColumns, micro(at), id.String()))
 	return r, mapErr(err)
 }
 
+// CloseReminder implements store.ReminderStore.
+func (d *DB) CloseReminder(ctx context.Context, id uuid.UUID, at time.Time) (*store.Reminder, error) {
+	return d.changeReminder(ctx, id, `state = 'done', lease_owner = '', updated_at = ?`,
+		`('pending', 'claimed', 'snoozed', 'posted')`, micro(at))
+}
+
+// SnoozeReminder implements store.ReminderStore.
+func (d *DB) SnoozeReminder(ctx context.Context, id uuid.UUID, until, at time.Time) (*store.Reminder, error) {
+	return d.changeReminder(ctx, id, `state = 'snoozed', due_at = ?, next_at = ?, attempts = 0, channel = '', message_ts = '',
+    posted_at = 0, lease_owner = '', updated_at = ?`, `('pending', 'snoozed', 'posted')`, micro(until), micro(until), micro(at))
+}
+
+// changeReminder applies set (its arguments in args) to a reminder in one
+// of the states from and returns it; ECONFLICT naming the state it is in
+// otherwise.
+func (d *DB) changeReminder(ctx context.Context, id uuid.UUID, set, from string, args ...any) (*store.Reminder, error) {
+	r, err := scanReminder(d.db.QueryRowContext(ctx, `UPDATE reminders SET `+set+` WHERE id = ? AND state IN `+from+`
+RETURNING `+reminderColumns, append(args, id.String())...))
+	if errors.Is(err, sql.ErrNoRows) {
+		cur, err := d.Reminder(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if cur.State == store.ReminderClaimed {
+			return nil, store.Errorf(store.ECONFLICT, "the reminder is being posted right now; try again in a moment")
+		}
+		return nil, store.Errorf(store.ECONFLICT, "the reminder is %s already", cur.State)
+	}
+	return r, mapErr(err)
+}
+
 // RetryReminder implements store.ReminderStore.
 func (d *DB) RetryReminder(ctx context.Context, id uuid.UUID, owner string, retryAt time.Time) error {
 	return d.updateClaimed(ctx, id, owner, `state = 'pending', next_at = ?, lease_owner = '', updated_at = ?`,
@@ -234,4 +273,121 @@ func (d *DB) updateClaimed(ctx context.Context, id uuid.UUID, owner, set string,
 		return store.Errorf(store.ECONFLICT, "reminder %s is not claimed by %s", id, owner)
 	}
 	return nil
+}
+
+// FollowupSettings implements store.ReminderStore.
+func (d *DB) FollowupSettings(ctx context.Context, broker string) (*store.FollowupSettings, error) {
+	s := &store.FollowupSettings{Broker: broker}
+	var updated int64
+	err := d.db.QueryRowContext(ctx, `SELECT channel, day_start, day_end, updated_at FROM followup_settings WHERE broker = ?`, broker).
+		Scan(&s.Channel, &s.DayStart, &s.DayEnd, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.DefaultFollowupSettings(broker), nil
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	s.UpdatedAt = timeFromMicro(updated)
+	return s, nil
+}
+
+// SetFollowupSettings implements store.ReminderStore.
+func (d *DB) SetFollowupSettings(ctx context.Context, s *store.FollowupSettings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	s.UpdatedAt = d.now()
+	_, err := d.db.ExecContext(ctx, `INSERT INTO followup_settings (broker, channel, day_start, day_end, updated_at)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (broker) DO UPDATE SET channel = excluded.channel, day_start = excluded.day_start,
+    day_end = excluded.day_end, updated_at = excluded.updated_at`,
+		s.Broker, s.Channel, s.DayStart, s.DayEnd, micro(s.UpdatedAt))
+	return mapErr(err)
+}
+
+// UpsertFollowup implements store.ReminderStore.
+func (d *DB) UpsertFollowup(ctx context.Context, r *store.Reminder) (*store.Reminder, bool, error) {
+	if r.Key == "" {
+		return nil, false, store.Invalid("key", "a triggered follow-up needs a key")
+	}
+	for range 3 {
+		err := d.CreateReminder(ctx, r)
+		if err == nil {
+			return r, true, nil
+		}
+		if store.ErrorCode(err) != store.ECONFLICT {
+			return nil, false, err
+		}
+		r.ID = uuid.Nil
+		got, err := scanReminder(d.db.QueryRowContext(ctx, `UPDATE reminders SET text = ?, due_at = ?, next_at = ?, updated_at = ?
+WHERE client_id = ? AND reason_key = ? AND state IN ('pending', 'snoozed')
+RETURNING `+reminderColumns, r.Text, micro(r.Due), micro(r.Due), micro(d.now()), r.ClientID.String(), r.Key))
+		if err == nil {
+			return got, false, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, false, mapErr(err)
+		}
+		got, err = scanReminder(d.db.QueryRowContext(ctx, `SELECT `+reminderColumns+` FROM reminders
+WHERE client_id = ? AND reason_key = ? AND state IN ('claimed', 'posted')`, r.ClientID.String(), r.Key))
+		if err == nil {
+			return got, false, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, false, mapErr(err)
+		}
+	}
+	return nil, false, store.Errorf(store.EUNAVAILABLE, "the follow-up kept changing; try again")
+}
+
+// ResolveFollowups implements store.ReminderStore.
+func (d *DB) ResolveFollowups(ctx context.Context, clientID uuid.UUID, before, at time.Time) ([]*store.Reminder, error) {
+	rows, err := d.db.QueryContext(ctx, `UPDATE reminders SET state = 'done', lease_owner = '', updated_at = ?
+WHERE client_id = ? AND reason_key <> '' AND created_at < ? AND state IN ('pending', 'claimed', 'snoozed', 'posted')
+RETURNING `+reminderColumns, micro(at), clientID.String(), micro(before))
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.Reminder
+	for rows.Next() {
+		r, err := scanReminder(rows)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, r)
+	}
+	store.SortReminders(out)
+	return out, mapErr(rows.Err())
+}
+
+// DeskFollowups implements store.ReminderStore.
+func (d *DB) DeskFollowups(ctx context.Context, desk string) (*store.DeskFollowups, error) {
+	f := &store.DeskFollowups{Desk: desk}
+	var mins int
+	var updated int64
+	err := d.db.QueryRowContext(ctx, `SELECT after_fill_min, market_moves, sentiment, cadence, updated_by, updated_at
+FROM desk_followups WHERE desk = ?`, desk).Scan(&mins, &f.MarketMoves, &f.Sentiment, &f.Cadence, &f.UpdatedBy, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.DefaultDeskFollowups(desk), nil
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	f.AfterFill, f.UpdatedAt = time.Duration(mins)*time.Minute, timeFromMicro(updated)
+	return f, nil
+}
+
+// SetDeskFollowups implements store.ReminderStore.
+func (d *DB) SetDeskFollowups(ctx context.Context, f *store.DeskFollowups) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	f.UpdatedAt = d.now()
+	_, err := d.db.ExecContext(ctx, `INSERT INTO desk_followups (desk, after_fill_min, market_moves, sentiment, cadence, updated_by, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (desk) DO UPDATE SET after_fill_min = excluded.after_fill_min, market_moves = excluded.market_moves,
+    sentiment = excluded.sentiment, cadence = excluded.cadence, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+		f.Desk, int(f.AfterFill/time.Minute), f.MarketMoves, f.Sentiment, f.Cadence, f.UpdatedBy, micro(f.UpdatedAt))
+	return mapErr(err)
 }

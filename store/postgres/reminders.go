@@ -16,14 +16,14 @@ import (
 var _ store.ReminderStore = (*DB)(nil)
 
 const reminderColumns = `id, client_id, broker, due_at, text, source, created_by, state, channel,
-    message_ts, posted_at, attempts, next_at, lease_owner, created_at, updated_at`
+    message_ts, posted_at, attempts, next_at, lease_owner, created_at, updated_at, reason_key`
 
 func scanReminder(row pgx.Row) (*store.Reminder, error) {
 	r := &store.Reminder{}
 	var state string
 	var posted *time.Time
 	err := row.Scan(&r.ID, &r.ClientID, &r.Broker, &r.Due, &r.Text, &r.Source, &r.CreatedBy, &state, &r.Channel,
-		&r.MessageTS, &posted, &r.Attempts, &r.NextAt, &r.LeaseOwner, &r.CreatedAt, &r.UpdatedAt)
+		&r.MessageTS, &posted, &r.Attempts, &r.NextAt, &r.LeaseOwner, &r.CreatedAt, &r.UpdatedAt, &r.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -49,9 +49,9 @@ func (db *DB) CreateReminder(ctx context.Context, r *store.Reminder) error {
 	r.State, r.NextAt, r.Attempts, r.LeaseOwner, r.MessageTS = store.ReminderPending, pgTime(r.Due), 0, "", ""
 	r.Due, r.CreatedAt, r.UpdatedAt = pgTime(r.Due), now, now
 	_, err := db.pool.Exec(ctx, `
-INSERT INTO reminders (id, client_id, broker, due_at, text, source, created_by, state, channel, next_at, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
-		r.ID, r.ClientID, r.Broker, r.Due, r.Text, r.Source, r.CreatedBy, string(r.State), r.Channel, r.NextAt, now)
+INSERT INTO reminders (id, client_id, broker, due_at, text, source, created_by, state, channel, next_at, created_at, updated_at, reason_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)`,
+		r.ID, r.ClientID, r.Broker, r.Due, r.Text, r.Source, r.CreatedBy, string(r.State), r.Channel, r.NextAt, now, r.Key)
 	if isUniqueViolation(err) {
 		return store.Errorf(store.ECONFLICT, "a reminder with id %s exists", r.ID)
 	}
@@ -80,6 +80,9 @@ func (db *DB) ListReminders(ctx context.Context, f store.ReminderFilter) ([]*sto
 	}
 	if f.ClientID != uuid.Nil {
 		where = append(where, "client_id = "+arg(f.ClientID))
+	}
+	if len(f.Teams) > 0 {
+		where = append(where, "client_id IN (SELECT id FROM clients WHERE team = ANY("+arg(f.Teams)+"))")
 	}
 	if len(f.States) > 0 {
 		states := make([]string, len(f.States))
@@ -202,6 +205,37 @@ RETURNING `+reminderColumns, id, pgTime(at)))
 	return r, mapError("cancel reminder", err)
 }
 
+// CloseReminder implements store.ReminderStore.
+func (db *DB) CloseReminder(ctx context.Context, id uuid.UUID, at time.Time) (*store.Reminder, error) {
+	return db.changeReminder(ctx, id, `state = 'done', lease_owner = '', updated_at = $2`,
+		`('pending', 'claimed', 'snoozed', 'posted')`, pgTime(at))
+}
+
+// SnoozeReminder implements store.ReminderStore.
+func (db *DB) SnoozeReminder(ctx context.Context, id uuid.UUID, until, at time.Time) (*store.Reminder, error) {
+	return db.changeReminder(ctx, id, `state = 'snoozed', due_at = $3, next_at = $3, attempts = 0, channel = '', message_ts = '',
+    posted_at = NULL, lease_owner = '', updated_at = $2`, `('pending', 'snoozed', 'posted')`, pgTime(at), pgTime(until))
+}
+
+// changeReminder applies set ($1 is the id, its arguments follow) to a
+// reminder in one of the states from and returns it; ECONFLICT naming the
+// state it is in otherwise.
+func (db *DB) changeReminder(ctx context.Context, id uuid.UUID, set, from string, args ...any) (*store.Reminder, error) {
+	r, err := scanReminder(db.pool.QueryRow(ctx, `UPDATE reminders SET `+set+` WHERE id = $1 AND state IN `+from+`
+RETURNING `+reminderColumns, append([]any{id}, args...)...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		cur, err := db.Reminder(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if cur.State == store.ReminderClaimed {
+			return nil, store.Errorf(store.ECONFLICT, "the reminder is being posted right now; try again in a moment")
+		}
+		return nil, store.Errorf(store.ECONFLICT, "the reminder is %s already", cur.State)
+	}
+	return r, mapError("change reminder", err)
+}
+
 // RetryReminder implements store.ReminderStore.
 func (db *DB) RetryReminder(ctx context.Context, id uuid.UUID, owner string, retryAt time.Time) error {
 	return db.updateClaimed(ctx, "retry reminder", id, owner,
@@ -220,4 +254,107 @@ func (db *DB) updateClaimed(ctx context.Context, what string, id uuid.UUID, owne
 		return store.Errorf(store.ECONFLICT, "reminder %s is not claimed by %s", id, owner)
 	}
 	return nil
+}
+
+// FollowupSettings implements store.ReminderStore.
+func (db *DB) FollowupSettings(ctx context.Context, broker string) (*store.FollowupSettings, error) {
+	s := &store.FollowupSettings{Broker: broker}
+	err := db.pool.QueryRow(ctx, `SELECT channel, day_start, day_end, updated_at FROM followup_settings WHERE broker = $1`, broker).
+		Scan(&s.Channel, &s.DayStart, &s.DayEnd, &s.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.DefaultFollowupSettings(broker), nil
+	}
+	if err != nil {
+		return nil, mapError("read follow-up settings", err)
+	}
+	return s, nil
+}
+
+// SetFollowupSettings implements store.ReminderStore.
+func (db *DB) SetFollowupSettings(ctx context.Context, s *store.FollowupSettings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	s.UpdatedAt = db.now()
+	_, err := db.pool.Exec(ctx, `INSERT INTO followup_settings (broker, channel, day_start, day_end, updated_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (broker) DO UPDATE SET channel = EXCLUDED.channel, day_start = EXCLUDED.day_start,
+    day_end = EXCLUDED.day_end, updated_at = EXCLUDED.updated_at`,
+		s.Broker, s.Channel, s.DayStart, s.DayEnd, pgTime(s.UpdatedAt))
+	return mapError("store follow-up settings", err)
+}
+
+// UpsertFollowup implements store.ReminderStore.
+func (db *DB) UpsertFollowup(ctx context.Context, r *store.Reminder) (*store.Reminder, bool, error) {
+	if r.Key == "" {
+		return nil, false, store.Invalid("key", "a triggered follow-up needs a key")
+	}
+	for range 3 {
+		err := db.CreateReminder(ctx, r)
+		if err == nil {
+			return r, true, nil
+		}
+		if store.ErrorCode(err) != store.ECONFLICT {
+			return nil, false, err
+		}
+		r.ID = uuid.Nil
+		got, err := scanReminder(db.pool.QueryRow(ctx, `UPDATE reminders SET text = $3, due_at = $4, next_at = $4, updated_at = $5
+WHERE client_id = $1 AND reason_key = $2 AND state IN ('pending', 'snoozed')
+RETURNING `+reminderColumns, r.ClientID, r.Key, r.Text, pgTime(r.Due), pgTime(db.now())))
+		if err == nil {
+			return got, false, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return nil, false, mapError("update follow-up", err)
+		}
+		got, err = scanReminder(db.pool.QueryRow(ctx, `SELECT `+reminderColumns+` FROM reminders
+WHERE client_id = $1 AND reason_key = $2 AND state IN ('claimed', 'posted')`, r.ClientID, r.Key))
+		if err == nil {
+			return got, false, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return nil, false, mapError("read follow-up", err)
+		}
+		// Closed in between: try again.
+	}
+	return nil, false, store.Errorf(store.EUNAVAILABLE, "the follow-up kept changing; try again")
+}
+
+// ResolveFollowups implements store.ReminderStore.
+func (db *DB) ResolveFollowups(ctx context.Context, clientID uuid.UUID, before, at time.Time) ([]*store.Reminder, error) {
+	rs, err := db.queryReminders(ctx, "resolve follow-ups", `UPDATE reminders SET state = 'done', lease_owner = '', updated_at = $3
+WHERE client_id = $1 AND reason_key <> '' AND created_at < $2 AND state IN ('pending', 'claimed', 'snoozed', 'posted')
+RETURNING `+reminderColumns, clientID, pgTime(before), pgTime(at))
+	store.SortReminders(rs)
+	return rs, err
+}
+
+// DeskFollowups implements store.ReminderStore.
+func (db *DB) DeskFollowups(ctx context.Context, desk string) (*store.DeskFollowups, error) {
+	d := &store.DeskFollowups{Desk: desk}
+	var mins int
+	err := db.pool.QueryRow(ctx, `SELECT after_fill_min, market_moves, sentiment, cadence, updated_by, updated_at
+FROM desk_followups WHERE desk = $1`, desk).Scan(&mins, &d.MarketMoves, &d.Sentiment, &d.Cadence, &d.UpdatedBy, &d.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.DefaultDeskFollowups(desk), nil
+	}
+	if err != nil {
+		return nil, mapError("read desk follow-ups", err)
+	}
+	d.AfterFill = time.Duration(mins) * time.Minute
+	return d, nil
+}
+
+// SetDeskFollowups implements store.ReminderStore.
+func (db *DB) SetDeskFollowups(ctx context.Context, d *store.DeskFollowups) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	d.UpdatedAt = db.now()
+	_, err := db.pool.Exec(ctx, `INSERT INTO desk_followups (desk, after_fill_min, market_moves, sentiment, cadence, updated_by, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (desk) DO UPDATE SET after_fill_min = EXCLUDED.after_fill_min, market_moves = EXCLUDED.market_moves,
+    sentiment = EXCLUDED.sentiment, cadence = EXCLUDED.cadence, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at`,
+		d.Desk, int(d.AfterFill/time.Minute), d.MarketMoves, d.Sentiment, d.Cadence, d.UpdatedBy, pgTime(d.UpdatedAt))
+	return mapError("store desk follow-ups", err)
 }

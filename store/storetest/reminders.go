@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,6 +35,12 @@ func RunReminderStoreTests(t *testing.T, newStore func(t *testing.T) ReminderBac
 		{"RetryWaitsUntilItsTime", testReminderRetry},
 		{"BatchOfPostsRecordsOnlyWhatIsHeld", testReminderPostedBatch},
 		{"CancelledIsNeverPosted", testReminderCancel},
+		{"DoneAndSnoozed", testReminderCloseSnooze},
+		{"FollowupSettings", testFollowupSettings},
+		{"DeskFollowups", testDeskFollowups},
+		{"ListByDesk", testReminderListByDesk},
+		{"FollowupUpdatedNeverDoubled", testFollowupUpsert},
+		{"FollowupsResolvedByContact", testFollowupResolve},
 		{"ConcurrentClaimsNeverShareAReminder", testReminderConcurrentClaims},
 		{"ListFilters", testReminderList},
 	}
@@ -363,5 +370,219 @@ func testReminderCancel(t *testing.T, s ReminderBackend) {
 	}
 	if _, err := s.CancelReminder(t.Context(), posted.ID, reminderEpoch); store.ErrorCode(err) != store.ECONFLICT {
 		t.Errorf("cancelling a posted reminder: got %v, want ECONFLICT", err)
+	}
+}
+
+func testReminderCloseSnooze(t *testing.T, s ReminderBackend) {
+	ctx := t.Context()
+	c := reminderClient(t, s, 1)
+	r := newReminder(t, s, c, "U1", reminderEpoch, "snooze me")
+	claimDue(t, s, "a", reminderEpoch, 10)
+	// Being posted right now: neither snoozed nor (silently) lost.
+	if _, err := s.SnoozeReminder(ctx, r.ID, reminderEpoch.Add(time.Hour), reminderEpoch); store.ErrorCode(err) != store.ECONFLICT {
+		t.Fatalf("snoozing a claimed reminder: got %v, want ECONFLICT", err)
+	}
+	if err := s.MarkReminderPosted(ctx, r.ID, "a", "D1", "1.1", reminderEpoch); err != nil {
+		t.Fatal(err)
+	}
+	until := reminderEpoch.Add(time.Hour)
+	got, err := s.SnoozeReminder(ctx, r.ID, until, reminderEpoch.Add(time.Minute))
+	if err != nil || got.State != store.ReminderSnoozed || !got.Due.Equal(until) || !got.NextAt.Equal(until) ||
+		got.MessageTS != "" || !got.PostedAt.IsZero() || got.Attempts != 0 || got.Channel != "" {
+		t.Fatalf("SnoozeReminder: %+v %v", got, err)
+	}
+	if rs := claimDue(t, s, "a", until.Add(-time.Second), 10); len(rs) != 0 {
+		t.Fatalf("a snoozed reminder was claimed before its time: %v", texts(rs))
+	}
+	rs := claimDue(t, s, "b", until, 10)
+	if len(rs) != 1 || rs[0].ID != r.ID || rs[0].Attempts != 1 {
+		t.Fatalf("claimed at the snooze's end: %+v", rs)
+	}
+	if err := s.MarkReminderPosted(ctx, r.ID, "b", "D1", "1.2", until); err != nil {
+		t.Fatal(err)
+	}
+	done, err := s.CloseReminder(ctx, r.ID, until.Add(time.Minute))
+	if err != nil || done.State != store.ReminderDone || done.MessageTS != "1.2" {
+		t.Fatalf("CloseReminder: %+v %v", done, err)
+	}
+	if _, err := s.CloseReminder(ctx, r.ID, until.Add(time.Minute)); store.ErrorCode(err) != store.ECONFLICT {
+		t.Errorf("closing twice: got %v, want ECONFLICT", err)
+	}
+	if _, err := s.SnoozeReminder(ctx, r.ID, until.Add(time.Hour), until); store.ErrorCode(err) != store.ECONFLICT {
+		t.Errorf("snoozing a done reminder: got %v, want ECONFLICT", err)
+	}
+	if _, err := s.CloseReminder(ctx, uuid.New(), until); store.ErrorCode(err) != store.ENOTFOUND {
+		t.Errorf("closing an unknown reminder: got %v, want ENOTFOUND", err)
+	}
+	// A pending one may be closed before it is due, and is never posted.
+	early := newReminder(t, s, c, "U1", reminderEpoch.Add(2*time.Hour), "closed early")
+	if _, err := s.CloseReminder(ctx, early.ID, reminderEpoch); err != nil {
+		t.Fatal(err)
+	}
+	if rs := claimDue(t, s, "a", reminderEpoch.Add(3*time.Hour), 10); len(rs) != 0 {
+		t.Fatalf("a done reminder was claimed: %v", texts(rs))
+	}
+}
+
+func testFollowupSettings(t *testing.T, s ReminderBackend) {
+	ctx := t.Context()
+	got, err := s.FollowupSettings(ctx, "U1")
+	if err != nil || got.Channel != "" || got.Hours() != "08:00-18:00" || got.Broker != "U1" {
+		t.Fatalf("defaults: %+v %v", got, err)
+	}
+	set := &store.FollowupSettings{Broker: "U1", Channel: "C1", DayStart: 7 * 60, DayEnd: 17*60 + 30}
+	if err := s.SetFollowupSettings(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.FollowupSettings(ctx, "U1")
+	if err != nil || got.Channel != "C1" || got.Hours() != "07:00-17:30" || got.UpdatedAt.IsZero() {
+		t.Fatalf("after set: %+v %v", got, err)
+	}
+	set.Channel = ""
+	if err := s.SetFollowupSettings(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.FollowupSettings(ctx, "U1"); got.Channel != "" || got.Hours() != "07:00-17:30" {
+		t.Fatalf("back to the DM: %+v", got)
+	}
+	if other, _ := s.FollowupSettings(ctx, "U2"); other.Hours() != "08:00-18:00" {
+		t.Errorf("another broker's: %+v", other)
+	}
+	for _, bad := range []*store.FollowupSettings{
+		{Broker: "U1", DayStart: 18 * 60, DayEnd: 8 * 60},
+		{Broker: "U1", DayStart: 0, DayEnd: 25 * 60},
+		{Broker: "", DayStart: 60, DayEnd: 120},
+	} {
+		if err := s.SetFollowupSettings(ctx, bad); store.ErrorCode(err) != store.EINVALID {
+			t.Errorf("SetFollowupSettings(%+v): got %v, want EINVALID", bad, err)
+		}
+	}
+}
+
+func testReminderListByDesk(t *testing.T, s ReminderBackend) {
+	ctx := t.Context()
+	c1, c2, c3 := SimpleClient(1), SimpleClient(2), SimpleClient(3)
+	c1.Team, c2.Team, c3.Team = "grain-desk", "softs-desk", ""
+	for _, c := range []*store.Client{c1, c2, c3} {
+		if err := s.CreateClient(ctx, c, "U0CREATOR"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newReminder(t, s, c1, "U1", reminderEpoch, "grain")
+	newReminder(t, s, c2, "U1", reminderEpoch.Add(time.Minute), "softs")
+	newReminder(t, s, c3, "U1", reminderEpoch.Add(2*time.Minute), "none")
+	for _, tc := range []struct {
+		teams []string
+		want  string
+	}{{[]string{"grain-desk"}, "[grain]"}, {[]string{"grain-desk", "softs-desk"}, "[grain softs]"}, {[]string{"metals-desk"}, "[]"}, {nil, "[grain softs none]"}} {
+		rs, err := s.ListReminders(ctx, store.ReminderFilter{Teams: tc.teams})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(texts(rs)); got != tc.want {
+			t.Errorf("teams %v: got %s, want %s", tc.teams, got, tc.want)
+		}
+	}
+}
+
+func followup(c *store.Client, key, text string, due time.Time) *store.Reminder {
+	return &store.Reminder{ClientID: c.ID, Broker: "U1", Due: due, Text: text, Source: "fill", Key: key}
+}
+
+func testFollowupUpsert(t *testing.T, s ReminderBackend) {
+	ctx := t.Context()
+	c, c2 := reminderClient(t, s, 1), reminderClient(t, s, 2)
+	first, created, err := s.UpsertFollowup(ctx, followup(c, "fill", "first fill", reminderEpoch))
+	if err != nil || !created || first.Key != "fill" {
+		t.Fatalf("first: %+v %v %v", first, created, err)
+	}
+	// Concurrent triggers for the same client and reason: one reminder.
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, err := s.UpsertFollowup(ctx, followup(c, "fill", fmt.Sprintf("fill %d", i), reminderEpoch.Add(time.Hour))); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	rs, err := s.ListReminders(ctx, store.ReminderFilter{ClientID: c.ID})
+	if err != nil || len(rs) != 1 || rs[0].ID != first.ID || !rs[0].Due.Equal(reminderEpoch.Add(time.Hour)) || !strings.HasPrefix(rs[0].Text, "fill ") {
+		t.Fatalf("after concurrent upserts: %+v %v", rs, err)
+	}
+	// Another reason, another client: their own.
+	if _, created, _ := s.UpsertFollowup(ctx, followup(c, "sentiment", "upset", reminderEpoch)); !created {
+		t.Error("another reason was not created")
+	}
+	if _, created, _ := s.UpsertFollowup(ctx, followup(c2, "fill", "c2", reminderEpoch)); !created {
+		t.Error("another client's was not created")
+	}
+	// Posted: left as it is, still not doubled.
+	claimDue(t, s, "a", reminderEpoch.Add(2*time.Hour), 10)
+	got, created, err := s.UpsertFollowup(ctx, followup(c, "fill", "while posting", reminderEpoch.Add(3*time.Hour)))
+	if err != nil || created || got.ID != first.ID || got.Text == "while posting" {
+		t.Fatalf("while claimed: %+v %v %v", got, created, err)
+	}
+	// Done: the next one is new.
+	if _, err := s.CloseReminder(ctx, first.ID, reminderEpoch); err != nil {
+		t.Fatal(err)
+	}
+	got, created, err = s.UpsertFollowup(ctx, followup(c, "fill", "after done", reminderEpoch.Add(3*time.Hour)))
+	if err != nil || !created || got.ID == first.ID {
+		t.Fatalf("after done: %+v %v %v", got, created, err)
+	}
+	if _, _, err := s.UpsertFollowup(ctx, followup(c, "", "no key", reminderEpoch)); store.ErrorCode(err) != store.EINVALID {
+		t.Errorf("no key: %v", err)
+	}
+}
+
+func testFollowupResolve(t *testing.T, s ReminderBackend) {
+	ctx := t.Context()
+	c, c2 := reminderClient(t, s, 1), reminderClient(t, s, 2)
+	f1, _, _ := s.UpsertFollowup(ctx, followup(c, "fill", "after fill", reminderEpoch))
+	f2, _, _ := s.UpsertFollowup(ctx, followup(c, "sentiment", "upset", reminderEpoch))
+	other, _, _ := s.UpsertFollowup(ctx, followup(c2, "fill", "other client", reminderEpoch))
+	own := newReminder(t, s, c, "U1", reminderEpoch, "set by the broker")
+	// A contact from before they were created resolves nothing.
+	if rs, err := s.ResolveFollowups(ctx, c.ID, f1.CreatedAt.Add(-time.Second), reminderEpoch); err != nil || len(rs) != 0 {
+		t.Fatalf("an older contact resolved %v %v", texts(rs), err)
+	}
+	rs, err := s.ResolveFollowups(ctx, c.ID, f2.CreatedAt.Add(time.Second), reminderEpoch)
+	if err != nil || len(rs) != 2 || rs[0].State != store.ReminderDone {
+		t.Fatalf("resolved %+v %v", rs, err)
+	}
+	for _, id := range []uuid.UUID{other.ID, own.ID} {
+		if r, _ := s.Reminder(ctx, id); r.State != store.ReminderPending {
+			t.Errorf("%q was resolved too: %s", r.Text, r.State)
+		}
+	}
+	if rs, _ := s.ResolveFollowups(ctx, c.ID, f2.CreatedAt.Add(time.Second), reminderEpoch); len(rs) != 0 {
+		t.Errorf("resolved twice: %v", texts(rs))
+	}
+}
+
+func testDeskFollowups(t *testing.T, s ReminderBackend) {
+	ctx := t.Context()
+	got, err := s.DeskFollowups(ctx, "grain-desk")
+	if err != nil || got.AfterFill != 24*time.Hour || !got.MarketMoves || !got.Sentiment || !got.Cadence {
+		t.Fatalf("defaults: %+v %v", got, err)
+	}
+	set := &store.DeskFollowups{Desk: "grain-desk", AfterFill: 4 * time.Hour, MarketMoves: false, Sentiment: true, Cadence: false, UpdatedBy: "U0ADMIN"}
+	if err := s.SetDeskFollowups(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.DeskFollowups(ctx, "grain-desk")
+	if err != nil || got.AfterFill != 4*time.Hour || got.MarketMoves || !got.Sentiment || got.Cadence || got.UpdatedBy != "U0ADMIN" || got.UpdatedAt.IsZero() {
+		t.Fatalf("after set: %+v %v", got, err)
+	}
+	if other, _ := s.DeskFollowups(ctx, "softs-desk"); other.AfterFill != 24*time.Hour {
+		t.Errorf("another desk: %+v", other)
+	}
+	for _, bad := range []*store.DeskFollowups{{Desk: "grain-desk", AfterFill: -time.Hour}, {Desk: "grain-desk", AfterFill: 30 * time.Second}, {Desk: ""}} {
+		if err := s.SetDeskFollowups(ctx, bad); store.ErrorCode(err) != store.EINVALID {
+			t.Errorf("SetDeskFollowups(%+v): %v, want EINVALID", bad, err)
+		}
 	}
 }

@@ -1,0 +1,15 @@
+-- Follow-up settings, one row per broker: where reminders go (a channel
+-- id, '' for the DM) and the working hours triggered follow-ups wait for,
+-- in minutes after midnight in the broker's own zone.
+
+-- +goose Up
+CREATE TABLE followup_settings (
+    broker     text        PRIMARY KEY,
+    channel    text        NOT NULL DEFAULT '',
+    day_start  integer     NOT NULL CHECK (day_start >= 0),
+    day_end    integer     NOT NULL CHECK (day_end <= 1440 AND day_end > day_start),
+    updated_at timestamptz NOT NULL
+);
+
+-- +goose Down
+DROP TABLE followup_settings;
