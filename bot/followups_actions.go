@@ -46,19 +46,9 @@ func reminderButton(ctx context.Context, c *call) Response {
 	if err != nil {
 		return c.usageError("%q is not a reminder id.", c.args.At(1).Text)
 	}
-	r, err := c.b.reminders.Reminder(ctx, id)
-	if store.ErrorCode(err) == store.ENOTFOUND {
-		return textResponse(NotFound, "There is no such reminder.")
-	}
-	if err != nil {
-		return c.b.fail(err, "find the reminder")
-	}
-	cl, err := c.b.clients.Client(ctx, r.ClientID)
-	if err != nil {
-		return c.b.fail(err, "find the reminder's client")
-	}
-	if !c.actor.Admin && c.actor.ID != r.Broker && c.actor.ID != r.CreatedBy || !c.actor.canChange(cl.Team) {
-		return textResponse(Refused, "Only the broker it reminds, or who set it, may close or snooze this reminder. Nothing was changed.")
+	r, cl, resp := c.ownReminder(ctx, id, "close or snooze")
+	if resp != nil {
+		return *resp
 	}
 	now := c.b.now()
 	at := now.In(c.actor.Location).Format("15:04")

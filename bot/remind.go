@@ -94,21 +94,11 @@ func remindCmd(ctx context.Context, c *call) Response {
 // undoReminder cancels a reminder set by mistake (the Undo button of
 // /remind's answer): the broker reminded, or whoever set it, may.
 func undoReminder(ctx context.Context, c *call, id uuid.UUID) Response {
-	r, err := c.b.reminders.Reminder(ctx, id)
-	if store.ErrorCode(err) == store.ENOTFOUND {
-		return textResponse(NotFound, "There is no such reminder.")
+	r, cl, resp := c.ownReminder(ctx, id, "undo")
+	if resp != nil {
+		return *resp
 	}
-	if err != nil {
-		return c.b.fail(err, "find the reminder")
-	}
-	cl, err := c.b.clients.Client(ctx, r.ClientID)
-	if err != nil {
-		return c.b.fail(err, "find the reminder's client")
-	}
-	if !c.actor.Admin && c.actor.ID != r.Broker && c.actor.ID != r.CreatedBy || !c.actor.canChange(cl.Team) {
-		return textResponse(Refused, "Only the broker it reminds, or who set it, may undo this reminder. Nothing was changed.")
-	}
-	r, err = c.b.reminders.CancelReminder(ctx, id, c.b.now())
+	r, err := c.b.reminders.CancelReminder(ctx, id, c.b.now())
 	if store.ErrorCode(err) == store.ECONFLICT {
 		return textResponse(Invalid, "%s. Nothing was changed.", capitalize(store.ErrorMessage(err)))
 	}
@@ -120,6 +110,31 @@ func undoReminder(ctx context.Context, c *call, id uuid.UUID) Response {
 	e.Attrs.Extra = map[string]string{"reminder_id": r.ID.String()}
 	note := c.b.record(ctx, e)
 	return textResponse(OK, "Cancelled the reminder about %s (%s): %s%s", cl.Name, cl.Handle, r.Text, note)
+}
+
+// ownReminder reads a reminder the actor may change (the broker it
+// reminds, whoever set it, or an admin, on a desk they may change) and its
+// client; otherwise the answer says why, naming what they tried (verb).
+func (c *call) ownReminder(ctx context.Context, id uuid.UUID, verb string) (*store.Reminder, *store.Client, *Response) {
+	r, err := c.b.reminders.Reminder(ctx, id)
+	if store.ErrorCode(err) == store.ENOTFOUND {
+		resp := textResponse(NotFound, "There is no such reminder.")
+		return nil, nil, &resp
+	}
+	if err != nil {
+		resp := c.b.fail(err, "find the reminder")
+		return nil, nil, &resp
+	}
+	cl, err := c.b.clients.Client(ctx, r.ClientID)
+	if err != nil {
+		resp := c.b.fail(err, "find the reminder's client")
+		return nil, nil, &resp
+	}
+	if !c.actor.Admin && c.actor.ID != r.Broker && c.actor.ID != r.CreatedBy || !c.actor.canChange(cl.Team) {
+		resp := textResponse(Refused, "Only the broker it reminds, or who set it, may %s this reminder. Nothing was changed.", verb)
+		return nil, nil, &resp
+	}
+	return r, cl, nil
 }
 
 // formatDue shows t in loc, with the year when it is not now's.
