@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/brokersync/brokersync/bot/bottest"
 	"github.com/brokersync/brokersync/reminders"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/postgres"
@@ -85,7 +85,7 @@ func TestKilledReplicaProcess(t *testing.T) {
 	// learns its ts.
 	var byA atomic.Int64
 	killNow, killed := make(chan struct{}), make(chan struct{})
-	f.slack.OnPost(func(p bottest.Posted) {
+	f.slack.OnPost(func(p slacktest.Posted) {
 		if p.Token != "xoxb-replica-a" {
 			return
 		}

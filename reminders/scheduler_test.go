@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -15,7 +16,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/brokersync/brokersync/bot/bottest"
 	"github.com/brokersync/brokersync/internal/backendtest"
 	"github.com/brokersync/brokersync/internal/testenv"
 	"github.com/brokersync/brokersync/reminders"
@@ -96,14 +96,14 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.
 
 type fixture struct {
 	db    backend
-	slack *bottest.FakeSlack
+	slack *slacktest.FakeSlack
 	url   string
 	clock *clock
 	c     *store.Client
 }
 
 func newFixture(t testing.TB, db backend) *fixture {
-	fake := bottest.NewFakeSlack()
+	fake := slacktest.NewFakeSlack()
 	srv := httptest.NewServer(fake.Handler())
 	t.Cleanup(srv.Close)
 	fake.BaseURL = srv.URL

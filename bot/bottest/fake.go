@@ -1,8 +1,7 @@
 // Package bottest holds what tests of the bot and its transports share: a
-// directory of Slack users, a small sentiment scorer, a fake Slack (Web API,
-// response_url, Socket Mode), a timeline that can be made to fail, and the
-// real PostgreSQL and Cassandra in a database and keyspace of their own.
-// cmd/slackload uses the fake Slack too.
+// directory of Slack users, a small sentiment scorer, a timeline that can be
+// made to fail, and the real PostgreSQL and Cassandra in a database and
+// keyspace of their own. The fake Slack is bot/slack/slacktest.
 package bottest
 
 import (

@@ -1,11 +1,11 @@
 package slack_test
 
 import (
+	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/brokersync/brokersync/bot/bottest"
 	bslack "github.com/brokersync/brokersync/bot/slack"
 	"github.com/brokersync/brokersync/store"
 )
@@ -13,7 +13,7 @@ import (
 // Channels are named through conversations.info, asked once per channel
 // and cached; an unknown channel is ENOTFOUND, not an outage.
 func TestDirectoryNamesChannels(t *testing.T) {
-	fake := bottest.NewFakeSlack()
+	fake := slacktest.NewFakeSlack()
 	srv := httptest.NewServer(fake.Handler())
 	defer srv.Close()
 	fake.BaseURL = srv.URL

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -36,7 +37,7 @@ const secret = "8f742231b10e8888abcd99yyyzzz85a5"
 // on the other side.
 type env struct {
 	t        testing.TB
-	slack    *bottest.FakeSlack
+	slack    *slacktest.FakeSlack
 	server   *httptest.Server // BrokerSync's HTTP server
 	handler  *bslack.Handler
 	clients  store.ClientStore
@@ -90,7 +91,7 @@ func newEnv(t testing.TB, o options) *env {
 	e.admin, e.broker, e.manager, e.stranger = "UADM"+S, "UBRK"+S, "UMGR"+S, "USTR"+S
 	e.desk, e.acme = "grain-"+e.sfx, "acme-"+e.sfx
 
-	e.slack = bottest.NewFakeSlack()
+	e.slack = slacktest.NewFakeSlack()
 	fake := httptest.NewServer(e.slack.Handler())
 	t.Cleanup(fake.Close)
 	e.slack.BaseURL = fake.URL

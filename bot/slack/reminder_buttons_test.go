@@ -2,6 +2,7 @@ package slack_test
 
 import (
 	"encoding/json"
+	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/brokersync/brokersync/bot"
-	"github.com/brokersync/brokersync/bot/bottest"
 	"github.com/brokersync/brokersync/reminders"
 	"github.com/brokersync/brokersync/store"
 )
@@ -17,7 +17,7 @@ import (
 // postReminder stores a reminder for acme due a minute ago and has a
 // scheduler post it to the fake Slack; it returns the reminder and the
 // message Slack received.
-func (e *env) postReminder(text string) (*store.Reminder, bottest.Posted) {
+func (e *env) postReminder(text string) (*store.Reminder, slacktest.Posted) {
 	e.t.Helper()
 	r := &store.Reminder{ClientID: e.client(e.acme).ID, Broker: e.broker, Due: time.Now().Add(-time.Minute),
 		Text: text, Source: "command", CreatedBy: e.broker}
@@ -67,7 +67,7 @@ func buttons(t testing.TB, blocks string) map[string]string {
 	return out
 }
 
-func messageAction(e *env, user, trigger string, p bottest.Posted, action, value string) map[string]any {
+func messageAction(e *env, user, trigger string, p slacktest.Posted, action, value string) map[string]any {
 	return map[string]any{
 		"type": "block_actions", "trigger_id": trigger, "user": map[string]any{"id": user},
 		"channel": map[string]any{"id": p.Channel}, "message": map[string]any{"ts": p.TS, "type": "message"},

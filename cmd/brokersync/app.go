@@ -7,18 +7,18 @@ import (
 	"os"
 	"strings"
 
-	"github.com/brokersync/brokersync/internal/stores"
+	"github.com/brokersync/brokersync/internal/backends"
 	"github.com/brokersync/brokersync/store/cassandra"
 	"github.com/brokersync/brokersync/store/postgres"
 )
 
 // openStores opens the backends cfg names (package stores), once the
 // settings they need have been checked.
-func openStores(ctx context.Context, cfg Config, logger *slog.Logger) (*stores.Stores, error) {
+func openStores(ctx context.Context, cfg Config, logger *slog.Logger) (*backends.Stores, error) {
 	if err := checkStores(ctx, cfg); err != nil {
 		return nil, err
 	}
-	return stores.Open(ctx, stores.Settings{
+	return backends.Open(ctx, backends.Settings{
 		DataDir:     cfg.DataDir,
 		PostgresURL: cfg.PostgresURL,
 		Cassandra: cassandra.Config{

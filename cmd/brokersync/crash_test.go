@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
@@ -33,7 +34,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/brokersync/brokersync/bot/bottest"
 	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/internal/backendtest"
 	"github.com/brokersync/brokersync/store"
@@ -164,7 +164,7 @@ func crashTest(t *testing.T, settings map[string]string, open func(context.Conte
 	}
 	closeStores()
 
-	fake := bottest.NewFakeSlack()
+	fake := slacktest.NewFakeSlack()
 	fake.AddUser(crashBroker, "crashbroker", "UTC", false, false)
 	fakeSrv := httptest.NewServer(fake.Handler())
 	defer fakeSrv.Close()

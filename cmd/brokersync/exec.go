@@ -8,15 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"time"
-
-	"github.com/slack-go/slack"
 
 	"github.com/brokersync/brokersync/bot"
-	bslack "github.com/brokersync/brokersync/bot/slack"
-	"github.com/brokersync/brokersync/ingest"
-	"github.com/brokersync/brokersync/ingest/sentiment"
-	"github.com/brokersync/brokersync/internal/stores"
 	"github.com/brokersync/brokersync/webhooks/web"
 )
 
@@ -148,84 +141,4 @@ func execArgs(args []string, pre execFlags) (line, as, channel string, err error
 func userID(v string) string {
 	id, _, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(v, "<@"), ">"), "|")
 	return id
-}
-
-// timelineLinks makes the bot's links to the web timeline with the same
-// signing key the web pages check.
-func timelineLinks(l web.Links) func(handle, user string) string {
-	return func(handle, user string) string { return l.Timeline(handle, user, time.Now()) }
-}
-
-// newRecorder is how every event reaches the timeline, from the bot, the
-// ingesters and the webhooks alike: ingest's recorder scores it and keeps
-// each client's rolling sentiment.
-func newRecorder(st *stores.Stores) (*ingest.Recorder, error) {
-	model, err := sentiment.New()
-	if err != nil {
-		return nil, fmt.Errorf("load the sentiment model: %w", err)
-	}
-	return &ingest.Recorder{Timeline: st.Timeline, Scorer: model, Sentiment: st.Sentiment, Contacts: st.Contacts, Teams: st.Teams}, nil
-}
-
-// newBot builds the command core on the configured stores.
-func newBot(cfg Config, logger *slog.Logger, st *stores.Stores, rec *ingest.Recorder, dir bot.Directory, links func(handle, user string) string) (*bot.Bot, error) {
-	return bot.New(bot.Config{
-		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links, Reminders: st.Reminders,
-		Directory: dir, Admins: cfg.AdminIDs(), Recorder: rec, Stats: st.Stats, Segments: st.Segments, TimelineURL: links, Logger: logger,
-	})
-}
-
-// slackDirectory returns the Slack Web API client and the directory of
-// users and channels (cached) that the bot and the web pages share; nil,
-// nil when SLACK_BOT_TOKEN is not set.
-func slackDirectory(cfg Config, logger *slog.Logger) (*slack.Client, *bslack.Directory) {
-	if cfg.SlackBotToken == "" {
-		return nil, nil
-	}
-	var opts []slack.Option
-	if cfg.SlackAppToken != "" {
-		opts = append(opts, slack.OptionAppLevelToken(cfg.SlackAppToken))
-	}
-	api := bslack.NewAPI(cfg.SlackBotToken, cfg.SlackAPIURL, opts...)
-	return api, bslack.NewDirectory(api, 10*time.Minute, logger)
-}
-
-// directory is dir as the bot's directory: nil, not a nil pointer, when
-// Slack is off.
-func directory(dir *bslack.Directory) bot.Directory {
-	if dir == nil {
-		return nil
-	}
-	return dir
-}
-
-// names shows Slack ids as names through dir; with Slack off, as ids.
-func names(dir *bslack.Directory) *bot.Names {
-	if dir == nil {
-		return &bot.Names{}
-	}
-	return &bot.Names{Users: dir, Channels: dir}
-}
-
-// newSlack returns the Slack adapter, and the Socket Mode runner when
-// SLACK_APP_TOKEN is set; both nil when SLACK_BOT_TOKEN is not set. links
-// are the web pages' (so that the bot's links open them); rec stores the
-// bot's events (newRecorder, or the ingesters' recorder).
-func newSlack(cfg Config, logger *slog.Logger, st *stores.Stores, api *slack.Client, dir *bslack.Directory, links web.Links, rec *ingest.Recorder) (*bslack.Handler, *bslack.SocketMode, error) {
-	if api == nil {
-		logger.Info("SLACK_BOT_TOKEN is not set: Slack is off")
-		return nil, nil, nil
-	}
-	b, err := newBot(cfg, logger, st, rec, dir, timelineLinks(links))
-	if err != nil {
-		return nil, nil, err
-	}
-	h, err := bslack.New(bslack.Config{Bot: b, API: api, SigningSecret: cfg.SlackSigningSecret, Once: st.Once, Lease: cfg.Lease(), Logger: logger})
-	if err != nil {
-		return nil, nil, err
-	}
-	if cfg.SlackAppToken == "" {
-		return h, nil, nil
-	}
-	return h, h.SocketMode(), nil
 }

@@ -1,11 +1,10 @@
 package main
 
 import (
+	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/brokersync/brokersync/bot/bottest"
 )
 
 // TestExec runs slash commands from the shell, on the embedded store, with
@@ -84,7 +83,7 @@ func TestExec(t *testing.T) {
 // (users.info, conversations.info) and times in the user's zone; a system
 // actor is never a mention.
 func TestExecNamesFromSlack(t *testing.T) {
-	fake := bottest.NewFakeSlack()
+	fake := slacktest.NewFakeSlack()
 	srv := httptest.NewServer(fake.Handler())
 	defer srv.Close()
 	fake.BaseURL = srv.URL

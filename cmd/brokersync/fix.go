@@ -11,13 +11,13 @@ import (
 
 	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/ingest/fix"
-	"github.com/brokersync/brokersync/internal/stores"
+	"github.com/brokersync/brokersync/internal/backends"
 )
 
 // newDropCopy returns the FIX drop-copy client when BROKERSYNC_FIX_SETTINGS
 // names a session settings file (nil otherwise). Its reports go through the
 // same intake as the order webhook.
-func newDropCopy(cfg Config, st *stores.Stores, rec *ingest.Recorder, reg prometheus.Registerer, logger *slog.Logger) (*fix.Client, error) {
+func newDropCopy(cfg Config, st *backends.Stores, rec *ingest.Recorder, reg prometheus.Registerer, logger *slog.Logger) (*fix.Client, error) {
 	if cfg.FIXSettings == "" {
 		return nil, nil
 	}
@@ -27,7 +27,7 @@ func newDropCopy(cfg Config, st *stores.Stores, rec *ingest.Recorder, reg promet
 	}
 	return fix.New(fix.Options{
 		Settings:    settings,
-		Intake:      &ingest.Intake{Clients: st.Clients, Trades: st.Trades, Recorder: rec},
+		Intake:      &ingest.Intake{Clients: st.Clients, Trades: st.Trades, Recorder: rec, Writers: st.Writers()},
 		Logger:      logger,
 		Metrics:     fix.NewMetrics(reg),
 		MessageLog:  cfg.logLevel() == slog.LevelDebug,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brokersync/brokersync/bot/bottest"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
 	"github.com/brokersync/brokersync/webhooks"
@@ -24,7 +24,7 @@ import (
 // came due while the server was down is posted to the broker's DM once it
 // starts, and once only.
 func TestServePostsDueReminders(t *testing.T) {
-	fake := bottest.NewFakeSlack()
+	fake := slacktest.NewFakeSlack()
 	srv := httptest.NewServer(fake.Handler())
 	t.Cleanup(srv.Close)
 	fake.BaseURL = srv.URL
@@ -82,7 +82,7 @@ func TestServePostsDueReminders(t *testing.T) {
 // the broker's working hours a day later; the same fill again leaves no
 // second one.
 func TestServeFillTriggersFollowup(t *testing.T) {
-	fake := bottest.NewFakeSlack()
+	fake := slacktest.NewFakeSlack()
 	srv := httptest.NewServer(fake.Handler())
 	t.Cleanup(srv.Close)
 	fake.BaseURL = srv.URL
@@ -161,7 +161,7 @@ func TestServeRemindOverSlackHTTP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: this test waits two minutes")
 	}
-	fake := bottest.NewFakeSlack()
+	fake := slacktest.NewFakeSlack()
 	srv := httptest.NewServer(fake.Handler())
 	t.Cleanup(srv.Close)
 	fake.BaseURL = srv.URL

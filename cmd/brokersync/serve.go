@@ -15,7 +15,7 @@ import (
 	bslack "github.com/brokersync/brokersync/bot/slack"
 	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/ingest/imap"
-	"github.com/brokersync/brokersync/internal/stores"
+	"github.com/brokersync/brokersync/internal/backends"
 	"github.com/brokersync/brokersync/reminders"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/webhooks"
@@ -84,17 +84,13 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	pages.Mount(srv.Router())
 	if cfg.WebhookSecret != "" || cfg.TwilioAuthToken != "" || cfg.AircallToken != "" {
-		writers := 1 // the embedded store has one write lock
-		if cfg.PostgresURL != "" && len(cfg.Hosts()) > 0 {
-			writers = 2
-		}
 		webhooks.NewInbound(webhooks.InboundConfig{
 			Secret:   cfg.WebhookSecret,
 			Clients:  st.Clients,
 			Trades:   st.Trades,
 			Recorder: recorder,
 			Logger:   logger,
-			Writers:  writers,
+			Writers:  st.Writers(),
 
 			PublicURL:       cfg.PublicURL,
 			TwilioAuthToken: cfg.TwilioAuthToken,
@@ -145,7 +141,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 // newScheduler returns the reminder scheduler when Slack is configured (nil
 // otherwise: reminders are kept and posted once Slack is set up). Every
 // replica runs one; the store keeps them from posting a reminder twice.
-func newScheduler(cfg Config, st *stores.Stores, reg prometheus.Registerer, logger *slog.Logger) (*reminders.Scheduler, error) {
+func newScheduler(cfg Config, st *backends.Stores, reg prometheus.Registerer, logger *slog.Logger) (*reminders.Scheduler, error) {
 	if cfg.SlackBotToken == "" {
 		return nil, nil
 	}
@@ -162,7 +158,7 @@ func newScheduler(cfg Config, st *stores.Stores, reg prometheus.Registerer, logg
 // lifecycleEvery is how often stages are checked against their rules.
 const lifecycleEvery = 5 * time.Minute
 
-func newIngesters(mailboxes []imap.MailboxConfig, st *stores.Stores, rec imap.Recorder, reg prometheus.Registerer, logger *slog.Logger) ([]*imap.Ingester, error) {
+func newIngesters(mailboxes []imap.MailboxConfig, st *backends.Stores, rec imap.Recorder, reg prometheus.Registerer, logger *slog.Logger) ([]*imap.Ingester, error) {
 	if len(mailboxes) == 0 {
 		return nil, nil
 	}
@@ -191,7 +187,7 @@ const linkKeyName = "web-links-v1"
 // in the store, so that links survive restarts and open on every replica.
 // It is never derived from the Slack signing secret or the webhook secret,
 // which others hold.
-func linkKey(ctx context.Context, cfg Config, st *stores.Stores) ([]byte, error) {
+func linkKey(ctx context.Context, cfg Config, st *backends.Stores) ([]byte, error) {
 	if cfg.LinkKey != "" {
 		return []byte(cfg.LinkKey), nil
 	}
@@ -218,7 +214,7 @@ func migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 // newTriggers turns recorded events into follow-ups, in each broker's
 // Slack time zone (UTC without Slack).
-func newTriggers(st *stores.Stores, dir *bslack.Directory, logger *slog.Logger) *reminders.Triggers {
+func newTriggers(st *backends.Stores, dir *bslack.Directory, logger *slog.Logger) *reminders.Triggers {
 	t := &reminders.Triggers{Reminders: st.Reminders, Clients: st.Clients, Timeline: st.Timeline, Logger: logger}
 	if dir != nil {
 		t.Zone = func(ctx context.Context, broker string) (*time.Location, error) {

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"io"
 	"net"
 	"net/http"
@@ -36,8 +37,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/brokersync/brokersync/bot/bottest"
 )
 
 type commands []string
@@ -87,7 +86,7 @@ func run(ctx context.Context, c config) error {
 	}
 	responseURL := ""
 	if c.fakeSlack != "" {
-		fake := bottest.NewFakeSlack()
+		fake := slacktest.NewFakeSlack()
 		fake.AddUser(c.user, "loadbroker", "America/Chicago", false, false)
 		fake.AddUser(c.admin, "loadadmin", "UTC", true, false)
 		ln, err := net.Listen("tcp", c.fakeSlack)

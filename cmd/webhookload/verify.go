@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/brokersync/brokersync/internal/stores"
+	"github.com/brokersync/brokersync/internal/backends"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/cassandra"
 )
@@ -41,7 +41,7 @@ func (c *storeConfig) flags(fs *flag.FlagSet) {
 
 // backend is what the server writes to, and the ids of the load clients.
 type backend struct {
-	st  *stores.Stores
+	st  *backends.Stores
 	ids map[string]uuid.UUID // by handle
 }
 
@@ -52,7 +52,7 @@ func (c storeConfig) open(ctx context.Context) (*backend, error) {
 	// Errors only: a driver reconnecting during a store restart would bury
 	// the report in warnings, and verification retries anyway.
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	st, err := stores.Open(ctx, stores.Settings{
+	st, err := backends.Open(ctx, backends.Settings{
 		DataDir:     c.dataDir,
 		PostgresURL: c.postgresURL,
 		Cassandra: cassandra.Config{

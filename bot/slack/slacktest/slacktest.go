@@ -1,4 +1,7 @@
-package bottest
+// Package slacktest plays Slack's side for tests and load commands: the Web API
+// methods BrokerSync calls, response_url endpoints and a Socket Mode
+// WebSocket, with the failures Slack is known for (429s, lost answers).
+package slacktest
 
 import (
 	"encoding/json"

@@ -1,9 +1,9 @@
-// Package stores opens the backends a BrokerSync configuration names:
+// Package backends opens the backends a BrokerSync configuration names:
 // PostgreSQL for the records when a URL is set, Cassandra for the timeline
 // when hosts are set, and the embedded SQLite store for whatever is not
 // configured. The server and the tools that check what it stored open them
 // the same way.
-package stores
+package backends
 
 import (
 	"context"
@@ -41,6 +41,18 @@ type Stores struct {
 	Stats       store.StatsReader
 	Segments    segments
 	closers     []func() error
+	embedded    bool // some store is the embedded one
+}
+
+// Writers is how many group writes of events and fills may run at once
+// (ingest.Intake): one when the embedded store holds any of them, since its
+// writes queue for one lock anyway; a few for PostgreSQL and Cassandra,
+// which take several in parallel.
+func (s *Stores) Writers() int {
+	if s.embedded {
+		return 1
+	}
+	return 2
 }
 
 // segments keeps saved segments and matches filters.
@@ -86,6 +98,7 @@ func Open(ctx context.Context, set Settings, logger *slog.Logger) (*Stores, erro
 			return nil, err
 		}
 		s.closers = append(s.closers, emb.Close)
+		s.embedded = true
 		logger.Info("embedded store open", slog.String("dir", set.DataDir))
 		return emb, nil
 	}
