@@ -86,78 +86,64 @@ func (n *Names) Memo() *Names {
 	if n == nil {
 		return nil
 	}
-	m := &memo{users: map[string]memoUser{}, channels: map[string]memoChannel{}}
+	m := &memo{}
 	out := &Names{}
 	if n.Users != nil {
-		out.Users = memoUsers{n.Users, m}
+		out.Users = memoUsers{lookups: lookups[User]{m: m, got: map[string]lookup[User]{}, ask: n.Users.User}}
 	}
 	if n.Channels != nil {
-		out.Channels = memoChannels{n.Channels, m}
+		out.Channels = memoChannels{lookups: lookups[Channel]{m: m, got: map[string]lookup[Channel]{}, ask: n.Channels.Channel}}
 	}
 	return out
 }
 
+// memo is what the lookups of one Memo share: one lock, and whether the
+// directory stopped answering.
 type memo struct {
-	mu       sync.Mutex
-	down     bool // a lookup failed: show ids from now on
-	users    map[string]memoUser
-	channels map[string]memoChannel
-}
-
-type memoUser struct {
-	u   User
-	err error
-}
-
-type memoChannel struct {
-	c   Channel
-	err error
+	mu   sync.Mutex
+	down bool // a lookup failed: show ids from now on
 }
 
 var errDirectoryDown = store.Errorf(store.EUNAVAILABLE, "the Slack directory is not answering")
 
-func (m *memo) failed(err error) {
+// lookup is a remembered answer of the directory.
+type lookup[T any] struct {
+	v   T
+	err error
+}
+
+// lookups asks the directory once per id, and no more once it has failed
+// for any reason but an unknown id.
+type lookups[T any] struct {
+	m   *memo
+	got map[string]lookup[T]
+	ask func(context.Context, string) (T, error)
+}
+
+func (l lookups[T]) get(ctx context.Context, id string) (T, error) {
+	l.m.mu.Lock()
+	defer l.m.mu.Unlock()
+	if r, ok := l.got[id]; ok {
+		return r.v, r.err
+	}
+	if l.m.down {
+		var zero T
+		return zero, errDirectoryDown
+	}
+	v, err := l.ask(ctx, id)
+	l.got[id] = lookup[T]{v, err}
 	if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
-		m.down = true
+		l.m.down = true
 	}
+	return v, err
 }
 
-type memoUsers struct {
-	d UserDirectory
-	m *memo
-}
+type memoUsers struct{ lookups[User] }
 
-func (u memoUsers) User(ctx context.Context, id string) (User, error) {
-	u.m.mu.Lock()
-	defer u.m.mu.Unlock()
-	if r, ok := u.m.users[id]; ok {
-		return r.u, r.err
-	}
-	if u.m.down {
-		return User{}, errDirectoryDown
-	}
-	usr, err := u.d.User(ctx, id)
-	u.m.users[id] = memoUser{usr, err}
-	u.m.failed(err)
-	return usr, err
-}
+func (u memoUsers) User(ctx context.Context, id string) (User, error) { return u.get(ctx, id) }
 
-type memoChannels struct {
-	d ChannelDirectory
-	m *memo
-}
+type memoChannels struct{ lookups[Channel] }
 
 func (c memoChannels) Channel(ctx context.Context, id string) (Channel, error) {
-	c.m.mu.Lock()
-	defer c.m.mu.Unlock()
-	if r, ok := c.m.channels[id]; ok {
-		return r.c, r.err
-	}
-	if c.m.down {
-		return Channel{}, errDirectoryDown
-	}
-	ch, err := c.d.Channel(ctx, id)
-	c.m.channels[id] = memoChannel{ch, err}
-	c.m.failed(err)
-	return ch, err
+	return c.get(ctx, id)
 }

@@ -86,6 +86,24 @@ func (r *Reminder) Validate() error {
 	return nil
 }
 
+// Begin checks a reminder about to be created and sets what a new one
+// starts with: an id if it has none, pending and due at its due time, no
+// attempts, created now. Times are kept to the microsecond, as the stores
+// keep them.
+func (r *Reminder) Begin(now time.Time) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if r.ID == uuid.Nil {
+		r.ID = uuid.New()
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	r.Due = r.Due.UTC().Truncate(time.Microsecond)
+	r.State, r.NextAt, r.Attempts, r.LeaseOwner, r.MessageTS = ReminderPending, r.Due, 0, "", ""
+	r.CreatedAt, r.UpdatedAt = now, now
+	return nil
+}
+
 // ReminderPost is the Slack message of a reminder, to record.
 type ReminderPost struct {
 	ID      uuid.UUID

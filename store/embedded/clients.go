@@ -318,7 +318,13 @@ func (d *DB) FindClients(ctx context.Context, f store.ClientFilter) ([]*store.Cl
 	}
 	q += ` ORDER BY handle LIMIT ? OFFSET ?`
 	args = append(args, limit, f.Offset)
-	rows, err := d.db.QueryContext(ctx, q, args...)
+	return d.profiles(ctx, q, args...)
+}
+
+// profiles runs a query whose one column is a stored profile and decodes
+// each row.
+func (d *DB) profiles(ctx context.Context, query string, args ...any) ([]*store.Client, error) {
+	rows, err := d.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -344,30 +350,9 @@ func (d *DB) AllClients(ctx context.Context) iter.Seq2[*store.Client, error] {
 	return func(yield func(*store.Client, error) bool) {
 		after := ""
 		for {
-			rows, err := d.db.QueryContext(ctx, selectProfile+`WHERE handle > ? ORDER BY handle LIMIT 500`, after)
+			page, err := d.profiles(ctx, selectProfile+`WHERE handle > ? ORDER BY handle LIMIT 500`, after)
 			if err != nil {
-				yield(nil, mapErr(err))
-				return
-			}
-			var page []*store.Client
-			for rows.Next() {
-				var p string
-				if err = rows.Scan(&p); err != nil {
-					break
-				}
-				c, derr := decode(p)
-				if derr != nil {
-					err = derr
-					break
-				}
-				page = append(page, c)
-			}
-			if err == nil {
-				err = rows.Err()
-			}
-			rows.Close()
-			if err != nil {
-				yield(nil, mapErr(err))
+				yield(nil, err)
 				return
 			}
 			for _, c := range page {

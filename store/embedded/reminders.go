@@ -44,19 +44,12 @@ func scanReminder(row scanner) (*store.Reminder, error) {
 
 func micro(t time.Time) int64 { return t.UTC().UnixMicro() }
 
-func microTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
-
 // CreateReminder implements store.ReminderStore.
 func (d *DB) CreateReminder(ctx context.Context, r *store.Reminder) error {
-	if err := r.Validate(); err != nil {
+	if err := r.Begin(d.now()); err != nil {
 		return err
 	}
-	if r.ID == uuid.Nil {
-		r.ID = uuid.New()
-	}
-	now := microTime(d.now())
-	r.State, r.NextAt, r.Attempts, r.LeaseOwner, r.MessageTS = store.ReminderPending, microTime(r.Due), 0, "", ""
-	r.Due, r.CreatedAt, r.UpdatedAt = microTime(r.Due), now, now
+	now := r.CreatedAt
 	_, err := d.db.ExecContext(ctx, `
 INSERT INTO reminders (id, client_id, broker, due_at, text, source, created_by, state, channel, next_at, created_at, updated_at, reason_key)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -51,24 +51,7 @@ func (d *DB) MatchClients(ctx context.Context, q segment.Query) ([]*store.Client
 	n := len(args)
 	query := `SELECT c.profile FROM clients c WHERE ` + where + ` AND c.handle > ?` + strconv.Itoa(n-1) +
 		` ORDER BY c.handle LIMIT ?` + strconv.Itoa(n)
-	rows, err := d.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var out []*store.Client
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, mapErr(err)
-		}
-		c, err := decode(p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, mapErr(rows.Err())
+	return d.profiles(ctx, query, args...)
 }
 
 // CountClients implements segment.Matcher.

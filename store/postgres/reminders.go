@@ -39,15 +39,10 @@ func pgTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // CreateReminder implements store.ReminderStore.
 func (db *DB) CreateReminder(ctx context.Context, r *store.Reminder) error {
-	if err := r.Validate(); err != nil {
+	if err := r.Begin(db.now()); err != nil {
 		return err
 	}
-	if r.ID == uuid.Nil {
-		r.ID = uuid.New()
-	}
-	now := pgTime(db.now())
-	r.State, r.NextAt, r.Attempts, r.LeaseOwner, r.MessageTS = store.ReminderPending, pgTime(r.Due), 0, "", ""
-	r.Due, r.CreatedAt, r.UpdatedAt = pgTime(r.Due), now, now
+	now := r.CreatedAt
 	_, err := db.pool.Exec(ctx, `
 INSERT INTO reminders (id, client_id, broker, due_at, text, source, created_by, state, channel, next_at, created_at, updated_at, reason_key)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)`,
