@@ -20,17 +20,22 @@ type Rights struct {
 	Logger    *slog.Logger
 }
 
-// CanSee reports whether user may see a client of desk team.
-func (r Rights) CanSee(ctx context.Context, user, team string) (bool, error) {
-	if user == "" {
-		return false, nil
-	}
+// actor loads user's rights the way the bot does.
+func (r Rights) actor(ctx context.Context, user string) (*Actor, error) {
 	log := r.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	b := &Bot{teams: r.Teams, dir: r.Directory, admins: r.Admins, log: log}
-	a, err := b.actor(ctx, user)
+	return b.actor(ctx, user)
+}
+
+// CanSee reports whether user may see a client of desk team.
+func (r Rights) CanSee(ctx context.Context, user, team string) (bool, error) {
+	if user == "" {
+		return false, nil
+	}
+	a, err := r.actor(ctx, user)
 	if err != nil {
 		return false, err
 	}
@@ -45,12 +50,7 @@ func (r Rights) CanSeeKYC(ctx context.Context, user string, c *store.Client) (bo
 	if user == "" || c == nil {
 		return false, nil
 	}
-	log := r.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	b := &Bot{teams: r.Teams, dir: r.Directory, admins: r.Admins, log: log}
-	a, err := b.actor(ctx, user)
+	a, err := r.actor(ctx, user)
 	if err != nil {
 		return false, err
 	}

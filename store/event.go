@@ -230,12 +230,11 @@ func (e *Event) ContentFingerprint() (string, error) {
 	return "v1:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// EventRef names a stored event: its id and where it came from.
+// EventRef names a refused event: its id, and the source's own id that
+// the sender knows it by.
 type EventRef struct {
 	ID       uuid.UUID
-	Source   Source
 	SourceID string
-	ClientID uuid.UUID
 }
 
 // EventConflict is the error of an append that met ids already recorded
@@ -266,7 +265,7 @@ func (c *EventConflict) Unwrap() error {
 func Refs(events ...*Event) []EventRef {
 	out := make([]EventRef, len(events))
 	for i, e := range events {
-		out[i] = EventRef{ID: e.ID, Source: e.Source, SourceID: e.SourceID, ClientID: e.ClientID}
+		out[i] = EventRef{ID: e.ID, SourceID: e.SourceID}
 	}
 	return out
 }

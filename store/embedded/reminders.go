@@ -335,23 +335,11 @@ WHERE client_id = ? AND reason_key = ? AND state IN ('claimed', 'posted')`, r.Cl
 
 // ResolveFollowups implements store.ReminderStore.
 func (d *DB) ResolveFollowups(ctx context.Context, clientID uuid.UUID, before, at time.Time) ([]*store.Reminder, error) {
-	rows, err := d.db.QueryContext(ctx, `UPDATE reminders SET state = 'done', lease_owner = '', updated_at = ?
+	rs, err := d.queryReminders(ctx, `UPDATE reminders SET state = 'done', lease_owner = '', updated_at = ?
 WHERE client_id = ? AND reason_key <> '' AND created_at < ? AND state IN ('pending', 'claimed', 'snoozed', 'posted')
 RETURNING `+reminderColumns, micro(at), clientID.String(), micro(before))
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var out []*store.Reminder
-	for rows.Next() {
-		r, err := scanReminder(rows)
-		if err != nil {
-			return nil, mapErr(err)
-		}
-		out = append(out, r)
-	}
-	store.SortReminders(out)
-	return out, mapErr(rows.Err())
+	store.SortReminders(rs)
+	return rs, err
 }
 
 // DeskFollowups implements store.ReminderStore.
