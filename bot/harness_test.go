@@ -105,7 +105,8 @@ func newHarness(t testing.TB, st Stores) *harness {
 	h.bot, err = bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
 		Reminders: st.Reminders, Directory: h.dir, Admins: []string{h.admin},
-		Recorder: &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer, Sentiment: st.Stats, Contacts: st.Stats, Teams: st.Teams},
+		Recorder: &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer, Sentiment: st.Stats,
+			Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Stats, Teams: st.Teams}}},
 		Stats:    st.Stats,
 		Segments: st.Segments,
 		TimelineURL: func(handle, user string) string {

@@ -33,18 +33,13 @@ var scoredKinds = map[store.Kind]bool{
 
 // Recorder is the one way events reach the timeline: it scores sentiment,
 // prepares each event (id, excerpt), appends them, keeps each client's
-// rolling sentiment, marking a drop on the timeline, and their last real
-// contacts, and tells its subscribers.
+// rolling sentiment, marking a drop on the timeline, and tells its
+// subscribers (ContactTracker keeps the clients' last real contacts).
 type Recorder struct {
-	Timeline  store.TimelineStore
-	Scorer    Scorer
-	Sentiment store.SentimentStore // optional
-	Contacts  store.ContactStore   // optional
-	// Teams tells a broker's Slack message to a client (outbound) from
-	// the client's own (inbound); without it every Slack message counts
-	// as inbound.
-	Teams       store.TeamStore
-	Subscribers []Subscriber // told of every event stored, in order
+	Timeline    store.TimelineStore
+	Scorer      Scorer
+	Sentiment   store.SentimentStore // optional
+	Subscribers []Subscriber         // told of every event stored, in order
 }
 
 // Subscriber hears of the events the Recorder stored: the rules that act on
@@ -97,9 +92,6 @@ func (r *Recorder) Record(ctx context.Context, events ...*store.Event) error {
 	if err := r.Timeline.AppendEvents(ctx, events...); err != nil {
 		return err
 	}
-	if err := r.contacts(ctx, events); err != nil {
-		return err
-	}
 	drops, err := r.track(ctx, events)
 	if err != nil {
 		return err
@@ -114,12 +106,20 @@ func (r *Recorder) Record(ctx context.Context, events ...*store.Event) error {
 
 // contacts counts the events that are real contact with a client in its
 // last-contact statistics, each once.
-func (r *Recorder) contacts(ctx context.Context, events []*store.Event) error {
-	if r.Contacts == nil {
-		return nil
-	}
+// ContactTracker is the Subscriber that keeps each client's real contacts
+// (store.ContactOf) for the statistics. Teams tells a broker's Slack
+// message to a client (outbound) from the client's own (inbound); without
+// it every Slack message counts as inbound. Recording a contact again
+// changes nothing, as a Subscriber needs.
+type ContactTracker struct {
+	Contacts store.ContactStore
+	Teams    store.TeamStore
+}
+
+// EventsStored implements Subscriber.
+func (t ContactTracker) EventsStored(ctx context.Context, events []*store.Event) error {
 	var cs []store.Contact
-	isDesk := DeskMembers(ctx, r.Teams)
+	isDesk := DeskMembers(ctx, t.Teams)
 	for _, e := range events {
 		if c, ok := store.ContactOf(e, isDesk); ok {
 			cs = append(cs, c)
@@ -128,7 +128,7 @@ func (r *Recorder) contacts(ctx context.Context, events []*store.Event) error {
 	if len(cs) == 0 {
 		return nil
 	}
-	_, err := r.Contacts.RecordContacts(ctx, cs...)
+	_, err := t.Contacts.RecordContacts(ctx, cs...)
 	return err
 }
 

@@ -15,7 +15,7 @@ import (
 
 func statsRecorder(t *testing.T) (*embedded.DB, *ingest.Recorder) {
 	db, rec := newRecorder(t)
-	rec.Contacts, rec.Teams = db, db
+	rec.Subscribers = []ingest.Subscriber{ingest.ContactTracker{Contacts: db, Teams: db}}
 	return db, rec
 }
 

@@ -33,7 +33,8 @@ func newRecorder(st *backends.Stores) (*ingest.Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the sentiment model: %w", err)
 	}
-	return &ingest.Recorder{Timeline: st.Timeline, Scorer: model, Sentiment: st.Sentiment, Contacts: st.Contacts, Teams: st.Teams}, nil
+	return &ingest.Recorder{Timeline: st.Timeline, Scorer: model, Sentiment: st.Sentiment,
+		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Contacts, Teams: st.Teams}}}, nil
 }
 
 // newBot builds the command core on the configured stores.
