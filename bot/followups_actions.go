@@ -46,10 +46,11 @@ func reminderButton(ctx context.Context, c *call) Response {
 	if err != nil {
 		return c.usageError("%q is not a reminder id.", c.args.At(1).Text)
 	}
-	r, cl, resp := c.ownReminder(ctx, id, "close or snooze")
+	_, cl, resp := c.ownReminder(ctx, id, "close or snooze")
 	if resp != nil {
 		return *resp
 	}
+	var r *store.Reminder // the reminder as closing or snoozing left it
 	now := c.b.now()
 	at := now.In(c.actor.Location).Format("15:04")
 	switch verb {

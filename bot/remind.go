@@ -94,7 +94,7 @@ func remindCmd(ctx context.Context, c *call) Response {
 // undoReminder cancels a reminder set by mistake (the Undo button of
 // /remind's answer): the broker reminded, or whoever set it, may.
 func undoReminder(ctx context.Context, c *call, id uuid.UUID) Response {
-	r, cl, resp := c.ownReminder(ctx, id, "undo")
+	_, cl, resp := c.ownReminder(ctx, id, "undo")
 	if resp != nil {
 		return *resp
 	}
