@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/brokersync/brokersync/internal/testenv"
 	"github.com/brokersync/brokersync/store/cassandra"
@@ -169,8 +170,23 @@ func CreateDatabase(ctx context.Context, serverURL, name, template string) (stri
 }
 
 // DropDatabase drops the database name, disconnecting whoever is still on it.
+// An autovacuum worker on the database is a superuser's connection that the
+// test role may not end (SQLSTATE 42501): it finishes within moments, so the
+// drop is tried again for a few seconds.
 func DropDatabase(ctx context.Context, serverURL, name string) error {
-	return exec(ctx, serverURL, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	stmt := "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize() + " WITH (FORCE)"
+	for try := 0; ; try++ {
+		err := exec(ctx, serverURL, stmt)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "42501" || try == 30 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // exec runs one statement on a connection of its own: CREATE and DROP
