@@ -17,6 +17,9 @@ const (
 	SourceMarket    Source = "market"    // a market move, on each client it concerns
 	SourceProfile   Source = "profile"   // a change of the client's profile
 	SourceSentiment Source = "sentiment" // a drop in the client's sentiment, marked by BrokerSync
+	SourceSegment   Source = "segment"   // the client entered or left a saved segment
+	SourceMilestone Source = "milestone" // a milestone of the client fell due
+	SourceWorkflow  Source = "workflow"  // a desk workflow fired on the client
 )
 
 // Signal names what an event means for the rules that act on it (follow-up
@@ -26,8 +29,12 @@ type Signal string
 
 // The signals events carry.
 const (
-	SignalMarketMove    Signal = "market_move"    // a market move in a commodity the client trades or follows
-	SignalSentimentDrop Signal = "sentiment_drop" // the client's 30-day sentiment fell
+	SignalMarketMove     Signal = "market_move"     // a market move in a commodity the client trades or follows
+	SignalSentimentDrop  Signal = "sentiment_drop"  // the client's 30-day sentiment fell
+	SignalSegmentEntered Signal = "segment_entered" // the client entered a saved segment; Extra["segment"] names it
+	SignalSegmentLeft    Signal = "segment_left"    // the client left a saved segment; Extra["segment"] names it
+	SignalMilestone      Signal = "milestone"       // a milestone fell due; Extra["milestone"] says which
+	SignalStageChange    Signal = "stage_change"    // the client's lifecycle stage changed; Extra["stage"] is the new one
 )
 
 // signalKey is where Attrs.Extra keeps an event's signal.
