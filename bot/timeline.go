@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"math"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -241,7 +240,7 @@ func (b *Bot) timelineResponse(cl *store.Client, a *Actor, q store.EventQuery, p
 	summary := fmt.Sprintf("Latest %s%s: %s", store.Count(len(page.Events), "event"), scope, strings.Join(byKind, ", "))
 	if scored > 0 {
 		avg := sum / float64(scored)
-		summary += fmt.Sprintf(" · sentiment %s %s over %d", sentimentWord(avg), signed(avg), scored)
+		summary += fmt.Sprintf(" · sentiment %s over %d", store.DescribeMeanSentiment(avg), scored)
 	}
 	blocks := []Block{Heading{title}, Context{summary}, List{Items: items}}
 	if len(orders) > 0 {
@@ -271,24 +270,6 @@ func (b *Bot) timelineResponse(cl *store.Client, a *Actor, q store.EventQuery, p
 	return Response{Text: cl.Handle + ": " + text, Blocks: blocks}
 }
 
-// signed shows a score with its sign, and no "-0.00".
-func signed(score float64) string {
-	if math.Abs(score) < 0.005 {
-		return "0.00"
-	}
-	return fmt.Sprintf("%+.2f", score)
-}
-
-func sentimentWord(score float64) string {
-	switch {
-	case score >= 0.2:
-		return "positive"
-	case score <= -0.2:
-		return "negative"
-	}
-	return "neutral"
-}
-
 // eventLine is one event on one line, in the reader's time zone.
 func eventLine(e *store.Event, a *Actor) string {
 	parts := []string{formatTime(e.Time, a.Location), string(e.Kind)}
@@ -311,7 +292,7 @@ func eventLine(e *store.Event, a *Actor) string {
 	}
 	parts = append(parts, strings.TrimPrefix(summary, " — "))
 	if s := e.Sentiment; s != nil {
-		parts = append(parts, s.Label+" "+signed(s.Score))
+		parts = append(parts, s.String())
 	}
 	if e.Actor != "" {
 		parts = append(parts, userRef(e.Actor))

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -80,6 +81,41 @@ type Event struct {
 type Sentiment struct {
 	Score float64 `json:"score"`
 	Label string  `json:"label"` // negative, neutral, positive
+}
+
+// String is how Slack, the web pages and the command line show a
+// sentiment: the label, and for a polar label the score with its sign
+// ("negative -0.62"). The score is the model's confidence signed by the
+// label, so the two agree; a score stored by an earlier model that
+// disagrees with its label (a neutral text's lean, "negative +0.02") is
+// left out rather than shown beside a contradicting word.
+func (s Sentiment) String() string {
+	agrees := (s.Label == "positive" && s.Score > 0) || (s.Label == "negative" && s.Score < 0)
+	if !agrees {
+		return s.Label
+	}
+	return fmt.Sprintf("%s %+.2f", s.Label, s.Score)
+}
+
+// MeanSentimentBand is how far from 0 a mean of scores must be to be called
+// positive or negative rather than neutral.
+const MeanSentimentBand = 0.2
+
+// DescribeMeanSentiment shows a mean of scores the same way everywhere:
+// "positive +0.42", "neutral +0.05", "negative -0.31". Means within
+// MeanSentimentBand of 0 are neutral, whichever way they lean.
+func DescribeMeanSentiment(mean float64) string {
+	word := "neutral"
+	switch {
+	case mean >= MeanSentimentBand:
+		word = "positive"
+	case mean <= -MeanSentimentBand:
+		word = "negative"
+	}
+	if math.Abs(mean) < 0.005 {
+		return word + " 0.00"
+	}
+	return fmt.Sprintf("%s %+.2f", word, mean)
 }
 
 // Attrs are the kind-specific attributes of an event. Only the member for the

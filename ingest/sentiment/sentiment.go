@@ -37,13 +37,20 @@ const (
 // labels is the class order of the model's outputs.
 var labels = [3]Label{Negative, Neutral, Positive}
 
-// Result is the sentiment of one text. Score is P(positive) - P(negative):
-// -1 is certainly negative, +1 certainly positive, and near 0 either
-// neutral or evenly mixed. Its sign agrees with Label unless Label is
-// Neutral.
+// Result is the sentiment of one text. Score is the model's confidence in
+// Label, signed by it: +P(positive) for a positive text, -P(negative) for a
+// negative one, and 0 for a neutral one. So the sign always says the label
+// (a reader never sees "negative +0.02" or "neutral -0.40"), and the
+// magnitude, at least 1/3 for a polar label, says how sure the model is. A
+// mean of scores is how the client sounds on balance, neutral texts
+// counting as 0.
 type Result struct {
 	Label Label
 	Score float64
+	// Polarity is P(positive) - P(negative): how far the text leans,
+	// whatever its label. It ranks texts of one label; it is not shown to
+	// readers, since a neutral text may lean either way.
+	Polarity float64
 }
 
 // Scorer scores texts.
@@ -137,5 +144,12 @@ func result(p [3]float64) Result {
 			best = c
 		}
 	}
-	return Result{Label: labels[best], Score: p[2] - p[0]}
+	r := Result{Label: labels[best], Polarity: p[2] - p[0]}
+	switch r.Label {
+	case Positive:
+		r.Score = p[2]
+	case Negative:
+		r.Score = -p[0]
+	}
+	return r
 }

@@ -189,14 +189,14 @@ func TestNegationFlipsTheLabel(t *testing.T) {
 	}
 	// Without final punctuation or a pronoun a text could be a headline,
 	// and the finance model alone judges it; it needs more than one
-	// opinion word to leave neutral, but negation still lowers the score.
+	// opinion word to leave neutral, but negation still lowers its polarity.
 	for _, pair := range [][2]string{
 		{"That was a good call on the beans", "That was not a good call on the beans"},
 		{"The order entry screen is working well", "The order entry screen is not working"},
 	} {
 		p, n := m.Score(pair[0]), m.Score(pair[1])
-		if n.Score >= p.Score || n.Label == sentiment.Positive {
-			t.Errorf("%q %s %.3f, %q %s %.3f: negation should lower the score", pair[0], p.Label, p.Score, pair[1], n.Label, n.Score)
+		if n.Polarity >= p.Polarity || n.Label == sentiment.Positive {
+			t.Errorf("%q %s %.3f, %q %s %.3f: negation should lower the polarity", pair[0], p.Label, p.Polarity, pair[1], n.Label, n.Polarity)
 		}
 	}
 	// Negating a complaint softens it; it does not make it a complaint.
@@ -319,4 +319,29 @@ func TestConcurrentScoringMatchesSequential(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A reader sees a label and a score side by side (Slack, the web pages,
+// brokersync sentiment): they must never contradict each other.
+func TestLabelAndScoreAgree(t *testing.T) {
+	m := load(t)
+	texts := []string{"", "Thanks.", "Please send the statement.", "I'm furious about the slippage.", "Great fills today, thank you!"}
+	for _, row := range validRows(t) {
+		texts = append(texts, row.text)
+	}
+	for _, text := range texts {
+		r := m.Score(text)
+		ok := false
+		switch r.Label {
+		case sentiment.Positive:
+			ok = r.Score >= 1.0/3 && r.Score <= 1
+		case sentiment.Negative:
+			ok = r.Score <= -1.0/3 && r.Score >= -1
+		case sentiment.Neutral:
+			ok = r.Score == 0
+		}
+		if !ok {
+			t.Fatalf("%q: %s %+.3f: the score contradicts the label", text, r.Label, r.Score)
+		}
+	}
 }

@@ -191,7 +191,7 @@ func layout(events []*store.Event, kinds []store.Kind, start, end time.Time, loc
 			label := "none"
 			if s := e.Sentiment; s != nil {
 				label = cssWord(s.Label)
-				title += fmt.Sprintf(" · sentiment %s %+.2f", s.Label, s.Score)
+				title += " · sentiment " + s.String()
 			}
 			m.Class = "mark s-" + label
 		}
@@ -370,7 +370,7 @@ func (o *overview) trend(events []*store.Event) {
 		fmt.Fprintf(&b, "%s%s %s ", cmd, ff(o.x(t)), ff(o.y(mean)))
 	}
 	o.TrendPath = strings.TrimSpace(b.String())
-	o.TrendLatest = fmt.Sprintf("%+.2f", last)
+	o.TrendLatest = store.DescribeMeanSentiment(last)
 }
 
 // ticks labels the axis: weeks for a short range, months for up to two

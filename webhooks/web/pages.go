@@ -78,7 +78,6 @@ func (p *Pages) Mount(r chi.Router) {
 		"kindIcon":  kindIcon,
 		"riskLabel": store.RiskLabel,
 		"sentClass": sentimentClass,
-		"signed":    func(s *store.Sentiment) string { return fmt.Sprintf("%+.2f", s.Score) },
 		"join":      strings.Join,
 		"duration":  store.FormatDuration,
 		"num":       formatNumber,

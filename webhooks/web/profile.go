@@ -196,7 +196,7 @@ func (p *Pages) profile(w http.ResponseWriter, r *http.Request) {
 	if p.Sentiment != nil {
 		if ss, err := p.Sentiment.SentimentStats(ctx, c.ID, now); err == nil && ss.Count30d > 0 {
 			v.Sentiment = &ss
-			v.SentimentNow = fmt.Sprintf("%+.2f", ss.Mean30d)
+			v.SentimentNow = store.DescribeMeanSentiment(ss.Mean30d)
 		} else if err != nil {
 			p.Logger.Warn("profile: sentiment statistics", slog.Any("err", err))
 		}
