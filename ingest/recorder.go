@@ -6,7 +6,6 @@ package ingest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -67,14 +66,6 @@ type SubscriberFunc func(ctx context.Context, events []*store.Event) error
 func (f SubscriberFunc) EventsStored(ctx context.Context, events []*store.Event) error {
 	return f(ctx, events)
 }
-
-// A drop is marked when, over at least dropMinEvents scored events in the last
-// 30 days, the mean is negative and has fallen by dropTrend or more against
-// the 30 days before.
-const (
-	dropMinEvents = 3
-	dropTrend     = -0.4
-)
 
 // Record scores and stores events. It is safe to call again with the same
 // events after an error: ids derive from the source, so nothing duplicates.
@@ -199,50 +190,6 @@ func RecordFirst(ctx context.Context, r interface {
 		events = rest
 	}
 	return left, nil
-}
-
-// track adds scored events to their clients' rolling sentiment and returns
-// the drops it marked. Each event counts once however often it is recorded;
-// a drop is marked at most once a day per client.
-func (r *Recorder) track(ctx context.Context, events []*store.Event) (drops []*store.Event, err error) {
-	if r.Sentiment == nil {
-		return nil, nil
-	}
-	for _, e := range events {
-		if e.Sentiment == nil || !scoredKinds[e.Kind] {
-			continue
-		}
-		st, first, err := r.Sentiment.RecordSentiment(ctx, e.ClientID, e.ID, e.Time, e.Sentiment.Score)
-		if err != nil {
-			return nil, err
-		}
-		if !first || st.Count30d < dropMinEvents || st.Mean30d >= 0 || st.Trend > dropTrend {
-			continue
-		}
-		drop := &store.Event{
-			ClientID: e.ClientID,
-			Time:     e.Time,
-			Kind:     store.KindEvent,
-			Source:   store.SourceSentiment,
-			SourceID: fmt.Sprintf("%s/drop/%s", e.ClientID, store.DateOf(e.Time.UTC())),
-			Actor:    "brokersync",
-			Summary:  fmt.Sprintf("sentiment dropped: 30-day mean %+.2f -> %+.2f over %s", st.Prior30d, st.Mean30d, store.Count(st.Count30d, "message")),
-			Attrs:    store.Attrs{Extra: store.WithSignal(map[string]string{"trend": fmt.Sprintf("%.2f", st.Trend)}, store.SignalSentimentDrop)},
-		}
-		if err := drop.Prepare(); err != nil {
-			return nil, err
-		}
-		// The day's first mark stands: a later one of the same day says
-		// the same thing with other figures.
-		switch err := r.Timeline.AppendEvents(ctx, drop); store.ErrorCode(err) {
-		case "":
-			drops = append(drops, drop)
-		case store.ECONFLICT:
-		default:
-			return nil, err
-		}
-	}
-	return drops, nil
 }
 
 // score sets e's sentiment, reusing what scored holds for the same text.

@@ -15,12 +15,27 @@ type SentimentStats struct {
 	Trend    float64 // Mean30d - Prior30d; negative means turning sour
 }
 
-// SentimentStore keeps per-client rolling sentiment.
+// SentimentStore keeps every scored event of a client, so that its rolling
+// sentiment is a function of what was said, whatever the order it arrived in.
 type SentimentStore interface {
-	// RecordSentiment adds a scored event once (by eventID) and returns the
-	// client's statistics as of at.
-	RecordSentiment(ctx context.Context, clientID, eventID uuid.UUID, at time.Time, score float64) (SentimentStats, bool, error)
+	// RecordScores adds scored events of one client, each once (by
+	// EventID): recording one again changes nothing. EINVALID.
+	RecordScores(ctx context.Context, clientID uuid.UUID, scores ...Score) error
+	// Scores returns the client's scored events with since <= At < until,
+	// in the order of At, then EventID.
+	Scores(ctx context.Context, clientID uuid.UUID, since, until time.Time) ([]Score, error)
+	// SentimentStats returns the client's statistics as of now.
 	SentimentStats(ctx context.Context, clientID uuid.UUID, now time.Time) (SentimentStats, error)
+}
+
+// CheckScores validates scores for RecordScores.
+func CheckScores(scores []Score) error {
+	for _, s := range scores {
+		if s.EventID == uuid.Nil || s.At.IsZero() || !(s.Score >= -1 && s.Score <= 1) {
+			return Invalid("sentiment", "score %v of event %s is not a score in [-1, 1] at a time", s.Score, s.EventID)
+		}
+	}
+	return nil
 }
 
 // WithTrend sets Trend from the two means; with no scored event in either

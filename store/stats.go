@@ -55,10 +55,5 @@ func (cc ClientCounts) Validate(clientID uuid.UUID) error {
 			return Invalid("client", "contact %s is another client's", c.EventID)
 		}
 	}
-	for _, s := range cc.Scores {
-		if s.EventID == uuid.Nil || s.At.IsZero() || !(s.Score >= -1 && s.Score <= 1) {
-			return Invalid("sentiment", "score %v of event %s is not a score in [-1, 1] at a time", s.Score, s.EventID)
-		}
-	}
-	return nil
+	return CheckScores(cc.Scores)
 }

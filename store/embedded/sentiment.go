@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,19 +12,48 @@ import (
 
 var _ store.SentimentStore = (*DB)(nil)
 
-// RecordSentiment implements store.SentimentStore.
-func (d *DB) RecordSentiment(ctx context.Context, clientID, eventID uuid.UUID, at time.Time, score float64) (store.SentimentStats, bool, error) {
-	res, err := d.db.ExecContext(ctx, `INSERT INTO client_sentiment (event_id, client_id, at, score) VALUES (?, ?, ?, ?)
-		ON CONFLICT (event_id) DO NOTHING`, eventID.String(), clientID.String(), at.UnixMicro(), score)
-	if err != nil {
-		return store.SentimentStats{}, false, mapErr(err)
+// insertScore adds one scored event of a client.
+const insertScore = `INSERT INTO client_sentiment (event_id, client_id, at, score) VALUES (?, ?, ?, ?)
+	ON CONFLICT (event_id) DO NOTHING`
+
+// RecordScores implements store.SentimentStore.
+func (d *DB) RecordScores(ctx context.Context, clientID uuid.UUID, scores ...store.Score) error {
+	if err := store.CheckScores(scores); err != nil || len(scores) == 0 {
+		return err
 	}
-	n, err := res.RowsAffected()
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		for _, s := range scores {
+			if _, err := tx.ExecContext(ctx, insertScore, s.EventID.String(), clientID.String(), s.At.UnixMicro(), s.Score); err != nil {
+				return mapErr(err)
+			}
+		}
+		return nil
+	})
+}
+
+// Scores implements store.SentimentStore.
+func (d *DB) Scores(ctx context.Context, clientID uuid.UUID, since, until time.Time) ([]store.Score, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT event_id, at, score FROM client_sentiment
+		WHERE client_id = ? AND at >= ? AND at < ? ORDER BY at, event_id`, clientID.String(), since.UnixMicro(), until.UnixMicro())
 	if err != nil {
-		return store.SentimentStats{}, false, mapErr(err)
+		return nil, mapErr(err)
 	}
-	st, err := d.SentimentStats(ctx, clientID, at)
-	return st, n == 1, err
+	defer rows.Close()
+	var out []store.Score
+	for rows.Next() {
+		var id string
+		var at int64
+		var s store.Score
+		if err := rows.Scan(&id, &at, &s.Score); err != nil {
+			return nil, mapErr(err)
+		}
+		if s.EventID, err = uuid.Parse(id); err != nil {
+			return nil, mapErr(err)
+		}
+		s.At = time.UnixMicro(at).UTC()
+		out = append(out, s)
+	}
+	return out, mapErr(rows.Err())
 }
 
 // SentimentStats implements store.SentimentStore.

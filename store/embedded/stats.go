@@ -98,8 +98,7 @@ func (d *DB) ReplaceClientStats(ctx context.Context, clientID uuid.UUID, counts 
 			}
 		}
 		for _, s := range counts.Scores {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO client_sentiment (event_id, client_id, at, score) VALUES (?, ?, ?, ?)
-				ON CONFLICT (event_id) DO NOTHING`, s.EventID.String(), id, s.At.UnixMicro(), s.Score); err != nil {
+			if _, err := tx.ExecContext(ctx, insertScore, s.EventID.String(), id, s.At.UnixMicro(), s.Score); err != nil {
 				return mapErr(err)
 			}
 		}

@@ -20,15 +20,48 @@ SELECT coalesce(avg(score) FILTER (WHERE at > $2::timestamptz - interval '30 day
 FROM client_sentiment
 WHERE client_id = $1 AND at > $2::timestamptz - interval '60 days' AND at <= $2`
 
-// RecordSentiment implements store.SentimentStore.
-func (db *DB) RecordSentiment(ctx context.Context, clientID, eventID uuid.UUID, at time.Time, score float64) (store.SentimentStats, bool, error) {
-	tag, err := db.pool.Exec(ctx, `INSERT INTO client_sentiment (event_id, client_id, at, score) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (event_id) DO NOTHING`, eventID, clientID, at, score)
-	if err != nil {
-		return store.SentimentStats{}, false, mapError("record sentiment", err)
+// insertScores adds a client's scored events ($1) from three arrays: event
+// ids, times and scores.
+const insertScores = `INSERT INTO client_sentiment (event_id, client_id, at, score)
+	SELECT e, $1, a, s FROM unnest($2::uuid[], $3::timestamptz[], $4::float8[]) AS t(e, a, s)
+	ON CONFLICT (event_id) DO NOTHING`
+
+func scoreArrays(clientID uuid.UUID, scores []store.Score) []any {
+	ids := make([]uuid.UUID, len(scores))
+	ats := make([]time.Time, len(scores))
+	vs := make([]float64, len(scores))
+	for i, s := range scores {
+		ids[i], ats[i], vs[i] = s.EventID, s.At, s.Score
 	}
-	st, err := db.SentimentStats(ctx, clientID, at)
-	return st, tag.RowsAffected() == 1, err
+	return []any{clientID, ids, ats, vs}
+}
+
+// RecordScores implements store.SentimentStore.
+func (db *DB) RecordScores(ctx context.Context, clientID uuid.UUID, scores ...store.Score) error {
+	if err := store.CheckScores(scores); err != nil || len(scores) == 0 {
+		return err
+	}
+	_, err := db.pool.Exec(ctx, insertScores, scoreArrays(clientID, scores)...)
+	return mapError("record sentiment", err)
+}
+
+// Scores implements store.SentimentStore.
+func (db *DB) Scores(ctx context.Context, clientID uuid.UUID, since, until time.Time) ([]store.Score, error) {
+	rows, err := db.pool.Query(ctx, `SELECT event_id, at, score FROM client_sentiment
+		WHERE client_id = $1 AND at >= $2 AND at < $3 ORDER BY at, event_id`, clientID, since, until)
+	if err != nil {
+		return nil, mapError("read sentiment", err)
+	}
+	defer rows.Close()
+	var out []store.Score
+	for rows.Next() {
+		var s store.Score
+		if err := rows.Scan(&s.EventID, &s.At, &s.Score); err != nil {
+			return nil, mapError("read sentiment", err)
+		}
+		out = append(out, s)
+	}
+	return out, mapError("read sentiment", rows.Err())
 }
 
 // SentimentStats implements store.SentimentStore.

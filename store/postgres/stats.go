@@ -106,9 +106,8 @@ func (db *DB) ReplaceClientStats(ctx context.Context, clientID uuid.UUID, counts
 				return err
 			}
 		}
-		for _, s := range counts.Scores {
-			if _, err := tx.Exec(ctx, `INSERT INTO client_sentiment (event_id, client_id, at, score) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (event_id) DO NOTHING`, s.EventID, clientID, s.At, s.Score); err != nil {
+		if len(counts.Scores) > 0 {
+			if _, err := tx.Exec(ctx, insertScores, scoreArrays(clientID, counts.Scores)...); err != nil {
 				return err
 			}
 		}

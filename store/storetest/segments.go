@@ -101,7 +101,7 @@ func newBook(t *testing.T, s SegmentStore) *book {
 		}
 	}
 	score := func(id uuid.UUID, ago time.Duration, v float64) {
-		if _, _, err := s.RecordSentiment(ctx, id, uuid.New(), segNow.Add(-ago), v); err != nil {
+		if err := s.RecordScores(ctx, id, store.Score{EventID: uuid.New(), At: segNow.Add(-ago), Score: v}); err != nil {
 			t.Fatal(err)
 		}
 	}

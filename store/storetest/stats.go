@@ -175,7 +175,7 @@ func testReplaceClientStats(t *testing.T, s StatsStore) {
 	if _, err := s.RecordContacts(t.Context(), contact(client, tradeNow.Add(-statsDay), store.KindChat, store.Inbound)); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.RecordSentiment(t.Context(), client, uuid.New(), tradeNow.Add(-statsDay), -0.9); err != nil {
+	if err := s.RecordScores(t.Context(), client, store.Score{EventID: uuid.New(), At: tradeNow.Add(-statsDay), Score: -0.9}); err != nil {
 		t.Fatal(err)
 	}
 	counts := store.ClientCounts{
