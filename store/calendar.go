@@ -189,7 +189,7 @@ type calendarsFile struct {
 }
 
 var calendars struct {
-	once sync.Once
+	once   sync.Once
 	byName map[string]*ExchangeCalendar
 	err    error
 }
