@@ -222,7 +222,42 @@ func (m *Milestones) Sweep(ctx context.Context) (int, error) {
 			}
 		}
 	}
+	if err := m.cancelClosed(ctx, w); err != nil {
+		errs = append(errs, err)
+	}
 	return raised, errors.Join(errs...)
+}
+
+// cancelClosed cancels the pending first notice and last trading day
+// reminders of positions closed since they were raised: they would tell
+// the broker of a position the client no longer holds.
+func (m *Milestones) cancelClosed(ctx context.Context, w *world) error {
+	rs, err := m.Reminders.ListReminders(ctx, store.ReminderFilter{States: []store.ReminderState{store.ReminderPending}, Limit: 100_000})
+	if err != nil {
+		return err
+	}
+	held := map[string]bool{}
+	for id, ps := range w.positions {
+		for _, p := range ps {
+			held[id.String()+":"+strings.ToUpper(p.Contract)] = true
+		}
+	}
+	var errs []error
+	for _, r := range rs {
+		parts := strings.Split(r.Key, ":")
+		if r.Source != SourceMilestone || len(parts) != 5 || (parts[1] != MilestoneFirstNotice && parts[1] != MilestoneLastTrading) {
+			continue
+		}
+		if held[parts[2]+":"+parts[4]] {
+			continue
+		}
+		if _, err := m.Reminders.CancelReminder(ctx, r.ID, m.now()); err != nil && store.ErrorCode(err) != store.ECONFLICT {
+			errs = append(errs, err)
+			continue
+		}
+		m.log().Info("milestone cancelled: the position is closed", slog.String("milestone", r.Key))
+	}
+	return errors.Join(errs...)
 }
 
 // Upcoming returns the milestones falling on days from from up to to

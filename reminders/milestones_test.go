@@ -433,13 +433,26 @@ func TestMilestoneFirstNoticeDayOfDecCornAcrossThanksgiving(t *testing.T) {
 		e.fill(flat, "ZCZ26", "corn", "buy", 5, 4.40, at)
 		e.fill(flat, "ZCZ26", "corn", "sell", 5, 4.41, at.Add(time.Hour))
 		e.fill(short, "CLF27", "wti", "sell", 3, 70, at)
+		closer := e.client(func(*store.Client) {})
+		e.fill(closer, "ZCZ26", "corn", "buy", 4, 4.40, at)
 		m := e.milestones()
 		if n := e.sweep(m); n != 0 {
 			t.Fatalf("raised %d on the 24th: %v", n, texts(e.raised(long)))
 		}
 		e.clock.Set(time.Date(2026, 11, 25, 0, 0, 0, 0, chicago))
-		if n := e.sweep(m); n != 1 {
-			t.Fatalf("raised %d on Wed 25 Nov; want the first notice day", n)
+		if n := e.sweep(m); n != 2 {
+			t.Fatalf("raised %d on Wed 25 Nov; want the first notice days of two longs", n)
+		}
+		// One closes the position before its reminder is posted (08:00):
+		// the reminder is cancelled.
+		e.wantOne(closer, reminders.MilestoneFirstNotice, "is long 4 ZCZ26")
+		e.fill(closer, "ZCZ26", "corn", "sell", 4, 4.38, e.clock.Now())
+		e.clock.Set(time.Date(2026, 11, 25, 1, 0, 0, 0, chicago))
+		if n := e.sweep(m); n != 0 {
+			t.Fatalf("raised %d more", n)
+		}
+		if r := e.wantOne(closer, reminders.MilestoneFirstNotice, "is long 4 ZCZ26"); r.State != store.ReminderCancelled {
+			t.Fatalf("the closed position's reminder is %s; want cancelled", r.State)
 		}
 		r := e.wantOne(long, reminders.MilestoneFirstNotice, "is long 10 ZCZ26 (Corn Dec 2026): first notice day is Mon 30 Nov 2026 (CME). A long not rolled by then can be assigned delivery.")
 		if want := time.Date(2026, 11, 25, 8, 0, 0, 0, chicago); !r.Due.Equal(want) {
@@ -464,6 +477,70 @@ func TestMilestoneFirstNoticeDayOfDecCornAcrossThanksgiving(t *testing.T) {
 		e.wantOne(short, reminders.MilestoneLastTrading, "is short 3 CLF27 (WTI Crude Oil Jan 2027): last trading day is Mon 21 Dec 2026 (CME).")
 		if rs := e.raised(flat); len(rs) != 0 {
 			t.Fatalf("a closed position raised %v", texts(rs))
+		}
+	})
+}
+
+func TestMilestoneCaughtUpIsPostedOnceMarkedLate(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, f *fixture) {
+		// Monday 14 Dec 2026, 09:00 in Chicago, after a weekend down: the
+		// anniversary was to be raised on Friday.
+		now := time.Date(2026, 12, 14, 15, 0, 0, 0, time.UTC)
+		f.clock.Advance(now.Sub(f.clock.Now()))
+		e := &msEnv{t: t, db: f.db, ms: f.db.(store.MilestoneStore), clock: &testClock{now: now}, zone: chicago}
+		f.db.(interface{ SetClock(func() time.Time) }).SetClock(e.clock.Now)
+		c := e.client(func(c *store.Client) {
+			c.Broker, c.Name, c.Onboarded = "U0JANE", "Prairie Farms", store.Date{Year: 2021, Month: 12, Day: 14}
+		})
+		s := f.scheduler(t, "a", nil)
+		for range 2 {
+			e.sweep(e.milestones())
+			tick(t, s)
+		}
+		var mine []string
+		for _, p := range f.slack.Posted() {
+			if strings.Contains(p.Text, "Prairie Farms") {
+				mine = append(mine, p.Text+" "+p.Blocks)
+			}
+		}
+		if len(mine) != 1 {
+			t.Fatalf("posted %d times: %v", len(mine), mine)
+		}
+		if !strings.Contains(mine[0], "Late: Prairie Farms's 5th anniversary as a client is Mon 14 Dec 2026") || !strings.Contains(mine[0], "milestone (anniversary)") {
+			t.Errorf("posted %q", mine[0])
+		}
+		if r := e.raised(c); len(r) != 1 || r[0].State != store.ReminderPosted {
+			t.Fatalf("reminders %v", texts(r))
+		}
+	})
+}
+
+func TestMilestoneTwoReplicasSweepingAtOnceRaiseOne(t *testing.T) {
+	forEachMilestoneBackend(t, time.Date(2026, 12, 11, 15, 0, 0, 0, time.UTC), func(t *testing.T, e *msEnv) {
+		var cs []*store.Client
+		for range 5 {
+			cs = append(cs, e.client(func(c *store.Client) { c.Onboarded = store.Date{Year: 2021, Month: 12, Day: 14} }))
+		}
+		a, b := e.milestones(), e.milestones()
+		var wg sync.WaitGroup
+		counts := make([]int, 2)
+		for i, m := range []*reminders.Milestones{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n, err := m.Sweep(t.Context())
+				if err != nil {
+					t.Error(err)
+				}
+				counts[i] = n
+			}()
+		}
+		wg.Wait()
+		if counts[0]+counts[1] != len(cs) {
+			t.Errorf("raised %v; want %d in all", counts, len(cs))
+		}
+		for _, c := range cs {
+			e.wantOne(c, reminders.MilestoneAnniversary, "5th anniversary")
 		}
 	})
 }
