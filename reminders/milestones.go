@@ -449,9 +449,10 @@ func occurrences(c *store.Client, d *store.DeskMilestones, positions []store.Pos
 	for _, g := range c.Goals {
 		id := goalID(g)
 		if g.Progress >= float64(d.GoalThreshold) {
-			add(MilestoneGoalReached, store.Date{}, now, id, fmt.Sprintf("%s reached a goal (%.0f%%): %s.", who, g.Progress, g.Description))
-			out[len(out)-1].Key = fmt.Sprintf("milestone:%s:%s:%s", MilestoneGoalReached, c.ID, id)
-			out[len(out)-1].Date = store.DateOf(now.In(zone))
+			// Once per goal, whenever it is reached: its key has no day.
+			out = append(out, Milestone{Kind: MilestoneGoalReached, Key: fmt.Sprintf("milestone:%s:%s:%s", MilestoneGoalReached, c.ID, id),
+				ClientID: c.ID, Handle: c.Handle, Broker: c.Broker, Desk: c.Team, Date: store.DateOf(now.In(zone)), Zone: zone, FireAt: now,
+				Text: fmt.Sprintf("%s reached a goal (%.0f%%): %s.", who, g.Progress, g.Description)})
 			continue
 		}
 		if !g.Deadline.IsZero() && inRange(g.Deadline, lo, hi) {
@@ -561,8 +562,13 @@ func (m *Milestones) raise(ctx context.Context, c *store.Client, d *store.DeskMi
 		if text == existing.Text {
 			return false, nil
 		}
-		_, _, err := m.Reminders.UpsertFollowup(ctx, &store.Reminder{ID: id, ClientID: c.ID, Broker: existing.Broker,
+		got, created, err := m.Reminders.UpsertFollowup(ctx, &store.Reminder{ID: id, ClientID: c.ID, Broker: existing.Broker,
 			Due: existing.Due, Text: text, Source: SourceMilestone, Key: ms.Key})
+		if err == nil && created && got.ID != id {
+			// Closed between the read and the update: the store made a
+			// new one, which must not stand.
+			_, err = m.Reminders.CancelReminder(ctx, got.ID, now)
+		}
 		return false, err
 	case store.ErrorCode(err) != store.ENOTFOUND:
 		return false, err
