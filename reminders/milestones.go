@@ -573,11 +573,27 @@ func (m *Milestones) raise(ctx context.Context, c *store.Client, d *store.DeskMi
 	case store.ErrorCode(err) != store.ENOTFOUND:
 		return false, err
 	}
+	// The broker would have heard of it at the first working time from
+	// its time on: raised later than that (BrokerSync was down), it is late.
+	set, err := m.Reminders.FollowupSettings(ctx, c.Broker)
+	if err != nil {
+		return false, err
+	}
+	brokerLoc := d.Location()
+	if m.Zone != nil {
+		if loc, err := m.Zone(ctx, c.Broker); err == nil && loc != nil {
+			brokerLoc = loc
+		}
+	}
+	due := WorkingTime(ms.FireAt, set, brokerLoc, c.Contact.Times, ms.Zone)
 	lateAfter := m.LateAfter
 	if lateAfter <= 0 {
 		lateAfter = DefaultMilestoneLateAfter
 	}
-	late := now.Sub(ms.FireAt) > lateAfter
+	late := now.Sub(due) > lateAfter
+	if due.Before(now) {
+		due = WorkingTime(now, set, brokerLoc, c.Contact.Times, ms.Zone)
+	}
 	text := ms.Text
 	if late {
 		text = LatePrefix + text
@@ -600,22 +616,6 @@ func (m *Milestones) raise(ctx context.Context, c *store.Client, d *store.DeskMi
 			return false, err
 		}
 	}
-
-	set, err := m.Reminders.FollowupSettings(ctx, c.Broker)
-	if err != nil {
-		return false, err
-	}
-	brokerLoc := d.Location()
-	if m.Zone != nil {
-		if loc, err := m.Zone(ctx, c.Broker); err == nil && loc != nil {
-			brokerLoc = loc
-		}
-	}
-	due := ms.FireAt
-	if due.Before(now) {
-		due = now
-	}
-	due = WorkingTime(due, set, brokerLoc, c.Contact.Times, ms.Zone)
 	r := &store.Reminder{ID: id, ClientID: c.ID, Broker: c.Broker, Due: due, Text: text, Source: SourceMilestone,
 		Key: ms.Key, CreatedBy: ingest.MilestoneActor}
 	if err := m.Reminders.CreateReminder(ctx, r); store.ErrorCode(err) == store.ECONFLICT {

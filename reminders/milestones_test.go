@@ -544,3 +544,67 @@ func TestMilestoneTwoReplicasSweepingAtOnceRaiseOne(t *testing.T) {
 		}
 	})
 }
+
+func TestMilestonesUpcomingForADesk(t *testing.T) {
+	// Thu 19 Nov 2026; the next 14 days in Chicago.
+	forEachMilestoneBackend(t, time.Date(2026, 11, 19, 12, 0, 0, 0, chicago), func(t *testing.T, e *msEnv) {
+		e.desk(func(d *store.DeskMilestones) { d.Zone = "America/Chicago" })
+		c := e.client(func(c *store.Client) {
+			c.Onboarded = store.Date{Year: 2019, Month: 11, Day: 25}
+			c.Risk.ReviewOn = store.Date{Year: 2026, Month: 12, Day: 1}
+			c.Goals = []store.Goal{{Term: store.ShortGoal, Description: "Hedge the crop", Progress: 100}}
+		})
+		e.fill(c, "ZCZ26", "corn", "buy", 10, 4.4, time.Date(2026, 10, 1, 15, 0, 0, 0, time.UTC))
+		other := e.client(func(c *store.Client) { c.Team, c.Onboarded = "energy-desk", store.Date{Year: 2020, Month: 11, Day: 20} })
+		m := e.milestones()
+		from := e.clock.Now()
+		got, err := m.Upcoming(t.Context(), []string{msDesk}, nil, from, from.AddDate(0, 0, 14))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list []string
+		for _, ms := range got {
+			if ms.ClientID == other.ID {
+				t.Errorf("another desk's client listed: %+v", ms)
+			}
+			list = append(list, ms.Date.String()+" "+ms.Kind)
+		}
+		// The goal reached has no day; the last trading day (14 Dec) is
+		// beyond the 14 days.
+		want := "2026-11-25 anniversary|2026-11-30 first-notice|2026-12-01 risk-review"
+		if strings.Join(list, "|") != want {
+			t.Fatalf("upcoming %v; want %s", list, want)
+		}
+		// Listing raises nothing.
+		if rs := e.raised(c); len(rs) != 0 || len(e.events(c)) != 0 {
+			t.Fatalf("listing raised %v", texts(rs))
+		}
+		all, err := m.Upcoming(t.Context(), nil, nil, from, from.AddDate(0, 0, 14))
+		if err != nil || len(all) != 4 {
+			t.Fatalf("every desk: %d, %v; want 4", len(all), err)
+		}
+	})
+}
+
+func TestMilestoneDueOverAWeekendIsNotLateOnMonday(t *testing.T) {
+	// The 5th anniversary is Tue 15 Dec 2026: raised Sat 12 Dec 00:00 UTC,
+	// for the broker's Monday 08:00 in Chicago. Down from Friday evening to
+	// Monday 07:00, BrokerSync missed no working time: not late.
+	forEachMilestoneBackend(t, time.Date(2026, 12, 11, 17, 0, 0, 0, chicago), func(t *testing.T, e *msEnv) {
+		c := e.client(func(c *store.Client) { c.Onboarded = store.Date{Year: 2021, Month: 12, Day: 15} })
+		if n := e.sweep(e.milestones()); n != 0 {
+			t.Fatalf("raised %d on Friday", n)
+		}
+		e.clock.Set(time.Date(2026, 12, 14, 7, 0, 0, 0, chicago))
+		if n := e.sweep(e.milestones()); n != 1 {
+			t.Fatalf("raised %d on Monday; want 1", n)
+		}
+		r := e.wantOne(c, reminders.MilestoneAnniversary, "5th anniversary")
+		if strings.HasPrefix(r.Text, reminders.LatePrefix) {
+			t.Errorf("marked late: %q", r.Text)
+		}
+		if want := time.Date(2026, 12, 14, 8, 0, 0, 0, chicago); !r.Due.Equal(want) {
+			t.Errorf("due %s; want %s", r.Due.In(chicago), want)
+		}
+	})
+}
