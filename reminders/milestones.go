@@ -512,6 +512,9 @@ func occurrences(c *store.Client, d *store.DeskMilestones, positions []store.Pos
 			if pd.kind == MilestoneFirstNotice && p.Net > 0 {
 				note = " A long not rolled by then can be assigned delivery."
 			}
+			if !dates.Calendar.Covers(pd.day) {
+				note += fmt.Sprintf(" The catalogue lists no %d holidays for %s: check the day against the exchange's calendar.", pd.day.Year, dates.Calendar.Name)
+			}
 			ms := add(pd.kind, pd.day, fire, con.Code, fmt.Sprintf("%s is %s: %s is %s (%s).%s", who, held, pd.what, longDate(pd.day), dates.Calendar.Name, note))
 			ms.Contract, ms.Net = con.Code, p.Net
 		}
