@@ -507,7 +507,15 @@ func occurrences(c *store.Client, d *store.DeskMilestones, positions []store.Pos
 			if pd.day.IsZero() || !inRange(pd.day, lo, hi) {
 				continue
 			}
+			// A position opened after the day has no such milestone; one
+			// opened after the lead time has it at once.
+			if !p.Since.Before(dayStart(pd.day.AddDays(1), zone)) {
+				continue
+			}
 			fire := dayStart(dates.Calendar.AddBusinessDays(pd.day, -d.PositionLead), zone)
+			if fire.Before(p.Since) {
+				fire = p.Since
+			}
 			note := ""
 			if pd.kind == MilestoneFirstNotice && p.Net > 0 {
 				note = " A long not rolled by then can be assigned delivery."

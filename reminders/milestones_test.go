@@ -608,3 +608,32 @@ func TestMilestoneDueOverAWeekendIsNotLateOnMonday(t *testing.T) {
 		}
 	})
 }
+
+func TestMilestonePositionOpenedAfterItsDayHasNone(t *testing.T) {
+	// 2 Dec 2026: Dec corn's first notice day (30 Nov) is past, its last
+	// trading day (14 Dec) ahead.
+	forEachMilestoneBackend(t, time.Date(2026, 12, 2, 15, 0, 0, 0, chicago), func(t *testing.T, e *msEnv) {
+		e.desk(func(d *store.DeskMilestones) { d.Zone = "America/Chicago" })
+		late := e.client(func(*store.Client) {})
+		e.fill(late, "ZCZ26", "corn", "buy", 3, 4.40, e.clock.Now().Add(-time.Hour))
+		m := e.milestones()
+		if n := e.sweep(m); n != 0 {
+			t.Fatalf("raised %d for a position opened after first notice day: %v", n, texts(e.raised(late)))
+		}
+		// Down until Friday 11 Dec, past the last trading day's lead time
+		// (Thu 10 Dec): late for the position held since the 2nd; a
+		// position opened on the 11th is raised at once, not late.
+		e.clock.Set(time.Date(2026, 12, 11, 9, 0, 0, 0, chicago))
+		fresh := e.client(func(*store.Client) {})
+		e.fill(fresh, "ZCZ26", "corn", "buy", 1, 4.40, e.clock.Now().Add(-time.Minute))
+		if n := e.sweep(m); n != 2 {
+			t.Fatalf("raised %d; want the last trading day of both", n)
+		}
+		if r := e.wantOne(fresh, reminders.MilestoneLastTrading, "last trading day is Mon 14 Dec 2026"); strings.HasPrefix(r.Text, reminders.LatePrefix) {
+			t.Errorf("marked late though the position is a minute old: %q", r.Text)
+		}
+		if r := e.wantOne(late, reminders.MilestoneLastTrading, "last trading day is Mon 14 Dec 2026"); !strings.HasPrefix(r.Text, reminders.LatePrefix) {
+			t.Errorf("raised a day after its time, yet not late: %q", r.Text)
+		}
+	})
+}
