@@ -37,6 +37,7 @@ func runSuite(t *testing.T, st Stores) {
 		{"FollowupsSettings", testFollowupsSettings},
 		{"FollowupsManager", testFollowupsManager},
 		{"TeamSetFollowups", testTeamSetFollowups},
+		{"TeamSetMilestones", testTeamSetMilestones},
 		{"Team", testTeam},
 		{"Rights", testRights},
 		{"LogMessageShortcut", testLogMessage},

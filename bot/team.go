@@ -205,9 +205,23 @@ func teamSet(ctx context.Context, c *call) Response {
 	if err != nil {
 		return c.b.fail(err, "read the desk's follow-up settings")
 	}
-	if c.args.Len() == 1 {
-		return textResponse(OK, "%s: %s.", desk, describeDesk(d))
+	var msd *store.DeskMilestones
+	msStore, hasMilestones := c.b.milestoneStore()
+	if hasMilestones {
+		if msd, err = msStore.DeskMilestones(ctx, desk); err != nil {
+			return c.b.fail(err, "read the desk's milestone settings")
+		}
 	}
+	describe := func() string {
+		if msd == nil {
+			return describeDesk(d)
+		}
+		return describeDesk(d) + " " + describeMilestones(msd)
+	}
+	if c.args.Len() == 1 {
+		return textResponse(OK, "%s: %s.", desk, describe())
+	}
+	milestonesChanged := false
 	for i := 1; i < c.args.Len(); i++ {
 		w := c.args.At(i)
 		if w.Eq < 0 {
@@ -230,6 +244,15 @@ func teamSet(ctx context.Context, c *call) Response {
 		case "followup-cadence":
 			on = &d.Cadence
 		default:
+			if msd != nil {
+				if handled, problem := setMilestone(msd, key, value, strings.TrimSpace(w.Value())); handled {
+					if problem != "" {
+						return c.usageError("%s", problem)
+					}
+					milestonesChanged = true
+					continue
+				}
+			}
 			return c.usageError("%q is not a desk setting: %s.", w.Key(), deskSettingsHelp)
 		}
 		switch value {
@@ -247,10 +270,18 @@ func teamSet(ctx context.Context, c *call) Response {
 	} else if err != nil {
 		return c.b.fail(err, "store the desk's follow-up settings")
 	}
-	return textResponse(OK, "%s now: %s.", desk, describeDesk(d))
+	if milestonesChanged {
+		msd.UpdatedBy = c.actor.ID
+		if err := msStore.SetDeskMilestones(ctx, msd); store.ErrorCode(err) == store.EINVALID {
+			return c.usageError("%s.", capitalize(store.ErrorMessage(err)))
+		} else if err != nil {
+			return c.b.fail(err, "store the desk's milestone settings")
+		}
+	}
+	return textResponse(OK, "%s now: %s.", desk, describe())
 }
 
-const deskSettingsHelp = "followup-after-fill=24h (or off), followup-market=on|off, followup-sentiment=on|off, followup-cadence=on|off"
+const deskSettingsHelp = "followup-after-fill=24h (or off), followup-market=on|off, followup-sentiment=on|off, followup-cadence=on|off, " + milestoneSettingsHelp
 
 func describeDesk(d *store.DeskFollowups) string {
 	onOff := func(b bool) string {

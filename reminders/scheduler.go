@@ -367,6 +367,12 @@ func (s *Scheduler) message(ctx context.Context, r *store.Reminder, clients *cli
 	text := fmt.Sprintf("Reminder about %s (%s): %s", c.Name, c.Handle, r.Text)
 	why := fmt.Sprintf("<!date^%d^Due {date_short_pretty} {time}|Due %s>", r.Due.Unix(), r.Due.UTC().Format("Mon 2 Jan 15:04 UTC"))
 	switch {
+	case r.Source == SourceMilestone:
+		kind := strings.Split(r.Key, ":")
+		why += ", milestone"
+		if len(kind) > 1 {
+			why += " (" + strings.ReplaceAll(kind[1], "-", " ") + ")"
+		}
 	case r.Source != "command":
 		why += ", follow-up after " + strings.ReplaceAll(r.Source, "_", " ")
 	case r.CreatedBy != "" && r.CreatedBy != r.Broker:

@@ -45,6 +45,14 @@ type Commodity struct {
 	Unit     string     `json:"unit"`
 	Currency string     `json:"currency"`
 	Months   string     `json:"months"`
+
+	// Calendar names the exchange calendar the date rules count business
+	// days on (the catalogue file's "holidays"); FirstNotice and
+	// LastTrading are the contract's date rules (see DateRule). Both are
+	// optional: a commodity without them has no position dates.
+	Calendar    string    `json:"calendar,omitempty"`
+	FirstNotice *DateRule `json:"first_notice,omitempty"`
+	LastTrading *DateRule `json:"last_trading,omitempty"`
 }
 
 // Symbols returns the commodity's root codes, Symbol first.
@@ -63,6 +71,8 @@ var defaultCatalogue []byte
 type catalogueFile struct {
 	Comment     string      `json:"_comment,omitempty"`
 	Commodities []Commodity `json:"commodities"`
+	// Holidays are the exchange calendars' closures (see Calendar).
+	Holidays map[string][]string `json:"holidays,omitempty"`
 }
 
 type catalogueIndex struct {
@@ -193,6 +203,9 @@ func (c Commodity) check() error {
 		return fmt.Errorf("currency %q: a three-letter ISO 4217 code such as USD", c.Currency)
 	case c.Months == "":
 		return fmt.Errorf("months: required, the listed month letters such as HKNUZ")
+	}
+	if err := c.checkDateRules(); err != nil {
+		return err
 	}
 	for _, code := range c.Codes {
 		if !symbolPattern.MatchString(code) {

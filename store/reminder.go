@@ -195,7 +195,8 @@ type ReminderStore interface {
 
 	// ResolveFollowups closes the client's open triggered follow-ups (Key
 	// set) created before before: a real contact made them moot. It returns
-	// those it closed.
+	// those it closed. Milestones (keys "milestone:…") are left open: a
+	// call does not move a first notice day.
 	ResolveFollowups(ctx context.Context, clientID uuid.UUID, before, at time.Time) ([]*Reminder, error)
 
 	// DeskFollowups returns a desk's triggered follow-up settings:

@@ -487,6 +487,9 @@ func crashTest(t *testing.T, settings map[string]string, open func(context.Conte
 					orders[e.SourceID]++
 				case e.Source == store.SourceProfile && e.Actor == ingest.LifecycleActor:
 					// The first fill makes the client active, by rule.
+				case e.Source == store.SourceMilestone:
+					// The contracts' last trading days, by rule, on the
+					// days the test runs near them.
 				case e.Kind == store.KindReminder && strings.HasPrefix(e.SourceID, "reminder-resolved:"):
 					// Each fill resolves the follow-up the fill before it
 					// raised; its id is the follow-up's, so never doubled.

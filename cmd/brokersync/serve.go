@@ -133,6 +133,10 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	lc := &ingest.Lifecycle{Clients: st.Clients, Segments: st.Segments, Stats: st.Stats, Recorder: recorder,
 		DormantAfter: cfg.DormantAfterDuration(), Logger: logger}
 	g.Go(func() error { return lc.Run(ctx, lifecycleEvery) })
+	// Milestones: every replica sweeps, at start and hourly; each
+	// occurrence is raised once.
+	ms := newMilestones(st, recorder, triggers.Zone, logger)
+	g.Go(func() error { return ms.Run(ctx, reminders.DefaultMilestoneInterval) })
 	err = g.Wait()
 	logger.Info("brokersync stopped")
 	return err

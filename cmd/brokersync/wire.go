@@ -5,6 +5,7 @@ package main
 // through, the command core, and the Slack transport and directory.
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/ingest/sentiment"
 	"github.com/brokersync/brokersync/internal/backends"
+	"github.com/brokersync/brokersync/reminders"
 	"github.com/brokersync/brokersync/webhooks/web"
 )
 
@@ -98,4 +100,11 @@ func newSlack(cfg Config, logger *slog.Logger, st *backends.Stores, api *slack.C
 		return h, nil, nil
 	}
 	return h, h.SocketMode(), nil
+}
+
+// newMilestones builds the milestone sweep: reminders to brokers, events on
+// the timeline through the Recorder (so its subscribers hear of them), in
+// the brokers' Slack time zones (zone may be nil).
+func newMilestones(st *backends.Stores, rec *ingest.Recorder, zone func(context.Context, string) (*time.Location, error), logger *slog.Logger) *reminders.Milestones {
+	return &reminders.Milestones{Clients: st.Clients, Reminders: st.Reminders, Store: st.Milestones, Recorder: rec, Zone: zone, Logger: logger}
 }

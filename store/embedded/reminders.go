@@ -336,7 +336,7 @@ WHERE client_id = ? AND reason_key = ? AND state IN ('claimed', 'posted')`, r.Cl
 // ResolveFollowups implements store.ReminderStore.
 func (d *DB) ResolveFollowups(ctx context.Context, clientID uuid.UUID, before, at time.Time) ([]*store.Reminder, error) {
 	rs, err := d.queryReminders(ctx, `UPDATE reminders SET state = 'done', lease_owner = '', updated_at = ?
-WHERE client_id = ? AND reason_key <> '' AND created_at < ? AND state IN ('pending', 'claimed', 'snoozed', 'posted')
+WHERE client_id = ? AND reason_key <> '' AND reason_key NOT LIKE 'milestone:%' AND created_at < ? AND state IN ('pending', 'claimed', 'snoozed', 'posted')
 RETURNING `+reminderColumns, micro(at), clientID.String(), micro(before))
 	store.SortReminders(rs)
 	return rs, err

@@ -318,7 +318,7 @@ WHERE client_id = $1 AND reason_key = $2 AND state IN ('claimed', 'posted')`, r.
 // ResolveFollowups implements store.ReminderStore.
 func (db *DB) ResolveFollowups(ctx context.Context, clientID uuid.UUID, before, at time.Time) ([]*store.Reminder, error) {
 	rs, err := db.queryReminders(ctx, "resolve follow-ups", `UPDATE reminders SET state = 'done', lease_owner = '', updated_at = $3
-WHERE client_id = $1 AND reason_key <> '' AND created_at < $2 AND state IN ('pending', 'claimed', 'snoozed', 'posted')
+WHERE client_id = $1 AND reason_key <> '' AND reason_key NOT LIKE 'milestone:%' AND created_at < $2 AND state IN ('pending', 'claimed', 'snoozed', 'posted')
 RETURNING `+reminderColumns, clientID, pgTime(before), pgTime(at))
 	store.SortReminders(rs)
 	return rs, err
