@@ -90,6 +90,7 @@ type Ingester struct {
 	metrics *Metrics
 	log     *slog.Logger
 	tokens  *tokens // OAuth2 mailboxes only
+	mech    string  // the SASL mechanism of the last sign-in
 	// stopped is the reason the mailbox's sign-in was refused for good,
 	// while it waits to try again; only Run's goroutine touches it.
 	stopped string
@@ -146,7 +147,7 @@ func New(opts Options) (*Ingester, error) {
 		in.metrics = NewMetrics(nil)
 	}
 	if in.log == nil {
-		in.log = slog.New(slog.DiscardHandler)
+		in.log = discardLogger()
 	}
 	in.log = in.log.With(slog.String("component", "imap"), slog.String("mailbox", in.cfg.Label()))
 	if in.cfg.OAuth != nil {
@@ -257,3 +258,5 @@ func (in *Ingester) Sync(ctx context.Context) error {
 	_, err := in.session(ctx, false)
 	return err
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

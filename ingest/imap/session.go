@@ -246,12 +246,15 @@ func (in *Ingester) connect(ctx context.Context, wake chan<- struct{}) (c *imapc
 		return nil, nil, fmt.Errorf("greeting from %s: %w", in.cfg.Addr, err)
 	}
 	if in.cfg.OAuth != nil {
-		if _, err := in.signIn(ctx, c); err != nil {
+		if in.mech, err = in.signIn(ctx, c); err != nil {
 			closeConn()
 			return nil, nil, err
 		}
 	} else if err := c.Login(in.cfg.Username, in.cfg.Password).Wait(); err != nil {
 		closeConn()
+		if refused(err) {
+			return nil, nil, fmt.Errorf("log in to %s as %s: the server refused the user name or password: %w", in.cfg.Addr, in.cfg.Username, err)
+		}
 		return nil, nil, fmt.Errorf("log in to %s as %s: %w", in.cfg.Addr, in.cfg.Username, err)
 	}
 	return c, func() { c.Close(); closeConn() }, nil
