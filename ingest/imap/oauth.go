@@ -304,8 +304,10 @@ func (o *OAuth) tokenError(err error) error {
 		detail += ": " + firstLine(desc)
 	}
 	status := re.Response.StatusCode
+	// Google answers a deleted or disabled key with invalid_grant.
+	keyGone := o.Provider == ProviderGoogle && code == "invalid_grant" && strings.Contains(desc, "JWT Signature")
 	switch {
-	case credentialErrors[code]:
+	case credentialErrors[code] || keyGone:
 		what := "the app's client secret or certificate (wrong, expired, or not the app's)"
 		if o.Provider == ProviderGoogle {
 			what = "the service account's key (deleted or disabled?)"

@@ -327,3 +327,35 @@ func TestOAuthWrongClientSecret(t *testing.T) {
 		t.Errorf("the error shows the secret: %v", err)
 	}
 }
+
+// A Google service account whose key was replaced (deleted at Google)
+// fails as a refused key; one whose delegation was revoked, as consent
+// revoked; both say so in words.
+func TestOAuthGoogleRefusals(t *testing.T) {
+	o := newOAuthDesk(t, time.Hour)
+	b := openEmbedded(t, t.TempDir())
+	mailbox := "jane." + uniq() + "@desk.example"
+	sa := o.idp.AddServiceAccount(t, o.dir, "mail-"+uniq()+"@brokersync-test.iam.gserviceaccount.com", "desk.example")
+	other := o.idp.AddServiceAccount(t, t.TempDir(), "other-"+uniq()+"@brokersync-test.iam.gserviceaccount.com", "desk.example")
+	url := "imap://" + mailbox + "@" + o.dc.Addr + "/INBOX?auth=google&key_file=" + sa.KeyFile
+
+	// The key file holds another account's key under this account's name.
+	good, _ := os.ReadFile(sa.KeyFile)
+	otherKey, _ := os.ReadFile(other.KeyFile)
+	forged := strings.Replace(string(otherKey), other.Email, sa.Email, 1)
+	os.WriteFile(sa.KeyFile, []byte(forged), 0o600)
+	in, _ := newIngester(t, b, parse(t, url), nil)
+	err := in.Sync(context.Background())
+	var ae *imap.AuthError
+	if !errors.As(err, &ae) || ae.Reason != imap.ReasonInvalidClient || !strings.Contains(err.Error(), "Google refused the service account's key") {
+		t.Errorf("a key Google does not know: %v", err)
+	}
+
+	os.WriteFile(sa.KeyFile, good, 0o600)
+	o.idp.Revoke(sa.Email, "unauthorized_client")
+	in, _ = newIngester(t, b, parse(t, url), nil)
+	err = in.Sync(context.Background())
+	if !errors.As(err, &ae) || ae.Reason != imap.ReasonConsentRevoked || !strings.Contains(err.Error(), "may not impersonate "+mailbox) {
+		t.Errorf("delegation revoked: %v", err)
+	}
+}
