@@ -53,6 +53,8 @@ func StartDovecot(t testing.TB, idp *IdP) *Dovecot {
 		why = "dovecot is not installed (scripts/services.sh install dovecot installs it)"
 	case os.Geteuid() != 0:
 		why = "the test Dovecot needs root (it switches to nobody for mail)"
+	case testing.Short() && !testenv.Required():
+		t.Skip("skipping in -short mode: starts a Dovecot")
 	}
 	if why != "" {
 		if testenv.Required() {
