@@ -350,6 +350,7 @@ type tokens struct {
 	mu       sync.Mutex
 	tok      *oauth2.Token
 	issued   time.Time
+	expiry   time.Time // by now's clock
 	fetches  int
 	fileSums string
 }
@@ -378,14 +379,18 @@ func (t *tokens) token(ctx context.Context) (tok *oauth2.Token, fresh bool, err 
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	if t.tok != nil && (t.tok.Expiry.IsZero() || now.Before(t.tok.Expiry.Add(-refreshMargin(t.tok.Expiry.Sub(t.issued))))) {
+	if t.tok != nil && (t.expiry.IsZero() || now.Before(t.expiry.Add(-refreshMargin(t.expiry.Sub(t.issued))))) {
 		return t.tok, false, nil
 	}
 	tok, err = t.fetch(ctx)
 	if err != nil {
 		return nil, false, err
 	}
-	t.tok, t.issued = tok, now
+	t.tok, t.issued, t.expiry = tok, now, time.Time{}
+	if !tok.Expiry.IsZero() {
+		// x/oauth2 dates the expiry by the wall clock; keep the lifetime.
+		t.expiry = now.Add(time.Until(tok.Expiry))
+	}
 	t.fetches++
 	return tok, true, nil
 }
