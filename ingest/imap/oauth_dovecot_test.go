@@ -181,6 +181,7 @@ func TestOAuthTokenRefreshedBeforeExpiry(t *testing.T) {
 func TestOAuthExpiredTokenRefreshedOnce(t *testing.T) {
 	for _, sasl := range []string{"xoauth2", "oauthbearer"} {
 		t.Run(sasl, func(t *testing.T) {
+			t.Parallel() // each has its own Dovecot and identity provider
 			o := newOAuthDesk(t, time.Hour)
 			b := openEmbedded(t, t.TempDir())
 			u := uniq()
@@ -233,6 +234,7 @@ func TestOAuthRevokedConsentStopsMailbox(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each has its own Dovecot and identity provider
 			o := newOAuthDesk(t, time.Hour)
 			b := openEmbedded(t, t.TempDir())
 			u := uniq()
@@ -253,7 +255,7 @@ func TestOAuthRevokedConsentStopsMailbox(t *testing.T) {
 			tc.revoke(o, app.ClientID)
 			// Drop the connection so that the mailbox must sign in again.
 			dropConnections(t, o, mailbox)
-			eventually(t, 10*time.Second, "mailbox not stopped", func() bool {
+			eventually(t, 30*time.Second, "mailbox not stopped", func() bool {
 				return metric(t, reg, "brokersync_imap_auth_stopped") == 1
 			})
 			tokens := o.idp.Count("token") + o.idp.Count("token_refused")
@@ -282,7 +284,7 @@ func TestOAuthRevokedConsentStopsMailbox(t *testing.T) {
 				t.Fatal(err)
 			}
 			o.deliver(t, mailbox, clientMail(u, mailbox, "after"))
-			eventually(t, 10*time.Second, "mailbox did not resume after the new secret", func() bool {
+			eventually(t, 30*time.Second, "mailbox did not resume after the new secret", func() bool {
 				return len(timeline(t, b.timeline, tom.ID)) == 2
 			})
 			if got := metric(t, reg, "brokersync_imap_auth_stopped"); got != 0 {

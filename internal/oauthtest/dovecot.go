@@ -110,6 +110,7 @@ disable_plaintext_auth = no
 auth_mechanisms = xoauth2 oauthbearer plain
 auth_failure_delay = 0
 auth_cache_size = 0
+auth_verbose = yes
 mail_location = maildir:%[1]s/mail/%%u
 mail_uid = nobody
 mail_gid = nogroup
@@ -167,7 +168,7 @@ service imap-login {
 				}
 				out.Close()
 				if t.Failed() {
-					t.Logf("dovecot log:\n%s", tail(filepath.Join(dir, "dovecot.log"), 40))
+					t.Logf("dovecot log:\n%s", tail(filepath.Join(dir, "dovecot.log"), 60))
 				}
 			})
 			return d
