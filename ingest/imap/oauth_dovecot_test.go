@@ -278,7 +278,6 @@ func TestOAuthRevokedConsentStopsMailbox(t *testing.T) {
 
 			// The admin grants consent again and rotates the secret: the
 			// new secret file resumes the mailbox without a restart.
-			o.idp.AddApp(app.Tenant, app.ClientID, "rotated-"+uniq(), mailbox)
 			newApp := o.idp.AddApp(app.Tenant, app.ClientID, "rotated-"+u, mailbox)
 			if err := os.WriteFile(secretFile, []byte(newApp.Secret), 0o600); err != nil {
 				t.Fatal(err)
