@@ -43,7 +43,7 @@ func checkMail(ctx context.Context, cfg Config, rawURL string, stdout io.Writer)
 	var last error
 	for _, mb := range mailboxes {
 		fmt.Fprintln(stdout, mb.String())
-		r, err := imap.Check(ctx, mb, nil, imap.Options{})
+		r, err := imap.Check(ctx, mb, imap.Options{})
 		if err != nil {
 			failed++
 			last = fmt.Errorf("check mail: %s: %w", mb.Label(), err)

@@ -3,7 +3,6 @@ package imap
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	goimap "github.com/emersion/go-imap/v2"
@@ -26,13 +25,14 @@ type CheckReport struct {
 
 // Check connects to the mailbox, signs in as serve would, lists the
 // account's folders and examines the folder (read-only), and says what it
-// found. It stores nothing and changes nothing on the server.
-func Check(ctx context.Context, cfg MailboxConfig, client *http.Client, opts Options) (*CheckReport, error) {
+// found. It stores nothing and changes nothing on the server. Of opts,
+// TLSConfig and HTTPClient (token requests) are used.
+func Check(ctx context.Context, cfg MailboxConfig, opts Options) (*CheckReport, error) {
 	opts.Mailbox = cfg
 	in := &Ingester{cfg: cfg, opts: opts, metrics: NewMetrics(nil)}
 	in.log = discardLogger()
 	if cfg.OAuth != nil {
-		in.tokens = newTokens(cfg.OAuth, client)
+		in.tokens = newTokens(cfg.OAuth, opts.HTTPClient)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*commandTimeout)
 	defer cancel()

@@ -234,7 +234,11 @@ func (in *Ingester) waitForCredentials(ctx context.Context) bool {
 	defer retry.Stop()
 	poll := time.NewTicker(in.opts.CredentialsPoll)
 	defer poll.Stop()
-	in.tokens.credentialsChanged() // the files as they were when refused
+	if in.tokens == nil { // no credential files to watch
+		poll.Stop()
+	} else {
+		in.tokens.credentialsChanged() // the files as they were when refused
+	}
 	for {
 		select {
 		case <-ctx.Done():
