@@ -163,7 +163,10 @@ func (in *Ingester) Mailbox() MailboxConfig { return in.cfg }
 // IDLE where the server offers it, else by polling. Errors (server down,
 // folder missing, store unavailable) are logged and retried on a new
 // connection after a growing, jittered wait; nothing is lost meanwhile,
-// since the checkpoint only moves after the events are stored.
+// since the checkpoint only moves after the events are stored. An OAuth2
+// sign-in refused for good (an AuthError that is Permanent) is not retried
+// in that loop: it is logged once and the mailbox waits for its credential
+// files to change, or AuthRetry.
 func (in *Ingester) Run(ctx context.Context) error {
 	wait := in.opts.MinBackoff
 	label := in.cfg.Label()
