@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brokersync/brokersync/ingest/imap"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -34,6 +35,11 @@ type Config struct {
 	SlackLease           string
 	IMAPURL              string
 	IMAPMailboxes        string
+	M365Tenant           string
+	M365ClientID         string
+	M365ClientSecret     string
+	M365CertFile         string
+	GoogleKeyFile        string
 	FIXSettings          string
 	WebhookSecret        string
 	TwilioAuthToken      string
@@ -80,6 +86,11 @@ var settings = []setting{
 	{"BROKERSYNC_SLACK_LEASE", "slack-lease", "30s", "how long a Slack delivery being applied holds off Slack's retries of it; after a crash the first retry past it applies the delivery (1s to 5m)", func(c *Config) *string { return &c.SlackLease }, checkLease, false},
 	{"BROKERSYNC_IMAP_URL", "imap-url", "", "mailbox to ingest: imaps://user:pass@host[:port] or imap://... (STARTTLS)", func(c *Config) *string { return &c.IMAPURL }, checkURL("imap", "imaps"), true},
 	{"BROKERSYNC_IMAP_MAILBOXES", "imap-mailboxes", "", "file listing several mailboxes, one IMAP URL a line", func(c *Config) *string { return &c.IMAPMailboxes }, nil, false},
+	{"BROKERSYNC_M365_TENANT", "m365-tenant", "", "Microsoft Entra tenant (directory id or domain) of mailboxes with auth=m365 that name no tenant=", func(c *Config) *string { return &c.M365Tenant }, nil, false},
+	{"BROKERSYNC_M365_CLIENT_ID", "m365-client-id", "", "application (client) id of the Entra app reading auth=m365 mailboxes that name no client=", func(c *Config) *string { return &c.M365ClientID }, nil, false},
+	{"BROKERSYNC_M365_CLIENT_SECRET", "m365-client-secret", "", "client secret of that app, for auth=m365 mailboxes with no secret_file= or cert_file=", func(c *Config) *string { return &c.M365ClientSecret }, nil, true},
+	{"BROKERSYNC_M365_CERT_FILE", "m365-cert-file", "", "PEM file with that app's certificate and private key, instead of a client secret", func(c *Config) *string { return &c.M365CertFile }, nil, false},
+	{"BROKERSYNC_GOOGLE_KEY_FILE", "google-key-file", "", "JSON key of the Google service account with domain-wide delegation, for auth=google mailboxes with no key_file=", func(c *Config) *string { return &c.GoogleKeyFile }, nil, false},
 	{"BROKERSYNC_FIX_SETTINGS", "fix-settings", "", "quickfix session settings file of the FIX 4.4 drop-copy session(s) BrokerSync initiates; empty takes no drop copy", func(c *Config) *string { return &c.FIXSettings }, nil, false},
 	{"BROKERSYNC_WEBHOOK_SECRET", "webhook-secret", "", "secret for X-BrokerSync-Signature on /webhooks/*; empty disables the webhooks", func(c *Config) *string { return &c.WebhookSecret }, nil, true},
 	{"BROKERSYNC_TWILIO_AUTH_TOKEN", "twilio-auth-token", "", "Twilio auth token that signs call status and transcription callbacks on /webhooks/twilio; empty refuses them", func(c *Config) *string { return &c.TwilioAuthToken }, nil, true},
@@ -150,6 +161,18 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c, nil
+}
+
+// MailDefaults are what OAuth2 mailbox URLs leave out.
+func (c Config) MailDefaults() imap.Defaults {
+	secret := c.M365ClientSecret
+	return imap.Defaults{M365Tenant: c.M365Tenant, M365ClientID: c.M365ClientID, M365CertFile: c.M365CertFile,
+		GoogleKeyFile: c.GoogleKeyFile, Getenv: func(k string) string {
+			if k == imap.M365SecretEnv {
+				return secret
+			}
+			return ""
+		}}
 }
 
 // AdminIDs returns the configured admin Slack ids.

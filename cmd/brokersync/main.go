@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/brokersync/brokersync/store"
@@ -34,6 +35,8 @@ Usage:
   brokersync exec '/client show acme-grain' --as U123
                                             run a slash command as that Slack user, print plain text
   brokersync check fix [flags]              log on to the FIX drop copy, say what is waiting, store nothing
+  brokersync check mail [URL] [flags]       sign in to the mailbox (or every configured one), say what is there
+  brokersync check calls [--url URL]        check the telephony settings; with --url, send serve signed test calls
   brokersync sentiment                      score one text per line from stdin
   brokersync sentiment eval FILE.csv        accuracy and macro-F1 on a labelled CSV
   brokersync version                        print the version
@@ -94,12 +97,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// error names the mistake and -h lists the flags, on stdout.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
+	var what, mailURL, callsURL string
 	if cmd == "check" {
-		// What to check comes first: brokersync check fix [flags].
-		if len(args) == 0 || args[0] != "fix" {
-			return usageError{"usage: brokersync check fix [flags]"}
+		// What to check comes first: brokersync check fix|mail|calls [flags].
+		if len(args) == 0 || (args[0] != "fix" && args[0] != "mail" && args[0] != "calls") {
+			return usageError{checkUsage}
 		}
-		args = args[1:]
+		what, args = args[0], args[1:]
+		if what == "mail" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			mailURL, args = args[0], args[1:]
+		}
+		if what == "calls" {
+			fs.StringVar(&callsURL, "url", "", "base URL of a running serve (e.g. https://brokersync.desk.example) to send signed test calls to; they store nothing")
+		}
 	}
 	var ex execFlags
 	if cmd == "exec" {
@@ -142,7 +152,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return rebuildStatsCmd(ctx, cfg, logger, after, fs.Args(), stdout)
 	case "check":
 		if len(fs.Args()) != 0 {
-			return usageError{"usage: brokersync check fix [flags]"}
+			return usageError{checkUsage}
+		}
+		switch what {
+		case "mail":
+			return checkMail(ctx, cfg, mailURL, stdout)
+		case "calls":
+			return checkCalls(ctx, cfg, callsURL, stdout)
 		}
 		return checkFix(ctx, cfg, logger, stdout)
 	}
@@ -153,6 +169,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return execCmd(ctx, cfg, logger, ex, fs.Args(), stdout)
 }
 
+const checkUsage = "usage: brokersync check fix [flags] | check mail [URL] [flags] | check calls [--url URL] [flags]"
+
 // commandHelp heads each command's -h.
 var commandHelp = map[string]string{
 	"serve":   "usage: brokersync serve [flags]\n\nRuns the server: HTTP, Slack, mail and webhook ingestion.",
@@ -161,7 +179,10 @@ var commandHelp = map[string]string{
 	"export":  "usage: brokersync export [flags] clients > clients.csv\n\nWrites every client profile as CSV.",
 	"exec":    execUsage,
 	"demo":    "usage: brokersync demo [flags]\n\nLoads a demo desk into the configured store (two desks, brokers and a manager, 50 clients, a year of\nemails, chats, calls, meetings, orders and fills, notes, feedback and follow-ups) and prints a link to\na demo client's timeline. Running it again changes nothing.",
-	"check":   "usage: brokersync check fix [flags]\n\nLogs on to the FIX drop-copy session(s) of BROKERSYNC_FIX_SETTINGS, says whether the logon succeeded and what ExecutionReport is waiting (and for which client), and logs off. It stores nothing and acknowledges nothing: run it while serve does not hold the session.",
+	"check": checkUsage + "\n\n" +
+		"check fix logs on to the FIX drop-copy session(s) of BROKERSYNC_FIX_SETTINGS, says whether the logon succeeded and what ExecutionReport is waiting (and for which client), and logs off. It stores nothing and acknowledges nothing: run it while serve does not hold the session.\n\n" +
+		"check mail signs in to the mailbox URL given (or every mailbox of BROKERSYNC_IMAP_URL and BROKERSYNC_IMAP_MAILBOXES) as serve would, password or OAuth2, and says how it signed in, how many folders the account has, and the folder's UIDVALIDITY, number of messages and newest message. It stores nothing and changes nothing on the server.\n\n" +
+		"check calls says which telephony endpoints the settings enable and whether their secrets look right; with --url it sends the running serve one signed test request per endpoint, of a kind serve acknowledges and stores nothing for, and reports each answer.",
 }
 
 // printFlags answers -h: what the command does and every flag it takes,

@@ -26,7 +26,7 @@ import (
 // the stores.
 func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	logger.Info("starting brokersync", slog.String("version", buildVersion()))
-	mailboxes, err := imap.Mailboxes(cfg.IMAPURL, cfg.IMAPMailboxes)
+	mailboxes, err := cfg.MailDefaults().Mailboxes(cfg.IMAPURL, cfg.IMAPMailboxes)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"runtime"
 	"time"
 
@@ -67,6 +68,16 @@ type Options struct {
 	// StoreConcurrency is the number of batches whose events are being
 	// stored at once (default 4); checkpoints still advance in order.
 	StoreConcurrency int
+	// AuthRetry is how long a mailbox whose OAuth2 sign-in was refused for
+	// good (credentials refused, consent revoked) waits before trying again
+	// (default 1h); a change to its credential files (the secret, the
+	// certificate, the key), checked every CredentialsPoll (default 30s),
+	// ends the wait at once.
+	AuthRetry       time.Duration
+	CredentialsPoll time.Duration
+	// HTTPClient makes the token requests (default: a client with a 30s
+	// timeout).
+	HTTPClient *http.Client
 }
 
 // Ingester ingests one folder. Run it with Run; it is not restartable while
@@ -78,6 +89,11 @@ type Ingester struct {
 	desk    *Desk
 	metrics *Metrics
 	log     *slog.Logger
+	tokens  *tokens // OAuth2 mailboxes only
+	mech    string  // the SASL mechanism of the last sign-in
+	// stopped is the reason the mailbox's sign-in was refused for good,
+	// while it waits to try again; only Run's goroutine touches it.
+	stopped string
 
 	// afterStore, when set (by tests only), runs after a batch's events are
 	// stored and before its checkpoint is saved; an error stops the pass
@@ -117,6 +133,12 @@ func New(opts Options) (*Ingester, error) {
 	if opts.StoreConcurrency <= 0 {
 		opts.StoreConcurrency = 4
 	}
+	if opts.AuthRetry <= 0 {
+		opts.AuthRetry = time.Hour
+	}
+	if opts.CredentialsPoll <= 0 {
+		opts.CredentialsPoll = 30 * time.Second
+	}
 	in := &Ingester{cfg: opts.Mailbox, opts: opts, desk: opts.Desk, metrics: opts.Metrics, log: opts.Logger}
 	if in.desk == nil {
 		in.desk = NewDesk([]MailboxConfig{opts.Mailbox})
@@ -125,9 +147,12 @@ func New(opts Options) (*Ingester, error) {
 		in.metrics = NewMetrics(nil)
 	}
 	if in.log == nil {
-		in.log = slog.New(slog.DiscardHandler)
+		in.log = discardLogger()
 	}
 	in.log = in.log.With(slog.String("component", "imap"), slog.String("mailbox", in.cfg.Label()))
+	if in.cfg.OAuth != nil {
+		in.tokens = newTokens(in.cfg.OAuth, opts.HTTPClient)
+	}
 	return in, nil
 }
 
@@ -138,9 +163,13 @@ func (in *Ingester) Mailbox() MailboxConfig { return in.cfg }
 // IDLE where the server offers it, else by polling. Errors (server down,
 // folder missing, store unavailable) are logged and retried on a new
 // connection after a growing, jittered wait; nothing is lost meanwhile,
-// since the checkpoint only moves after the events are stored.
+// since the checkpoint only moves after the events are stored. An OAuth2
+// sign-in refused for good (an AuthError that is Permanent) is not retried
+// in that loop: it is logged once and the mailbox waits for its credential
+// files to change, or AuthRetry.
 func (in *Ingester) Run(ctx context.Context) error {
 	wait := in.opts.MinBackoff
+	label := in.cfg.Label()
 	for {
 		progressed, err := in.session(ctx, true)
 		if ctx.Err() != nil {
@@ -150,11 +179,35 @@ func (in *Ingester) Run(ctx context.Context) error {
 		if progressed {
 			wait = in.opts.MinBackoff
 		}
+		var ae *AuthError
+		if errors.As(err, &ae) {
+			in.metrics.authFailures.WithLabelValues(label, ae.Reason).Inc()
+		}
+		if ae != nil && ae.Permanent {
+			// Retrying soon cannot help: someone has to change something
+			// at the provider or in the credentials. One line says so;
+			// the mailbox waits for its credential files to change, or
+			// an hour, whichever comes first.
+			if in.stopped != ae.Reason {
+				in.log.Error("mailbox stopped: sign-in refused; trying again when its credential files change or in "+in.opts.AuthRetry.String(),
+					slog.String("reason", ae.Reason), slog.String("err", ae.Error()))
+			} else {
+				in.log.Debug("sign-in still refused", slog.String("reason", ae.Reason), slog.String("err", ae.Error()))
+			}
+			in.stopped = ae.Reason
+			in.metrics.authStopped.WithLabelValues(label).Set(1)
+			if !in.waitForCredentials(ctx) {
+				in.log.Info("imap ingester stopped")
+				return nil
+			}
+			wait = in.opts.MinBackoff
+			continue
+		}
 		// Equal jitter: never less than half the wait, so a dead server is
 		// not hammered, and spread so that many mailboxes of one server do
 		// not reconnect in step.
 		d := wait/2 + rand.N(wait/2+1)
-		in.metrics.reconnects.WithLabelValues(in.cfg.Label()).Inc()
+		in.metrics.reconnects.WithLabelValues(label).Inc()
 		in.log.Warn("imap session failed; reconnecting", slog.Any("err", err), slog.Duration("in", d))
 		t := time.NewTimer(d)
 		select {
@@ -168,6 +221,43 @@ func (in *Ingester) Run(ctx context.Context) error {
 	}
 }
 
+// signedIn ends a stop for refused credentials.
+func (in *Ingester) signedIn() {
+	if in.stopped != "" {
+		in.log.Info("mailbox signed in again; ingesting")
+		in.metrics.authStopped.WithLabelValues(in.cfg.Label()).Set(0)
+		in.stopped = ""
+	}
+}
+
+// waitForCredentials waits AuthRetry, or until the mailbox's credential
+// files change; false when ctx ended first.
+func (in *Ingester) waitForCredentials(ctx context.Context) bool {
+	retry := time.NewTimer(in.opts.AuthRetry)
+	defer retry.Stop()
+	poll := time.NewTicker(in.opts.CredentialsPoll)
+	defer poll.Stop()
+	if in.tokens == nil { // no credential files to watch
+		poll.Stop()
+	} else {
+		in.tokens.credentialsChanged() // the files as they were when refused
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-retry.C:
+			return true
+		case <-poll.C:
+			if in.tokens.credentialsChanged() {
+				in.log.Info("credential files changed; signing in again")
+				in.tokens.invalidate(nil)
+				return true
+			}
+		}
+	}
+}
+
 // Sync connects, ingests everything after the checkpoint and returns: one
 // pass, no waiting for new mail. It serves tests, benchmarks and one-off
 // catch-up runs.
@@ -175,3 +265,5 @@ func (in *Ingester) Sync(ctx context.Context) error {
 	_, err := in.session(ctx, false)
 	return err
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

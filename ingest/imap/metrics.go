@@ -16,6 +16,10 @@ type Metrics struct {
 	connected  *prometheus.GaugeVec
 	lastUID    *prometheus.GaugeVec
 	batch      *prometheus.HistogramVec
+
+	tokens       *prometheus.CounterVec
+	authFailures *prometheus.CounterVec
+	authStopped  *prometheus.GaugeVec
 }
 
 // Message results counted in brokersync_imap_messages_total.
@@ -67,9 +71,22 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time to store the events of one batch of messages.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
 		}, []string{"mailbox"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "brokersync_imap_tokens_total",
+			Help: "OAuth2 access tokens fetched for mailboxes signing in with XOAUTH2 or OAUTHBEARER.",
+		}, []string{"mailbox"}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "brokersync_imap_auth_failures_total",
+			Help: "OAuth2 sign-in failures, by reason: invalid_client (secret, certificate or key refused), consent_revoked (no token for the mailbox), token_refused (the server refused a fresh token), token_endpoint (the token endpoint failed; retried).",
+		}, []string{"mailbox", "reason"}),
+		authStopped: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "brokersync_imap_auth_stopped",
+			Help: "1 while a mailbox is stopped because its OAuth2 sign-in was refused; it tries again when its credential files change, or after an hour.",
+		}, []string{"mailbox"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.messages, m.skipped, m.defects, m.events, m.conflicts, m.reconnects, m.connected, m.lastUID, m.batch)
+		reg.MustRegister(m.messages, m.skipped, m.defects, m.events, m.conflicts, m.reconnects, m.connected, m.lastUID, m.batch,
+			m.tokens, m.authFailures, m.authStopped)
 	}
 	return m
 }

@@ -58,6 +58,7 @@ func (in *Ingester) session(ctx context.Context, follow bool) (progressed bool, 
 		return false, err
 	}
 	defer release()
+	in.signedIn()
 
 	caps := c.Caps()
 	s := &session{
@@ -244,8 +245,16 @@ func (in *Ingester) connect(ctx context.Context, wake chan<- struct{}) (c *imapc
 		closeConn()
 		return nil, nil, fmt.Errorf("greeting from %s: %w", in.cfg.Addr, err)
 	}
-	if err := c.Login(in.cfg.Username, in.cfg.Password).Wait(); err != nil {
+	if in.cfg.OAuth != nil {
+		if in.mech, err = in.signIn(ctx, c); err != nil {
+			closeConn()
+			return nil, nil, err
+		}
+	} else if err := c.Login(in.cfg.Username, in.cfg.Password).Wait(); err != nil {
 		closeConn()
+		if refused(err) {
+			return nil, nil, fmt.Errorf("log in to %s as %s: the server refused the user name or password: %w", in.cfg.Addr, in.cfg.Username, err)
+		}
 		return nil, nil, fmt.Errorf("log in to %s as %s: %w", in.cfg.Addr, in.cfg.Username, err)
 	}
 	return c, func() { c.Close(); closeConn() }, nil
