@@ -57,6 +57,16 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 
+	// Each mailbox is read by one replica at a time: the one holding its
+	// lease.
+	var mail *imap.Pool
+	if len(ingesters) > 0 {
+		if mail, err = imap.NewPool(ingesters, imap.PoolOptions{Leases: st.Leases, Logger: logger}); err != nil {
+			return err
+		}
+		logger.Info("reading mail under mailbox leases", slog.String("replica", mail.Replica()), slog.Int("mailboxes", len(ingesters)))
+	}
+
 	dropCopy, err := newDropCopy(cfg, st, recorder, registry, logger)
 	if err != nil {
 		return err
@@ -127,8 +137,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	// Clients not heard from as often as their profile asks; every replica
 	// checks, each follow-up is raised once.
 	g.Go(func() error { return triggers.RunCadence(ctx, reminders.DefaultCadenceInterval) })
-	for _, in := range ingesters {
-		g.Go(func() error { return in.Run(ctx) })
+	if mail != nil {
+		g.Go(func() error { return mail.Run(ctx) })
 	}
 	lc := &ingest.Lifecycle{Clients: st.Clients, Segments: st.Segments, Stats: st.Stats, Recorder: recorder,
 		DormantAfter: cfg.DormantAfterDuration(), Logger: logger}

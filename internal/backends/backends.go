@@ -30,6 +30,7 @@ type Stores struct {
 	Trades      store.TradeStore
 	Sentiment   store.SentimentStore
 	Checkpoints store.CheckpointStore
+	Leases      store.LeaseStore
 	Teams       store.TeamStore
 	Links       store.LinkStore
 	Once        store.OnceStore
@@ -68,6 +69,7 @@ type records interface {
 	store.TradeStore
 	store.SentimentStore
 	store.CheckpointStore
+	store.LeaseStore
 	store.TeamStore
 	store.LinkStore
 	store.OnceStore
@@ -80,7 +82,7 @@ type records interface {
 }
 
 func (s *Stores) setRecords(r records) {
-	s.Clients, s.Trades, s.Sentiment, s.Checkpoints = r, r, r, r
+	s.Clients, s.Trades, s.Sentiment, s.Checkpoints, s.Leases = r, r, r, r, r
 	s.Teams, s.Links, s.Once, s.Keys, s.Reminders = r, r, r, r, r
 	s.Contacts, s.Rebuilder, s.Stats, s.Segments = r, r, r, r
 }
