@@ -16,6 +16,7 @@ import (
 	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/ingest/imap"
 	"github.com/brokersync/brokersync/internal/backends"
+	"github.com/brokersync/brokersync/internal/periodic"
 	"github.com/brokersync/brokersync/reminders"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/webhooks"
@@ -59,9 +60,11 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 	// Each mailbox is read by one replica at a time: the one holding its
 	// lease.
+	// replica names this process in mailbox leases and periodic job claims.
+	replica := imap.ReplicaID()
 	var mail *imap.Pool
 	if len(ingesters) > 0 {
-		if mail, err = imap.NewPool(ingesters, imap.PoolOptions{Leases: st.Leases, Logger: logger}); err != nil {
+		if mail, err = imap.NewPool(ingesters, imap.PoolOptions{Leases: st.Leases, Replica: replica, Logger: logger}); err != nil {
 			return err
 		}
 		logger.Info("reading mail under mailbox leases", slog.String("replica", mail.Replica()), slog.Int("mailboxes", len(ingesters)))
@@ -134,15 +137,26 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if dropCopy != nil {
 		g.Go(func() error { return dropCopy.Run(ctx) })
 	}
-	// Clients not heard from as often as their profile asks; every replica
-	// checks, each follow-up is raised once.
-	g.Go(func() error { return triggers.RunCadence(ctx, reminders.DefaultCadenceInterval) })
+	// Periodic jobs run once per period across replicas.
+	jobs := &periodic.Runner{Store: st.Periodic, Holder: replica, Logger: logger}
+	// Clients not heard from as often as their profile asks.
+	g.Go(func() error {
+		return jobs.Run(ctx, periodic.Job{Name: "cadence", Every: reminders.DefaultCadenceInterval, Run: func(ctx context.Context, _ time.Time) error {
+			_, err := triggers.CheckCadence(ctx)
+			return err
+		}})
+	})
 	if mail != nil {
 		g.Go(func() error { return mail.Run(ctx) })
 	}
 	lc := &ingest.Lifecycle{Clients: st.Clients, Segments: st.Segments, Stats: st.Stats, Recorder: recorder,
 		DormantAfter: cfg.DormantAfterDuration(), Logger: logger}
-	g.Go(func() error { return lc.Run(ctx, lifecycleEvery) })
+	g.Go(func() error {
+		return jobs.Run(ctx, periodic.Job{Name: "lifecycle", Every: lifecycleEvery, Run: func(ctx context.Context, _ time.Time) error {
+			_, err := lc.Sweep(ctx)
+			return err
+		}})
+	})
 	err = g.Wait()
 	logger.Info("brokersync stopped")
 	return err

@@ -31,6 +31,7 @@ type Stores struct {
 	Sentiment   store.SentimentStore
 	Checkpoints store.CheckpointStore
 	Leases      store.LeaseStore
+	Periodic    store.PeriodicStore
 	Teams       store.TeamStore
 	Links       store.LinkStore
 	Once        store.OnceStore
@@ -70,6 +71,7 @@ type records interface {
 	store.SentimentStore
 	store.CheckpointStore
 	store.LeaseStore
+	store.PeriodicStore
 	store.TeamStore
 	store.LinkStore
 	store.OnceStore
@@ -82,7 +84,7 @@ type records interface {
 }
 
 func (s *Stores) setRecords(r records) {
-	s.Clients, s.Trades, s.Sentiment, s.Checkpoints, s.Leases = r, r, r, r, r
+	s.Clients, s.Trades, s.Sentiment, s.Checkpoints, s.Leases, s.Periodic = r, r, r, r, r, r
 	s.Teams, s.Links, s.Once, s.Keys, s.Reminders = r, r, r, r, r
 	s.Contacts, s.Rebuilder, s.Stats, s.Segments = r, r, r, r
 }
