@@ -53,7 +53,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	ingesters, err := newIngesters(mailboxes, st, recorder, registry, logger)
+	mailMetrics := imap.NewMetrics(registry)
+	ingesters, err := newIngesters(mailboxes, st, recorder, mailMetrics, logger)
 	if err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	replica := imap.ReplicaID()
 	var mail *imap.Pool
 	if len(ingesters) > 0 {
-		if mail, err = imap.NewPool(ingesters, imap.PoolOptions{Leases: st.Leases, Replica: replica, Logger: logger}); err != nil {
+		if mail, err = imap.NewPool(ingesters, imap.PoolOptions{Leases: st.Leases, Replica: replica, Metrics: mailMetrics, Logger: logger}); err != nil {
 			return err
 		}
 		logger.Info("reading mail under mailbox leases", slog.String("replica", mail.Replica()), slog.Int("mailboxes", len(ingesters)))
@@ -138,7 +139,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		g.Go(func() error { return dropCopy.Run(ctx) })
 	}
 	// Periodic jobs run once per period across replicas.
-	jobs := &periodic.Runner{Store: st.Periodic, Holder: replica, Logger: logger}
+	jobs := &periodic.Runner{Store: st.Periodic, Holder: replica, Logger: logger, Metrics: periodic.NewMetrics(registry)}
 	// Clients not heard from as often as their profile asks.
 	g.Go(func() error {
 		return jobs.Run(ctx, periodic.Job{Name: "cadence", Every: reminders.DefaultCadenceInterval, Run: func(ctx context.Context, _ time.Time) error {
@@ -182,11 +183,10 @@ func newScheduler(cfg Config, st *backends.Stores, reg prometheus.Registerer, lo
 // lifecycleEvery is how often stages are checked against their rules.
 const lifecycleEvery = 5 * time.Minute
 
-func newIngesters(mailboxes []imap.MailboxConfig, st *backends.Stores, rec imap.Recorder, reg prometheus.Registerer, logger *slog.Logger) ([]*imap.Ingester, error) {
+func newIngesters(mailboxes []imap.MailboxConfig, st *backends.Stores, rec imap.Recorder, metrics *imap.Metrics, logger *slog.Logger) ([]*imap.Ingester, error) {
 	if len(mailboxes) == 0 {
 		return nil, nil
 	}
-	metrics := imap.NewMetrics(reg)
 	desk := imap.NewDesk(mailboxes)
 	ingesters := make([]*imap.Ingester, 0, len(mailboxes))
 	for _, mb := range mailboxes {

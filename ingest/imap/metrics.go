@@ -16,6 +16,8 @@ type Metrics struct {
 	connected  *prometheus.GaugeVec
 	lastUID    *prometheus.GaugeVec
 	batch      *prometheus.HistogramVec
+	held       prometheus.Gauge
+	leases     *prometheus.CounterVec
 }
 
 // Message results counted in brokersync_imap_messages_total.
@@ -67,9 +69,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time to store the events of one batch of messages.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
 		}, []string{"mailbox"}),
+		held: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "brokersync_imap_mailboxes_held",
+			Help: "Mailboxes this replica reads now (holds the lease of). Summed over the replicas it is the number of mailboxes configured.",
+		}),
+		leases: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "brokersync_imap_lease_changes_total",
+			Help: "Mailbox leases this replica acquired, took over (from a replica that stopped renewing), released, or lost, by action.",
+		}, []string{"action"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.messages, m.skipped, m.defects, m.events, m.conflicts, m.reconnects, m.connected, m.lastUID, m.batch)
+		reg.MustRegister(m.messages, m.skipped, m.defects, m.events, m.conflicts, m.reconnects, m.connected, m.lastUID, m.batch, m.held, m.leases)
 	}
 	return m
 }

@@ -37,6 +37,7 @@ type PoolOptions struct {
 	// lease could not be renewed for TTL-Renew stops before the lease runs
 	// out, so that its successor never reads beside it.
 	TTL, Renew time.Duration
+	Metrics    *Metrics // default: unregistered; share the ingesters'
 	Logger     *slog.Logger
 }
 
@@ -96,6 +97,9 @@ func NewPool(ingesters []*Ingester, opts PoolOptions) (*Pool, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(nil)
 	}
 	p := &Pool{opts: opts, byLabel: map[string]*Ingester{}, held: map[string]*reader{},
 		log: opts.Logger.With(slog.String("component", "imap-leases"), slog.String("replica", opts.Replica))}
@@ -199,11 +203,13 @@ func (p *Pool) renew(ctx context.Context) {
 			p.mu.Unlock()
 		case store.ErrorCode(err) == store.ECONFLICT:
 			p.stop(l, r)
+			p.opts.Metrics.leases.WithLabelValues("lost").Inc()
 			p.log.Warn("mailbox lease lost to another replica; reader stopped", slog.String("mailbox", l), slog.String("holder", p.opts.Replica), slog.Int64("token", r.lease.Token))
 		case time.Since(r.renewed) >= p.opts.TTL-p.opts.Renew:
 			// The lease may run out before the next round: stop reading
 			// while it is still ours.
 			p.stop(l, r)
+			p.opts.Metrics.leases.WithLabelValues("lost").Inc()
 			p.log.Warn("mailbox lease not renewed in time; reader stopped", slog.String("mailbox", l), slog.String("holder", p.opts.Replica),
 				slog.Int64("token", r.lease.Token), slog.Any("err", err))
 		default:
@@ -255,9 +261,11 @@ func (p *Pool) take(ctx context.Context, n int) {
 			continue
 		}
 		if o := prev[l]; o.Holder != "" && o.Holder != p.opts.Replica {
+			p.opts.Metrics.leases.WithLabelValues("takeover").Inc()
 			p.log.Info("mailbox lease taken over", slog.String("mailbox", l), slog.String("holder", p.opts.Replica),
 				slog.Int64("token", lease.Token), slog.String("from", o.Holder), slog.Time("expired", o.ExpiresAt))
 		} else {
+			p.opts.Metrics.leases.WithLabelValues("acquire").Inc()
 			p.log.Info("mailbox lease acquired", slog.String("mailbox", l), slog.String("holder", p.opts.Replica), slog.Int64("token", lease.Token))
 		}
 		p.start(ctx, l, lease, start)
@@ -299,6 +307,7 @@ func (p *Pool) start(ctx context.Context, l string, lease store.MailboxLease, at
 	r := &reader{lease: lease, renewed: at, cancel: cancel, done: make(chan error, 1)}
 	p.mu.Lock()
 	p.held[l] = r
+	p.opts.Metrics.held.Set(float64(len(p.held)))
 	p.mu.Unlock()
 	in := p.byLabel[l]
 	go func() { r.done <- in.RunFenced(rctx, lease.Token) }()
@@ -319,6 +328,7 @@ func (p *Pool) stop(l string, r *reader) {
 func (p *Pool) drop(l string) {
 	p.mu.Lock()
 	delete(p.held, l)
+	p.opts.Metrics.held.Set(float64(len(p.held)))
 	p.mu.Unlock()
 }
 
@@ -331,6 +341,7 @@ func (p *Pool) release(ctx context.Context, r *reader) {
 		p.log.Warn("cannot release a mailbox lease; it runs out by itself", slog.String("mailbox", r.lease.Mailbox), slog.Any("err", err))
 		return
 	}
+	p.opts.Metrics.leases.WithLabelValues("release").Inc()
 	p.log.Info("mailbox lease released", slog.String("mailbox", r.lease.Mailbox), slog.String("holder", p.opts.Replica), slog.Int64("token", r.lease.Token))
 }
 

@@ -38,10 +38,11 @@ type Job struct {
 
 // Runner runs jobs on one replica.
 type Runner struct {
-	Store  store.PeriodicStore
-	Holder string // this replica's name (imap.ReplicaID, say)
-	Logger *slog.Logger
-	Now    func() time.Time // default time.Now
+	Store   store.PeriodicStore
+	Holder  string // this replica's name (imap.ReplicaID, say)
+	Logger  *slog.Logger
+	Metrics *Metrics         // default: unregistered
+	Now     func() time.Time // default time.Now
 }
 
 // Period returns the start of the period of length every holding t.
@@ -60,7 +61,12 @@ func (r *Runner) Once(ctx context.Context, job string, period time.Time, lease t
 	}
 	log := r.log().With(slog.String("job", job), slog.Time("period", period), slog.String("holder", r.Holder))
 	start := time.Now()
+	m := r.Metrics
+	if m == nil {
+		m = NewMetrics(nil)
+	}
 	if err := fn(ctx, period); err != nil {
+		m.runs.WithLabelValues(job, "failed").Inc()
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if rerr := r.Store.ReleasePeriod(rctx, job, period, r.Holder); rerr != nil {
@@ -74,6 +80,8 @@ func (r *Runner) Once(ctx context.Context, job string, period time.Time, lease t
 		}
 		return true, err
 	}
+	m.runs.WithLabelValues(job, "ok").Inc()
+	m.lastSuccess.WithLabelValues(job).SetToCurrentTime()
 	log.Debug("periodic job done", slog.Duration("took", time.Since(start)))
 	return true, nil
 }
