@@ -2,6 +2,7 @@ package imap_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -352,5 +353,49 @@ func TestReplicasShareMailboxes(t *testing.T) {
 			t.Errorf("slowest takeover of a killed replica's mailbox: %s after the kill, want within (0, %s]", worst, limit)
 		}
 		t.Logf("slowest takeover %s after the kill (lease %s, renewal every %s)", worst, testLeaseTTL, testLeaseRenew)
+	})
+}
+
+// A reader whose lease was taken over while it was cut off cannot move the
+// checkpoint: its first save is refused with the stale token, and it stops
+// with ErrLeaseLost, leaving the folder to the new holder.
+func TestStaleReaderCannotMoveCheckpoint(t *testing.T) {
+	d := needDovecot(t)
+	forEachBackend(t, func(t *testing.T, b *backend) {
+		ctx := context.Background()
+		u := uniq()
+		from := "stale." + u + "@reyesgrain.example"
+		newClient(t, b.clients, from)
+		c := d.login(t, d.users[2])
+		folderMu.Lock()
+		folder := d.folder(t, c)
+		folderMu.Unlock()
+		appendMail(t, c, folder, [][]byte{letter{id: "stale-" + u + "@reyesgrain.example", from: from, to: []string{"desk@meridian.example"},
+			subject: "Order", body: "Buy 5 March wheat."}.raw()})
+		cfg := d.mailbox(t, d.users[2], folder, "")
+		old, ok, err := b.leases.AcquireLease(ctx, cfg.Label(), "old-"+u, 200*time.Millisecond)
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if _, ok, err := b.leases.AcquireLease(ctx, cfg.Label(), "new-"+u, time.Minute); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		in, _ := newIngester(t, b, cfg, nil)
+		rctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- in.RunFenced(rctx, old.Token) }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, imap.ErrLeaseLost) {
+				t.Fatalf("RunFenced with a stale token returned %v, want ErrLeaseLost", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("a reader with a stale token kept running")
+		}
+		if cp, err := b.checkpoints.Checkpoint(ctx, cfg.Account, cfg.Folder); store.ErrorCode(err) != store.ENOTFOUND {
+			t.Fatalf("checkpoint after the stale reader: %+v, %v; want none", cp, err)
+		}
 	})
 }
