@@ -44,10 +44,20 @@ func BenchmarkReplicasIngest(b *testing.B) {
 			cfg.Account = "bench-" + run // a fresh checkpoint and lease each pass
 			mailboxes = append(mailboxes, cfg)
 		}
+		// Every replica announces itself before any starts reading, so
+		// that the first does not take every mailbox only to give most
+		// back a moment later (as when replicas start one by one).
+		var names []string
+		for i := range replicas {
+			names = append(names, fmt.Sprintf("r%d-%s", i, uniq()))
+			if err := be.leases.Heartbeat(context.Background(), names[i], testLeaseTTL); err != nil {
+				b.Fatal(err)
+			}
+		}
 		start := time.Now()
 		var rs []*replica
-		for i := range replicas {
-			rs = append(rs, startReplicaB(b, be, fmt.Sprintf("r%d", i), mailboxes))
+		for _, name := range names {
+			rs = append(rs, startReplicaB(b, be, name, mailboxes))
 		}
 		ctx := context.Background()
 		deadline := time.Now().Add(10 * time.Minute)
@@ -105,7 +115,7 @@ func startReplicaB(b *testing.B, be *backend, name string, mailboxes []imap.Mail
 		in, _ := newIngester(b, be, mb, func(o *imap.Options) { o.Recorder, o.Checkpoints, o.Desk = rs, rs, desk })
 		ins = append(ins, in)
 	}
-	pool, err := imap.NewPool(ins, imap.PoolOptions{Leases: rs, Replica: name + "-" + uniq(), TTL: testLeaseTTL, Renew: testLeaseRenew, Logger: quietLogger()})
+	pool, err := imap.NewPool(ins, imap.PoolOptions{Leases: rs, Replica: name, TTL: testLeaseTTL, Renew: testLeaseRenew, Logger: quietLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}
