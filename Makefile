@@ -5,7 +5,7 @@ PKGS  ?= ./...
 RUN_DIR ?= $(CURDIR)/.run
 export BROKERSYNC_RUN_DIR := $(RUN_DIR)
 
-.PHONY: all build serve test test-short lint vet services-start services-stop cassandra
+.PHONY: all build serve test test-short lint lint-deploy vet services-start services-stop cassandra
 
 all: build
 
@@ -34,9 +34,21 @@ test-short:
 vet:
 	$(GO) vet $(PKGS)
 
-lint: vet
+lint: vet lint-deploy
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+# The deployment files: the compose file against the Compose specification
+# and the Kubernetes manifests decoded strictly into the API's types, with
+# BrokerSync's own checks (deploy/lint, a module of its own); then the
+# kustomization built by kubectl, and docker compose's own check, where
+# those are installed.
+lint-deploy:
+	cd deploy/lint && $(GO) vet . && $(GO) run . -compose ../docker-compose.yml -k8s ../k8s
+	@if command -v kubectl >/dev/null; then kubectl kustomize deploy/k8s >/dev/null && echo "deploy/k8s: kustomize build ok"; \
+	  else echo "kubectl not installed: kustomize build not checked"; fi
+	@if docker compose version >/dev/null 2>&1; then docker compose -f deploy/docker-compose.yml config -q && echo "deploy/docker-compose.yml: docker compose config ok"; \
+	  else echo "docker compose not installed: checked by compose-go only"; fi
 
 services-start:
 	scripts/services.sh start

@@ -14,6 +14,11 @@ type Checkpoint struct {
 	LastUID       uint32
 	HighestModSeq uint64
 	UpdatedAt     time.Time
+	// Fence, when not zero, is the saver's mailbox lease token
+	// (LeaseStore): the save is refused with ECONFLICT unless that lease
+	// (of MailboxLabel(Mailbox, Folder)) is still held with this token. It
+	// is not stored; reads return zero.
+	Fence int64
 }
 
 // Validate checks a checkpoint before it is saved. EINVALID.
@@ -34,5 +39,15 @@ func (cp Checkpoint) Validate() error {
 type CheckpointStore interface {
 	// Checkpoint returns the saved checkpoint. ENOTFOUND if none.
 	Checkpoint(ctx context.Context, mailbox, folder string) (Checkpoint, error)
+	// SaveCheckpoint saves cp unless it is older than the saved one within
+	// the same UIDVALIDITY (then nothing changes). With cp.Fence set, it is
+	// refused with ECONFLICT when the lease token is stale.
 	SaveCheckpoint(ctx context.Context, cp Checkpoint) error
+}
+
+// StaleFence is the error of a checkpoint save whose lease token is no
+// longer the mailbox's.
+func StaleFence(cp Checkpoint, current int64) error {
+	return Errorf(ECONFLICT, "checkpoint of %s refused: lease token %d is stale (the mailbox's is %d); another replica reads it now",
+		MailboxLabel(cp.Mailbox, cp.Folder), cp.Fence, current)
 }

@@ -26,6 +26,7 @@ func TestOnBackends(t *testing.T) {
 		"LogToClientShortcut":               TestLogToClientShortcut,
 		"OpenTimelineButton":                TestOpenTimelineButton,
 		"SocketMode":                        TestSocketMode,
+		"SocketModeTwoReplicas":             TestSocketModeTwoReplicasStoreAnEventOnce,
 		"SlowCommandAnsweredLater":          TestSlowCommandAnsweredLater,
 		"EventNotLostWhenDeliveryDies":      TestEventNotLostWhenDeliveryDies,
 		"FailedCommandAppliedOnRedelivery":  TestFailedCommandAppliedOnRedelivery,

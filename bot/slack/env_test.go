@@ -45,6 +45,7 @@ type env struct {
 	timeline *bottest.FailingTimeline
 	// reminders is what /remind sets.
 	reminders store.ReminderStore
+	backing   *backing // the stores, for a second replica on them
 	sfx       string
 	admin     string
 	broker    string
@@ -109,7 +110,7 @@ func newEnv(t testing.TB, o options) *env {
 		t.Cleanup(func() { db.Close() })
 		st = &backing{clients: db, teams: db, links: db, once: db, timeline: db.Timeline(), reminders: db}
 	}
-	e.clients, e.teams, e.reminders = st.clients, st.teams, st.reminders
+	e.clients, e.teams, e.reminders, e.backing = st.clients, st.teams, st.reminders, st
 	e.timeline = bottest.NewFailingTimeline(st.timeline)
 	api := bslack.NewAPI("xoxb-test", fake.URL+"/api/", slack.OptionAppLevelToken("xapp-1-test"))
 	teams := st.teams

@@ -16,6 +16,7 @@ import (
 	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/ingest/imap"
 	"github.com/brokersync/brokersync/internal/backends"
+	"github.com/brokersync/brokersync/internal/periodic"
 	"github.com/brokersync/brokersync/reminders"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/webhooks"
@@ -52,9 +53,22 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	ingesters, err := newIngesters(mailboxes, st, recorder, registry, logger)
+	mailMetrics := imap.NewMetrics(registry)
+	ingesters, err := newIngesters(mailboxes, st, recorder, mailMetrics, logger)
 	if err != nil {
 		return err
+	}
+
+	// Each mailbox is read by one replica at a time: the one holding its
+	// lease.
+	// replica names this process in mailbox leases and periodic job claims.
+	replica := imap.ReplicaID()
+	var mail *imap.Pool
+	if len(ingesters) > 0 {
+		if mail, err = imap.NewPool(ingesters, imap.PoolOptions{Leases: st.Leases, Replica: replica, Metrics: mailMetrics, Logger: logger}); err != nil {
+			return err
+		}
+		logger.Info("reading mail under mailbox leases", slog.String("replica", mail.Replica()), slog.Int("mailboxes", len(ingesters)))
 	}
 
 	dropCopy, err := newDropCopy(cfg, st, recorder, registry, logger)
@@ -124,19 +138,38 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if dropCopy != nil {
 		g.Go(func() error { return dropCopy.Run(ctx) })
 	}
-	// Clients not heard from as often as their profile asks; every replica
-	// checks, each follow-up is raised once.
-	g.Go(func() error { return triggers.RunCadence(ctx, reminders.DefaultCadenceInterval) })
-	for _, in := range ingesters {
-		g.Go(func() error { return in.Run(ctx) })
+	// Periodic jobs run once per period across replicas.
+	jobs := &periodic.Runner{Store: st.Periodic, Holder: replica, Logger: logger, Metrics: periodic.NewMetrics(registry)}
+	// Clients not heard from as often as their profile asks.
+	g.Go(func() error {
+		return jobs.Run(ctx, periodic.Job{Name: "cadence", Every: reminders.DefaultCadenceInterval, Run: func(ctx context.Context, _ time.Time) error {
+			_, err := triggers.CheckCadence(ctx)
+			return err
+		}})
+	})
+	if mail != nil {
+		g.Go(func() error { return mail.Run(ctx) })
 	}
 	lc := &ingest.Lifecycle{Clients: st.Clients, Segments: st.Segments, Stats: st.Stats, Recorder: recorder,
 		DormantAfter: cfg.DormantAfterDuration(), Logger: logger}
-	g.Go(func() error { return lc.Run(ctx, lifecycleEvery) })
-	// Milestones: every replica sweeps, at start and hourly; each
-	// occurrence is raised once.
+	g.Go(func() error {
+		return jobs.Run(ctx, periodic.Job{Name: "lifecycle", Every: lifecycleEvery, Run: func(ctx context.Context, _ time.Time) error {
+			_, err := lc.Sweep(ctx)
+			return err
+		}})
+	})
+	// Milestones: at start and hourly, on one replica a period; each
+	// occurrence is raised once whichever replica sweeps.
 	ms := newMilestones(st, recorder, triggers.Zone, logger)
-	g.Go(func() error { return ms.Run(ctx, reminders.DefaultMilestoneInterval) })
+	g.Go(func() error {
+		return jobs.Run(ctx, periodic.Job{Name: "milestones", Every: reminders.DefaultMilestoneInterval, Run: func(ctx context.Context, _ time.Time) error {
+			n, err := ms.Sweep(ctx)
+			if n > 0 {
+				logger.Info("milestones raised", slog.Int("count", n))
+			}
+			return err
+		}})
+	})
 	err = g.Wait()
 	logger.Info("brokersync stopped")
 	return err
@@ -162,11 +195,10 @@ func newScheduler(cfg Config, st *backends.Stores, reg prometheus.Registerer, lo
 // lifecycleEvery is how often stages are checked against their rules.
 const lifecycleEvery = 5 * time.Minute
 
-func newIngesters(mailboxes []imap.MailboxConfig, st *backends.Stores, rec imap.Recorder, reg prometheus.Registerer, logger *slog.Logger) ([]*imap.Ingester, error) {
+func newIngesters(mailboxes []imap.MailboxConfig, st *backends.Stores, rec imap.Recorder, metrics *imap.Metrics, logger *slog.Logger) ([]*imap.Ingester, error) {
 	if len(mailboxes) == 0 {
 		return nil, nil
 	}
-	metrics := imap.NewMetrics(reg)
 	desk := imap.NewDesk(mailboxes)
 	ingesters := make([]*imap.Ingester, 0, len(mailboxes))
 	for _, mb := range mailboxes {

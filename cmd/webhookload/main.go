@@ -26,7 +26,9 @@ import (
 	"os/signal"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -36,6 +38,8 @@ import (
 
 type options struct {
 	url         string
+	urls        []string       // url split at commas: requests go round-robin
+	next        *atomic.Uint64 // the next of urls
 	secret      string
 	rate        float64
 	duration    time.Duration
@@ -60,7 +64,7 @@ func main() {
 func run(ctx context.Context, args []string, out io.Writer) error {
 	var o options
 	fs := flag.NewFlagSet("webhookload", flag.ContinueOnError)
-	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "base URL of the BrokerSync server")
+	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "base URL of the BrokerSync server; several, separated by commas, take requests in turn (replicas without a balancer)")
 	fs.StringVar(&o.secret, "secret", os.Getenv("BROKERSYNC_WEBHOOK_SECRET"), "webhook secret (BROKERSYNC_WEBHOOK_SECRET)")
 	fs.Float64Var(&o.rate, "rate", 3000, "events per second to offer; 0 sends as fast as the server accepts")
 	fs.DurationVar(&o.duration, "duration", 30*time.Second, "how long to send")
@@ -82,6 +86,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return errors.New("-concurrency, -rate, -duration and -attempts must be positive")
 	}
 
+	o.urls, o.next = strings.Split(o.url, ","), new(atomic.Uint64)
 	st, err := o.stores.open(ctx)
 	if err != nil {
 		return err
@@ -267,7 +272,8 @@ func deliver(c *http.Client, o options, body []byte) (status string, retries int
 // post sends body signed now; it returns "200" or what went wrong, and
 // whether trying again may help.
 func post(c *http.Client, o options, body []byte) (string, bool) {
-	req, err := http.NewRequest(http.MethodPost, o.url+"/webhooks/orders", bytes.NewReader(body))
+	base := o.urls[(o.next.Add(1)-1)%uint64(len(o.urls))]
+	req, err := http.NewRequest(http.MethodPost, strings.TrimRight(base, "/")+"/webhooks/orders", bytes.NewReader(body))
 	if err != nil {
 		return err.Error(), false
 	}

@@ -22,6 +22,7 @@ type backend struct {
 	clients     store.ClientStore
 	timeline    store.TimelineStore
 	checkpoints store.CheckpointStore
+	leases      store.LeaseStore
 	// env lets a child process (the crash test) open the same stores.
 	env []string
 }
@@ -60,7 +61,7 @@ func openEmbedded(t testing.TB, dir string) *backend {
 		t.Fatalf("open embedded store: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return &backend{name: "embedded", clients: db, timeline: db.Timeline(), checkpoints: db,
+	return &backend{name: "embedded", clients: db, timeline: db.Timeline(), checkpoints: db, leases: db,
 		env: []string{"CRASH_BACKEND=embedded", "CRASH_DIR=" + dir}}
 }
 
@@ -71,7 +72,7 @@ func openReal(t testing.TB) *backend {
 	t.Helper()
 	pg, tl := backendtest.Postgres(t), backendtest.Cassandra(t)
 	cfg := backendtest.CassandraConfig(t)
-	return &backend{name: "postgres+cassandra", clients: pg, timeline: tl, checkpoints: pg,
+	return &backend{name: "postgres+cassandra", clients: pg, timeline: tl, checkpoints: pg, leases: pg,
 		env: []string{"CRASH_BACKEND=real", "CRASH_POSTGRES_URL=" + backendtest.PostgresURL(t),
 			"CRASH_CASSANDRA_HOSTS=" + strings.Join(cfg.Hosts, ","), "CRASH_KEYSPACE=" + cfg.Keyspace}}
 }

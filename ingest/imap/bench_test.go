@@ -133,13 +133,18 @@ func benchUser(d *dovecot) string { return d.users[len(d.users)-1] }
 // LITERAL+ stores 500 at a time at a steady pace. go-imap has no
 // MULTIAPPEND, hence the few lines of protocol by hand.
 func loadBenchFolder(b *testing.B, d *dovecot, user string) {
+	loadFolder(b, d, user, benchFolder, 0, benchMessages)
+}
+
+// loadFolder makes folder hold benchMail(first) to benchMail(first+n-1).
+func loadFolder(b *testing.B, d *dovecot, user, folder string, first, n int) {
 	c := d.login(b, user)
-	st, err := c.Status(benchFolder, &goimap.StatusOptions{NumMessages: true}).Wait()
-	if err == nil && st.NumMessages != nil && *st.NumMessages == benchMessages {
+	st, err := c.Status(folder, &goimap.StatusOptions{NumMessages: true}).Wait()
+	if err == nil && st.NumMessages != nil && *st.NumMessages == uint32(n) {
 		return
 	}
-	c.Delete(benchFolder).Wait() // a partial load from an interrupted run
-	if err := c.Create(benchFolder, nil).Wait(); err != nil {
+	c.Delete(folder).Wait() // a partial load from an interrupted run
+	if err := c.Create(folder, nil).Wait(); err != nil {
 		b.Fatal(err)
 	}
 	start := time.Now()
@@ -173,10 +178,10 @@ func loadBenchFolder(b *testing.B, d *dovecot, user string) {
 	}
 	fmt.Fprintf(w, "l LOGIN %s %s", user, d.password)
 	await("l")
-	for first := 0; first < benchMessages; first += 500 {
-		tag := fmt.Sprintf("a%d", first)
-		fmt.Fprintf(w, "%s APPEND %s", tag, benchFolder)
-		for i := first; i < min(first+500, benchMessages); i++ {
+	for from := first; from < first+n; from += 500 {
+		tag := fmt.Sprintf("a%d", from)
+		fmt.Fprintf(w, "%s APPEND %s", tag, folder)
+		for i := from; i < min(from+500, first+n); i++ {
 			raw := benchMail(i)
 			fmt.Fprintf(w, " {%d+}\r\n", len(raw))
 			w.Write(raw)
@@ -185,7 +190,7 @@ func loadBenchFolder(b *testing.B, d *dovecot, user string) {
 	}
 	w.WriteString("q LOGOUT")
 	await("q")
-	b.Logf("appended %d messages in %s", benchMessages, time.Since(start).Round(time.Millisecond))
+	b.Logf("appended %d messages to %s in %s", n, folder, time.Since(start).Round(time.Millisecond))
 }
 
 // ensureBenchClients creates the clients the generated mail is addressed

@@ -167,14 +167,35 @@ func (in *Ingester) Mailbox() MailboxConfig { return in.cfg }
 // sign-in refused for good (an AuthError that is Permanent) is not retried
 // in that loop: it is logged once and the mailbox waits for its credential
 // files to change, or AuthRetry.
-func (in *Ingester) Run(ctx context.Context) error {
+func (in *Ingester) Run(ctx context.Context) error { return in.run(ctx, 0) }
+
+// ErrLeaseLost is returned by RunFenced when a checkpoint save was refused
+// because the mailbox's lease changed hands.
+var ErrLeaseLost = errors.New("imap: the mailbox lease was lost")
+
+// RunFenced is Run for the holder of the mailbox's lease (store.LeaseStore,
+// see Pool): every checkpoint save carries the lease's fencing token, and
+// once the store refuses one (another replica took the mailbox over) it
+// stops and returns ErrLeaseLost, leaving the checkpoint to the new holder.
+func (in *Ingester) RunFenced(ctx context.Context, token int64) error {
+	if token <= 0 {
+		return errors.New("imap: RunFenced needs a lease token")
+	}
+	return in.run(ctx, token)
+}
+
+func (in *Ingester) run(ctx context.Context, fence int64) error {
 	wait := in.opts.MinBackoff
 	label := in.cfg.Label()
 	for {
-		progressed, err := in.session(ctx, true)
+		progressed, err := in.session(ctx, true, fence)
 		if ctx.Err() != nil {
 			in.log.Info("imap ingester stopped")
 			return nil
+		}
+		if errors.Is(err, ErrLeaseLost) {
+			in.log.Warn("imap ingester stopped: another replica holds the mailbox now", slog.Any("err", err))
+			return err
 		}
 		if progressed {
 			wait = in.opts.MinBackoff
@@ -262,7 +283,7 @@ func (in *Ingester) waitForCredentials(ctx context.Context) bool {
 // pass, no waiting for new mail. It serves tests, benchmarks and one-off
 // catch-up runs.
 func (in *Ingester) Sync(ctx context.Context) error {
-	_, err := in.session(ctx, false)
+	_, err := in.session(ctx, false, 0)
 	return err
 }
 

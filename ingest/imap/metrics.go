@@ -16,6 +16,8 @@ type Metrics struct {
 	connected  *prometheus.GaugeVec
 	lastUID    *prometheus.GaugeVec
 	batch      *prometheus.HistogramVec
+	held       prometheus.Gauge
+	leases     *prometheus.CounterVec
 
 	tokens       *prometheus.CounterVec
 	authFailures *prometheus.CounterVec
@@ -83,10 +85,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "brokersync_imap_auth_stopped",
 			Help: "1 while a mailbox is stopped because its OAuth2 sign-in was refused; it tries again when its credential files change, or after an hour.",
 		}, []string{"mailbox"}),
+		held: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "brokersync_imap_mailboxes_held",
+			Help: "Mailboxes this replica reads now (holds the lease of). Summed over the replicas it is the number of mailboxes configured.",
+		}),
+		leases: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "brokersync_imap_lease_changes_total",
+			Help: "Mailbox leases this replica acquired, took over (from a replica that stopped renewing), released, or lost, by action.",
+		}, []string{"action"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.messages, m.skipped, m.defects, m.events, m.conflicts, m.reconnects, m.connected, m.lastUID, m.batch,
-			m.tokens, m.authFailures, m.authStopped)
+			m.held, m.leases, m.tokens, m.authFailures, m.authStopped)
 	}
 	return m
 }

@@ -23,6 +23,7 @@ type session struct {
 	idle      bool
 	condstore bool
 	cp        store.Checkpoint // saved position, owned by the pass in progress
+	fence     int64            // the mailbox lease token checkpoint saves carry; 0 without a lease
 	// modseq is a HIGHESTMODSEQ of the folder all of whose messages are
 	// stored once the current pass ends; see examine and list.
 	modseq uint64
@@ -51,7 +52,7 @@ func (s *session) guard(fn func() error) error {
 // session connects, examines the folder and ingests: once, or, with follow,
 // until ctx ends or the connection fails. progressed reports that a pass
 // completed, which resets Run's backoff.
-func (in *Ingester) session(ctx context.Context, follow bool) (progressed bool, err error) {
+func (in *Ingester) session(ctx context.Context, follow bool, fence int64) (progressed bool, err error) {
 	wake := make(chan struct{}, 1)
 	c, release, err := in.connect(ctx, wake)
 	if err != nil {
@@ -67,6 +68,7 @@ func (in *Ingester) session(ctx context.Context, follow bool) (progressed bool, 
 		wake:      wake,
 		idle:      caps.Has(goimap.CapIdle) && !in.cfg.NoIdle,
 		condstore: caps.Has(goimap.CapCondStore),
+		fence:     fence,
 	}
 	if err := s.loadCheckpoint(ctx); err != nil {
 		return false, err
@@ -102,6 +104,7 @@ func (s *session) loadCheckpoint(ctx context.Context) error {
 	default:
 		return fmt.Errorf("load checkpoint: %w", err)
 	}
+	cp.Fence = s.fence
 	s.cp = cp
 	return nil
 }
@@ -134,7 +137,7 @@ func (s *session) examine() (news bool, err error) {
 				slog.Uint64("old", uint64(s.cp.UIDValidity)), slog.Uint64("new", uint64(sel.UIDValidity)),
 				slog.Uint64("old_last_uid", uint64(s.cp.LastUID)))
 		}
-		s.cp = store.Checkpoint{Mailbox: in.cfg.Account, Folder: in.cfg.Folder, UIDValidity: sel.UIDValidity}
+		s.cp = store.Checkpoint{Mailbox: in.cfg.Account, Folder: in.cfg.Folder, UIDValidity: sel.UIDValidity, Fence: s.fence}
 	}
 	// Observed before listing: once the pass has stored everything the
 	// listing returns, every message of the folder at this mod-sequence is

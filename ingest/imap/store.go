@@ -126,6 +126,9 @@ func (s *session) save(ctx context.Context, lastUID uint32, modseq uint64) error
 	cp := s.cp
 	cp.LastUID, cp.HighestModSeq, cp.UpdatedAt = lastUID, modseq, time.Time{}
 	if err := s.in.opts.Checkpoints.SaveCheckpoint(ctx, cp); err != nil {
+		if cp.Fence != 0 && store.ErrorCode(err) == store.ECONFLICT {
+			return fmt.Errorf("%w: save checkpoint at UID %d: %w", ErrLeaseLost, lastUID, err)
+		}
 		return fmt.Errorf("save checkpoint at UID %d: %w", lastUID, err)
 	}
 	s.cp = cp

@@ -30,6 +30,8 @@ type Stores struct {
 	Trades      store.TradeStore
 	Sentiment   store.SentimentStore
 	Checkpoints store.CheckpointStore
+	Leases      store.LeaseStore
+	Periodic    store.PeriodicStore
 	Teams       store.TeamStore
 	Links       store.LinkStore
 	Once        store.OnceStore
@@ -69,6 +71,8 @@ type records interface {
 	store.TradeStore
 	store.SentimentStore
 	store.CheckpointStore
+	store.LeaseStore
+	store.PeriodicStore
 	store.TeamStore
 	store.LinkStore
 	store.OnceStore
@@ -82,7 +86,7 @@ type records interface {
 }
 
 func (s *Stores) setRecords(r records) {
-	s.Clients, s.Trades, s.Sentiment, s.Checkpoints = r, r, r, r
+	s.Clients, s.Trades, s.Sentiment, s.Checkpoints, s.Leases, s.Periodic = r, r, r, r, r, r
 	s.Teams, s.Links, s.Once, s.Keys, s.Reminders = r, r, r, r, r
 	s.Contacts, s.Rebuilder, s.Stats, s.Segments = r, r, r, r
 	s.Milestones = r

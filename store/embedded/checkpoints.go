@@ -40,7 +40,7 @@ func (d *DB) SaveCheckpoint(ctx context.Context, cp store.Checkpoint) error {
 	if at.IsZero() {
 		at = d.now()
 	}
-	_, err := d.db.ExecContext(ctx, `
+	const upsert = `
 INSERT INTO imap_checkpoints (mailbox, folder, uid_validity, last_uid, highest_modseq, updated_at)
 VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (mailbox, folder) DO UPDATE SET
@@ -49,7 +49,29 @@ ON CONFLICT (mailbox, folder) DO UPDATE SET
     highest_modseq = excluded.highest_modseq,
     updated_at = excluded.updated_at
 WHERE imap_checkpoints.uid_validity <> excluded.uid_validity
-   OR imap_checkpoints.last_uid <= excluded.last_uid`,
-		cp.Mailbox, cp.Folder, int64(cp.UIDValidity), int64(cp.LastUID), int64(cp.HighestModSeq), at.UTC().UnixMicro())
-	return mapErr(err)
+   OR imap_checkpoints.last_uid <= excluded.last_uid`
+	args := []any{cp.Mailbox, cp.Folder, int64(cp.UIDValidity), int64(cp.LastUID), int64(cp.HighestModSeq), at.UTC().UnixMicro()}
+	if cp.Fence == 0 {
+		_, err := d.db.ExecContext(ctx, upsert, args...)
+		return mapErr(err)
+	}
+	// The transaction holds the write lock from its start, so no takeover
+	// comes between the token check and the save.
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		var token int64
+		var holder string
+		err := tx.QueryRowContext(ctx, `SELECT token, holder FROM mailbox_leases WHERE mailbox = ?`,
+			store.MailboxLabel(cp.Mailbox, cp.Folder)).Scan(&token, &holder)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.StaleFence(cp, 0)
+		}
+		if err != nil {
+			return mapErr(err)
+		}
+		if token != cp.Fence || holder == "" {
+			return store.StaleFence(cp, token)
+		}
+		_, err = tx.ExecContext(ctx, upsert, args...)
+		return mapErr(err)
+	})
 }

@@ -41,3 +41,8 @@ func TestCheckpointSurvivesReopen(t *testing.T) {
 		t.Fatalf("after reopening: got %+v, want %+v", got, want)
 	}
 }
+
+func TestLeaseStore(t *testing.T) {
+	db := open(t)
+	storetest.RunLeaseStoreTests(t, func(*testing.T) storetest.LeaseStore { return db })
+}

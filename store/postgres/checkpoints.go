@@ -44,7 +44,7 @@ func (db *DB) SaveCheckpoint(ctx context.Context, cp store.Checkpoint) error {
 	if at.IsZero() {
 		at = db.now()
 	}
-	_, err := db.pool.Exec(ctx, `
+	const upsert = `
 INSERT INTO imap_checkpoints (mailbox, folder, uid_validity, last_uid, highest_modseq, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (mailbox, folder) DO UPDATE SET
@@ -53,7 +53,31 @@ ON CONFLICT (mailbox, folder) DO UPDATE SET
     highest_modseq = excluded.highest_modseq,
     updated_at = excluded.updated_at
 WHERE imap_checkpoints.uid_validity <> excluded.uid_validity
-   OR imap_checkpoints.last_uid <= excluded.last_uid`,
-		cp.Mailbox, cp.Folder, int64(cp.UIDValidity), int64(cp.LastUID), int64(cp.HighestModSeq), at.UTC().Truncate(time.Microsecond))
+   OR imap_checkpoints.last_uid <= excluded.last_uid`
+	args := []any{cp.Mailbox, cp.Folder, int64(cp.UIDValidity), int64(cp.LastUID), int64(cp.HighestModSeq), at.UTC().Truncate(time.Microsecond)}
+	if cp.Fence == 0 {
+		_, err := db.pool.Exec(ctx, upsert, args...)
+		return mapError("save IMAP checkpoint", err)
+	}
+	// The lease row is share-locked until the save commits, so a takeover
+	// (which updates it) waits for this save, and a save after a takeover
+	// sees the new token.
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var token int64
+		var holder string
+		err := tx.QueryRow(ctx, `SELECT token, holder FROM mailbox_leases WHERE mailbox = $1 FOR SHARE`,
+			store.MailboxLabel(cp.Mailbox, cp.Folder)).Scan(&token, &holder)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.StaleFence(cp, 0)
+		}
+		if err != nil {
+			return err
+		}
+		if token != cp.Fence || holder == "" {
+			return store.StaleFence(cp, token)
+		}
+		_, err = tx.Exec(ctx, upsert, args...)
+		return err
+	})
 	return mapError("save IMAP checkpoint", err)
 }

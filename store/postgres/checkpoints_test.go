@@ -13,3 +13,8 @@ func TestCheckpointStore(t *testing.T) {
 	db := openStore(t)
 	storetest.RunCheckpointStoreTests(t, func(*testing.T) store.CheckpointStore { return db })
 }
+
+func TestLeaseStore(t *testing.T) {
+	db := openStore(t)
+	storetest.RunLeaseStoreTests(t, func(*testing.T) storetest.LeaseStore { return db })
+}
