@@ -35,6 +35,7 @@ type Stores struct {
 	Once        store.OnceStore
 	Keys        store.KeyStore
 	Reminders   store.ReminderStore
+	Digests     store.DigestStore
 	Timeline    store.TimelineStore
 	Contacts    store.ContactStore
 	Rebuilder   store.StatsRebuilder
@@ -73,6 +74,7 @@ type records interface {
 	store.OnceStore
 	store.KeyStore
 	store.ReminderStore
+	store.DigestStore
 	store.ContactStore
 	store.StatsRebuilder
 	segment.Matcher
@@ -83,6 +85,7 @@ func (s *Stores) setRecords(r records) {
 	s.Clients, s.Trades, s.Sentiment, s.Checkpoints = r, r, r, r
 	s.Teams, s.Links, s.Once, s.Keys, s.Reminders = r, r, r, r, r
 	s.Contacts, s.Rebuilder, s.Stats, s.Segments = r, r, r, r
+	s.Digests = r
 }
 
 // Open opens the backends set says. On an error nothing is left open.
