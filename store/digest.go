@@ -149,3 +149,53 @@ func SortDigestSubscriptions(ss []*DigestSubscription) {
 		return cmp.Or(strings.Compare(a.Desk, b.Desk), strings.Compare(a.Owner, b.Owner), strings.Compare(a.Channel, b.Channel))
 	})
 }
+
+// DigestPeriod is one period of a subscription: the digest of [From, To)
+// is due at To.
+type DigestPeriod struct {
+	Key      string // the once-key's period part: "daily:2027-03-14", "weekly:2027-03-15"
+	From, To time.Time
+}
+
+// PeriodAt returns the latest period of s due at or before now. Days are
+// calendar days in the subscriber's zone, so a daylight-saving change
+// keeps 08:00 at 08:00 (that day is 23 or 25 hours long); a time the
+// clocks skip (02:30 on the spring change) is the time after the skip.
+// Weekly digests come on Mondays.
+func (s *DigestSubscription) PeriodAt(now time.Time) DigestPeriod {
+	local := now.In(s.Loc())
+	y, m, d := local.Date()
+	step := 1
+	if s.Frequency == DigestWeekly {
+		d -= (int(local.Weekday()) + 6) % 7 // back to Monday
+		step = 7
+	}
+	p := s.period(y, m, d, step)
+	if p.To.After(now) {
+		p = s.period(y, m, d-step, step)
+	}
+	return p
+}
+
+// Previous is the period before p.
+func (s *DigestSubscription) Previous(p DigestPeriod) DigestPeriod {
+	return s.PeriodAt(p.To.Add(-time.Second))
+}
+
+// Next is when s's next digest after now is due.
+func (s *DigestSubscription) Next(now time.Time) time.Time {
+	p := s.PeriodAt(now)
+	y, m, d := p.To.In(s.Loc()).Date()
+	if s.Frequency == DigestWeekly {
+		return s.period(y, m, d+7, 7).To
+	}
+	return s.period(y, m, d+1, 1).To
+}
+
+// period is the period of step days that ends on the day y-m-d.
+func (s *DigestSubscription) period(y int, m time.Month, d, step int) DigestPeriod {
+	loc := s.Loc()
+	at := func(d int) time.Time { return time.Date(y, m, d, s.At/60, s.At%60, 0, 0, loc) }
+	day := time.Date(y, m, d, 12, 0, 0, 0, loc) // the date, normalised
+	return DigestPeriod{Key: string(s.Frequency) + ":" + day.Format(time.DateOnly), From: at(d - step), To: at(d)}
+}
