@@ -157,7 +157,7 @@ func (r *digestRender) overdue() {
 
 func (r *digestRender) overdueLine(it OverdueItem) string {
 	late := r.d.To.Sub(it.Due)
-	return fmt.Sprintf("%s: %s. Due %s, %s ago", clientName(it.Client), it.Text, it.Due.In(r.d.Loc).Format("Mon 2 Jan 15:04"), duration(late))
+	return fmt.Sprintf("%s: %s (due %s, %s overdue)", clientName(it.Client), it.Text, it.Due.In(r.d.Loc).Format("Mon 2 Jan 15:04"), duration(late))
 }
 
 func clientName(c ClientRef) string { return fmt.Sprintf("%s (%s)", c.Handle, c.Name) }
