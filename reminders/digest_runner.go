@@ -131,8 +131,8 @@ func (r *DigestRunner) Tick(ctx context.Context) (int, error) {
 }
 
 // subscription posts the due periods of s not yet posted, oldest first:
-// the latest, and up to CatchUp-1 before it that an outage left unposted,
-// none from before s was made.
+// the latest, and those of the CatchUp-1 before it that an outage left
+// unposted, none from before s was made.
 func (r *DigestRunner) subscription(ctx context.Context, s *store.DigestSubscription) (int, error) {
 	now := r.o.Now()
 	runs, err := r.o.Store.DigestRuns(ctx, s.ID, r.o.CatchUp+1)
@@ -140,11 +140,17 @@ func (r *DigestRunner) subscription(ctx context.Context, s *store.DigestSubscrip
 		return 0, err
 	}
 	var due []store.DigestPeriod
-	for p := s.PeriodAt(now); len(due) < r.o.CatchUp && !p.To.Before(s.CreatedAt); p = s.Previous(p) {
-		if i := slices.IndexFunc(runs, func(run *store.DigestRun) bool { return run.Period == p.Key }); i >= 0 && runs[i].State == store.DigestPosted {
-			break // posted: so were the ones before it
+	p := s.PeriodAt(now)
+	for range r.o.CatchUp {
+		if p.To.Before(s.CreatedAt) {
+			break
 		}
-		due = append(due, p)
+		// A period may be posted while an earlier one is not: its claim was
+		// busy (another replica, or one that died holding it).
+		if i := slices.IndexFunc(runs, func(run *store.DigestRun) bool { return run.Period == p.Key }); i < 0 || runs[i].State != store.DigestPosted {
+			due = append(due, p)
+		}
+		p = s.Previous(p)
 	}
 	posted := 0
 	for i := len(due) - 1; i >= 0; i-- {
