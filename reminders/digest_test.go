@@ -139,8 +139,6 @@ func (f *digestFixture) events(t *testing.T, es ...*store.Event) {
 	}
 }
 
-
-
 func mustZone(name string) *time.Location {
 	l, err := time.LoadLocation(name)
 	if err != nil {
