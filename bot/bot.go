@@ -41,6 +41,9 @@ type Config struct {
 	// Segments keeps saved segments and matches filters; nil answers
 	// /segment with "not set up".
 	Segments Segments
+	// Digests keeps managers' digest subscriptions and builds digests; nil
+	// answers /digest with "not set up".
+	Digests Digests
 	// TimelineURL links a user to a client's web timeline (webhooks/web
 	// signs such links per user); nil shows no links.
 	TimelineURL func(handle, user string) string
@@ -60,6 +63,7 @@ type Bot struct {
 	reminders store.ReminderStore
 	stats     store.StatsReader
 	segments  Segments
+	digests   Digests
 	linkURL   func(handle, user string) string
 	log       *slog.Logger
 	now       func() time.Time
@@ -74,7 +78,7 @@ func New(cfg Config) (*Bot, error) {
 	b := &Bot{
 		clients: cfg.Clients, timeline: cfg.Timeline, teams: cfg.Teams, links: cfg.Links,
 		dir: cfg.Directory, admins: cfg.Admins, rec: cfg.Recorder, reminders: cfg.Reminders,
-		stats: cfg.Stats, segments: cfg.Segments,
+		stats: cfg.Stats, segments: cfg.Segments, digests: cfg.Digests,
 		linkURL: cfg.TimelineURL, log: cfg.Logger, now: cfg.Now,
 	}
 	if b.log == nil {

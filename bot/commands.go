@@ -49,6 +49,7 @@ func (b *Bot) commandTable() map[string]*command {
 		"/client":  client,
 		"/team":    team,
 		"/segment": seg,
+		"/digest":  digestCommands(),
 		"/log": {path: "/log", usage: "/log <client> " + strings.Join(logKindNames, "|") + " <summary>", run: logCmd,
 			help: "A call may say its direction and length before the summary: /log acme-grain call out 15m Talked through the Dec corn hedge"},
 		"/note": {path: "/note", usage: "/note <client> <text>", run: noteCmd,

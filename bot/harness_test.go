@@ -14,6 +14,7 @@ import (
 	"github.com/brokersync/brokersync/bot"
 	"github.com/brokersync/brokersync/bot/bottest"
 	"github.com/brokersync/brokersync/ingest"
+	"github.com/brokersync/brokersync/reminders"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
 )
@@ -28,6 +29,8 @@ type Stores struct {
 	Reminders store.ReminderStore
 	Stats     statsBackend
 	Segments  bot.Segments
+	// Digests is nil for a bot without digests.
+	Digests store.DigestStore
 }
 
 // statsBackend keeps and reads the per-client statistics.
@@ -55,7 +58,7 @@ func embeddedStores(t testing.TB) (Stores, *bottest.FailingTimeline) {
 	}
 	t.Cleanup(func() { db.Close() })
 	tl := bottest.NewFailingTimeline(db.Timeline())
-	return Stores{Clients: db, Timeline: tl, Teams: db, Links: db, Reminders: db, Stats: db, Segments: db}, tl
+	return Stores{Clients: db, Timeline: tl, Teams: db, Links: db, Reminders: db, Stats: db, Segments: db, Digests: db}, tl
 }
 
 // harness is one bot with its own desks, people and clients, named with a
@@ -101,8 +104,14 @@ func newHarness(t testing.TB, st Stores) *harness {
 	)
 	// The harness's channel, as conversations.members lists it.
 	h.dir.AddMembers(h.channel, h.admin, h.wsAdmin, h.broker, h.broker2, h.manager, h.stranger)
+	var digests bot.Digests
+	if st.Digests != nil {
+		digests = reminders.DigestService{DigestStore: st.Digests,
+			Builder: &reminders.DigestBuilder{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Reminders: st.Reminders}}
+	}
 	var err error
 	h.bot, err = bot.New(bot.Config{
+		Digests: digests,
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
 		Reminders: st.Reminders, Directory: h.dir, Admins: []string{h.admin},
 		Recorder: &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer, Sentiment: st.Stats,

@@ -103,6 +103,9 @@ type Button struct {
 	Value   string
 	URL     string
 	Primary bool
+	// PickUser makes it a menu of the workspace's people: picking one
+	// sends Action+":"+Value as the action, with the person picked.
+	PickUser bool
 }
 
 // Button actions, carried by Slack buttons back to bot/slack.
@@ -115,6 +118,9 @@ const (
 	ActionReminderDone   = "reminder_done"   // Value: reminder id
 	ActionReminderSnooze = "reminder_snooze" // Value: reminder id and 1h, tomorrow or week
 	ActionLogCall        = "log_call"        // Value: reminder id; opens a modal
+	// The buttons of a manager's digest.
+	ActionDigestSnooze   = "digest_snooze"   // Value: reminder id and 1h, tomorrow or week
+	ActionDigestReassign = "digest_reassign" // a PickUser menu; Value: reminder id
 )
 
 func (Heading) block()   {}

@@ -50,6 +50,7 @@ func runSuite(t *testing.T, st Stores) {
 		{"DeskMustHavePeople", testDeskMustExist},
 		{"LinkOnlyChannelsYouAreIn", testLinkMembership},
 		{"TeamAddRealPeople", testTeamAddRealPeople},
+		{"Digest", testDigest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -56,6 +56,7 @@ type Milestone struct {
 	Key      string // milestone:<kind>:<client id>:<date>[:<contract or goal>]
 	ClientID uuid.UUID
 	Handle   string
+	Name     string
 	Broker   string
 	Desk     string
 	Date     store.Date     // the day it falls on, in Zone
@@ -381,7 +382,7 @@ func occurrences(c *store.Client, d *store.DeskMilestones, positions []store.Pos
 		if suffix != "" {
 			key += ":" + suffix
 		}
-		out = append(out, Milestone{Kind: kind, Key: key, ClientID: c.ID, Handle: c.Handle, Broker: c.Broker, Desk: c.Team,
+		out = append(out, Milestone{Kind: kind, Key: key, ClientID: c.ID, Handle: c.Handle, Name: c.Name, Broker: c.Broker, Desk: c.Team,
 			Date: day, Zone: zone, FireAt: fire, Text: text})
 		return &out[len(out)-1]
 	}
@@ -451,7 +452,7 @@ func occurrences(c *store.Client, d *store.DeskMilestones, positions []store.Pos
 		if g.Progress >= float64(d.GoalThreshold) {
 			// Once per goal, whenever it is reached: its key has no day.
 			out = append(out, Milestone{Kind: MilestoneGoalReached, Key: fmt.Sprintf("milestone:%s:%s:%s", MilestoneGoalReached, c.ID, id),
-				ClientID: c.ID, Handle: c.Handle, Broker: c.Broker, Desk: c.Team, Date: store.DateOf(now.In(zone)), Zone: zone, FireAt: now,
+				ClientID: c.ID, Handle: c.Handle, Name: c.Name, Broker: c.Broker, Desk: c.Team, Date: store.DateOf(now.In(zone)), Zone: zone, FireAt: now,
 				Text: fmt.Sprintf("%s reached a goal (%.0f%%): %s.", who, g.Progress, g.Description)})
 			continue
 		}

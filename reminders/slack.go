@@ -133,3 +133,16 @@ func slackError(method string, err error) error {
 	}
 	return fmt.Errorf("slack %s: %w", method, err)
 }
+
+// PostReply implements DigestSlack.
+func (s *SlackAPI) PostReply(ctx context.Context, channel, ts string, m Message) (string, error) {
+	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionTS(ts)}
+	if len(m.Blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(m.Blocks...))
+	}
+	_, reply, err := s.api.PostMessageContext(ctx, channel, opts...)
+	if err != nil {
+		return "", slackError("chat.postMessage", err)
+	}
+	return reply, nil
+}

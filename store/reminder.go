@@ -176,6 +176,14 @@ type ReminderStore interface {
 	// ECONFLICT when it is being posted right now, done or cancelled.
 	SnoozeReminder(ctx context.Context, id uuid.UUID, until, at time.Time) (*Reminder, error)
 
+	// ReassignReminder hands a reminder to another broker (a manager's
+	// Reassign button): a pending or snoozed one keeps its time; a posted
+	// one is pending again, due at once, to be posted to the new broker
+	// (attempts, channel and the recorded message cleared). It returns the
+	// reminder as it now is. ENOTFOUND; ECONFLICT when it is being posted
+	// right now, done or cancelled.
+	ReassignReminder(ctx context.Context, id uuid.UUID, broker string, at time.Time) (*Reminder, error)
+
 	// FollowupSettings returns where a broker's reminders go and the
 	// broker's working hours: DefaultFollowupSettings for a broker who
 	// never set them.

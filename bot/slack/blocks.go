@@ -92,6 +92,10 @@ func Blocks(r bot.Response) []slack.Block {
 				if id == "" {
 					id = fmt.Sprintf("link_%d_%d", i, j) // Slack wants an id even for link buttons
 				}
+				if bt.PickUser {
+					els = append(els, slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plainText(clip(bt.Label, maxButtonText)), id+":"+bt.Value))
+					continue
+				}
 				el := slack.NewButtonBlockElement(id, bt.Value, plainText(clip(bt.Label, maxButtonText)))
 				el.URL = bt.URL
 				if bt.Primary {

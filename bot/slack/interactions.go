@@ -134,7 +134,14 @@ func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, a *s
 		// Done either way: the trigger id has expired for a second try.
 		finish(true)
 		return
+	case bot.ActionDigestSnooze:
+		id, choice, _ := strings.Cut(a.Value, " ")
+		req.Command, req.Args = "/digest", []string{"snooze", id, choice}
 	default:
+		if id, ok := strings.CutPrefix(a.ActionID, bot.ActionDigestReassign+":"); ok && a.SelectedUser != "" {
+			req.Command, req.Args = "/digest", []string{"reassign", id, a.SelectedUser}
+			break
+		}
 		if id, choice, ok := strings.Cut(a.Value, " "); ok && strings.HasPrefix(a.ActionID, bot.ActionReminderSnooze) {
 			req.Command, req.Args = "/followups", []string{"snooze", id, choice}
 			break

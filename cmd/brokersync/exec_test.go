@@ -53,6 +53,15 @@ func TestExec(t *testing.T) {
 			t.Fatalf("/followups week %s as the manager: %q, %v", scope, out, err)
 		}
 	}
+	// The manager reads the desk's digest as text; a broker may not.
+	out, err = exec("/digest now", "--as", "U0MARIA")
+	if err != nil || !strings.Contains(out, "grain-desk desk: digest so far") || !strings.Contains(out, "Overdue follow-ups: none") ||
+		!strings.Contains(out, "New clients\n  acme-grain (Acme Grain Co-op), broker @U0JANE") {
+		t.Fatalf("/digest now: %q, %v", out, err)
+	}
+	if out, err = exec("/digest now", "--as", "U0JANE"); err == nil || !strings.Contains(err.Error(), "managers") {
+		t.Fatalf("/digest now as a broker: %q, %v", out, err)
+	}
 	out, err = exec("/team history grain-desk", "--as", "U0ADMIN")
 	if err != nil || !strings.Contains(out, "@U0ADMIN added @U0JANE to grain-desk as broker") {
 		t.Errorf("/team history: %q, %v", out, err)

@@ -127,6 +127,11 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 
+	digests, err := newDigestRunner(cfg, st, logger)
+	if err != nil {
+		return err
+	}
+
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return webhooks.Serve(ctx, ln, srv, 10*time.Second, logger) })
 	if socket != nil {
@@ -134,6 +139,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	if scheduler != nil {
 		g.Go(func() error { return scheduler.Run(ctx) })
+	}
+	if digests != nil {
+		g.Go(func() error { return digests.Run(ctx) })
 	}
 	if dropCopy != nil {
 		g.Go(func() error { return dropCopy.Run(ctx) })

@@ -44,6 +44,32 @@ func newBot(cfg Config, logger *slog.Logger, st *backends.Stores, rec *ingest.Re
 	return bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links, Reminders: st.Reminders,
 		Directory: dir, Admins: cfg.AdminIDs(), Recorder: rec, Stats: st.Stats, Segments: st.Segments, TimelineURL: links, Logger: logger,
+		Digests: newDigests(st),
+	})
+}
+
+// newDigests is what /digest needs: the subscriptions, and the builder the
+// digest runner posts with.
+func newDigests(st *backends.Stores) reminders.DigestService {
+	return reminders.DigestService{DigestStore: st.Digests, Builder: newDigestBuilder(st)}
+}
+
+func newDigestBuilder(st *backends.Stores) *reminders.DigestBuilder {
+	calendar := reminders.MilestoneCalendar{Milestones: &reminders.Milestones{Clients: st.Clients, Reminders: st.Reminders, Store: st.Milestones}}
+	return &reminders.DigestBuilder{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Reminders: st.Reminders, Milestones: calendar}
+}
+
+// newDigestRunner returns what posts managers' digests when Slack is
+// configured (nil otherwise: subscriptions wait for Slack). Every replica
+// runs one; each period's once-key lets one of them post it.
+func newDigestRunner(cfg Config, st *backends.Stores, logger *slog.Logger) (*reminders.DigestRunner, error) {
+	if cfg.SlackBotToken == "" {
+		return nil, nil
+	}
+	return reminders.NewDigestRunner(reminders.DigestOptions{
+		Store: st.Digests, Builder: newDigestBuilder(st), Teams: st.Teams, Admins: cfg.AdminIDs(),
+		Slack:  reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL)),
+		Logger: logger,
 	})
 }
 

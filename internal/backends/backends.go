@@ -38,6 +38,7 @@ type Stores struct {
 	Keys        store.KeyStore
 	Reminders   store.ReminderStore
 	Milestones  store.MilestoneStore
+	Digests     store.DigestStore
 	Timeline    store.TimelineStore
 	Contacts    store.ContactStore
 	Rebuilder   store.StatsRebuilder
@@ -79,6 +80,7 @@ type records interface {
 	store.KeyStore
 	store.ReminderStore
 	store.MilestoneStore
+	store.DigestStore
 	store.ContactStore
 	store.StatsRebuilder
 	segment.Matcher
@@ -89,7 +91,7 @@ func (s *Stores) setRecords(r records) {
 	s.Clients, s.Trades, s.Sentiment, s.Checkpoints, s.Leases, s.Periodic = r, r, r, r, r, r
 	s.Teams, s.Links, s.Once, s.Keys, s.Reminders = r, r, r, r, r
 	s.Contacts, s.Rebuilder, s.Stats, s.Segments = r, r, r, r
-	s.Milestones = r
+	s.Milestones, s.Digests = r, r
 }
 
 // Open opens the backends set says. On an error nothing is left open.

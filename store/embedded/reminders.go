@@ -228,6 +228,18 @@ func (d *DB) SnoozeReminder(ctx context.Context, id uuid.UUID, until, at time.Ti
     posted_at = 0, lease_owner = '', updated_at = ?`, `('pending', 'snoozed', 'posted')`, micro(until), micro(until), micro(at))
 }
 
+// ReassignReminder implements store.ReminderStore.
+func (d *DB) ReassignReminder(ctx context.Context, id uuid.UUID, broker string, at time.Time) (*store.Reminder, error) {
+	if strings.TrimSpace(broker) == "" {
+		return nil, store.Invalid("broker", "a reminder needs a broker to remind")
+	}
+	return d.changeReminder(ctx, id, `broker = ?,
+    next_at = CASE WHEN state = 'posted' THEN ? ELSE next_at END,
+    state = CASE WHEN state = 'posted' THEN 'pending' ELSE state END,
+    attempts = 0, channel = '', message_ts = '', posted_at = 0, lease_owner = '', updated_at = ?`,
+		`('pending', 'snoozed', 'posted')`, broker, micro(at), micro(at))
+}
+
 // changeReminder applies set (its arguments in args) to a reminder in one
 // of the states from and returns it; ECONFLICT naming the state it is in
 // otherwise.

@@ -212,6 +212,18 @@ func (db *DB) SnoozeReminder(ctx context.Context, id uuid.UUID, until, at time.T
     posted_at = NULL, lease_owner = '', updated_at = $2`, `('pending', 'snoozed', 'posted')`, pgTime(at), pgTime(until))
 }
 
+// ReassignReminder implements store.ReminderStore.
+func (db *DB) ReassignReminder(ctx context.Context, id uuid.UUID, broker string, at time.Time) (*store.Reminder, error) {
+	if strings.TrimSpace(broker) == "" {
+		return nil, store.Invalid("broker", "a reminder needs a broker to remind")
+	}
+	return db.changeReminder(ctx, id, `broker = $3,
+    next_at = CASE WHEN state = 'posted' THEN $2 ELSE next_at END,
+    state = CASE WHEN state = 'posted' THEN 'pending' ELSE state END,
+    attempts = 0, channel = '', message_ts = '', posted_at = NULL, lease_owner = '', updated_at = $2`,
+		`('pending', 'snoozed', 'posted')`, pgTime(at), broker)
+}
+
 // changeReminder applies set ($1 is the id, its arguments follow) to a
 // reminder in one of the states from and returns it; ECONFLICT naming the
 // state it is in otherwise.

@@ -43,6 +43,7 @@ func RunReminderStoreTests(t *testing.T, newStore func(t *testing.T) ReminderBac
 		{"FollowupsResolvedByContact", testFollowupResolve},
 		{"ConcurrentClaimsNeverShareAReminder", testReminderConcurrentClaims},
 		{"ListFilters", testReminderList},
+		{"ReassignedToAnotherBroker", testReminderReassign},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -584,5 +585,42 @@ func testDeskFollowups(t *testing.T, s ReminderBackend) {
 		if err := s.SetDeskFollowups(ctx, bad); store.ErrorCode(err) != store.EINVALID {
 			t.Errorf("SetDeskFollowups(%+v): %v, want EINVALID", bad, err)
 		}
+	}
+}
+
+func testReminderReassign(t *testing.T, s ReminderBackend) {
+	ctx := t.Context()
+	c := reminderClient(t, s, 1)
+	pending := newReminder(t, s, c, "U1", reminderEpoch.Add(time.Hour), "later")
+	posted := newReminder(t, s, c, "U1", reminderEpoch, "now")
+	claimDue(t, s, "a", reminderEpoch, 10)
+	if _, err := s.ReassignReminder(ctx, posted.ID, "U2", reminderEpoch); store.ErrorCode(err) != store.ECONFLICT {
+		t.Fatalf("reassigning a reminder being posted: %v, want ECONFLICT", err)
+	}
+	if err := s.MarkReminderPosted(ctx, posted.ID, "a", "D1", "1.1", reminderEpoch); err != nil {
+		t.Fatal(err)
+	}
+	at := reminderEpoch.Add(2 * time.Minute)
+	got, err := s.ReassignReminder(ctx, posted.ID, "U2", at)
+	if err != nil || got.Broker != "U2" || got.State != store.ReminderPending || !got.NextAt.Equal(at) || !got.Due.Equal(reminderEpoch) ||
+		got.MessageTS != "" || got.Channel != "" || got.Attempts != 0 {
+		t.Fatalf("reassign a posted reminder: %+v %v", got, err)
+	}
+	rs := claimDue(t, s, "b", at, 10)
+	if len(rs) != 1 || rs[0].ID != posted.ID || rs[0].Broker != "U2" {
+		t.Fatalf("claimed after the reassignment: %+v", rs)
+	}
+	got, err = s.ReassignReminder(ctx, pending.ID, "U3", at)
+	if err != nil || got.Broker != "U3" || got.State != store.ReminderPending || !got.NextAt.Equal(pending.Due) {
+		t.Fatalf("reassign a pending reminder: %+v %v", got, err)
+	}
+	if _, err := s.CloseReminder(ctx, pending.ID, at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReassignReminder(ctx, pending.ID, "U2", at); store.ErrorCode(err) != store.ECONFLICT {
+		t.Fatalf("reassigning a done reminder: %v, want ECONFLICT", err)
+	}
+	if _, err := s.ReassignReminder(ctx, uuid.New(), "U2", at); store.ErrorCode(err) != store.ENOTFOUND {
+		t.Fatalf("unknown reminder: %v, want ENOTFOUND", err)
 	}
 }
