@@ -17,6 +17,7 @@ import (
 type Segments interface {
 	segment.Matcher
 	segment.Store
+	segment.MembershipStore
 }
 
 // previewSize is how many clients a preview lists.

@@ -71,6 +71,10 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	// sentiment; real contacts resolve them.
 	triggers := newTriggers(st, dir, logger)
 	recorder.Subscribers = append(recorder.Subscribers, triggers)
+	// Who enters and leaves saved segments: the clients of new events
+	// within seconds, every client every few minutes.
+	membership := newMembership(cfg, st, recorder, dir, logger)
+	recorder.Subscribers = append(recorder.Subscribers, membership)
 	pages := &web.Pages{
 		Names:     names(dir),
 		Clients:   st.Clients,
@@ -133,6 +137,14 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	lc := &ingest.Lifecycle{Clients: st.Clients, Segments: st.Segments, Stats: st.Stats, Recorder: recorder,
 		DormantAfter: cfg.DormantAfterDuration(), Logger: logger}
 	g.Go(func() error { return lc.Run(ctx, lifecycleEvery) })
+	g.Go(func() error {
+		return membership.Run(ctx, ingest.DefaultMembershipSweep, ingest.DefaultMembershipTouched)
+	})
+	if cfg.SlackBotToken != "" {
+		watches := &reminders.SegmentWatches{Store: st.Segments, Clients: st.Clients, Logger: logger,
+			Slack: reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL))}
+		g.Go(func() error { return watches.Run(ctx, reminders.DefaultWatchInterval) })
+	}
 	err = g.Wait()
 	logger.Info("brokersync stopped")
 	return err

@@ -37,6 +37,13 @@ func newRecorder(st *backends.Stores) (*ingest.Recorder, error) {
 		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Contacts, Teams: st.Teams}}}, nil
 }
 
+// newMembership keeps saved segments' members, each segment scoped to the
+// desks of whoever saved it.
+func newMembership(cfg Config, st *backends.Stores, rec *ingest.Recorder, dir *bslack.Directory, logger *slog.Logger) *ingest.Membership {
+	rights := bot.Rights{Teams: st.Teams, Directory: directory(dir), Admins: cfg.AdminIDs(), Logger: logger}
+	return &ingest.Membership{Segments: st.Segments, Recorder: rec, Resolve: rights.SegmentScope(st.Segments), Logger: logger}
+}
+
 // newBot builds the command core on the configured stores.
 func newBot(cfg Config, logger *slog.Logger, st *backends.Stores, rec *ingest.Recorder, dir bot.Directory, links func(handle, user string) string) (*bot.Bot, error) {
 	return bot.New(bot.Config{

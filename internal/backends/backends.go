@@ -59,6 +59,7 @@ func (s *Stores) Writers() int {
 type segments interface {
 	segment.Matcher
 	segment.Store
+	segment.MembershipStore
 }
 
 // records is the system of record: everything but the timeline. PostgreSQL
@@ -77,6 +78,7 @@ type records interface {
 	store.StatsRebuilder
 	segment.Matcher
 	segment.Store
+	segment.MembershipStore
 }
 
 func (s *Stores) setRecords(r records) {

@@ -30,6 +30,14 @@ func segmentWhere(q segment.Query) (string, []any, bool, error) {
 		args = append(args, q.Teams)
 		parts = append(parts, "c.team = ANY($1::text[])")
 	}
+	if q.Clients != nil {
+		ids := make([]string, len(q.Clients))
+		for i, id := range q.Clients {
+			ids[i] = id.String()
+		}
+		args = append(args, ids)
+		parts = append(parts, "c.id = ANY($"+strconv.Itoa(len(args))+"::uuid[])")
+	}
 	f, err := segment.Compile(q.Filter, segment.Postgres, q.Now, len(args)+1)
 	if err != nil {
 		return "", nil, false, store.Invalid("filter", "%s", err.Error())
