@@ -45,6 +45,7 @@ type env struct {
 	timeline *bottest.FailingTimeline
 	// reminders is what /remind sets.
 	reminders store.ReminderStore
+	bot       *bot.Bot
 	sfx       string
 	admin     string
 	broker    string
@@ -76,6 +77,7 @@ type backing struct {
 	once      store.OnceStore
 	timeline  store.TimelineStore
 	reminders store.ReminderStore
+	segments  bot.Segments
 }
 
 // onBackends, when set, makes newEnv run on the real servers instead of a
@@ -107,7 +109,7 @@ func newEnv(t testing.TB, o options) *env {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		st = &backing{clients: db, teams: db, links: db, once: db, timeline: db.Timeline(), reminders: db}
+		st = &backing{clients: db, teams: db, links: db, once: db, timeline: db.Timeline(), reminders: db, segments: db}
 	}
 	e.clients, e.teams, e.reminders = st.clients, st.teams, st.reminders
 	e.timeline = bottest.NewFailingTimeline(st.timeline)
@@ -117,7 +119,7 @@ func newEnv(t testing.TB, o options) *env {
 		teams = o.teams(teams)
 	}
 	b2, err := bot.New(bot.Config{
-		Clients: st.clients, Timeline: e.timeline, Teams: teams, Links: st.links, Reminders: st.reminders,
+		Clients: st.clients, Timeline: e.timeline, Teams: teams, Links: st.links, Reminders: st.reminders, Segments: st.segments,
 		Directory: bslack.NewDirectory(api, time.Minute, logger()),
 		Recorder:  &ingest.Recorder{Timeline: e.timeline, Scorer: bottest.Scorer},
 		TimelineURL: func(handle, user string) string {
@@ -133,6 +135,7 @@ func newEnv(t testing.TB, o options) *env {
 		// -race must not push them to response_url.
 		o.budget = 10 * time.Second
 	}
+	e.bot = b2
 	e.handler, err = bslack.New(bslack.Config{Bot: b2, API: api, SigningSecret: secret, Once: st.once, Lease: o.lease, Logger: logger(), AckBudget: o.budget})
 	if err != nil {
 		t.Fatal(err)
