@@ -138,6 +138,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		DormantAfter: cfg.DormantAfterDuration(), Logger: logger}
 	g.Go(func() error { return lc.Run(ctx, lifecycleEvery) })
 	g.Go(func() error {
+		return ingest.ResponsivenessRefresh{Store: st.Responsiveness, Logger: logger}.Run(ctx, time.Minute)
+	})
+	g.Go(func() error {
 		return membership.Run(ctx, ingest.DefaultMembershipSweep, ingest.DefaultMembershipTouched)
 	})
 	if cfg.SlackBotToken != "" {

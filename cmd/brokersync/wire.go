@@ -34,7 +34,8 @@ func newRecorder(st *backends.Stores) (*ingest.Recorder, error) {
 		return nil, fmt.Errorf("load the sentiment model: %w", err)
 	}
 	return &ingest.Recorder{Timeline: st.Timeline, Scorer: model, Sentiment: st.Sentiment,
-		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Contacts, Teams: st.Teams}}}, nil
+		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Contacts, Teams: st.Teams},
+			ingest.RecommendationTracker{Store: st.Responsiveness}}}, nil
 }
 
 // newMembership keeps saved segments' members, each segment scoped to the

@@ -40,8 +40,11 @@ type Stores struct {
 	Rebuilder   store.StatsRebuilder
 	Stats       store.StatsReader
 	Segments    segments
-	closers     []func() error
-	embedded    bool // some store is the embedded one
+	// Responsiveness keeps recommendations and each client's
+	// responsiveness.
+	Responsiveness store.ResponsivenessStore
+	closers        []func() error
+	embedded       bool // some store is the embedded one
 }
 
 // Writers is how many group writes of events and fills may run at once
@@ -76,6 +79,7 @@ type records interface {
 	store.ReminderStore
 	store.ContactStore
 	store.StatsRebuilder
+	store.ResponsivenessStore
 	segment.Matcher
 	segment.Store
 	segment.MembershipStore
@@ -84,7 +88,7 @@ type records interface {
 func (s *Stores) setRecords(r records) {
 	s.Clients, s.Trades, s.Sentiment, s.Checkpoints = r, r, r, r
 	s.Teams, s.Links, s.Once, s.Keys, s.Reminders = r, r, r, r, r
-	s.Contacts, s.Rebuilder, s.Stats, s.Segments = r, r, r, r
+	s.Contacts, s.Rebuilder, s.Stats, s.Segments, s.Responsiveness = r, r, r, r, r
 }
 
 // Open opens the backends set says. On an error nothing is left open.
