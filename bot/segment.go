@@ -16,6 +16,7 @@ import (
 // Segments keeps saved segments and matches filters against clients.
 type Segments interface {
 	segment.Matcher
+	segment.IDMatcher
 	segment.Store
 	segment.MembershipStore
 }

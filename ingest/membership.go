@@ -16,6 +16,7 @@ import (
 // MembershipSegments is what Membership needs of the store.
 type MembershipSegments interface {
 	segment.Matcher
+	segment.IDMatcher
 	segment.Store
 	segment.MembershipStore
 }
@@ -160,12 +161,13 @@ func (m *Membership) compare(ctx context.Context, s segment.Saved, clients []uui
 		}
 		return nil, nil
 	}
-	in := map[uuid.UUID]bool{}
-	for c, err := range segment.All(ctx, m.Segments, segment.Query{Filter: f, Teams: teams, Now: now, Clients: clients}) {
-		if err != nil {
-			return nil, err
-		}
-		in[c.ID] = true
+	ids, err := m.Segments.MatchClientIDs(ctx, segment.Query{Filter: f, Teams: teams, Now: now, Clients: clients})
+	if err != nil {
+		return nil, err
+	}
+	in := make(map[uuid.UUID]bool, len(ids))
+	for _, id := range ids {
+		in[id] = true
 	}
 	members, err := m.Segments.SegmentMembers(ctx, s.Name, clients)
 	if err != nil {

@@ -61,6 +61,7 @@ func (s *Stores) Writers() int {
 // segments keeps saved segments and matches filters.
 type segments interface {
 	segment.Matcher
+	segment.IDMatcher
 	segment.Store
 	segment.MembershipStore
 }
@@ -81,6 +82,7 @@ type records interface {
 	store.StatsRebuilder
 	store.ResponsivenessStore
 	segment.Matcher
+	segment.IDMatcher
 	segment.Store
 	segment.MembershipStore
 }

@@ -7,13 +7,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/segment"
 )
 
 var (
-	_ segment.Matcher = (*DB)(nil)
-	_ segment.Store   = (*DB)(nil)
+	_ segment.Matcher   = (*DB)(nil)
+	_ segment.Store     = (*DB)(nil)
+	_ segment.IDMatcher = (*DB)(nil)
 )
 
 // where builds the condition of a segment query: the viewer's desks, then
@@ -63,6 +66,15 @@ func (d *DB) MatchClients(ctx context.Context, q segment.Query) ([]*store.Client
 	query := `SELECT c.profile FROM clients c WHERE ` + where + ` AND c.handle > ?` + strconv.Itoa(n-1) +
 		` ORDER BY c.handle LIMIT ?` + strconv.Itoa(n)
 	return d.profiles(ctx, query, args...)
+}
+
+// MatchClientIDs implements segment.IDMatcher.
+func (d *DB) MatchClientIDs(ctx context.Context, q segment.Query) ([]uuid.UUID, error) {
+	where, args, ok, err := d.segmentWhere(q)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return clientIDs(ctx, d.db, `SELECT c.id FROM clients c WHERE `+where, args...)
 }
 
 // CountClients implements segment.Matcher.

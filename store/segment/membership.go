@@ -45,6 +45,13 @@ type WatchPost struct {
 	Attempts  int // how often it was claimed to be posted, this time included
 }
 
+// IDMatcher finds the ids of every client a filter matches in one query
+// (Limit and After are ignored): what a sweep over the whole book needs,
+// where paging through full rows would run the filter once per page.
+type IDMatcher interface {
+	MatchClientIDs(ctx context.Context, q Query) ([]uuid.UUID, error)
+}
+
 // MembershipStore keeps who is in each saved segment, the changes, and the
 // watches that post them. Deleting a segment deletes its members, changes
 // and watch.
