@@ -43,6 +43,9 @@ func (b *Bot) commandTable() map[string]*command {
 		&command{path: "/segment export", usage: "/segment export <name or filter>", run: segmentExport,
 			help: "A CSV of the matching clients, in the columns of brokersync export clients."},
 		&command{path: "/segment delete", usage: "/segment delete <name>", run: segmentDelete},
+		&command{path: "/segment watch", usage: "/segment watch <name> [#channel]", run: segmentWatch,
+			help: "Posts who entered and who left the segment to the channel (this one by default): one message per check, every few minutes."},
+		&command{path: "/segment unwatch", usage: "/segment unwatch <name>", run: segmentUnwatch},
 	)
 	seg.helpFor = segmentHelp
 	return map[string]*command{

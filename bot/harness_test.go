@@ -36,6 +36,7 @@ type Stores struct {
 // statsBackend keeps and reads the per-client statistics.
 type statsBackend interface {
 	store.StatsReader
+	store.ResponsivenessStore
 	store.TradeStore
 	store.SentimentStore
 	store.ContactStore
@@ -115,7 +116,7 @@ func newHarness(t testing.TB, st Stores) *harness {
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
 		Reminders: st.Reminders, Directory: h.dir, Admins: []string{h.admin},
 		Recorder: &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer, Sentiment: st.Stats,
-			Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Stats, Teams: st.Teams}}},
+			Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Stats, Teams: st.Teams}, ingest.RecommendationTracker{Store: st.Stats}}},
 		Stats:    st.Stats,
 		Segments: st.Segments,
 		TimelineURL: func(handle, user string) string {

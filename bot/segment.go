@@ -16,7 +16,9 @@ import (
 // Segments keeps saved segments and matches filters against clients.
 type Segments interface {
 	segment.Matcher
+	segment.IDMatcher
 	segment.Store
+	segment.MembershipStore
 }
 
 // previewSize is how many clients a preview lists.
@@ -195,6 +197,7 @@ func (c *call) facts(ctx context.Context, cl *store.Client, uses []string) (stri
 		tr     *store.TradeStats
 		co     *store.ContactStats
 		se     *store.SentimentStats
+		re     *store.Responsiveness
 		out    []string
 		loaded bool
 	)
@@ -215,7 +218,11 @@ func (c *call) facts(ctx context.Context, cl *store.Client, uses []string) (stri
 		if err != nil {
 			return err
 		}
-		tr, co, se = &t, &k, &s
+		r, err := c.b.stats.Responsiveness(ctx, cl.ID)
+		if err != nil {
+			return err
+		}
+		tr, co, se, re = &t, &k, &s, &r
 		return nil
 	}
 	ago := func(t time.Time) string {
@@ -285,9 +292,41 @@ func (c *call) facts(ctx context.Context, cl *store.Client, uses []string) (stri
 			} else {
 				out = append(out, fmt.Sprintf("sentiment %+.2f", se.Mean30d))
 			}
+		case u == "responsive":
+			out = append(out, responsiveFact(*re))
+		case u == "reply.median":
+			out = append(out, replyFact(*re))
 		}
 	}
 	return strings.Join(out, " · "), nil
+}
+
+// responsiveFact says how often a client follows recommendations.
+func responsiveFact(r store.Responsiveness) string {
+	share, ok := r.Share()
+	if !ok {
+		return "responsive: no recommendation decided"
+	}
+	return fmt.Sprintf("followed %d of %s (%.0f%%)", r.Followed, store.Count(r.Recommendations, "recommendation"), share*100)
+}
+
+// replyFact says how soon a client replies.
+func replyFact(r store.Responsiveness) string {
+	if r.Replies == 0 {
+		return "never replied to an email or chat"
+	}
+	return fmt.Sprintf("replies in %s (median of %d)", shortDuration(r.ReplyMedian), r.Replies)
+}
+
+// shortDuration is a duration as a broker says it: 40 min, 5 h, 3 days.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Round(time.Minute)/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%.1f h", d.Hours())
+	}
+	return fmt.Sprintf("%.1f days", d.Hours()/24)
 }
 
 func orNone(s string) string {

@@ -68,6 +68,23 @@ func (b *Bot) activity(ctx context.Context, cl *store.Client, a *Actor) (Fields,
 		}
 		fs = append(fs, Field{"Sentiment", s})
 	}
+	re, err := b.stats.Responsiveness(ctx, cl.ID)
+	if err != nil {
+		return nil, err
+	}
+	if re.Recommendations > 0 || re.Pending > 0 {
+		s := responsiveFact(re)
+		if re.Recommendations == 0 {
+			s = "none decided yet"
+		}
+		if re.Pending > 0 {
+			s += fmt.Sprintf("; %d still within %d business days", re.Pending, store.FollowBusinessDays)
+		}
+		fs = append(fs, Field{"Recommendations", s})
+	}
+	if re.Replies > 0 {
+		fs = append(fs, Field{"Replies", replyFact(re)})
+	}
 	return fs, nil
 }
 

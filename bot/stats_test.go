@@ -53,6 +53,37 @@ func testShowActivity(t *testing.T, h *harness) {
 	if p := plain(); !strings.Contains(p, "Last contact out: meeting ") {
 		t.Errorf("after a meeting:\n%s", p)
 	}
+
+	// Responsiveness: a recommendation logged now is within its window; one
+	// of ten days ago followed by a corn fill three days later counts.
+	if p := plain(); strings.Contains(p, "Recommendations:") || strings.Contains(p, "Replies:") {
+		t.Errorf("responsiveness before any recommendation or reply:\n%s", p)
+	}
+	h.ok(h.broker, "/log", h.acme+" recommendation Buy WTI on the dip below 68")
+	if p := plain(); !strings.Contains(p, "Recommendations: none decided yet; 1 still within 5 business days") {
+		t.Errorf("after a recommendation:\n%s", p)
+	}
+	day := 24 * time.Hour
+	if _, err := h.st.Stats.RecordRecommendations(h.ctx, store.Recommendation{EventID: uuid.New(), ClientID: cl.ID, At: now.Add(-10 * day), Commodity: "corn"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.st.Stats.RecordFill(h.ctx, store.Fill{EventID: uuid.New(), ClientID: cl.ID, At: now.Add(-7 * day), Commodity: "corn", Contract: "ZCZ9", Side: "buy", Quantity: 1, Price: 4.4}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.st.Stats.RecordContacts(h.ctx,
+		store.Contact{EventID: uuid.New(), ClientID: cl.ID, At: now.Add(-3 * day), Kind: store.KindEmail, Direction: store.Outbound},
+		store.Contact{EventID: uuid.New(), ClientID: cl.ID, At: now.Add(-2*day - 6*time.Hour), Kind: store.KindEmail, Direction: store.Inbound}); err != nil {
+		t.Fatal(err)
+	}
+	p = plain()
+	for _, want := range []string{"Recommendations: followed 1 of 1 recommendation (100%); 1 still within 5 business days", "Replies: replies in 18.0 h (median of 1)"} {
+		if !strings.Contains(p, want) {
+			t.Errorf("activity lacks %q:\n%s", want, p)
+		}
+	}
+	if p := bot.PlainText(h.ok(h.broker, "/segment", "preview "+"desk:"+h.desk+" responsive>=0.5 reply.median<1d")); !strings.Contains(p, h.acme) || !strings.Contains(p, "followed 1 of 1") {
+		t.Errorf("preview by responsiveness:\n%s", p)
+	}
 }
 
 func TestMoney(t *testing.T) {

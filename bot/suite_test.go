@@ -26,6 +26,7 @@ func runSuite(t *testing.T, st Stores) {
 		{"ClientShowActivity", testShowActivity},
 		{"SegmentCommands", testSegmentCommands},
 		{"SegmentDeskRights", testSegmentDeskRights},
+		{"SegmentWatch", testSegmentWatch},
 		{"ClientSetReachesEveryField", testSetEveryField},
 		{"ClientSetRecordsChange", testSetRecords},
 		{"ClientTag", testTag},

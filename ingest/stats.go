@@ -2,8 +2,12 @@ package ingest
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/brokersync/brokersync/store"
 )
@@ -29,6 +33,45 @@ func FillOf(e *store.Event) (store.Fill, bool) {
 	return f, true
 }
 
+// RecommendationOf returns the recommendation a recommendation event
+// counts as in responsiveness: its commodity is the first word of its
+// summary that names one in the catalogue (a key such as corn, or a code
+// such as ZC or CME:CL). One that names none does not count.
+func RecommendationOf(e *store.Event) (store.Recommendation, bool) {
+	if e.Kind != store.KindRecommendation || e.ClientID == uuid.Nil {
+		return store.Recommendation{}, false
+	}
+	for _, w := range strings.Fields(e.Summary) {
+		w = strings.Trim(w, ".,;:!?()[]\"'`*")
+		if c, ok := store.LookupCommodity(w); ok && w != "" {
+			return store.Recommendation{EventID: e.ID, ClientID: e.ClientID, At: e.Time.UTC().Truncate(time.Microsecond), Commodity: c.Key}, true
+		}
+	}
+	return store.Recommendation{}, false
+}
+
+// RecommendationTracker is the Subscriber that keeps the recommendations
+// responsiveness counts (RecommendationOf). Recording one again changes
+// nothing, as a Subscriber needs.
+type RecommendationTracker struct {
+	Store store.ResponsivenessStore
+}
+
+// EventsStored implements Subscriber.
+func (t RecommendationTracker) EventsStored(ctx context.Context, events []*store.Event) error {
+	var rs []store.Recommendation
+	for _, e := range events {
+		if r, ok := RecommendationOf(e); ok {
+			rs = append(rs, r)
+		}
+	}
+	if len(rs) == 0 {
+		return nil
+	}
+	_, err := t.Store.RecordRecommendations(ctx, rs...)
+	return err
+}
+
 // CountsOf recounts a client's statistics from its timeline events: fills,
 // real contacts and the scores of the client's own words, as Recorder and
 // Intake count them when the events arrive. isDesk is as for
@@ -41,6 +84,9 @@ func CountsOf(events []*store.Event, isDesk func(string) bool) store.ClientCount
 		}
 		if c, ok := store.ContactOf(e, isDesk); ok {
 			cc.Contacts = append(cc.Contacts, c)
+		}
+		if r, ok := RecommendationOf(e); ok {
+			cc.Recommendations = append(cc.Recommendations, r)
 		}
 		if e.Sentiment != nil && scoredKinds[e.Kind] {
 			cc.Scores = append(cc.Scores, store.Score{EventID: e.ID, At: e.Time, Score: e.Sentiment.Score})
@@ -102,5 +148,34 @@ func allEvents(ctx context.Context, tl store.TimelineStore, c *store.Client) ([]
 			return out, nil
 		}
 		q.Cursor = page.Next
+	}
+}
+
+// ResponsivenessRefresh recounts the responsiveness of clients whose
+// recommendation windows ended: time alone turns an open recommendation
+// into one not followed.
+type ResponsivenessRefresh struct {
+	Store  store.ResponsivenessStore
+	Now    func() time.Time // default time.Now
+	Logger *slog.Logger
+}
+
+// Run refreshes every interval until ctx ends.
+func (r ResponsivenessRefresh) Run(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		if r.Now != nil {
+			now = r.Now()
+		}
+		if _, err := r.Store.RefreshResponsiveness(ctx, now); err != nil && ctx.Err() == nil && r.Logger != nil {
+			r.Logger.Warn("responsiveness refresh failed", slog.Any("err", err))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 func statsRecorder(t *testing.T) (*embedded.DB, *ingest.Recorder) {
 	db, rec := newRecorder(t)
-	rec.Subscribers = []ingest.Subscriber{ingest.ContactTracker{Contacts: db, Teams: db}}
+	rec.Subscribers = []ingest.Subscriber{ingest.ContactTracker{Contacts: db, Teams: db}, ingest.RecommendationTracker{Store: db}}
 	return db, rec
 }
 
@@ -118,10 +118,21 @@ func TestRebuildStatsFromTimeline(t *testing.T) {
 	if err := rec.Record(ctx, mail); err != nil {
 		t.Fatal(err)
 	}
+	for i, r := range []struct {
+		ago  int
+		text string
+	}{{45, "Add to WTI before the OPEC meeting"}, {30, "Corn: buy the Dec/Mar spread"}, {10, "Reduce exposure before the holiday"}} {
+		e := &store.Event{ClientID: clients[0].ID, Time: now.Add(-time.Duration(r.ago) * 24 * time.Hour), Kind: store.KindRecommendation,
+			Source: store.SourceCommand, SourceID: "rec-" + string(rune('a'+i)), Actor: "UBROKER1", Summary: r.text}
+		if err := rec.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
 	type snapshot struct {
 		trades    store.TradeStats
 		contacts  store.ContactStats
 		sentiment store.SentimentStats
+		responds  store.Responsiveness
 	}
 	snap := func() []snapshot {
 		var out []snapshot
@@ -129,14 +140,20 @@ func TestRebuildStatsFromTimeline(t *testing.T) {
 			tr, err1 := db.TradeStats(ctx, c.ID, now)
 			co, err2 := db.ContactStats(ctx, c.ID, now)
 			se, err3 := db.SentimentStats(ctx, c.ID, now)
-			if err1 != nil || err2 != nil || err3 != nil {
-				t.Fatal(err1, err2, err3)
+			re, err4 := db.Responsiveness(ctx, c.ID)
+			if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+				t.Fatal(err1, err2, err3, err4)
 			}
-			out = append(out, snapshot{tr, co, se})
+			out = append(out, snapshot{tr, co, se, re})
 		}
 		return out
 	}
 	before := snap()
+	// The WTI recommendation was followed by the fill five days later; the
+	// corn one was not; the third names no commodity.
+	if r := before[0].responds; r.Recommendations != 2 || r.Followed != 1 {
+		t.Errorf("client 0's responsiveness as recorded: %+v", r)
+	}
 	if before[2].trades.Trades30d != 2 || before[2].trades.Notional30d != 2*72*1000 || before[1].contacts.LastInbound.IsZero() || before[1].sentiment.Count30d != 1 {
 		t.Fatalf("statistics as recorded: %+v", before)
 	}
@@ -156,7 +173,7 @@ func TestRebuildStatsFromTimeline(t *testing.T) {
 		}
 		if after := snap(); !equalSnapshots(before, after, func(a, b snapshot) bool {
 			return a.trades.Trades365d == b.trades.Trades365d && a.trades.Notional365d == b.trades.Notional365d && a.trades.Volume30d == b.trades.Volume30d &&
-				a.contacts == b.contacts && a.sentiment == b.sentiment && a.trades.LastFill.Equal(b.trades.LastFill)
+				a.contacts == b.contacts && a.sentiment == b.sentiment && a.trades.LastFill.Equal(b.trades.LastFill) && a.responds == b.responds
 		}) {
 			t.Errorf("run %d: after rebuild %+v\nwant %+v", run+1, after, before)
 		}
@@ -177,4 +194,24 @@ func equalSnapshots[T any](a, b []T, eq func(T, T) bool) bool {
 		}
 	}
 	return true
+}
+
+func TestRecommendationOf(t *testing.T) {
+	client := uuid.New()
+	for text, want := range map[string]string{
+		"Buy WTI on the dip":                 "wti",
+		"Roll the ZC hedge to March.":        "corn",
+		"corn: sell the rally":               "corn",
+		"Reduce exposure before the holiday": "",
+	} {
+		e := &store.Event{ID: uuid.New(), ClientID: client, Time: time.Now(), Kind: store.KindRecommendation, Summary: text}
+		r, ok := ingest.RecommendationOf(e)
+		if ok != (want != "") || r.Commodity != want {
+			t.Errorf("%q: %q, %v; want %q", text, r.Commodity, ok, want)
+		}
+	}
+	note := &store.Event{ID: uuid.New(), ClientID: client, Time: time.Now(), Kind: store.KindNote, Summary: "Buy WTI"}
+	if _, ok := ingest.RecommendationOf(note); ok {
+		t.Error("a note counted as a recommendation")
+	}
 }

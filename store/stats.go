@@ -12,6 +12,8 @@ type StatsReader interface {
 	TradeStats(ctx context.Context, clientID uuid.UUID, now time.Time) (TradeStats, error)
 	ContactStats(ctx context.Context, clientID uuid.UUID, now time.Time) (ContactStats, error)
 	SentimentStats(ctx context.Context, clientID uuid.UUID, now time.Time) (SentimentStats, error)
+	// Responsiveness is as last counted (see ResponsivenessStore).
+	Responsiveness(ctx context.Context, clientID uuid.UUID) (Responsiveness, error)
 }
 
 // Score is one scored event in a client's rolling sentiment.
@@ -24,9 +26,10 @@ type Score struct {
 // ClientCounts is everything the statistics count about one client, as
 // recounted from its timeline.
 type ClientCounts struct {
-	Fills    []Fill
-	Contacts []Contact
-	Scores   []Score
+	Fills           []Fill
+	Contacts        []Contact
+	Scores          []Score
+	Recommendations []Recommendation
 }
 
 // StatsRebuilder replaces what the statistics count about a client.
@@ -53,6 +56,14 @@ func (cc ClientCounts) Validate(clientID uuid.UUID) error {
 		}
 		if c.ClientID != clientID {
 			return Invalid("client", "contact %s is another client's", c.EventID)
+		}
+	}
+	for _, r := range cc.Recommendations {
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		if r.ClientID != clientID {
+			return Invalid("client", "recommendation %s is another client's", r.EventID)
 		}
 	}
 	return CheckScores(cc.Scores)

@@ -13,7 +13,7 @@ func TestMain(m *testing.M) { backendtest.Main(m) }
 // messages, the shortcut and Socket Mode.
 func TestOnBackends(t *testing.T) {
 	pg, tl := backendtest.Postgres(t), backendtest.Cassandra(t)
-	onBackends = &backing{clients: pg, teams: pg, links: pg, once: pg, timeline: tl, reminders: pg}
+	onBackends = &backing{clients: pg, teams: pg, links: pg, once: pg, timeline: tl, reminders: pg, segments: pg}
 	defer func() { onBackends = nil }()
 	for name, test := range map[string]func(*testing.T){
 		"SignatureChecked":                  TestSignatureChecked,
@@ -36,6 +36,7 @@ func TestOnBackends(t *testing.T) {
 		"ReminderLogCall":                   TestReminderLogCall,
 		"ReminderDoNotContact":              TestReminderDoNotContact,
 		"ReminderGoesToChosenChannel":       TestReminderGoesToChosenChannel,
+		"SegmentExportUploaded":             TestSegmentExportUploaded,
 	} {
 		t.Run(name, test)
 	}

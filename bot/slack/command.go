@@ -60,7 +60,7 @@ func (h *Handler) command(ctx context.Context, cmd slack.SlashCommand) *message 
 			done <- nil
 			return
 		}
-		resp := h.bot.Handle(ctx, req)
+		resp := h.deliverFile(ctx, cmd.UserID, h.bot.Handle(ctx, req))
 		h.settle(ctx, key, resp.Status != bot.Failed)
 		done <- &resp
 	}()

@@ -46,6 +46,7 @@ type env struct {
 	// reminders is what /remind sets.
 	reminders store.ReminderStore
 	backing   *backing // the stores, for a second replica on them
+	bot       *bot.Bot
 	sfx       string
 	admin     string
 	broker    string
@@ -77,6 +78,7 @@ type backing struct {
 	once      store.OnceStore
 	timeline  store.TimelineStore
 	reminders store.ReminderStore
+	segments  bot.Segments
 }
 
 // onBackends, when set, makes newEnv run on the real servers instead of a
@@ -108,7 +110,7 @@ func newEnv(t testing.TB, o options) *env {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		st = &backing{clients: db, teams: db, links: db, once: db, timeline: db.Timeline(), reminders: db}
+		st = &backing{clients: db, teams: db, links: db, once: db, timeline: db.Timeline(), reminders: db, segments: db}
 	}
 	e.clients, e.teams, e.reminders, e.backing = st.clients, st.teams, st.reminders, st
 	e.timeline = bottest.NewFailingTimeline(st.timeline)
@@ -118,7 +120,7 @@ func newEnv(t testing.TB, o options) *env {
 		teams = o.teams(teams)
 	}
 	b2, err := bot.New(bot.Config{
-		Clients: st.clients, Timeline: e.timeline, Teams: teams, Links: st.links, Reminders: st.reminders,
+		Clients: st.clients, Timeline: e.timeline, Teams: teams, Links: st.links, Reminders: st.reminders, Segments: st.segments,
 		Directory: bslack.NewDirectory(api, time.Minute, logger()),
 		Recorder:  &ingest.Recorder{Timeline: e.timeline, Scorer: bottest.Scorer},
 		TimelineURL: func(handle, user string) string {
@@ -134,6 +136,7 @@ func newEnv(t testing.TB, o options) *env {
 		// -race must not push them to response_url.
 		o.budget = 10 * time.Second
 	}
+	e.bot = b2
 	e.handler, err = bslack.New(bslack.Config{Bot: b2, API: api, SigningSecret: secret, Once: st.once, Lease: o.lease, Logger: logger(), AckBudget: o.budget})
 	if err != nil {
 		t.Fatal(err)

@@ -38,6 +38,7 @@ func TestManifestMatchesHandler(t *testing.T) {
 		"request_url: https://brokersync.example.com/slack/interactions",
 		"- message.channels", "- message.groups", "- users:read ", "- commands ", "- chat:write ",
 		"- channels:read ", "- groups:read ", // conversations.members, asked by /client link
+		"- files:write ", // files.uploadV2, for /segment export
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("manifest lacks %q", want)

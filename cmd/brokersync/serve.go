@@ -85,6 +85,10 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	// sentiment; real contacts resolve them.
 	triggers := newTriggers(st, dir, logger)
 	recorder.Subscribers = append(recorder.Subscribers, triggers)
+	// Who enters and leaves saved segments: the clients of new events
+	// within seconds, every client every few minutes.
+	membership := newMembership(cfg, st, recorder, dir, logger)
+	recorder.Subscribers = append(recorder.Subscribers, membership)
 	pages := &web.Pages{
 		Names:     names(dir),
 		Clients:   st.Clients,
@@ -178,6 +182,17 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 			return err
 		}})
 	})
+	g.Go(func() error {
+		return ingest.ResponsivenessRefresh{Store: st.Responsiveness, Logger: logger}.Run(ctx, time.Minute)
+	})
+	g.Go(func() error {
+		return membership.Run(ctx, ingest.DefaultMembershipSweep, ingest.DefaultMembershipTouched)
+	})
+	if cfg.SlackBotToken != "" {
+		watches := &reminders.SegmentWatches{Store: st.Segments, Clients: st.Clients, Logger: logger,
+			Slack: reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL))}
+		g.Go(func() error { return watches.Run(ctx, reminders.DefaultWatchInterval) })
+	}
 	err = g.Wait()
 	logger.Info("brokersync stopped")
 	return err

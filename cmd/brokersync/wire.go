@@ -36,7 +36,15 @@ func newRecorder(st *backends.Stores) (*ingest.Recorder, error) {
 		return nil, fmt.Errorf("load the sentiment model: %w", err)
 	}
 	return &ingest.Recorder{Timeline: st.Timeline, Scorer: model, Sentiment: st.Sentiment,
-		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Contacts, Teams: st.Teams}}}, nil
+		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Contacts, Teams: st.Teams},
+			ingest.RecommendationTracker{Store: st.Responsiveness}}}, nil
+}
+
+// newMembership keeps saved segments' members, each segment scoped to the
+// desks of whoever saved it.
+func newMembership(cfg Config, st *backends.Stores, rec *ingest.Recorder, dir *bslack.Directory, logger *slog.Logger) *ingest.Membership {
+	rights := bot.Rights{Teams: st.Teams, Directory: directory(dir), Admins: cfg.AdminIDs(), Logger: logger}
+	return &ingest.Membership{Segments: st.Segments, Recorder: rec, Resolve: rights.SegmentScope(st.Segments), Logger: logger}
 }
 
 // newBot builds the command core on the configured stores.

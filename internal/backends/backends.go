@@ -44,8 +44,11 @@ type Stores struct {
 	Rebuilder   store.StatsRebuilder
 	Stats       store.StatsReader
 	Segments    segments
-	closers     []func() error
-	embedded    bool // some store is the embedded one
+	// Responsiveness keeps recommendations and each client's
+	// responsiveness.
+	Responsiveness store.ResponsivenessStore
+	closers        []func() error
+	embedded       bool // some store is the embedded one
 }
 
 // Writers is how many group writes of events and fills may run at once
@@ -62,7 +65,9 @@ func (s *Stores) Writers() int {
 // segments keeps saved segments and matches filters.
 type segments interface {
 	segment.Matcher
+	segment.IDMatcher
 	segment.Store
+	segment.MembershipStore
 }
 
 // records is the system of record: everything but the timeline. PostgreSQL
@@ -83,14 +88,17 @@ type records interface {
 	store.DigestStore
 	store.ContactStore
 	store.StatsRebuilder
+	store.ResponsivenessStore
 	segment.Matcher
+	segment.IDMatcher
 	segment.Store
+	segment.MembershipStore
 }
 
 func (s *Stores) setRecords(r records) {
 	s.Clients, s.Trades, s.Sentiment, s.Checkpoints, s.Leases, s.Periodic = r, r, r, r, r, r
 	s.Teams, s.Links, s.Once, s.Keys, s.Reminders = r, r, r, r, r
-	s.Contacts, s.Rebuilder, s.Stats, s.Segments = r, r, r, r
+	s.Contacts, s.Rebuilder, s.Stats, s.Segments, s.Responsiveness = r, r, r, r, r
 	s.Milestones, s.Digests = r, r
 }
 

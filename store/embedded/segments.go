@@ -7,13 +7,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/segment"
 )
 
 var (
-	_ segment.Matcher = (*DB)(nil)
-	_ segment.Store   = (*DB)(nil)
+	_ segment.Matcher   = (*DB)(nil)
+	_ segment.Store     = (*DB)(nil)
+	_ segment.IDMatcher = (*DB)(nil)
 )
 
 // where builds the condition of a segment query: the viewer's desks, then
@@ -31,6 +34,17 @@ func (d *DB) segmentWhere(q segment.Query) (string, []any, bool, error) {
 			ps[i] = "?" + strconv.Itoa(len(args))
 		}
 		parts = append(parts, "c.team IN ("+strings.Join(ps, ", ")+")")
+	}
+	if q.Clients != nil {
+		ps := make([]string, 0, len(q.Clients))
+		for _, id := range q.Clients {
+			args = append(args, id.String())
+			ps = append(ps, "?"+strconv.Itoa(len(args)))
+		}
+		if len(ps) == 0 {
+			return "", nil, false, nil
+		}
+		parts = append(parts, "c.id IN ("+strings.Join(ps, ", ")+")")
 	}
 	f, err := segment.Compile(q.Filter, segment.SQLite, q.Now, len(args)+1)
 	if err != nil {
@@ -52,6 +66,15 @@ func (d *DB) MatchClients(ctx context.Context, q segment.Query) ([]*store.Client
 	query := `SELECT c.profile FROM clients c WHERE ` + where + ` AND c.handle > ?` + strconv.Itoa(n-1) +
 		` ORDER BY c.handle LIMIT ?` + strconv.Itoa(n)
 	return d.profiles(ctx, query, args...)
+}
+
+// MatchClientIDs implements segment.IDMatcher.
+func (d *DB) MatchClientIDs(ctx context.Context, q segment.Query) ([]uuid.UUID, error) {
+	where, args, ok, err := d.segmentWhere(q)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return clientIDs(ctx, d.db, `SELECT c.id FROM clients c WHERE `+where, args...)
 }
 
 // CountClients implements segment.Matcher.

@@ -42,7 +42,7 @@ func (d *DB) RecordContacts(ctx context.Context, cs ...store.Contact) (int, erro
 			}
 			n += int(k)
 		}
-		return nil
+		return recountResponsiveness(ctx, tx, store.ReplyClients(cs), d.now())
 	})
 	return n, err
 }
@@ -82,6 +82,7 @@ func (d *DB) ReplaceClientStats(ctx context.Context, clientID uuid.UUID, counts 
 			`DELETE FROM client_fills WHERE client_id = ?`,
 			`DELETE FROM client_contacts WHERE client_id = ?`,
 			`DELETE FROM client_sentiment WHERE client_id = ?`,
+			`DELETE FROM client_recommendations WHERE client_id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {
 				return mapErr(err)
@@ -102,6 +103,11 @@ func (d *DB) ReplaceClientStats(ctx context.Context, clientID uuid.UUID, counts 
 				return mapErr(err)
 			}
 		}
-		return nil
+		for _, r := range counts.Recommendations {
+			if _, err := tx.ExecContext(ctx, insertRecommendation, r.EventID.String(), id, r.At.UnixMicro(), r.Commodity); err != nil {
+				return mapErr(err)
+			}
+		}
+		return recountResponsiveness(ctx, tx, []uuid.UUID{clientID}, d.now())
 	})
 }

@@ -22,12 +22,11 @@ func (d *DB) RecordFill(ctx context.Context, f store.Fill) (bool, error) {
 	if err := f.Validate(); err != nil {
 		return false, err
 	}
-	res, err := d.db.ExecContext(ctx, insertFill, fillArgs(f)...)
+	first, err := d.RecordFills(ctx, []store.Fill{f})
 	if err != nil {
-		return false, mapErr(err)
+		return false, err
 	}
-	n, err := res.RowsAffected()
-	return n == 1, mapErr(err)
+	return first[0], nil
 }
 
 // RecordFills records many fills in one transaction: all or none. first[i]
@@ -41,6 +40,7 @@ func (d *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, error
 	}
 	first := make([]bool, len(fills))
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		var touched []uuid.UUID
 		stmt, err := tx.PrepareContext(ctx, insertFill)
 		if err != nil {
 			return mapErr(err)
@@ -56,8 +56,11 @@ func (d *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, error
 				return mapErr(err)
 			}
 			first[i] = n == 1
+			if first[i] {
+				touched = append(touched, f.ClientID)
+			}
 		}
-		return nil
+		return recountRecommended(ctx, tx, touched, d.now())
 	})
 	if err != nil {
 		return nil, err

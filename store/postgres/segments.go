@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/brokersync/brokersync/store"
@@ -14,8 +15,9 @@ import (
 )
 
 var (
-	_ segment.Matcher = (*DB)(nil)
-	_ segment.Store   = (*DB)(nil)
+	_ segment.Matcher   = (*DB)(nil)
+	_ segment.Store     = (*DB)(nil)
+	_ segment.IDMatcher = (*DB)(nil)
 )
 
 // segmentWhere builds the condition of a segment query: the viewer's
@@ -29,6 +31,14 @@ func segmentWhere(q segment.Query) (string, []any, bool, error) {
 		}
 		args = append(args, q.Teams)
 		parts = append(parts, "c.team = ANY($1::text[])")
+	}
+	if q.Clients != nil {
+		ids := make([]string, len(q.Clients))
+		for i, id := range q.Clients {
+			ids[i] = id.String()
+		}
+		args = append(args, ids)
+		parts = append(parts, "c.id = ANY($"+strconv.Itoa(len(args))+"::uuid[])")
 	}
 	f, err := segment.Compile(q.Filter, segment.Postgres, q.Now, len(args)+1)
 	if err != nil {
@@ -55,6 +65,20 @@ func (db *DB) MatchClients(ctx context.Context, q segment.Query) ([]*store.Clien
 	// selective a tag, stage or window is decides the plan, and a generic
 	// plan cached for one filter text would choose once for all values.
 	return db.many(ctx, "match clients", query, append([]any{pgx.QueryExecModeExec}, args...)...)
+}
+
+// MatchClientIDs implements segment.IDMatcher.
+func (db *DB) MatchClientIDs(ctx context.Context, q segment.Query) ([]uuid.UUID, error) {
+	where, args, ok, err := segmentWhere(q)
+	if err != nil || !ok {
+		return nil, err
+	}
+	rows, err := db.pool.Query(ctx, `SELECT c.id FROM clients c WHERE `+where, append([]any{pgx.QueryExecModeExec}, args...)...)
+	if err != nil {
+		return nil, mapError("match clients", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return ids, mapError("match clients", err)
 }
 
 // CountClients implements segment.Matcher.

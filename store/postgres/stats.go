@@ -53,6 +53,9 @@ func (db *DB) RecordContacts(ctx context.Context, cs ...store.Contact) (int, err
 	if err != nil {
 		return 0, mapError("record contacts", err)
 	}
+	if err := recountResponsiveness(ctx, db.pool, store.ReplyClients(cs), db.now()); err != nil {
+		return int(tag.RowsAffected()), mapError("recount responsiveness", err)
+	}
 	return int(tag.RowsAffected()), nil
 }
 
@@ -91,6 +94,7 @@ func (db *DB) ReplaceClientStats(ctx context.Context, clientID uuid.UUID, counts
 			`DELETE FROM client_fills WHERE client_id = $1`,
 			`DELETE FROM client_contacts WHERE client_id = $1`,
 			`DELETE FROM client_sentiment WHERE client_id = $1`,
+			`DELETE FROM client_recommendations WHERE client_id = $1`,
 		} {
 			if _, err := tx.Exec(ctx, q, clientID); err != nil {
 				return err
@@ -111,7 +115,12 @@ func (db *DB) ReplaceClientStats(ctx context.Context, clientID uuid.UUID, counts
 				return err
 			}
 		}
-		return nil
+		for _, r := range counts.Recommendations {
+			if _, err := tx.Exec(ctx, insertRecommendation, r.EventID, clientID, r.At, r.Commodity); err != nil {
+				return err
+			}
+		}
+		return recountResponsiveness(ctx, tx, []uuid.UUID{clientID}, db.now())
 	})
 	if err != nil {
 		return mapError("rebuild client statistics", err)

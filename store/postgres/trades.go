@@ -45,6 +45,11 @@ func (db *DB) RecordFill(ctx context.Context, f store.Fill) (bool, error) {
 	if err != nil {
 		return false, mapError("record fill", err)
 	}
+	if tag.RowsAffected() == 1 {
+		if err := recountRecommended(ctx, db.pool, []uuid.UUID{f.ClientID}, db.now()); err != nil {
+			return true, mapError("recount responsiveness", err)
+		}
+	}
 	return tag.RowsAffected() == 1, nil
 }
 
@@ -94,8 +99,15 @@ func (db *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, erro
 		return nil, mapError("record fills", err)
 	}
 	first := make([]bool, len(fills))
+	var touched []uuid.UUID
 	for _, id := range inserted {
 		first[firstAt[id]] = true
+		touched = append(touched, fills[firstAt[id]].ClientID)
+	}
+	if len(touched) > 0 {
+		if err := recountRecommended(ctx, db.pool, touched, db.now()); err != nil {
+			return first, mapError("recount responsiveness", err)
+		}
 	}
 	return first, nil
 }

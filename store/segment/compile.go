@@ -359,6 +359,10 @@ func (c *compiler) term(t *Term, base int) error {
 	case kSentiment:
 		c.w("coalesce((SELECT avg(s.score) FROM client_sentiment s WHERE s.client_id = c.id AND s.at > ", c.time(c.now.Add(-30*day), base),
 			" AND s.at <= ", now(), ") ", sqlOp(t.Op), " ", c.num(v.num, base), ", FALSE)")
+	case kResponsive:
+		c.w("coalesce((SELECT r.responsive FROM client_responsiveness r WHERE r.client_id = c.id) ", sqlOp(t.Op), " ", c.num(v.num, base), ", FALSE)")
+	case kReplyMedian:
+		c.w("coalesce((SELECT r.reply_median_seconds FROM client_responsiveness r WHERE r.client_id = c.id) ", sqlOp(t.Op), " ", c.num(v.dur.Seconds(), base), ", FALSE)")
 	case kSegment:
 		return &Error{Start: t.Start, End: t.End, Msg: "segment " + v.text + " is not resolved"}
 	default:

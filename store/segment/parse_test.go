@@ -43,7 +43,7 @@ func TestParseErrorsPointAtTheTerm(t *testing.T) {
 		{"tag:vip AND", "AND needs a term after it", "", "           ^"},
 		{`tag:"vip`, "this quote is never closed", "", `    ^~~~`},
 		{"tag:vip -", "- must come right before a term", "", "        ^"},
-		{"responsive<0.3", "responsiveness", "", "^~~~~~~~~~~~~~"},
+		{"responsive<1.5", "not a share from 0 to 1", "", "           ^~~"},
 		{":vip", "has no term name", "", "^~~~"},
 		{`segment:"Not A Name"`, `"Not A Name" is not a segment name`, "", "        ^~~~~~~~~~~~"},
 		{"tag:vip\x00", "control character", "", "       ^"},

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -17,8 +19,11 @@ type Query struct {
 	// filter says.
 	Teams []string
 	Now   time.Time // fixes relative terms
-	After string    // only handles after this one
-	Limit int       // at most this many (default 50, at most 1000)
+	// Clients, when not nil, narrows the query to these clients (the
+	// ones whose events just arrived).
+	Clients []uuid.UUID
+	After   string // only handles after this one
+	Limit   int    // at most this many (default 50, at most 1000)
 }
 
 // Matcher finds the clients a filter matches.

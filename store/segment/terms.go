@@ -37,6 +37,8 @@ const (
 	kOnboarded
 	kSentiment
 	kSegment
+	kResponsive
+	kReplyMedian
 )
 
 type termDef struct {
@@ -102,6 +104,8 @@ func init() {
 	}
 	add(&termDef{name: "onboarded", kind: kOnboarded, ops: cmpOps, example: "onboarded<2025-01-01", help: "onboarding date; clients without one never match", parse: parseDateValue})
 	add(&termDef{name: "sentiment", kind: kSentiment, ops: cmpOps, example: "sentiment<0", help: "mean sentiment of the last 30 days, -1 to 1; clients with no scored message never match", parse: parseSentiment})
+	add(&termDef{name: "responsive", kind: kResponsive, ops: cmpOps, example: "responsive<0.3", help: "share of recommendations (logged with /log … recommendation naming a commodity) followed by a fill in that commodity within 5 business days, 0 to 1; clients with none decided never match", parse: parseShare})
+	add(&termDef{name: "reply.median", kind: kReplyMedian, ops: durOps, example: "reply.median>1d", help: "median time from the desk's email or chat to the client's reply; clients who never replied never match", parse: parseDuration})
 	add(&termDef{name: "segment", kind: kSegment, ops: " : = ", example: "segment:at-risk", help: "matches a saved segment", parse: parseSegmentName})
 }
 
@@ -113,9 +117,7 @@ var aliases = map[string]string{
 }
 
 // notYet are names of the language that BrokerSync does not compute yet.
-var notYet = map[string]string{
-	"responsive": "responsiveness (recommendations followed, reply times) is not tracked yet",
-}
+var notYet = map[string]string{}
 
 func lookupDef(name string) *termDef {
 	name = strings.ToLower(name)
@@ -364,6 +366,14 @@ func parseSentiment(s string) (value, error) {
 	n, err := strconv.ParseFloat(s, 64)
 	if err != nil || n < -1 || n > 1 || strings.ContainsAny(s, "eEpPxXnN") {
 		return value{}, fmt.Errorf("%q is not a sentiment from -1 to 1", s)
+	}
+	return value{num: n}, nil
+}
+
+func parseShare(s string) (value, error) {
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n < 0 || n > 1 || strings.ContainsAny(s, "eEpPxXnN") {
+		return value{}, fmt.Errorf("%q is not a share from 0 to 1 (0.3 is 30%%)", s)
 	}
 	return value{num: n}, nil
 }

@@ -20,6 +20,8 @@ import (
 type SegmentStore interface {
 	store.ClientStore
 	StatsStore
+	store.ResponsivenessStore
+	store.StatsReader
 	segment.Matcher
 	segment.Store
 }
@@ -39,6 +41,7 @@ func RunSegmentTests(t *testing.T, newStore func(t *testing.T) SegmentStore) {
 		{"InjectionIsHarmless", testSegmentInjection},
 		{"DeskRights", testSegmentDeskRights},
 		{"PagesAndCount", testSegmentPages},
+		{"Responsiveness", testSegmentResponsiveness},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,7 +20,8 @@ import (
 // FakeSlack plays Slack's side: the Web API methods BrokerSync calls
 // (users.info, conversations.info, conversations.members, views.open,
 // chat.postEphemeral, chat.postMessage, chat.update, conversations.open,
-// conversations.history, apps.connections.open), response_url endpoints,
+// conversations.history, apps.connections.open, and files.uploadV2's
+// files.getUploadURLExternal, upload URL and files.completeUploadExternal), response_url endpoints,
 // and a Socket Mode WebSocket. Serve its Handler (httptest.NewServer) and
 // point the bot at BaseURL+"/api/".
 type FakeSlack struct {
@@ -42,6 +43,8 @@ type FakeSlack struct {
 	lastPost   map[string]time.Time
 	onPost     func(Posted)
 	limited429 int
+	pending    map[string]*Uploaded // file id -> a file getUploadURLExternal gave a URL for
+	uploaded   []Uploaded
 
 	// RetryAfter is the Retry-After of the 429s (seconds).
 	RetryAfter int
@@ -60,7 +63,7 @@ func NewFakeSlack() *FakeSlack {
 		users: map[string]map[string]any{}, channels: map[string]string{}, members: map[string][]string{},
 		failing: map[string]string{}, limited: map[string]int{}, calls: map[string]int{},
 		responses: map[string][]json.RawMessage{}, respLimit: map[string]int{}, lost: map[string]int{},
-		lastPost: map[string]time.Time{}, RetryAfter: 1,
+		lastPost: map[string]time.Time{}, pending: map[string]*Uploaded{}, RetryAfter: 1,
 		Socket: make(chan []byte, 16), Acks: make(chan []byte, 16),
 	}
 }
@@ -231,8 +234,61 @@ func (f *FakeSlack) Handler() http.Handler {
 	return mux
 }
 
+// Uploaded is a file shared with files.uploadV2: a URL from
+// files.getUploadURLExternal, the file posted to it, then
+// files.completeUploadExternal.
+type Uploaded struct {
+	ID             string
+	Filename       string
+	Title          string
+	Length         int // as announced to getUploadURLExternal
+	Content        []byte
+	Channel        string
+	InitialComment string
+}
+
+// Uploaded returns the files shared so far, in order.
+func (f *FakeSlack) Uploaded() []Uploaded {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Uploaded(nil), f.uploaded...)
+}
+
+// upload takes the file posted to an upload URL (multipart, as Slack's
+// upload endpoint takes it).
+func (f *FakeSlack) upload(w http.ResponseWriter, r *http.Request) {
+	id := strings.TrimPrefix(r.URL.Path, "/api/upload/")
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		http.Error(w, "no file", http.StatusBadRequest)
+		return
+	}
+	content, err := io.ReadAll(file)
+	if err != nil {
+		http.Error(w, "unreadable file", http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.pending[id]
+	if !ok {
+		http.Error(w, "unknown upload", http.StatusNotFound)
+		return
+	}
+	if len(content) != u.Length {
+		http.Error(w, "length does not match", http.StatusBadRequest)
+		return
+	}
+	u.Content = content
+	_, _ = io.WriteString(w, "OK - "+strconv.Itoa(len(content)))
+}
+
 func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
+	if strings.HasPrefix(method, "upload/") {
+		f.upload(w, r)
+		return
+	}
 	// Methods take a form or, like views.open, a JSON body.
 	var jsonBody map[string]json.RawMessage
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
@@ -344,6 +400,36 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		out = map[string]any{"ok": true, "channel": map[string]any{"id": "D" + users}}
 	case "conversations.history":
 		out = f.history(r.Form)
+	case "files.getUploadURLExternal":
+		n, err := strconv.Atoi(r.Form.Get("length"))
+		if err != nil || n <= 0 || r.Form.Get("filename") == "" {
+			out = map[string]any{"ok": false, "error": "invalid_arguments"}
+			break
+		}
+		id := "F" + strconv.Itoa(len(f.pending)+1)
+		f.pending[id] = &Uploaded{ID: id, Filename: r.Form.Get("filename"), Length: n}
+		out = map[string]any{"ok": true, "file_id": id, "upload_url": f.BaseURL + "/api/upload/" + id}
+	case "files.completeUploadExternal":
+		var files []struct{ ID, Title string }
+		if err := json.Unmarshal([]byte(r.Form.Get("files")), &files); err != nil || len(files) == 0 {
+			out = map[string]any{"ok": false, "error": "invalid_arguments"}
+			break
+		}
+		var done []map[string]any
+		for _, fl := range files {
+			u, ok := f.pending[fl.ID]
+			if !ok || u.Content == nil {
+				out = map[string]any{"ok": false, "error": "file_not_found"}
+				break
+			}
+			u.Title, u.Channel, u.InitialComment = fl.Title, r.Form.Get("channel_id"), r.Form.Get("initial_comment")
+			f.uploaded = append(f.uploaded, *u)
+			delete(f.pending, fl.ID)
+			done = append(done, map[string]any{"id": u.ID, "title": u.Title})
+		}
+		if out == nil {
+			out = map[string]any{"ok": true, "files": done}
+		}
 	case "auth.test":
 		out = map[string]any{"ok": true, "user_id": "UBOT", "bot_id": "BBOT"}
 	default:
