@@ -41,6 +41,11 @@ type Config struct {
 	// Segments keeps saved segments and matches filters; nil answers
 	// /segment with "not set up".
 	Segments Segments
+	// Workflows keeps desk workflows; nil answers /workflow with "not set
+	// up". WorkflowRunner runs them (reminders.Workflows): /workflow test
+	// asks it for a dry run; nil: no dry runs.
+	Workflows      store.WorkflowStore
+	WorkflowRunner WorkflowRunner
 	// TimelineURL links a user to a client's web timeline (webhooks/web
 	// signs such links per user); nil shows no links.
 	TimelineURL func(handle, user string) string
@@ -60,10 +65,13 @@ type Bot struct {
 	reminders store.ReminderStore
 	stats     store.StatsReader
 	segments  Segments
-	linkURL   func(handle, user string) string
-	log       *slog.Logger
-	now       func() time.Time
-	commands  map[string]*command
+	workflows store.WorkflowStore
+	// workflowRunner runs workflows; nil when they do not run here.
+	workflowRunner WorkflowRunner
+	linkURL        func(handle, user string) string
+	log            *slog.Logger
+	now            func() time.Time
+	commands       map[string]*command
 }
 
 // New returns a bot.
@@ -74,7 +82,7 @@ func New(cfg Config) (*Bot, error) {
 	b := &Bot{
 		clients: cfg.Clients, timeline: cfg.Timeline, teams: cfg.Teams, links: cfg.Links,
 		dir: cfg.Directory, admins: cfg.Admins, rec: cfg.Recorder, reminders: cfg.Reminders,
-		stats: cfg.Stats, segments: cfg.Segments,
+		stats: cfg.Stats, segments: cfg.Segments, workflows: cfg.Workflows, workflowRunner: cfg.WorkflowRunner,
 		linkURL: cfg.TimelineURL, log: cfg.Logger, now: cfg.Now,
 	}
 	if b.log == nil {

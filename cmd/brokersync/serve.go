@@ -71,6 +71,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	// sentiment; real contacts resolve them.
 	triggers := newTriggers(st, dir, logger)
 	recorder.Subscribers = append(recorder.Subscribers, triggers)
+	// The desks' workflows act on the same events.
+	workflows := newWorkflows(st, recorder, logger)
+	recorder.Subscribers = append(recorder.Subscribers, workflows)
 	pages := &web.Pages{
 		Names:     names(dir),
 		Clients:   st.Clients,
@@ -130,6 +133,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	for _, in := range ingesters {
 		g.Go(func() error { return in.Run(ctx) })
 	}
+	// Delayed workflow actions, firings a crash cut off, quiet clients.
+	g.Go(func() error { return workflows.Run(ctx, workflowEvery) })
 	lc := &ingest.Lifecycle{Clients: st.Clients, Segments: st.Segments, Stats: st.Stats, Recorder: recorder,
 		DormantAfter: cfg.DormantAfterDuration(), Logger: logger}
 	g.Go(func() error { return lc.Run(ctx, lifecycleEvery) })
@@ -157,6 +162,10 @@ func newScheduler(cfg Config, st *backends.Stores, reg prometheus.Registerer, lo
 // share the metrics and the desk (who the brokers are, from every mailbox).
 // lifecycleEvery is how often stages are checked against their rules.
 const lifecycleEvery = 5 * time.Minute
+
+// workflowEvery is how often delayed workflow actions and quiet clients
+// are looked for.
+const workflowEvery = time.Minute
 
 func newIngesters(mailboxes []imap.MailboxConfig, st *backends.Stores, rec imap.Recorder, reg prometheus.Registerer, logger *slog.Logger) ([]*imap.Ingester, error) {
 	if len(mailboxes) == 0 {

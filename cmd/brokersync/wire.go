@@ -16,6 +16,7 @@ import (
 	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/ingest/sentiment"
 	"github.com/brokersync/brokersync/internal/backends"
+	"github.com/brokersync/brokersync/reminders"
 	"github.com/brokersync/brokersync/webhooks/web"
 )
 
@@ -37,12 +38,31 @@ func newRecorder(st *backends.Stores) (*ingest.Recorder, error) {
 		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Contacts, Teams: st.Teams}}}, nil
 }
 
-// newBot builds the command core on the configured stores.
+// newBot builds the command core on the configured stores. The workflows
+// that run on rec (newWorkflows, subscribed to it) answer /workflow test
+// and hear of changes; without them, a runner of its own does dry runs.
 func newBot(cfg Config, logger *slog.Logger, st *backends.Stores, rec *ingest.Recorder, dir bot.Directory, links func(handle, user string) string) (*bot.Bot, error) {
+	var runner *reminders.Workflows
+	for _, s := range rec.Subscribers {
+		if w, ok := s.(*reminders.Workflows); ok {
+			runner = w
+		}
+	}
+	if runner == nil {
+		runner = newWorkflows(st, rec, logger)
+	}
 	return bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links, Reminders: st.Reminders,
 		Directory: dir, Admins: cfg.AdminIDs(), Recorder: rec, Stats: st.Stats, Segments: st.Segments, TimelineURL: links, Logger: logger,
+		Workflows: st.Workflows, WorkflowRunner: runner,
 	})
+}
+
+// newWorkflows runs the desks' workflows on what rec records; subscribe
+// it to rec, and run its Tick (delayed actions, quiet clients).
+func newWorkflows(st *backends.Stores, rec *ingest.Recorder, logger *slog.Logger) *reminders.Workflows {
+	return &reminders.Workflows{Store: st.Workflows, Reminders: st.Reminders, Clients: st.Clients, Teams: st.Teams,
+		Segments: st.Segments, Stats: st.Stats, Timeline: st.Timeline, Recorder: rec, Logger: logger}
 }
 
 // slackDirectory returns the Slack Web API client and the directory of

@@ -40,6 +40,7 @@ type Stores struct {
 	Rebuilder   store.StatsRebuilder
 	Stats       store.StatsReader
 	Segments    segments
+	Workflows   store.WorkflowStore
 	closers     []func() error
 	embedded    bool // some store is the embedded one
 }
@@ -75,6 +76,7 @@ type records interface {
 	store.ReminderStore
 	store.ContactStore
 	store.StatsRebuilder
+	store.WorkflowStore
 	segment.Matcher
 	segment.Store
 }
@@ -83,6 +85,7 @@ func (s *Stores) setRecords(r records) {
 	s.Clients, s.Trades, s.Sentiment, s.Checkpoints = r, r, r, r
 	s.Teams, s.Links, s.Once, s.Keys, s.Reminders = r, r, r, r, r
 	s.Contacts, s.Rebuilder, s.Stats, s.Segments = r, r, r, r
+	s.Workflows = r
 }
 
 // Open opens the backends set says. On an error nothing is left open.

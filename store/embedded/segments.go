@@ -32,6 +32,17 @@ func (d *DB) segmentWhere(q segment.Query) (string, []any, bool, error) {
 		}
 		parts = append(parts, "c.team IN ("+strings.Join(ps, ", ")+")")
 	}
+	if q.Clients != nil {
+		if len(q.Clients) == 0 {
+			return "", nil, false, nil
+		}
+		ps := make([]string, len(q.Clients))
+		for i, id := range q.Clients {
+			args = append(args, id.String())
+			ps[i] = "?" + strconv.Itoa(len(args))
+		}
+		parts = append(parts, "c.id IN ("+strings.Join(ps, ", ")+")")
+	}
 	f, err := segment.Compile(q.Filter, segment.SQLite, q.Now, len(args)+1)
 	if err != nil {
 		return "", nil, false, store.Invalid("filter", "%s", err.Error())

@@ -30,6 +30,13 @@ func segmentWhere(q segment.Query) (string, []any, bool, error) {
 		args = append(args, q.Teams)
 		parts = append(parts, "c.team = ANY($1::text[])")
 	}
+	if q.Clients != nil {
+		if len(q.Clients) == 0 {
+			return "", nil, false, nil
+		}
+		args = append(args, q.Clients)
+		parts = append(parts, "c.id = ANY($"+strconv.Itoa(len(args))+"::uuid[])")
+	}
 	f, err := segment.Compile(q.Filter, segment.Postgres, q.Now, len(args)+1)
 	if err != nil {
 		return "", nil, false, store.Invalid("filter", "%s", err.Error())

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -16,9 +18,12 @@ type Query struct {
 	// desk (admins only), empty for none. Always applied, whatever the
 	// filter says.
 	Teams []string
-	Now   time.Time // fixes relative terms
-	After string    // only handles after this one
-	Limit int       // at most this many (default 50, at most 1000)
+	// Clients, when not nil, are the only clients looked at (a rule
+	// asking about one client); empty matches none.
+	Clients []uuid.UUID
+	Now     time.Time // fixes relative terms
+	After   string    // only handles after this one
+	Limit   int       // at most this many (default 50, at most 1000)
 }
 
 // Matcher finds the clients a filter matches.
