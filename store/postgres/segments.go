@@ -34,7 +34,11 @@ func segmentWhere(q segment.Query) (string, []any, bool, error) {
 		if len(q.Clients) == 0 {
 			return "", nil, false, nil
 		}
-		args = append(args, q.Clients)
+		ids := make([]string, len(q.Clients))
+		for i, id := range q.Clients {
+			ids[i] = id.String()
+		}
+		args = append(args, ids)
 		parts = append(parts, "c.id = ANY($"+strconv.Itoa(len(args))+"::uuid[])")
 	}
 	f, err := segment.Compile(q.Filter, segment.Postgres, q.Now, len(args)+1)

@@ -39,6 +39,7 @@ func RunSegmentTests(t *testing.T, newStore func(t *testing.T) SegmentStore) {
 		{"InjectionIsHarmless", testSegmentInjection},
 		{"DeskRights", testSegmentDeskRights},
 		{"PagesAndCount", testSegmentPages},
+		{"OnlyTheClientsAsked", testSegmentClients},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -456,4 +457,50 @@ func mustParse(t *testing.T, s string) *segment.Filter {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// A rule asking about one client (a workflow's condition) matches it
+// alone, and still within the desks asked.
+func testSegmentClients(t *testing.T, s SegmentStore) {
+	bk := newBook(t, s)
+	ctx := t.Context()
+	ash, err := s.ClientByHandle(ctx, bk.h["ash"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	fir, err := s.ClientByHandle(ctx, bk.h["fir"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(filter string, teams []string, ids []uuid.UUID) int {
+		t.Helper()
+		n, err := s.CountClients(ctx, segment.Query{Filter: mustParse(t, filter), Teams: teams, Clients: ids, Now: segNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := s.MatchClients(ctx, segment.Query{Filter: mustParse(t, filter), Teams: teams, Clients: ids, Now: segNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) != n {
+			t.Errorf("%q for %v: %d matched, %d counted", filter, ids, len(page), n)
+		}
+		return n
+	}
+	both := []string{bk.deskA, bk.deskB}
+	if n := count("", both, []uuid.UUID{ash.ID}); n != 1 {
+		t.Errorf("ash alone: %d", n)
+	}
+	if n := count("", both, []uuid.UUID{ash.ID, fir.ID}); n != 2 {
+		t.Errorf("ash and fir: %d", n)
+	}
+	if n := count("desk:"+bk.deskB, both, []uuid.UUID{ash.ID}); n != 0 {
+		t.Errorf("ash on the other desk's filter: %d", n)
+	}
+	if n := count("", []string{fir.Team}, []uuid.UUID{ash.ID}); ash.Team != fir.Team && n != 0 {
+		t.Errorf("ash outside the desks asked: %d", n)
+	}
+	if n := count("", both, []uuid.UUID{}); n != 0 {
+		t.Errorf("no clients: %d", n)
+	}
 }
