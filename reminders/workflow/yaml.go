@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -121,15 +122,17 @@ func ParseFile(data []byte) ([]Spec, error) {
 func yamlSyntax(err error) *FileError {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 1
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, tail, ok := strings.Cut(rest, ":"); ok {
-			if n, err := strconv.Atoi(num); err == nil {
-				line, msg = n, strings.TrimSpace(tail)
-			}
+	// The parser names the line where it noticed; the last named is the
+	// nearest to the mistake.
+	if ms := yamlLine.FindAllStringSubmatch(msg, -1); ms != nil {
+		if n, err := strconv.Atoi(ms[len(ms)-1][1]); err == nil {
+			line = n
 		}
 	}
 	return &FileError{Line: line, Column: 1, Msg: "not valid YAML: " + msg}
 }
+
+var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 func parseItem(item *yaml.Node, fail func(*yaml.Node, string, ...any)) (Spec, bool) {
 	if item.Kind != yaml.MappingNode {
@@ -190,7 +193,7 @@ func parseItem(item *yaml.Node, fail func(*yaml.Node, string, ...any)) (Spec, bo
 			}
 		}
 		spec.Workflow.Cooldown = d
-		if d < time.Second || d%time.Second != 0 || d > 90*24*time.Hour {
+		if ok && (d < time.Second || d%time.Second != 0 || d > 90*24*time.Hour) {
 			fail(n, "a cool-down is whole seconds, from 1s to 90 days")
 			ok = false
 		}
