@@ -205,8 +205,9 @@ func (wf *Workflows) onEvent(ctx context.Context, a *active, e *store.Event, c *
 	if guarded, err := wf.guarded(ctx, a, e, c, now); err != nil || guarded {
 		return err
 	}
-	return wf.fire(ctx, a, c, &store.WorkflowFiring{Workflow: a.w.Name, ClientID: c.ID, Key: e.ID.String(), EventID: e.ID,
+	_, err = wf.fire(ctx, a, c, &store.WorkflowFiring{Workflow: a.w.Name, ClientID: c.ID, Key: e.ID.String(), EventID: e.ID,
 		FiredAt: now, Due: now.Add(a.def.After)}, e)
+	return err
 }
 
 // guarded is the loop guard: e was caused by this workflow's actions (or
@@ -233,22 +234,20 @@ func (wf *Workflows) guarded(ctx context.Context, a *active, e *store.Event, c *
 }
 
 // fire records the firing, unless recorded already, and takes its action
-// when it is due (or posts it through the scheduler, which waits).
-func (wf *Workflows) fire(ctx context.Context, a *active, c *store.Client, f *store.WorkflowFiring, e *store.Event) error {
+// when it is due (or posts it through the scheduler, which waits). It
+// reports whether it took the action now.
+func (wf *Workflows) fire(ctx context.Context, a *active, c *store.Client, f *store.WorkflowFiring, e *store.Event) (bool, error) {
 	stored, first, err := wf.Store.BeginWorkflowFiring(ctx, f)
-	if err != nil {
-		return err
-	}
-	if stored.Done() {
-		return nil
+	if err != nil || stored.Done() {
+		return false, err
 	}
 	if !first {
 		wf.log().Info("workflow firing taken up again", slog.String("workflow", a.w.Name), slog.String("client", c.Handle), slog.String("key", f.Key))
 	}
 	if !a.def.Action.Messages() && stored.Due.After(wf.now()) {
-		return nil // Tick takes it when it is due
+		return false, nil // Tick takes it when it is due
 	}
-	return wf.act(ctx, a, c, stored, e)
+	return true, wf.act(ctx, a, c, stored, e)
 }
 
 // firingID names what a firing makes (a reminder, a timeline entry): the
@@ -434,12 +433,15 @@ func (wf *Workflows) Tick(ctx context.Context) (int, error) {
 			continue
 		}
 		for _, q := range quiet {
-			if err := wf.fire(ctx, a, q.Client, &store.WorkflowFiring{Workflow: a.w.Name, ClientID: q.Client.ID, Key: q.Key,
-				FiredAt: now, Due: now.Add(a.def.After)}, nil); err != nil {
+			acted, err := wf.fire(ctx, a, q.Client, &store.WorkflowFiring{Workflow: a.w.Name, ClientID: q.Client.ID, Key: q.Key,
+				FiredAt: now, Due: now.Add(a.def.After)}, nil)
+			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			done++
+			if acted {
+				done++
+			}
 		}
 	}
 	return done, errors.Join(errs...)
