@@ -1,6 +1,7 @@
 package reminders_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -409,6 +410,190 @@ func TestWorkflowEveryAction(t *testing.T) {
 		slices.Sort(firings)
 		if got := strings.Join(firings, " "); got != "managers post remind stage tag untag" {
 			t.Errorf("firings: %s", got)
+		}
+	})
+}
+
+// TestWorkflowOncePerEvent: an event delivered again, by the recorder or
+// straight to the subscriber, and a firing a crash cut off after it was
+// recorded, make one reminder and one timeline entry.
+func TestWorkflowOncePerEvent(t *testing.T) {
+	forEachWorkflowBackend(t, func(t *testing.T, e *wfEnv) {
+		ctx := t.Context()
+		w := e.add("once", `when fill then remind "Call {{.Name}}"`)
+		e.add("tagonce", `when fill then tag once`)
+		fill := e.order(e.acme, "filled")
+		for range 3 {
+			e.record(fill)
+			if err := e.wf.EventsStored(ctx, []*store.Event{fill}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := e.reminders(e.acme); len(got) != 1 {
+			t.Errorf("reminders after 6 deliveries: %v", got)
+		}
+		if got := e.firings(e.acme); len(got) != 2 {
+			t.Errorf("firings after 6 deliveries: %d", len(got))
+		}
+		// A crash after the firing was recorded, before its action: the
+		// event delivered again takes it up, once.
+		crashed := e.order(e.acme, "filled")
+		if err := crashed.Prepare(); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.db.BeginWorkflowFiring(ctx, &store.WorkflowFiring{Workflow: w.Name, ClientID: e.acme.ID, Key: crashed.ID.String(),
+			EventID: crashed.ID, FiredAt: e.clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		e.record(crashed)
+		e.record(crashed)
+		if got := e.reminders(e.acme); len(got) != 2 {
+			t.Errorf("reminders after the crashed firing was taken up: %v", got)
+		}
+		// One cut off and never delivered again: Tick finishes it, once,
+		// after a grace minute.
+		lost := e.order(e.acme, "filled")
+		e.record(lost) // stored, and fired…
+		if err := lost.Prepare(); err != nil {
+			t.Fatal(err)
+		}
+		lost2 := e.order(e.beta, "filled")
+		if err := lost2.Prepare(); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.tl.AppendEvents(ctx, lost2); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.db.BeginWorkflowFiring(ctx, &store.WorkflowFiring{Workflow: w.Name, ClientID: e.beta.ID, Key: lost2.ID.String(),
+			EventID: lost2.ID, FiredAt: e.clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := e.wf.Tick(ctx); err != nil || n != 0 {
+			t.Errorf("tick within the grace: %d %v", n, err)
+		}
+		e.clock.Set(e.clock.Now().Add(2 * time.Minute))
+		if n, err := e.wf.Tick(ctx); err != nil || n != 1 {
+			t.Errorf("tick after the grace: %d %v", n, err)
+		}
+		if n, err := e.wf.Tick(ctx); err != nil || n != 0 {
+			t.Errorf("tick again: %d %v", n, err)
+		}
+		if got := e.reminders(e.beta); len(got) != 1 || got[0] != wfBroker+"||Call Beta Co" {
+			t.Errorf("beta's reminder from the cut-off firing: %v", got)
+		}
+	})
+}
+
+// TestWorkflowLoopGuard: two workflows that undo each other's stage
+// change stop after one round, each fired once; after the cool-down a
+// new change sets them off again, once more.
+func TestWorkflowLoopGuard(t *testing.T) {
+	forEachWorkflowBackend(t, func(t *testing.T, e *wfEnv) {
+		ctx := t.Context()
+		e.add("wake", `when stage change to dormant then set stage active`)
+		e.add("sleep", `when stage change to active then set stage dormant`)
+		// One that tags on every stage change, whoever made it: the
+		// guard keeps it to its own loops only.
+		e.add("count", `when stage change then tag moved`)
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if _, _, err := e.profiles.Update(ctx, e.acme.ID, wfBroker, func(cl *store.Client) error { cl.Stage = store.Dormant; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		count := func() map[string]int {
+			out := map[string]int{}
+			for _, f := range e.firings(e.acme) {
+				out[strings.TrimSuffix(f.Attrs.Extra["workflow_name"], "-"+e.sfx)]++
+			}
+			return out
+		}
+		got := count()
+		if got["wake"] != 1 || got["sleep"] != 1 {
+			t.Errorf("firings after a broker's change: %v", got)
+		}
+		// dormant (broker) → active (wake) → dormant (sleep); wake is
+		// not fired again by sleep's change within its cool-down.
+		if c := e.client(e.acme); c.Stage != store.Dormant {
+			t.Errorf("stage: %s", c.Stage)
+		}
+		// Within the cool-down, a broker's own change still fires them:
+		// the guard holds only for what the workflows caused.
+		e.clock.Set(e.clock.Now().Add(10 * time.Minute))
+		if _, _, err := e.profiles.Update(ctx, e.acme.ID, wfBroker, func(cl *store.Client) error { cl.Stage = store.Active; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		got = count()
+		if got["wake"] != 2 || got["sleep"] != 2 {
+			t.Errorf("firings after the broker's second change: %v", got)
+		}
+		if c := e.client(e.acme); c.Stage != store.Active {
+			t.Errorf("stage: %s", c.Stage)
+		}
+	})
+}
+
+// TestWorkflowDryRunMatchesFiring: /workflow test's dry run lists the
+// firings that then happen when the same events arrive with the workflow
+// enabled, and does nothing itself.
+func TestWorkflowDryRunMatchesFiring(t *testing.T) {
+	forEachWorkflowBackend(t, func(t *testing.T, e *wfEnv) {
+		ctx := t.Context()
+		w := e.add("dry", `when fill if risk>=7 then tag big`)
+		w.Enabled = false
+		if _, err := e.db.PutWorkflow(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		t0 := e.clock.Now()
+		var events []*store.Event
+		for i, c := range []*store.Client{e.acme, e.beta, e.zed, e.acme} {
+			e.clock.Set(t0.Add(time.Duration(i) * time.Hour))
+			for _, status := range []string{"filled", "placed"} {
+				ev := e.order(c, status)
+				e.record(ev)
+				events = append(events, ev)
+			}
+		}
+		old := e.order(e.acme, "filled")
+		old.Time = t0.Add(-40 * 24 * time.Hour) // older than the 30 days looked at
+		e.record(old)
+		e.clock.Set(t0.Add(5 * time.Hour))
+		dry, err := e.wf.DryRun(ctx, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wantKeys []string
+		for _, f := range dry {
+			wantKeys = append(wantKeys, f.Client.Handle+"/"+f.Key)
+		}
+		if len(dry) != 2 || dry[0].Client.ID != e.acme.ID || dry[1].Client.ID != e.acme.ID || !dry[0].At.Before(dry[1].At) {
+			t.Errorf("dry run: %v", wantKeys)
+		}
+		if c := e.client(e.acme); slices.Contains(c.Tags, "big") || len(e.firings(e.acme)) != 0 {
+			t.Errorf("the dry run did something: %v", c.Tags)
+		}
+		// Enabled, the same events delivered again fire it on exactly
+		// what the dry run listed.
+		w.Enabled = true
+		if _, err := e.db.PutWorkflow(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.wf.EventsStored(ctx, append(events, old)); err != nil {
+			t.Fatal(err)
+		}
+		var gotKeys []string
+		for _, c := range []*store.Client{e.acme, e.beta, e.zed} {
+			for _, f := range e.firings(c) {
+				gotKeys = append(gotKeys, c.Handle+"/"+f.Attrs.Extra["event_id"])
+			}
+		}
+		// The old fill fires too when delivered now; the dry run looks
+		// back 30 days only.
+		oldKey := e.acme.Handle + "/" + old.ID.String()
+		gotKeys = slices.DeleteFunc(gotKeys, func(k string) bool { return k == oldKey })
+		slices.Sort(gotKeys)
+		slices.Sort(wantKeys)
+		if strings.Join(gotKeys, " ") != strings.Join(wantKeys, " ") {
+			t.Errorf("fired on\n%v\ndry run said\n%v", gotKeys, wantKeys)
 		}
 	})
 }
