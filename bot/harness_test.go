@@ -14,6 +14,7 @@ import (
 	"github.com/brokersync/brokersync/bot"
 	"github.com/brokersync/brokersync/bot/bottest"
 	"github.com/brokersync/brokersync/ingest"
+	"github.com/brokersync/brokersync/reminders"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
 )
@@ -28,6 +29,8 @@ type Stores struct {
 	Reminders store.ReminderStore
 	Stats     statsBackend
 	Segments  bot.Segments
+	// Workflows is nil for a bot without workflows.
+	Workflows store.WorkflowStore
 }
 
 // statsBackend keeps and reads the per-client statistics.
@@ -55,7 +58,7 @@ func embeddedStores(t testing.TB) (Stores, *bottest.FailingTimeline) {
 	}
 	t.Cleanup(func() { db.Close() })
 	tl := bottest.NewFailingTimeline(db.Timeline())
-	return Stores{Clients: db, Timeline: tl, Teams: db, Links: db, Reminders: db, Stats: db, Segments: db}, tl
+	return Stores{Clients: db, Timeline: tl, Teams: db, Links: db, Reminders: db, Stats: db, Segments: db, Workflows: db}, tl
 }
 
 // harness is one bot with its own desks, people and clients, named with a
@@ -102,13 +105,24 @@ func newHarness(t testing.TB, st Stores) *harness {
 	// The harness's channel, as conversations.members lists it.
 	h.dir.AddMembers(h.channel, h.admin, h.wsAdmin, h.broker, h.broker2, h.manager, h.stranger)
 	var err error
+	rec := &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer, Sentiment: st.Stats,
+		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Stats, Teams: st.Teams}}}
+	// Workflows run on what the bot records, as in the server.
+	var runner bot.WorkflowRunner
+	if st.Workflows != nil && st.Reminders != nil {
+		wf := &reminders.Workflows{Store: st.Workflows, Reminders: st.Reminders, Clients: st.Clients, Teams: st.Teams,
+			Segments: st.Segments, Stats: st.Stats, Timeline: st.Timeline, Recorder: rec, Logger: testLogger()}
+		rec.Subscribers = append(rec.Subscribers, wf)
+		runner = wf
+	}
 	h.bot, err = bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
 		Reminders: st.Reminders, Directory: h.dir, Admins: []string{h.admin},
-		Recorder: &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer, Sentiment: st.Stats,
-			Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Stats, Teams: st.Teams}}},
-		Stats:    st.Stats,
-		Segments: st.Segments,
+		Recorder:       rec,
+		Stats:          st.Stats,
+		Segments:       st.Segments,
+		Workflows:      st.Workflows,
+		WorkflowRunner: runner,
 		TimelineURL: func(handle, user string) string {
 			return "https://brokersync.example.com/clients/" + handle + "/timeline?u=" + user
 		},

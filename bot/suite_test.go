@@ -26,6 +26,8 @@ func runSuite(t *testing.T, st Stores) {
 		{"ClientShowActivity", testShowActivity},
 		{"SegmentCommands", testSegmentCommands},
 		{"SegmentDeskRights", testSegmentDeskRights},
+		{"WorkflowCommands", testWorkflowCommands},
+		{"WorkflowDeskRights", testWorkflowDeskRights},
 		{"ClientSetReachesEveryField", testSetEveryField},
 		{"ClientSetRecordsChange", testSetRecords},
 		{"ClientTag", testTag},
