@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -132,7 +133,18 @@ func (wf *Workflows) Forget() {
 	wf.mu.Unlock()
 }
 
-// EventsStored implements ingest.Subscriber.
+// firing is a workflow about to fire, or firing, on a client.
+type firing struct {
+	a *active
+	c *store.Client
+	e *store.Event // the triggering event; nil for none
+	f *store.WorkflowFiring
+}
+
+// EventsStored implements ingest.Subscriber. A batch of events is taken
+// together: each workflow's condition is asked once for all the clients
+// its trigger found, and the firings are recorded, and finished, in one
+// write each.
 func (wf *Workflows) EventsStored(ctx context.Context, events []*store.Event) error {
 	all, err := wf.active(ctx)
 	if err != nil || len(all) == 0 {
@@ -140,6 +152,7 @@ func (wf *Workflows) EventsStored(ctx context.Context, events []*store.Event) er
 	}
 	var errs []error
 	clients := map[uuid.UUID]*store.Client{}
+	var found []firing
 	for _, e := range events {
 		// Cheap first: does any trigger care for this kind of event?
 		var maybe []*active
@@ -164,50 +177,94 @@ func (wf *Workflows) EventsStored(ctx context.Context, events []*store.Event) er
 			clients[e.ClientID] = c
 		}
 		for _, a := range maybe {
-			if err := wf.onEvent(ctx, a, e, c); err != nil {
-				errs = append(errs, fmt.Errorf("workflow %s on event %s: %w", a.w.Name, e.ID, err))
+			if c.Team == a.w.Desk && a.def.Trigger.Matches(e, c) {
+				found = append(found, firing{a: a, c: c, e: e})
 			}
 		}
 	}
-	return errors.Join(errs...)
+	if len(found) == 0 {
+		return errors.Join(errs...)
+	}
+	now := wf.now()
+	holds, err := wf.conditions(ctx, found, now)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	var fire []firing
+	for _, fr := range found {
+		if !holds[condKey{fr.a, fr.c.ID}] {
+			continue
+		}
+		if guarded, err := wf.guarded(ctx, fr.a, fr.e, fr.c, now); err != nil || guarded {
+			if err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		fr.f = &store.WorkflowFiring{Workflow: fr.a.w.Name, ClientID: fr.c.ID, Key: fr.e.ID.String(), EventID: fr.e.ID,
+			FiredAt: now, Due: now.Add(fr.a.def.After)}
+		fire = append(fire, fr)
+	}
+	_, err = wf.fireAll(ctx, fire)
+	return errors.Join(append(errs, err)...)
 }
 
-// Applies reports whether the workflow's trigger and condition hold for e
-// and its client c, as of now. The dry run asks the same.
-func (wf *Workflows) applies(ctx context.Context, a *active, e *store.Event, c *store.Client, now time.Time) (bool, error) {
-	if c.Team != a.w.Desk || !a.def.Trigger.Matches(e, c) {
-		return false, nil
-	}
-	return wf.condition(ctx, a, c, now)
+type condKey struct {
+	a  *active
+	id uuid.UUID
 }
 
-func (wf *Workflows) condition(ctx context.Context, a *active, c *store.Client, now time.Time) (bool, error) {
-	if a.def.Filter == nil || a.def.Filter.Root == nil {
-		return true, nil
+// conditions asks each workflow's condition once for the clients its
+// trigger found, within its desk, as of now.
+func (wf *Workflows) conditions(ctx context.Context, found []firing, now time.Time) (map[condKey]bool, error) {
+	holds := map[condKey]bool{}
+	ask := map[*active][]uuid.UUID{}
+	resolved := map[*active]*segment.Filter{}
+	for _, fr := range found {
+		k := condKey{fr.a, fr.c.ID}
+		if _, seen := holds[k]; seen {
+			continue
+		}
+		f, ok := resolved[fr.a]
+		if !ok {
+			var err error
+			if f, err = wf.resolve(ctx, fr.a.def.Filter); err != nil {
+				return nil, fmt.Errorf("workflow %s: %w", fr.a.w.Name, err)
+			}
+			resolved[fr.a] = f
+		}
+		// The profile in hand often settles it (tag:vip, risk>=7):
+		// only what it cannot is asked of the store.
+		m, known := segment.Decide(f, fr.c)
+		holds[k] = m && known
+		if !known {
+			ask[fr.a] = append(ask[fr.a], fr.c.ID)
+		}
 	}
-	f, err := segment.Resolve(ctx, a.def.Filter, segment.Lookup{Segment: func(ctx context.Context, name string) (string, error) {
+	for a, ids := range ask {
+		f := resolved[a]
+		for chunk := range slices.Chunk(ids, segment.MaxLimit) {
+			cs, err := wf.Segments.MatchClients(ctx, segment.Query{Filter: f, Teams: []string{a.w.Desk}, Clients: chunk, Now: now, Limit: len(chunk)})
+			if err != nil {
+				return nil, fmt.Errorf("workflow %s: %w", a.w.Name, err)
+			}
+			for _, c := range cs {
+				holds[condKey{a, c.ID}] = true
+			}
+		}
+	}
+	return holds, nil
+}
+
+// resolve reads the saved segments a condition names.
+func (wf *Workflows) resolve(ctx context.Context, f *segment.Filter) (*segment.Filter, error) {
+	if f == nil || f.Root == nil {
+		return f, nil
+	}
+	return segment.Resolve(ctx, f, segment.Lookup{Segment: func(ctx context.Context, name string) (string, error) {
 		s, err := wf.Segments.Segment(ctx, name)
 		return s.Filter, err
 	}})
-	if err != nil {
-		return false, err
-	}
-	n, err := wf.Segments.CountClients(ctx, segment.Query{Filter: f, Teams: []string{a.w.Desk}, Clients: []uuid.UUID{c.ID}, Now: now})
-	return n > 0, err
-}
-
-func (wf *Workflows) onEvent(ctx context.Context, a *active, e *store.Event, c *store.Client) error {
-	now := wf.now()
-	ok, err := wf.applies(ctx, a, e, c, now)
-	if err != nil || !ok {
-		return err
-	}
-	if guarded, err := wf.guarded(ctx, a, e, c, now); err != nil || guarded {
-		return err
-	}
-	_, err = wf.fire(ctx, a, c, &store.WorkflowFiring{Workflow: a.w.Name, ClientID: c.ID, Key: e.ID.String(), EventID: e.ID,
-		FiredAt: now, Due: now.Add(a.def.After)}, e)
-	return err
 }
 
 // guarded is the loop guard: e was caused by this workflow's actions (or
@@ -233,21 +290,55 @@ func (wf *Workflows) guarded(ctx context.Context, a *active, e *store.Event, c *
 	return false, nil
 }
 
-// fire records the firing, unless recorded already, and takes its action
-// when it is due (or posts it through the scheduler, which waits). It
-// reports whether it took the action now.
-func (wf *Workflows) fire(ctx context.Context, a *active, c *store.Client, f *store.WorkflowFiring, e *store.Event) (bool, error) {
-	stored, first, err := wf.Store.BeginWorkflowFiring(ctx, f)
-	if err != nil || stored.Done() {
-		return false, err
+// fireAll records the firings, unless recorded already, takes the actions
+// that are due (messages are due at once: the scheduler waits for them),
+// records them on the timelines and marks them done. It returns how many
+// it took.
+func (wf *Workflows) fireAll(ctx context.Context, fire []firing) (int, error) {
+	if len(fire) == 0 {
+		return 0, nil
 	}
-	if !first {
-		wf.log().Info("workflow firing taken up again", slog.String("workflow", a.w.Name), slog.String("client", c.Handle), slog.String("key", f.Key))
+	begin := make([]*store.WorkflowFiring, len(fire))
+	for i, fr := range fire {
+		begin[i] = fr.f
 	}
-	if !a.def.Action.Messages() && stored.Due.After(wf.now()) {
-		return false, nil // Tick takes it when it is due
+	stored, first, err := wf.Store.BeginWorkflowFirings(ctx, begin...)
+	if err != nil {
+		return 0, err
 	}
-	return true, wf.act(ctx, a, c, stored, e)
+	now := wf.now()
+	var errs []error
+	var taken []*store.WorkflowFiring
+	var entries []*store.Event
+	for i, fr := range fire {
+		st := stored[i]
+		if st.Done() || !fr.a.def.Action.Messages() && st.Due.After(now) {
+			continue // done before, or Tick takes it when it is due
+		}
+		if !first[i] {
+			wf.log().Info("workflow firing taken up again", slog.String("workflow", fr.a.w.Name), slog.String("client", fr.c.Handle), slog.String("key", st.Key))
+		}
+		fr.f = st
+		ev, err := wf.act(ctx, fr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("workflow %s on %s: %w", fr.a.w.Name, fr.c.Handle, err))
+			continue
+		}
+		taken = append(taken, st)
+		entries = append(entries, ev)
+	}
+	if len(taken) == 0 {
+		return 0, errors.Join(errs...)
+	}
+	// An entry recorded when the firing was first taken up is a repeat;
+	// one recorded with other words (the workflow changed since) stands.
+	if _, err := ingest.RecordFirst(ctx, wf.Recorder, entries...); err != nil {
+		return 0, errors.Join(append(errs, err)...)
+	}
+	if err := wf.Store.FinishWorkflowFirings(ctx, wf.now(), taken...); err != nil {
+		return 0, errors.Join(append(errs, err)...)
+	}
+	return len(taken), errors.Join(errs...)
 }
 
 // firingID names what a firing makes (a reminder, a timeline entry): the
@@ -258,7 +349,9 @@ func firingID(f *store.WorkflowFiring, what string) uuid.UUID {
 
 var workflowNamespace = uuid.MustParse("0b8e1d7c-5f3a-4c1e-9a77-3d2c6e4f8a10")
 
-func (wf *Workflows) act(ctx context.Context, a *active, c *store.Client, f *store.WorkflowFiring, e *store.Event) error {
+// act takes a firing's action and returns its timeline entry, to record.
+func (wf *Workflows) act(ctx context.Context, fr firing) (*store.Event, error) {
+	a, c, f, e := fr.a, fr.c, fr.f, fr.e
 	summary := ""
 	if e != nil {
 		summary = e.Summary
@@ -287,37 +380,37 @@ func (wf *Workflows) act(ctx context.Context, a *active, c *store.Client, f *sto
 	case workflow.ActionRemind:
 		s, err := text()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if c.Broker == "" {
 			did = "no broker to remind"
 			break
 		}
 		if err := remind(c.Broker, "", s, "remind"); err != nil {
-			return err
+			return nil, err
 		}
 		did = fmt.Sprintf("reminded <@%s>: %s", c.Broker, s)
 	case workflow.ActionPost:
 		s, err := text()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		who := c.Broker
 		if who == "" {
 			who = a.w.UpdatedBy
 		}
 		if err := remind(who, act.Channel, s, "post"); err != nil {
-			return err
+			return nil, err
 		}
 		did = fmt.Sprintf("posted to <#%s>: %s", act.Channel, s)
 	case workflow.ActionManagers:
 		s, err := text()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ms, err := wf.Teams.Members(ctx, c.Team)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var told []string
 		for _, m := range ms {
@@ -325,7 +418,7 @@ func (wf *Workflows) act(ctx context.Context, a *active, c *store.Client, f *sto
 				continue
 			}
 			if err := remind(m.SlackID, "", s, "manager:"+m.SlackID); err != nil {
-				return err
+				return nil, err
 			}
 			told = append(told, "<@"+m.SlackID+">")
 		}
@@ -352,7 +445,7 @@ func (wf *Workflows) act(ctx context.Context, a *active, c *store.Client, f *sto
 			ev.Attrs.Extra[workflow.CausedBy] = chain
 		}}
 		if _, _, err := p.Update(ctx, c.ID, WorkflowActor(a.w.Name), change); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	ev := &store.Event{ClientID: c.ID, Time: f.FiredAt, Kind: store.KindEvent, Source: store.SourceWorkflow,
@@ -365,13 +458,8 @@ func (wf *Workflows) act(ctx context.Context, a *active, c *store.Client, f *sto
 	if a.def.After > 0 {
 		ev.Attrs.Extra["due"] = f.Due.Format(time.RFC3339)
 	}
-	switch err := wf.Recorder.Record(ctx, ev); store.ErrorCode(err) {
-	case "", store.ECONFLICT: // recorded when the firing was first taken up
-	default:
-		return err
-	}
 	wf.log().Info("workflow fired", slog.String("workflow", a.w.Name), slog.String("client", c.Handle), slog.String("key", f.Key), slog.String("did", did))
-	return wf.Store.FinishWorkflowFiring(ctx, f.Workflow, f.ClientID, f.Key, wf.now())
+	return ev, nil
 }
 
 // tickGrace is how long a pending firing is left to the subscriber that
@@ -392,12 +480,12 @@ func (wf *Workflows) Tick(ctx context.Context) (int, error) {
 		byName[a.w.Name] = a
 	}
 	now := wf.now()
-	done := 0
 	var errs []error
 	due, err := wf.Store.DueWorkflowFirings(ctx, now, 500)
 	if err != nil {
 		return 0, err
 	}
+	var fire []firing
 	for _, f := range due {
 		a := byName[f.Workflow]
 		delayed := f.Due.After(f.FiredAt)
@@ -417,11 +505,7 @@ func (wf *Workflows) Tick(ctx context.Context) (int, error) {
 				continue
 			}
 		}
-		if err := wf.act(ctx, a, c, f, e); err != nil {
-			errs = append(errs, fmt.Errorf("workflow %s on %s: %w", f.Workflow, c.Handle, err))
-			continue
-		}
-		done++
+		fire = append(fire, firing{a: a, c: c, e: e, f: f})
 	}
 	for _, a := range all {
 		if a.def.Trigger.Kind != workflow.TriggerNoContact {
@@ -433,18 +517,12 @@ func (wf *Workflows) Tick(ctx context.Context) (int, error) {
 			continue
 		}
 		for _, q := range quiet {
-			acted, err := wf.fire(ctx, a, q.Client, &store.WorkflowFiring{Workflow: a.w.Name, ClientID: q.Client.ID, Key: q.Key,
-				FiredAt: now, Due: now.Add(a.def.After)}, nil)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			if acted {
-				done++
-			}
+			fire = append(fire, firing{a: a, c: q.Client, f: &store.WorkflowFiring{Workflow: a.w.Name, ClientID: q.Client.ID, Key: q.Key,
+				FiredAt: now, Due: now.Add(a.def.After)}})
 		}
 	}
-	return done, errors.Join(errs...)
+	done, err := wf.fireAll(ctx, fire)
+	return done, errors.Join(append(errs, err)...)
 }
 
 // QuietClient is a client a "no contact" workflow is due for, and the

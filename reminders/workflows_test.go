@@ -441,7 +441,7 @@ func TestWorkflowOncePerEvent(t *testing.T) {
 		if err := crashed.Prepare(); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := e.db.BeginWorkflowFiring(ctx, &store.WorkflowFiring{Workflow: w.Name, ClientID: e.acme.ID, Key: crashed.ID.String(),
+		if _, _, err := e.db.BeginWorkflowFirings(ctx, &store.WorkflowFiring{Workflow: w.Name, ClientID: e.acme.ID, Key: crashed.ID.String(),
 			EventID: crashed.ID, FiredAt: e.clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
@@ -464,7 +464,7 @@ func TestWorkflowOncePerEvent(t *testing.T) {
 		if err := e.tl.AppendEvents(ctx, lost2); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := e.db.BeginWorkflowFiring(ctx, &store.WorkflowFiring{Workflow: w.Name, ClientID: e.beta.ID, Key: lost2.ID.String(),
+		if _, _, err := e.db.BeginWorkflowFirings(ctx, &store.WorkflowFiring{Workflow: w.Name, ClientID: e.beta.ID, Key: lost2.ID.String(),
 			EventID: lost2.ID, FiredAt: e.clock.Now()}); err != nil {
 			t.Fatal(err)
 		}

@@ -113,14 +113,15 @@ type WorkflowStore interface {
 	// DeleteWorkflow deletes a workflow and its firings. ENOTFOUND.
 	DeleteWorkflow(ctx context.Context, name string) error
 
-	// BeginWorkflowFiring records f (pending) unless a firing with its
-	// workflow, client and key is recorded already. It returns the stored
-	// firing and whether it is f. EINVALID.
-	BeginWorkflowFiring(ctx context.Context, f *WorkflowFiring) (stored *WorkflowFiring, first bool, err error)
+	// BeginWorkflowFirings records each firing (pending) unless a firing
+	// with its workflow, client and key is recorded already, all in one
+	// write. It returns, in order, the stored firings and whether each is
+	// the one given. EINVALID.
+	BeginWorkflowFirings(ctx context.Context, fs ...*WorkflowFiring) (stored []*WorkflowFiring, first []bool, err error)
 
-	// FinishWorkflowFiring marks a firing done at at; a firing done
-	// already keeps its time. ENOTFOUND.
-	FinishWorkflowFiring(ctx context.Context, workflow string, client uuid.UUID, key string, at time.Time) error
+	// FinishWorkflowFirings marks firings done at at; one done already
+	// keeps its time, one not recorded is passed over.
+	FinishWorkflowFirings(ctx context.Context, at time.Time, fs ...*WorkflowFiring) error
 
 	// LastWorkflowFiring returns when the workflow last fired on the
 	// client; zero when never.

@@ -145,48 +145,64 @@ func scanFiring(row interface{ Scan(...any) error }) (*store.WorkflowFiring, err
 	return &f, nil
 }
 
-// BeginWorkflowFiring implements store.WorkflowStore.
-func (d *DB) BeginWorkflowFiring(ctx context.Context, f *store.WorkflowFiring) (*store.WorkflowFiring, bool, error) {
-	if err := f.Validate(); err != nil {
-		return nil, false, err
+// BeginWorkflowFirings implements store.WorkflowStore.
+func (d *DB) BeginWorkflowFirings(ctx context.Context, fs ...*store.WorkflowFiring) ([]*store.WorkflowFiring, []bool, error) {
+	if len(fs) == 0 {
+		return nil, nil, nil
 	}
-	event := ""
-	if f.EventID != uuid.Nil {
-		event = f.EventID.String()
+	for _, f := range fs {
+		if err := f.Validate(); err != nil {
+			return nil, nil, err
+		}
 	}
-	res, err := d.db.ExecContext(ctx, `INSERT INTO workflow_firings (`+firingColumns+`) VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING`,
-		f.Workflow, f.ClientID.String(), f.Key, event, f.FiredAt.UnixMicro(), f.Due.UnixMicro())
+	out, first := make([]*store.WorkflowFiring, len(fs)), make([]bool, len(fs))
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		for i, f := range fs {
+			event := ""
+			if f.EventID != uuid.Nil {
+				event = f.EventID.String()
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO workflow_firings (`+firingColumns+`) VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING`,
+				f.Workflow, f.ClientID.String(), f.Key, event, f.FiredAt.UnixMicro(), f.Due.UnixMicro())
+			if err != nil {
+				return mapErr(err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return mapErr(err)
+			} else if n == 1 {
+				cp := *f
+				out[i], first[i] = &cp, true
+				continue
+			}
+			got, err := scanFiring(tx.QueryRowContext(ctx, `SELECT `+firingColumns+` FROM workflow_firings WHERE workflow = ? AND client_id = ? AND key = ?`,
+				f.Workflow, f.ClientID.String(), f.Key))
+			if err != nil {
+				return mapErr(err)
+			}
+			out[i] = got
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, false, mapErr(err)
+		return nil, nil, err
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return nil, false, mapErr(err)
-	} else if n == 1 {
-		out := *f
-		return &out, true, nil
-	}
-	got, err := scanFiring(d.db.QueryRowContext(ctx, `SELECT `+firingColumns+` FROM workflow_firings WHERE workflow = ? AND client_id = ? AND key = ?`,
-		f.Workflow, f.ClientID.String(), f.Key))
-	if err != nil {
-		return nil, false, mapErr(err)
-	}
-	return got, false, nil
+	return out, first, nil
 }
 
-// FinishWorkflowFiring implements store.WorkflowStore.
-func (d *DB) FinishWorkflowFiring(ctx context.Context, workflow string, client uuid.UUID, key string, at time.Time) error {
-	res, err := d.db.ExecContext(ctx, `UPDATE workflow_firings SET done_at = CASE WHEN done_at = 0 THEN ? ELSE done_at END WHERE workflow = ? AND client_id = ? AND key = ?`,
-		at.UTC().Truncate(time.Microsecond).UnixMicro(), workflow, client.String(), key)
-	if err != nil {
-		return mapErr(err)
+// FinishWorkflowFirings implements store.WorkflowStore.
+func (d *DB) FinishWorkflowFirings(ctx context.Context, at time.Time, fs ...*store.WorkflowFiring) error {
+	if len(fs) == 0 {
+		return nil
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		if err != nil {
-			return mapErr(err)
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		for _, f := range fs {
+			if _, err := tx.ExecContext(ctx, `UPDATE workflow_firings SET done_at = ? WHERE workflow = ? AND client_id = ? AND key = ? AND done_at = 0`,
+				at.UTC().Truncate(time.Microsecond).UnixMicro(), f.Workflow, f.ClientID.String(), f.Key); err != nil {
+				return mapErr(err)
+			}
 		}
-		return store.Errorf(store.ENOTFOUND, "no firing of %q on %s for %q", workflow, client, key)
-	}
-	return nil
+		return nil
+	})
 }
 
 // LastWorkflowFiring implements store.WorkflowStore.

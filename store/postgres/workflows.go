@@ -157,42 +157,102 @@ func scanFiring(row pgx.Row) (*store.WorkflowFiring, error) {
 	return &f, nil
 }
 
-// BeginWorkflowFiring implements store.WorkflowStore.
-func (db *DB) BeginWorkflowFiring(ctx context.Context, f *store.WorkflowFiring) (*store.WorkflowFiring, bool, error) {
-	if err := f.Validate(); err != nil {
-		return nil, false, err
+// BeginWorkflowFirings implements store.WorkflowStore.
+func (db *DB) BeginWorkflowFirings(ctx context.Context, fs ...*store.WorkflowFiring) ([]*store.WorkflowFiring, []bool, error) {
+	if len(fs) == 0 {
+		return nil, nil, nil
 	}
-	var event *uuid.UUID
-	if f.EventID != uuid.Nil {
-		event = &f.EventID
+	n := len(fs)
+	names, keys := make([]string, n), make([]string, n)
+	clients, events := make([]string, n), make([]*string, n)
+	fired, due := make([]time.Time, n), make([]time.Time, n)
+	for i, f := range fs {
+		if err := f.Validate(); err != nil {
+			return nil, nil, err
+		}
+		names[i], clients[i], keys[i], fired[i], due[i] = f.Workflow, f.ClientID.String(), f.Key, f.FiredAt, f.Due
+		if f.EventID != uuid.Nil {
+			s := f.EventID.String()
+			events[i] = &s
+		}
 	}
-	tag, err := db.pool.Exec(ctx, `INSERT INTO workflow_firings (workflow, client_id, key, event_id, fired_at, due_at)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, f.Workflow, f.ClientID, f.Key, event, f.FiredAt, f.Due)
+	id := func(workflow string, client uuid.UUID, key string) string { return workflow + "\x00" + client.String() + "\x00" + key }
+	inserted := map[string]bool{}
+	stored := map[string]*store.WorkflowFiring{}
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `INSERT INTO workflow_firings (workflow, client_id, key, event_id, fired_at, due_at)
+			SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::timestamptz[], $6::timestamptz[])
+			ON CONFLICT DO NOTHING RETURNING workflow, client_id, key`, names, clients, keys, events, fired, due)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var w, k string
+			var c uuid.UUID
+			if err := rows.Scan(&w, &c, &k); err != nil {
+				rows.Close()
+				return err
+			}
+			inserted[id(w, c, k)] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(inserted) == n {
+			return nil
+		}
+		rows, err = tx.Query(ctx, `SELECT f.workflow, f.client_id, f.key, f.event_id, f.fired_at, f.due_at, f.done_at FROM workflow_firings f
+			JOIN unnest($1::text[], $2::uuid[], $3::text[]) AS k(workflow, client_id, key)
+			ON f.workflow = k.workflow AND f.client_id = k.client_id AND f.key = k.key`, names, clients, keys)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			f, err := scanFiring(rows)
+			if err != nil {
+				return err
+			}
+			stored[id(f.Workflow, f.ClientID, f.Key)] = f
+		}
+		return rows.Err()
+	})
 	if err != nil {
-		return nil, false, mapError("record workflow firing", err)
+		return nil, nil, mapError("record workflow firings", err)
 	}
-	if tag.RowsAffected() == 1 {
-		out := *f
-		return &out, true, nil
+	out, first := make([]*store.WorkflowFiring, n), make([]bool, n)
+	for i, f := range fs {
+		k := id(f.Workflow, f.ClientID, f.Key)
+		if inserted[k] {
+			cp := *f
+			out[i], first[i] = &cp, true
+			inserted[k] = false // a key given twice: the first is first
+			stored[k] = &cp
+			continue
+		}
+		out[i] = stored[k]
+		if out[i] == nil {
+			return nil, nil, store.Errorf(store.EUNAVAILABLE, "workflow firing %s of %s vanished while recorded", f.Key, f.Workflow)
+		}
 	}
-	got, err := scanFiring(db.pool.QueryRow(ctx, `SELECT `+firingColumns+` FROM workflow_firings WHERE workflow = $1 AND client_id = $2 AND key = $3`, f.Workflow, f.ClientID, f.Key))
-	if err != nil {
-		return nil, false, mapError("read workflow firing", err)
-	}
-	return got, false, nil
+	return out, first, nil
 }
 
-// FinishWorkflowFiring implements store.WorkflowStore.
-func (db *DB) FinishWorkflowFiring(ctx context.Context, workflow string, client uuid.UUID, key string, at time.Time) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE workflow_firings SET done_at = coalesce(done_at, $4) WHERE workflow = $1 AND client_id = $2 AND key = $3`,
-		workflow, client, key, pgTime(at))
-	if err != nil {
-		return mapError("finish workflow firing", err)
+// FinishWorkflowFirings implements store.WorkflowStore.
+func (db *DB) FinishWorkflowFirings(ctx context.Context, at time.Time, fs ...*store.WorkflowFiring) error {
+	if len(fs) == 0 {
+		return nil
 	}
-	if tag.RowsAffected() == 0 {
-		return store.Errorf(store.ENOTFOUND, "no firing of %q on %s for %q", workflow, client, key)
+	names, clients, keys := make([]string, len(fs)), make([]string, len(fs)), make([]string, len(fs))
+	for i, f := range fs {
+		names[i], clients[i], keys[i] = f.Workflow, f.ClientID.String(), f.Key
 	}
-	return nil
+	_, err := db.pool.Exec(ctx, `UPDATE workflow_firings f SET done_at = $4
+		FROM unnest($1::text[], $2::uuid[], $3::text[]) AS k(workflow, client_id, key)
+		WHERE f.workflow = k.workflow AND f.client_id = k.client_id AND f.key = k.key AND f.done_at IS NULL`,
+		names, clients, keys, pgTime(at))
+	return mapError("finish workflow firings", err)
 }
 
 // LastWorkflowFiring implements store.WorkflowStore.

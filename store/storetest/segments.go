@@ -40,6 +40,7 @@ func RunSegmentTests(t *testing.T, newStore func(t *testing.T) SegmentStore) {
 		{"DeskRights", testSegmentDeskRights},
 		{"PagesAndCount", testSegmentPages},
 		{"OnlyTheClientsAsked", testSegmentClients},
+		{"DecideAgreesWithTheStore", testSegmentDecide},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -502,5 +503,47 @@ func testSegmentClients(t *testing.T, s SegmentStore) {
 	}
 	if n := count("", both, []uuid.UUID{}); n != 0 {
 		t.Errorf("no clients: %d", n)
+	}
+}
+
+// What segment.Decide settles from a profile alone is what the store
+// says, for every client of the book and filters of every profile term.
+func testSegmentDecide(t *testing.T, s SegmentStore) {
+	bk := newBook(t, s)
+	ctx := t.Context()
+	var clients []*store.Client
+	for _, h := range bk.h {
+		c, err := s.ClientByHandle(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
+	}
+	filters := []string{
+		"tag:vip", "-tag:vip", "tag!=vip", "stage:active", "stage!=onboarding", "desk:" + bk.deskA, "broker:" + bk.b1,
+		"horizon:medium", "-horizon:long", "risk>=7", "risk<5", "risk=9", "risk!=9", "risk:3",
+		"tag:vip OR risk<3", "(tag:vip OR stage:dormant) -risk>8", "tag:vip trades.30d>=1", "-(tag:vip trades.30d>=1)",
+		"tag:nothing trades.30d>=1", "tag:vip OR trades.30d>=1", "sentiment<0 OR -tag:nothing",
+	}
+	known := 0
+	for _, text := range filters {
+		f := mustParse(t, text)
+		for _, c := range clients {
+			m, k := segment.Decide(f, c)
+			if !k {
+				continue
+			}
+			known++
+			n, err := s.CountClients(ctx, segment.Query{Filter: f, Clients: []uuid.UUID{c.ID}, Now: segNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m != (n == 1) {
+				t.Errorf("%q on %s: decided %v, the store says %v", text, c.Handle, m, n == 1)
+			}
+		}
+	}
+	if known < len(filters)*len(clients)/2 {
+		t.Errorf("only %d decided", known)
 	}
 }

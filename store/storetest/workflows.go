@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,6 +26,7 @@ func RunWorkflowStoreTests(t *testing.T, newStore func(t *testing.T) store.Workf
 		{"FiringOncePerKey", testWorkflowFiring},
 		{"ConcurrentBeginsOneFirst", testWorkflowFiringRace},
 		{"DueFirings", testWorkflowDue},
+		{"FiringsInOneCall", testWorkflowFiringBatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,7 +142,7 @@ func testWorkflowList(t *testing.T, s store.WorkflowStore) {
 		t.Errorf("no desk: %v", got)
 	}
 	client := uuid.New()
-	if _, _, err := s.BeginWorkflowFiring(ctx, &store.WorkflowFiring{Workflow: "a-" + sfx, ClientID: client, Key: "k", FiredAt: workflowEpoch}); err != nil {
+	if _, _, err := beginOne(ctx, s, &store.WorkflowFiring{Workflow: "a-" + sfx, ClientID: client, Key: "k", FiredAt: workflowEpoch}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeleteWorkflow(ctx, "a-"+sfx); err != nil {
@@ -162,32 +164,29 @@ func testWorkflowFiring(t *testing.T, s store.WorkflowStore) {
 		t.Fatalf("never fired: %v %v", last, err)
 	}
 	f := &store.WorkflowFiring{Workflow: name, ClientID: client, Key: event.String(), EventID: event, FiredAt: workflowEpoch, Due: workflowEpoch.Add(2 * time.Hour)}
-	got, first, err := s.BeginWorkflowFiring(ctx, f)
+	got, first, err := beginOne(ctx, s, f)
 	if err != nil || !first || got.Done() || !got.Due.Equal(workflowEpoch.Add(2*time.Hour)) {
 		t.Fatalf("first begin: %+v %v %v", got, first, err)
 	}
 	// Delivered again later: the first firing stands.
 	again := *f
 	again.FiredAt, again.Due = workflowEpoch.Add(time.Minute), workflowEpoch.Add(time.Minute)
-	got, first, err = s.BeginWorkflowFiring(ctx, &again)
+	got, first, err = beginOne(ctx, s, &again)
 	if err != nil || first || !got.FiredAt.Equal(workflowEpoch) || got.EventID != event || got.Done() {
 		t.Fatalf("second begin: %+v %v %v", got, first, err)
 	}
-	if err := s.FinishWorkflowFiring(ctx, name, client, f.Key, workflowEpoch.Add(time.Hour)); err != nil {
+	if err := finishOne(ctx, s, name, client, f.Key, workflowEpoch.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.FinishWorkflowFiring(ctx, name, client, f.Key, workflowEpoch.Add(3*time.Hour)); err != nil {
+	if err := finishOne(ctx, s, name, client, f.Key, workflowEpoch.Add(3*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	got, _, err = s.BeginWorkflowFiring(ctx, &again)
+	got, _, err = beginOne(ctx, s, &again)
 	if err != nil || !got.DoneAt.Equal(workflowEpoch.Add(time.Hour)) {
 		t.Errorf("after finishing twice: %+v %v", got, err)
 	}
-	if err := s.FinishWorkflowFiring(ctx, name, client, "other", workflowEpoch); store.ErrorCode(err) != store.ENOTFOUND {
-		t.Errorf("finishing what never began: %v", err)
-	}
 	later := &store.WorkflowFiring{Workflow: name, ClientID: client, Key: "quiet:x", FiredAt: workflowEpoch.Add(5 * time.Hour)}
-	if _, _, err := s.BeginWorkflowFiring(ctx, later); err != nil {
+	if _, _, err := beginOne(ctx, s, later); err != nil {
 		t.Fatal(err)
 	}
 	if last, err := s.LastWorkflowFiring(ctx, name, client); err != nil || !last.Equal(workflowEpoch.Add(5*time.Hour)) {
@@ -196,7 +195,7 @@ func testWorkflowFiring(t *testing.T, s store.WorkflowStore) {
 	if last, err := s.LastWorkflowFiring(ctx, name, uuid.New()); err != nil || !last.IsZero() {
 		t.Errorf("last firing on another client: %v %v", last, err)
 	}
-	if _, _, err := s.BeginWorkflowFiring(ctx, &store.WorkflowFiring{Workflow: name, ClientID: client, FiredAt: workflowEpoch}); store.ErrorCode(err) != store.EINVALID {
+	if _, _, err := beginOne(ctx, s, &store.WorkflowFiring{Workflow: name, ClientID: client, FiredAt: workflowEpoch}); store.ErrorCode(err) != store.EINVALID {
 		t.Errorf("no key: %v", err)
 	}
 }
@@ -210,7 +209,7 @@ func testWorkflowFiringRace(t *testing.T, s store.WorkflowStore) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, first, err := s.BeginWorkflowFiring(ctx, &store.WorkflowFiring{Workflow: name, ClientID: client, Key: "e", FiredAt: workflowEpoch.Add(time.Duration(i) * time.Second)})
+			_, first, err := beginOne(ctx, s, &store.WorkflowFiring{Workflow: name, ClientID: client, Key: "e", FiredAt: workflowEpoch.Add(time.Duration(i) * time.Second)})
 			if err != nil {
 				t.Error(err)
 			}
@@ -234,11 +233,11 @@ func testWorkflowDue(t *testing.T, s store.WorkflowStore) {
 		{Workflow: name, ClientID: c2, Key: "b", FiredAt: workflowEpoch, Due: workflowEpoch.Add(time.Hour)}, // due later
 		{Workflow: name, ClientID: c3, Key: "c", FiredAt: workflowEpoch},                                    // done
 	} {
-		if _, _, err := s.BeginWorkflowFiring(ctx, f); err != nil {
+		if _, _, err := beginOne(ctx, s, f); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.FinishWorkflowFiring(ctx, name, c3, "c", workflowEpoch); err != nil {
+	if err := finishOne(ctx, s, name, c3, "c", workflowEpoch); err != nil {
 		t.Fatal(err)
 	}
 	due := func(at time.Time) []string {
@@ -259,5 +258,54 @@ func testWorkflowDue(t *testing.T, s store.WorkflowStore) {
 	}
 	if got := due(workflowEpoch.Add(time.Hour)); len(got) != 2 || got[0] != "a" || got[1] != "b" {
 		t.Errorf("due at +1h: %v", got)
+	}
+}
+
+func beginOne(ctx context.Context, s store.WorkflowStore, f *store.WorkflowFiring) (*store.WorkflowFiring, bool, error) {
+	got, first, err := s.BeginWorkflowFirings(ctx, f)
+	if err != nil {
+		return nil, false, err
+	}
+	return got[0], first[0], nil
+}
+
+func finishOne(ctx context.Context, s store.WorkflowStore, workflow string, client uuid.UUID, key string, at time.Time) error {
+	return s.FinishWorkflowFirings(ctx, at, &store.WorkflowFiring{Workflow: workflow, ClientID: client, Key: key})
+}
+
+// Several firings begin in one call: those recorded already are returned
+// as stored, a key given twice is first once.
+func testWorkflowFiringBatch(t *testing.T, s store.WorkflowStore) {
+	ctx := t.Context()
+	name, client := "b-"+randSuffix(), uuid.New()
+	old := &store.WorkflowFiring{Workflow: name, ClientID: client, Key: "old", FiredAt: workflowEpoch}
+	if _, _, err := beginOne(ctx, s, old); err != nil {
+		t.Fatal(err)
+	}
+	later := workflowEpoch.Add(time.Hour)
+	got, first, err := s.BeginWorkflowFirings(ctx,
+		&store.WorkflowFiring{Workflow: name, ClientID: client, Key: "new", FiredAt: later},
+		&store.WorkflowFiring{Workflow: name, ClientID: client, Key: "old", FiredAt: later},
+		&store.WorkflowFiring{Workflow: name, ClientID: uuid.New(), Key: "new", FiredAt: later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || !first[0] || first[1] || !first[2] || !got[1].FiredAt.Equal(workflowEpoch) || got[1].Key != "old" {
+		t.Errorf("batch: %v %+v", first, got)
+	}
+	if err := s.FinishWorkflowFirings(ctx, later, got...); err != nil {
+		t.Fatal(err)
+	}
+	due, err := s.DueWorkflowFirings(ctx, later.Add(time.Hour), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range due {
+		if f.Workflow == name {
+			t.Errorf("still due after finishing: %+v", f)
+		}
+	}
+	if err := s.FinishWorkflowFirings(ctx, later, &store.WorkflowFiring{Workflow: name, ClientID: client, Key: "never"}); err != nil {
+		t.Errorf("finishing what never began: %v", err)
 	}
 }
