@@ -30,13 +30,13 @@ const (
 	TriggerOrderCancelled TriggerKind = "order cancelled"
 	TriggerOrderRejected  TriggerKind = "order rejected"
 	TriggerMarketMove     TriggerKind = "market move"
-	TriggerInbound        TriggerKind = "inbound"           // Arg: email, call or chat
-	TriggerSentimentDrop  TriggerKind = "sentiment drop"    //
-	TriggerEntered        TriggerKind = "entered segment"   // Arg: the saved segment
-	TriggerLeft           TriggerKind = "left segment"      // Arg: the saved segment
-	TriggerStageChange    TriggerKind = "stage change"      // Arg: the new stage, "" for any
-	TriggerMilestone      TriggerKind = "milestone"         // Arg: the milestone kind, "" for any
-	TriggerNoContact      TriggerKind = "no contact"        // Days
+	TriggerInbound        TriggerKind = "inbound"         // Arg: email, call or chat
+	TriggerSentimentDrop  TriggerKind = "sentiment drop"  //
+	TriggerEntered        TriggerKind = "entered segment" // Arg: the saved segment
+	TriggerLeft           TriggerKind = "left segment"    // Arg: the saved segment
+	TriggerStageChange    TriggerKind = "stage change"    // Arg: the new stage, "" for any
+	TriggerMilestone      TriggerKind = "milestone"       // Arg: the milestone kind, "" for any
+	TriggerNoContact      TriggerKind = "no contact"      // Days
 )
 
 // Trigger is a workflow's trigger.

@@ -27,7 +27,9 @@ type FileError struct {
 	Msg          string
 }
 
-func (e *FileError) Error() string { return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg) }
+func (e *FileError) Error() string {
+	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
+}
 
 // FileErrors are every mistake found in a file, in line order.
 type FileErrors []*FileError

@@ -176,7 +176,9 @@ func (db *DB) BeginWorkflowFirings(ctx context.Context, fs ...*store.WorkflowFir
 			events[i] = &s
 		}
 	}
-	id := func(workflow string, client uuid.UUID, key string) string { return workflow + "\x00" + client.String() + "\x00" + key }
+	id := func(workflow string, client uuid.UUID, key string) string {
+		return workflow + "\x00" + client.String() + "\x00" + key
+	}
 	inserted := map[string]bool{}
 	stored := map[string]*store.WorkflowFiring{}
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
