@@ -12,5 +12,5 @@ func TestMain(m *testing.M) { backendtest.Main(m) }
 // desks, links) and Cassandra (timeline).
 func TestBackends(t *testing.T) {
 	pg, tl := backendtest.Postgres(t), backendtest.Cassandra(t)
-	runSuite(t, Stores{Clients: pg, Timeline: tl, Teams: pg, Links: pg, Reminders: pg, Stats: pg, Segments: pg, Digests: pg})
+	runSuite(t, Stores{Clients: pg, Timeline: tl, Teams: pg, Links: pg, Reminders: pg, Stats: pg, Segments: pg, Digests: pg, Workflows: pg})
 }

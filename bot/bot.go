@@ -44,6 +44,11 @@ type Config struct {
 	// Digests keeps managers' digest subscriptions and builds digests; nil
 	// answers /digest with "not set up".
 	Digests Digests
+	// Workflows keeps desk workflows; nil answers /workflow with "not set
+	// up". WorkflowRunner runs them (reminders.Workflows): /workflow test
+	// asks it for a dry run; nil: no dry runs.
+	Workflows      store.WorkflowStore
+	WorkflowRunner WorkflowRunner
 	// TimelineURL links a user to a client's web timeline (webhooks/web
 	// signs such links per user); nil shows no links.
 	TimelineURL func(handle, user string) string
@@ -63,11 +68,14 @@ type Bot struct {
 	reminders store.ReminderStore
 	stats     store.StatsReader
 	segments  Segments
+	workflows store.WorkflowStore
 	digests   Digests
-	linkURL   func(handle, user string) string
-	log       *slog.Logger
-	now       func() time.Time
-	commands  map[string]*command
+	// workflowRunner runs workflows; nil when they do not run here.
+	workflowRunner WorkflowRunner
+	linkURL        func(handle, user string) string
+	log            *slog.Logger
+	now            func() time.Time
+	commands       map[string]*command
 }
 
 // New returns a bot.
@@ -79,6 +87,7 @@ func New(cfg Config) (*Bot, error) {
 		clients: cfg.Clients, timeline: cfg.Timeline, teams: cfg.Teams, links: cfg.Links,
 		dir: cfg.Directory, admins: cfg.Admins, rec: cfg.Recorder, reminders: cfg.Reminders,
 		stats: cfg.Stats, segments: cfg.Segments, digests: cfg.Digests,
+		workflows: cfg.Workflows, workflowRunner: cfg.WorkflowRunner,
 		linkURL: cfg.TimelineURL, log: cfg.Logger, now: cfg.Now,
 	}
 	if b.log == nil {

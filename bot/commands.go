@@ -48,11 +48,25 @@ func (b *Bot) commandTable() map[string]*command {
 		&command{path: "/segment unwatch", usage: "/segment unwatch <name>", run: segmentUnwatch},
 	)
 	seg.helpFor = segmentHelp
+	wf := group("/workflow",
+		"Desk workflows: when something happens to a client of the desk who matches a condition, BrokerSync acts. Brokers and managers write their desk's; admins any desk's.",
+		&command{path: "/workflow add", usage: "/workflow add <name> [desk=<desk>] [cooldown=1h] when <trigger> [if <segment filter>] then <action> [after <delay>]", run: workflowAdd, helpFor: workflowHelp,
+			help: "Adding a name that exists replaces its definition. Every firing is on the client's timeline with the workflow's name; a workflow fires at most once per client and event."},
+		&command{path: "/workflow list", usage: "/workflow list", run: workflowList},
+		&command{path: "/workflow show", usage: "/workflow show <name>", run: workflowShow},
+		&command{path: "/workflow enable", usage: "/workflow enable <name>", run: workflowEnable(true)},
+		&command{path: "/workflow disable", usage: "/workflow disable <name>", run: workflowEnable(false)},
+		&command{path: "/workflow delete", usage: "/workflow delete <name>", run: workflowDelete},
+		&command{path: "/workflow test", usage: "/workflow test <name>", run: workflowTest,
+			help: "A dry run: replays the last 30 days of the desk's timeline through the trigger and the condition (as of now) and lists the clients it would have fired on. Nothing is done."},
+	)
+	wf.helpFor = workflowHelp
 	return map[string]*command{
-		"/client":  client,
-		"/team":    team,
-		"/segment": seg,
-		"/digest":  digestCommands(),
+		"/client":   client,
+		"/team":     team,
+		"/segment":  seg,
+		"/workflow": wf,
+		"/digest":   digestCommands(),
 		"/log": {path: "/log", usage: "/log <client> " + strings.Join(logKindNames, "|") + " <summary>", run: logCmd,
 			help: "A call may say its direction and length before the summary: /log acme-grain call out 15m Talked through the Dec corn hedge"},
 		"/note": {path: "/note", usage: "/note <client> <text>", run: noteCmd,

@@ -31,6 +31,8 @@ type Stores struct {
 	Segments  bot.Segments
 	// Digests is nil for a bot without digests.
 	Digests store.DigestStore
+	// Workflows is nil for a bot without workflows.
+	Workflows store.WorkflowStore
 }
 
 // statsBackend keeps and reads the per-client statistics.
@@ -59,7 +61,7 @@ func embeddedStores(t testing.TB) (Stores, *bottest.FailingTimeline) {
 	}
 	t.Cleanup(func() { db.Close() })
 	tl := bottest.NewFailingTimeline(db.Timeline())
-	return Stores{Clients: db, Timeline: tl, Teams: db, Links: db, Reminders: db, Stats: db, Segments: db, Digests: db}, tl
+	return Stores{Clients: db, Timeline: tl, Teams: db, Links: db, Reminders: db, Stats: db, Segments: db, Digests: db, Workflows: db}, tl
 }
 
 // harness is one bot with its own desks, people and clients, named with a
@@ -111,14 +113,25 @@ func newHarness(t testing.TB, st Stores) *harness {
 			Builder: &reminders.DigestBuilder{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Reminders: st.Reminders}}
 	}
 	var err error
+	rec := &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer, Sentiment: st.Stats,
+		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Stats, Teams: st.Teams}, ingest.RecommendationTracker{Store: st.Stats}}}
+	// Workflows run on what the bot records, as in the server.
+	var runner bot.WorkflowRunner
+	if st.Workflows != nil && st.Reminders != nil {
+		wf := &reminders.Workflows{Store: st.Workflows, Reminders: st.Reminders, Clients: st.Clients, Teams: st.Teams,
+			Segments: st.Segments, Stats: st.Stats, Timeline: st.Timeline, Recorder: rec, Logger: testLogger()}
+		rec.Subscribers = append(rec.Subscribers, wf)
+		runner = wf
+	}
 	h.bot, err = bot.New(bot.Config{
 		Digests: digests,
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
 		Reminders: st.Reminders, Directory: h.dir, Admins: []string{h.admin},
-		Recorder: &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer, Sentiment: st.Stats,
-			Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Stats, Teams: st.Teams}, ingest.RecommendationTracker{Store: st.Stats}}},
-		Stats:    st.Stats,
-		Segments: st.Segments,
+		Recorder:       rec,
+		Stats:          st.Stats,
+		Segments:       st.Segments,
+		Workflows:      st.Workflows,
+		WorkflowRunner: runner,
 		TimelineURL: func(handle, user string) string {
 			return "https://brokersync.example.com/clients/" + handle + "/timeline?u=" + user
 		},

@@ -27,6 +27,8 @@ func runSuite(t *testing.T, st Stores) {
 		{"SegmentCommands", testSegmentCommands},
 		{"SegmentDeskRights", testSegmentDeskRights},
 		{"SegmentWatch", testSegmentWatch},
+		{"WorkflowCommands", testWorkflowCommands},
+		{"WorkflowDeskRights", testWorkflowDeskRights},
 		{"ClientSetReachesEveryField", testSetEveryField},
 		{"ClientSetRecordsChange", testSetRecords},
 		{"ClientTag", testTag},

@@ -139,7 +139,10 @@ func (l *Lifecycle) Sweep(ctx context.Context) ([]Transition, error) {
 func (l *Lifecycle) move(ctx context.Context, c *store.Client, r lifecycleRule) (bool, error) {
 	profiles := Profiles{Clients: l.Clients, Recorder: l.Recorder, Annotate: func(e *store.Event) {
 		e.Summary = fmt.Sprintf("stage %s → %s by rule: %s", r.from, r.to, r.name)
-		e.Attrs.Extra = map[string]string{"rule": r.name}
+		if e.Attrs.Extra == nil {
+			e.Attrs.Extra = map[string]string{}
+		}
+		e.Attrs.Extra["rule"] = r.name
 	}}
 	_, changes, err := profiles.Update(ctx, c.ID, LifecycleActor, func(cl *store.Client) error {
 		if cl.Stage != r.from {

@@ -141,8 +141,17 @@ func testLifecycle(t *testing.T, db lifecycleStore, tl store.TimelineStore) {
 		t.Fatal(err)
 	}
 	var summaries []string
+	var stages []string
 	for _, e := range page.Events {
 		summaries = append(summaries, e.Summary)
+		// Each move carries the stage_change signal with its new stage,
+		// and the rule that made it.
+		if e.Attrs.Signal() == store.SignalStageChange && e.Attrs.Extra["rule"] != "" {
+			stages = append(stages, e.Attrs.Extra["stage_from"]+">"+e.Attrs.Extra["stage"])
+		}
+	}
+	if got := strings.Join(stages, " "); got != "dormant>active active>dormant onboarding>active" {
+		t.Errorf("stage_change signals on newco's timeline: %q", got)
 	}
 	want := []string{
 		"stage dormant → active by rule: activity while dormant",

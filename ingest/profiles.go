@@ -84,6 +84,7 @@ func (p Profiles) Import(ctx context.Context, clients []*store.Client, actor, so
 }
 
 func (p Profiles) record(ctx context.Context, e *store.Event) error {
+	markStage(e)
 	if p.Annotate != nil {
 		p.Annotate(e)
 	}
@@ -91,4 +92,19 @@ func (p Profiles) record(ctx context.Context, e *store.Event) error {
 		return &UnrecordedError{err}
 	}
 	return nil
+}
+
+// markStage gives a profile change that moved the client to another
+// lifecycle stage the stage_change signal, with the new stage, so that the
+// rules that act on stages (workflows, digests) hear of it whoever moved
+// it: a broker, the lifecycle rules or a workflow. A new client's first
+// stage is no change.
+func markStage(e *store.Event) {
+	for _, ch := range e.Attrs.Change {
+		if ch.Field == "stage" && ch.Old != "" && ch.New != "" && ch.New != ch.Old {
+			e.Attrs.Extra = store.WithSignal(e.Attrs.Extra, store.SignalStageChange)
+			e.Attrs.Extra["stage"] = ch.New
+			e.Attrs.Extra["stage_from"] = ch.Old
+		}
+	}
 }

@@ -52,6 +52,9 @@ type stores struct {
 	clients  store.ClientStore
 	trades   store.TradeStore
 	timeline store.TimelineStore
+	// subscriber, when set, makes a subscriber of the recorder (the
+	// workflows of the benchmark).
+	subscriber func(*ingest.Recorder) ingest.Subscriber
 }
 
 func embeddedStores(t testing.TB) stores {
@@ -82,11 +85,15 @@ func newEnv(t testing.TB, s stores) *env {
 	r := chi.NewRouter()
 	e.srv = httptest.NewServer(r) // started first: Twilio signs the URL it calls
 	t.Cleanup(e.srv.Close)
+	rec := &ingest.Recorder{Timeline: s.timeline, Scorer: fakeScorer{}}
+	if s.subscriber != nil {
+		rec.Subscribers = append(rec.Subscribers, s.subscriber(rec))
+	}
 	webhooks.NewInbound(webhooks.InboundConfig{
 		Secret:          secret,
 		Clients:         s.clients,
 		Trades:          s.trades,
-		Recorder:        &ingest.Recorder{Timeline: s.timeline, Scorer: fakeScorer{}},
+		Recorder:        rec,
 		Now:             func() time.Time { return e.now },
 		PublicURL:       e.srv.URL,
 		TwilioAuthToken: twilioToken,
@@ -178,9 +185,9 @@ func (e *env) events(t testing.TB, c *store.Client) []*store.Event {
 }
 
 // countEvents pages through a client's whole timeline.
-func (e *env) countEvents(t testing.TB, c *store.Client) int {
+func (e *env) countEvents(t testing.TB, c *store.Client, kinds ...store.Kind) int {
 	t.Helper()
-	n, q := 0, store.EventQuery{Limit: 1000}
+	n, q := 0, store.EventQuery{Limit: 1000, Kinds: kinds}
 	for {
 		page, err := e.timeline.Events(context.Background(), c.ID, q)
 		if err != nil {

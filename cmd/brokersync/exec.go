@@ -53,6 +53,8 @@ func execCmd(ctx context.Context, cfg Config, logger *slog.Logger, flags execFla
 	}
 	// A call logged here resolves follow-ups as one logged in Slack does.
 	rec.Subscribers = append(rec.Subscribers, newTriggers(st, sd, logger))
+	// And fires the desks' workflows as the server would.
+	rec.Subscribers = append(rec.Subscribers, newWorkflows(st, rec, logger))
 	b, err := newBot(cfg, logger, st, rec, dir, links)
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ Usage:
   brokersync import orders FILE.csv         import order history (all rows or none)
   brokersync export clients                 write every client profile as CSV to stdout
   brokersync rebuild-stats [--after HANDLE] recount every client's statistics from the timeline
+  brokersync workflows apply FILE.yaml      create or update desk workflows from a YAML file (checked, idempotent)
   brokersync exec '/client show acme-grain' --as U123
                                             run a slash command as that Slack user, print plain text
   brokersync check fix [flags]              log on to the FIX drop copy, say what is waiting, store nothing
@@ -87,7 +88,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runSentiment(args, stdin, stdout)
 	}
 	switch cmd {
-	case "serve", "migrate", "import", "export", "exec", "demo", "rebuild-stats", "check":
+	case "serve", "migrate", "import", "export", "exec", "demo", "rebuild-stats", "check", "workflows":
 	default:
 		fmt.Fprint(stderr, usage)
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
@@ -150,6 +151,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exportCmd(ctx, cfg, logger, fs.Args(), stdout)
 	case "rebuild-stats":
 		return rebuildStatsCmd(ctx, cfg, logger, after, fs.Args(), stdout)
+	case "workflows":
+		return workflowsCmd(ctx, cfg, logger, fs.Args(), stdout)
 	case "check":
 		if len(fs.Args()) != 0 {
 			return usageError{checkUsage}

@@ -89,6 +89,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	// within seconds, every client every few minutes.
 	membership := newMembership(cfg, st, recorder, dir, logger)
 	recorder.Subscribers = append(recorder.Subscribers, membership)
+	// The desks' workflows act on the same events.
+	workflows := newWorkflows(st, recorder, logger)
+	recorder.Subscribers = append(recorder.Subscribers, workflows)
 	pages := &web.Pages{
 		Names:     names(dir),
 		Clients:   st.Clients,
@@ -162,6 +165,13 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if mail != nil {
 		g.Go(func() error { return mail.Run(ctx) })
 	}
+	// Delayed workflow actions, firings a crash cut off, quiet clients.
+	g.Go(func() error {
+		return jobs.Run(ctx, periodic.Job{Name: "workflows", Every: workflowEvery, Run: func(ctx context.Context, _ time.Time) error {
+			_, err := workflows.Tick(ctx)
+			return err
+		}})
+	})
 	lc := &ingest.Lifecycle{Clients: st.Clients, Segments: st.Segments, Stats: st.Stats, Recorder: recorder,
 		DormantAfter: cfg.DormantAfterDuration(), Logger: logger}
 	g.Go(func() error {
@@ -213,10 +223,15 @@ func newScheduler(cfg Config, st *backends.Stores, reg prometheus.Registerer, lo
 	})
 }
 
-// newIngesters builds one IMAP ingester per configured mailbox folder; they
-// share the metrics and the desk (who the brokers are, from every mailbox).
 // lifecycleEvery is how often stages are checked against their rules.
 const lifecycleEvery = 5 * time.Minute
+
+// workflowEvery is how often delayed workflow actions and quiet clients
+// are looked for.
+const workflowEvery = time.Minute
+
+// newIngesters builds one IMAP ingester per configured mailbox folder; they
+// share the metrics and the desk (who the brokers are, from every mailbox).
 
 func newIngesters(mailboxes []imap.MailboxConfig, st *backends.Stores, rec imap.Recorder, metrics *imap.Metrics, logger *slog.Logger) ([]*imap.Ingester, error) {
 	if len(mailboxes) == 0 {

@@ -47,11 +47,23 @@ func newMembership(cfg Config, st *backends.Stores, rec *ingest.Recorder, dir *b
 	return &ingest.Membership{Segments: st.Segments, Recorder: rec, Resolve: rights.SegmentScope(st.Segments), Logger: logger}
 }
 
-// newBot builds the command core on the configured stores.
+// newBot builds the command core on the configured stores. The workflows
+// that run on rec (newWorkflows, subscribed to it) answer /workflow test
+// and hear of changes; without them, a runner of its own does dry runs.
 func newBot(cfg Config, logger *slog.Logger, st *backends.Stores, rec *ingest.Recorder, dir bot.Directory, links func(handle, user string) string) (*bot.Bot, error) {
+	var runner *reminders.Workflows
+	for _, s := range rec.Subscribers {
+		if w, ok := s.(*reminders.Workflows); ok {
+			runner = w
+		}
+	}
+	if runner == nil {
+		runner = newWorkflows(st, rec, logger)
+	}
 	return bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links, Reminders: st.Reminders,
 		Directory: dir, Admins: cfg.AdminIDs(), Recorder: rec, Stats: st.Stats, Segments: st.Segments, TimelineURL: links, Logger: logger,
+		Workflows: st.Workflows, WorkflowRunner: runner,
 		Digests: newDigests(st),
 	})
 }
@@ -79,6 +91,13 @@ func newDigestRunner(cfg Config, st *backends.Stores, logger *slog.Logger) (*rem
 		Slack:  reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL)),
 		Logger: logger,
 	})
+}
+
+// newWorkflows runs the desks' workflows on what rec records; subscribe
+// it to rec, and run its Tick (delayed actions, quiet clients).
+func newWorkflows(st *backends.Stores, rec *ingest.Recorder, logger *slog.Logger) *reminders.Workflows {
+	return &reminders.Workflows{Store: st.Workflows, Reminders: st.Reminders, Clients: st.Clients, Teams: st.Teams,
+		Segments: st.Segments, Stats: st.Stats, Timeline: st.Timeline, Recorder: rec, Logger: logger}
 }
 
 // slackDirectory returns the Slack Web API client and the directory of

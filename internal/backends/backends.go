@@ -47,6 +47,7 @@ type Stores struct {
 	// Responsiveness keeps recommendations and each client's
 	// responsiveness.
 	Responsiveness store.ResponsivenessStore
+	Workflows      store.WorkflowStore
 	closers        []func() error
 	embedded       bool // some store is the embedded one
 }
@@ -89,6 +90,7 @@ type records interface {
 	store.ContactStore
 	store.StatsRebuilder
 	store.ResponsivenessStore
+	store.WorkflowStore
 	segment.Matcher
 	segment.IDMatcher
 	segment.Store
@@ -99,7 +101,7 @@ func (s *Stores) setRecords(r records) {
 	s.Clients, s.Trades, s.Sentiment, s.Checkpoints, s.Leases, s.Periodic = r, r, r, r, r, r
 	s.Teams, s.Links, s.Once, s.Keys, s.Reminders = r, r, r, r, r
 	s.Contacts, s.Rebuilder, s.Stats, s.Segments, s.Responsiveness = r, r, r, r, r
-	s.Milestones, s.Digests = r, r
+	s.Milestones, s.Digests, s.Workflows = r, r, r
 }
 
 // Open opens the backends set says. On an error nothing is left open.

@@ -36,13 +36,13 @@ func (d *DB) segmentWhere(q segment.Query) (string, []any, bool, error) {
 		parts = append(parts, "c.team IN ("+strings.Join(ps, ", ")+")")
 	}
 	if q.Clients != nil {
-		ps := make([]string, 0, len(q.Clients))
-		for _, id := range q.Clients {
-			args = append(args, id.String())
-			ps = append(ps, "?"+strconv.Itoa(len(args)))
-		}
-		if len(ps) == 0 {
+		if len(q.Clients) == 0 {
 			return "", nil, false, nil
+		}
+		ps := make([]string, len(q.Clients))
+		for i, id := range q.Clients {
+			args = append(args, id.String())
+			ps[i] = "?" + strconv.Itoa(len(args))
 		}
 		parts = append(parts, "c.id IN ("+strings.Join(ps, ", ")+")")
 	}

@@ -33,6 +33,9 @@ func segmentWhere(q segment.Query) (string, []any, bool, error) {
 		parts = append(parts, "c.team = ANY($1::text[])")
 	}
 	if q.Clients != nil {
+		if len(q.Clients) == 0 {
+			return "", nil, false, nil
+		}
 		ids := make([]string, len(q.Clients))
 		for i, id := range q.Clients {
 			ids[i] = id.String()

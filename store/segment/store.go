@@ -19,8 +19,9 @@ type Query struct {
 	// filter says.
 	Teams []string
 	Now   time.Time // fixes relative terms
-	// Clients, when not nil, narrows the query to these clients (the
-	// ones whose events just arrived).
+	// Clients, when not nil, are the only clients looked at (the ones
+	// whose events just arrived, or the one a rule asks about); empty
+	// matches none.
 	Clients []uuid.UUID
 	After   string // only handles after this one
 	Limit   int    // at most this many (default 50, at most 1000)

@@ -42,6 +42,8 @@ func RunSegmentTests(t *testing.T, newStore func(t *testing.T) SegmentStore) {
 		{"DeskRights", testSegmentDeskRights},
 		{"PagesAndCount", testSegmentPages},
 		{"Responsiveness", testSegmentResponsiveness},
+		{"OnlyTheClientsAsked", testSegmentClients},
+		{"DecideAgreesWithTheStore", testSegmentDecide},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -459,4 +461,92 @@ func mustParse(t *testing.T, s string) *segment.Filter {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// A rule asking about one client (a workflow's condition) matches it
+// alone, and still within the desks asked.
+func testSegmentClients(t *testing.T, s SegmentStore) {
+	bk := newBook(t, s)
+	ctx := t.Context()
+	ash, err := s.ClientByHandle(ctx, bk.h["ash"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	fir, err := s.ClientByHandle(ctx, bk.h["fir"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(filter string, teams []string, ids []uuid.UUID) int {
+		t.Helper()
+		n, err := s.CountClients(ctx, segment.Query{Filter: mustParse(t, filter), Teams: teams, Clients: ids, Now: segNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := s.MatchClients(ctx, segment.Query{Filter: mustParse(t, filter), Teams: teams, Clients: ids, Now: segNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) != n {
+			t.Errorf("%q for %v: %d matched, %d counted", filter, ids, len(page), n)
+		}
+		return n
+	}
+	both := []string{bk.deskA, bk.deskB}
+	if n := count("", both, []uuid.UUID{ash.ID}); n != 1 {
+		t.Errorf("ash alone: %d", n)
+	}
+	if n := count("", both, []uuid.UUID{ash.ID, fir.ID}); n != 2 {
+		t.Errorf("ash and fir: %d", n)
+	}
+	if n := count("desk:"+bk.deskB, both, []uuid.UUID{ash.ID}); n != 0 {
+		t.Errorf("ash on the other desk's filter: %d", n)
+	}
+	if n := count("", []string{fir.Team}, []uuid.UUID{ash.ID}); ash.Team != fir.Team && n != 0 {
+		t.Errorf("ash outside the desks asked: %d", n)
+	}
+	if n := count("", both, []uuid.UUID{}); n != 0 {
+		t.Errorf("no clients: %d", n)
+	}
+}
+
+// What segment.Decide settles from a profile alone is what the store
+// says, for every client of the book and filters of every profile term.
+func testSegmentDecide(t *testing.T, s SegmentStore) {
+	bk := newBook(t, s)
+	ctx := t.Context()
+	var clients []*store.Client
+	for _, h := range bk.h {
+		c, err := s.ClientByHandle(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
+	}
+	filters := []string{
+		"tag:vip", "-tag:vip", "tag!=vip", "stage:active", "stage!=onboarding", "desk:" + bk.deskA, "broker:" + bk.b1,
+		"horizon:medium", "-horizon:long", "risk>=7", "risk<5", "risk=9", "risk!=9", "risk:3",
+		"tag:vip OR risk<3", "(tag:vip OR stage:dormant) -risk>8", "tag:vip trades.30d>=1", "-(tag:vip trades.30d>=1)",
+		"tag:nothing trades.30d>=1", "tag:vip OR trades.30d>=1", "sentiment<0 OR -tag:nothing",
+	}
+	known := 0
+	for _, text := range filters {
+		f := mustParse(t, text)
+		for _, c := range clients {
+			m, k := segment.Decide(f, c)
+			if !k {
+				continue
+			}
+			known++
+			n, err := s.CountClients(ctx, segment.Query{Filter: f, Clients: []uuid.UUID{c.ID}, Now: segNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m != (n == 1) {
+				t.Errorf("%q on %s: decided %v, the store says %v", text, c.Handle, m, n == 1)
+			}
+		}
+	}
+	if known < len(filters)*len(clients)/2 {
+		t.Errorf("only %d decided", known)
+	}
 }

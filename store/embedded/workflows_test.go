@@ -1,0 +1,13 @@
+package embedded_test
+
+import (
+	"testing"
+
+	"github.com/brokersync/brokersync/store"
+	"github.com/brokersync/brokersync/store/storetest"
+)
+
+func TestWorkflowStore(t *testing.T) {
+	db := open(t)
+	storetest.RunWorkflowStoreTests(t, func(*testing.T) store.WorkflowStore { return db })
+}
