@@ -480,6 +480,10 @@ node_cluster() {
 	# allocation), and a restarted node keeps its token from its system tables.
 	N_EXTRA="initial_token: $(cluster_token "$i")
 auto_bootstrap: false
+# Three JVMs on two shared cores: a replica's answer can take seconds. Above
+# the defaults (2s, 1.8s), so that a slow Paxos round is not a timeout.
+write_request_timeout: 5000ms
+cas_contention_timeout: 3000ms
 # Hints replay what a node missed while down within 3 hours (the default).
 hinted_handoff_enabled: true
 max_hint_window: 3h"
@@ -996,7 +1000,7 @@ main() {
 		flock -w 900 9 || die "timed out waiting for $RUN_DIR/.lock"
 		# The env file always lists what runs now, also after a failed start.
 		trap 'write_env || true' EXIT
-		[[ $cmd != start || ${names[*]} == cluster ]] || install_chromium
+		[[ $cmd != start || " ${names[*]} " == *" cluster "* ]] || install_chromium
 		for s in "${names[@]}"; do
 			if [[ $cmd == clean ]]; then clean "$s"; else "${cmd}_$s"; fi
 		done
