@@ -9,8 +9,17 @@
 #   scripts/services.sh stop    [names...]   stop (data is kept)
 #   scripts/services.sh status  [names...]   exit 0 when all named services run
 #   scripts/services.sh clean   [names...]   stop and delete their data
+#   scripts/services.sh start-cluster | stop-cluster | clean-cluster
+#                                  the 3-node Cassandra cluster (= start cluster, ...)
+#   scripts/services.sh stop-node N... | kill-node N... | start-node N...
+#                                  stop (SIGTERM), crash (SIGKILL) or start again nodes
+#                                  (1-3) of the cluster; start-node waits until they
+#                                  answer CQL and every node sees every other UP
 #
-# names: postgres cassandra dovecot (none = all three).
+# names: postgres cassandra dovecot (none = all three), and cluster: a
+# Cassandra cluster of BROKERSYNC_CASSANDRA_NODES nodes (default 3) on
+# 127.0.0.1, 127.0.0.2, ... with the same ports, beside the single node, for
+# `make test-cluster` (never part of the default set).
 # After start/stop, <rundir>/env holds `export NAME=value` lines for the running
 # services; tests source it.
 #
@@ -21,6 +30,10 @@
 #   BROKERSYNC_CASSANDRA_HEAP      default 1g
 #   BROKERSYNC_CASSANDRA_JMX_PORT  local JMX port (default: none, JMX off)
 #   BROKERSYNC_CASSANDRA_JVM_OPTS  extra JVM options, space-separated
+#   BROKERSYNC_CASSANDRA_NODES        cluster size (default 3, at most 9)
+#   BROKERSYNC_CLUSTER_CASSANDRA_HEAP heap of each cluster node (default 512m)
+#   BROKERSYNC_CLUSTER_CASSANDRA_PORT (29042, CQL), BROKERSYNC_CLUSTER_CASSANDRA_STORAGE_PORT
+#     (27000, and +1): the cluster's ports, the same on each node's address
 #   BROKERSYNC_START_TIMEOUT       seconds to wait for Cassandra (default 240)
 #   BROKERSYNC_POSTGRES_PORT (25432), BROKERSYNC_CASSANDRA_PORT (19042, CQL),
 #   BROKERSYNC_CASSANDRA_STORAGE_PORT (17000, and +1), BROKERSYNC_IMAP_PORT (10143):
@@ -51,6 +64,11 @@ CASSANDRA_SSL_STORAGE_PORT=$((CASSANDRA_STORAGE_PORT + 1))
 CASSANDRA_HEAP=${BROKERSYNC_CASSANDRA_HEAP:-1g}
 CASSANDRA_TIMEOUT=${BROKERSYNC_START_TIMEOUT:-240}
 CASSANDRA_LIB="$CACHE_DIR/cassandra-$CASSANDRA_VERSION/lib"
+
+CLUSTER_NODES=${BROKERSYNC_CASSANDRA_NODES:-3}
+CLUSTER_NATIVE_PORT=${BROKERSYNC_CLUSTER_CASSANDRA_PORT:-29042}
+CLUSTER_STORAGE_PORT=${BROKERSYNC_CLUSTER_CASSANDRA_STORAGE_PORT:-27000}
+CLUSTER_HEAP=${BROKERSYNC_CLUSTER_CASSANDRA_HEAP:-512m}
 
 IMAP_PORT=${BROKERSYNC_IMAP_PORT:-10143}
 IMAP_USERS=(broker1 broker2 broker3 broker4)
@@ -83,10 +101,11 @@ tail_log() {
 	printf -- '-----\n' >&2
 }
 
-# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+# port_open PORT [HOST]: something accepts TCP connections on HOST:PORT
+# (HOST default 127.0.0.1).
 port_open() {
-	# shellcheck disable=SC2016 # $1 expands in the inner bash
-	timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null
+	# shellcheck disable=SC2016 # $1 and $2 expand in the inner bash
+	timeout 2 bash -c 'exec 3<>"/dev/tcp/$2/$1"' _ "$1" "${2:-127.0.0.1}" 2>/dev/null
 }
 
 # pid_alive PIDFILE PATTERN: the recorded process exists and its command line
@@ -415,30 +434,97 @@ build_cqlping() {
 	fi
 }
 
-cassandra_running() { pid_alive "$CASS_PID" "$CASS_PATTERN"; }
+# A Cassandra node is described by the N_* variables that node_single or
+# node_cluster set; the functions below start, wait for and stop "the node".
+# The single node and each node of the cluster share this code.
+N_NAME="" N_DIR="" N_LOGDIR="" N_PID="" N_PATTERN="" N_ADDR="" N_NATIVE="" N_STORAGE=""
+N_SSL="" N_HEAP="" N_SEEDS="" N_EXTRA="" N_JMX=""
 
-# cql_ready reports whether Cassandra answers CQL, keeping its version in
+# node_single: the single node `make test` uses.
+node_single() {
+	N_NAME=cassandra N_DIR=$CASS_DIR N_LOGDIR=$CASS_LOGDIR N_PID=$CASS_PID N_PATTERN=$CASS_PATTERN
+	N_ADDR=127.0.0.1 N_NATIVE=$CASSANDRA_NATIVE_PORT N_STORAGE=$CASSANDRA_STORAGE_PORT
+	N_SSL=$CASSANDRA_SSL_STORAGE_PORT N_HEAP=$CASSANDRA_HEAP N_SEEDS="127.0.0.1:$CASSANDRA_STORAGE_PORT"
+	N_EXTRA="" N_JMX=${BROKERSYNC_CASSANDRA_JMX_PORT:-}
+}
+
+CLUSTER_DIR="$RUN_DIR/cassandra-cluster"
+
+# cluster_token I: the initial token of node I (1-based) of CLUSTER_NODES,
+# evenly spaced over Murmur3's range, so that a brand-new cluster needs no
+# token allocation and every node owns the same share.
+cluster_token() {
+	# 2^64 / n * (i-1) - 2^63, in bash's signed 64-bit arithmetic.
+	local i=$1 n=$CLUSTER_NODES step
+	step=$((((1 << 62) / n) * 4))
+	printf '%d\n' $((-(1 << 63) + (i - 1) * step))
+}
+
+# node_cluster I: node I (1-based) of the cluster, on 127.0.0.I.
+node_cluster() {
+	local i=$1 j seeds=()
+	[[ $i =~ ^[1-9]$ ]] && ((i <= CLUSTER_NODES)) || die "no cluster node '$i' (nodes: 1-$CLUSTER_NODES)"
+	for ((j = 1; j <= CLUSTER_NODES; j++)); do seeds+=("127.0.0.$j:$CLUSTER_STORAGE_PORT"); done
+	N_NAME="cassandra node $i" N_DIR="$CLUSTER_DIR/node$i" N_LOGDIR="$CLUSTER_DIR/node$i/logs"
+	N_PID="$CLUSTER_DIR/node$i/cassandra.pid"
+	# The node's own config path: tells its process from the other nodes'.
+	N_PATTERN="$CLUSTER_DIR/node$i/cassandra.yaml"
+	N_ADDR="127.0.0.$i" N_NATIVE=$CLUSTER_NATIVE_PORT N_STORAGE=$CLUSTER_STORAGE_PORT
+	N_SSL=$((CLUSTER_STORAGE_PORT + 1)) N_HEAP=$CLUSTER_HEAP
+	N_SEEDS=$(
+		IFS=,
+		echo "${seeds[*]}"
+	)
+	# Every node is a seed and has its token fixed: a new cluster's nodes can
+	# start together (seeds do not bootstrap, and fixed tokens need no
+	# allocation), and a restarted node keeps its token from its system tables.
+	N_EXTRA="initial_token: $(cluster_token "$i")
+auto_bootstrap: false
+# Three JVMs on two shared cores: a replica's answer can take seconds. Above
+# the defaults (2s, 1.8s), so that a slow Paxos round is not a timeout.
+write_request_timeout: 5000ms
+cas_contention_timeout: 3000ms
+# Hints replay what a node missed while down within 3 hours (the default).
+hinted_handoff_enabled: true
+max_hint_window: 3h"
+	N_JMX=""
+}
+
+cluster_hosts() {
+	local i hosts=()
+	for ((i = 1; i <= CLUSTER_NODES; i++)); do hosts+=("127.0.0.$i:$CLUSTER_NATIVE_PORT"); done
+	IFS=,
+	echo "${hosts[*]}"
+}
+
+node_running() { pid_alive "$N_PID" "$N_PATTERN"; }
+cassandra_running() { (node_single && node_running); }
+
+# cql_ready reports whether the node answers CQL, keeping its version in
 # CASS_VERSION.
 cql_ready() {
-	port_open "$CASSANDRA_NATIVE_PORT" &&
-		CASS_VERSION=$("$CQLPING" -hosts "127.0.0.1:$CASSANDRA_NATIVE_PORT" -timeout 5s 2>/dev/null)
+	port_open "$N_NATIVE" "$N_ADDR" &&
+		CASS_VERSION=$("$CQLPING" -hosts "$N_ADDR:$N_NATIVE" -timeout 5s 2>/dev/null)
 }
 
 render_cassandra_yaml() {
 	local t
 	t=$(<"$SCRIPT_DIR/cassandra/cassandra.yaml")
-	t=${t//@@DIR@@/$CASS_DIR}
-	t=${t//@@STORAGE_PORT@@/$CASSANDRA_STORAGE_PORT}
-	t=${t//@@SSL_STORAGE_PORT@@/$CASSANDRA_SSL_STORAGE_PORT}
-	t=${t//@@NATIVE_PORT@@/$CASSANDRA_NATIVE_PORT}
-	printf '%s\n' "$t" >"$CASS_DIR/cassandra.yaml"
+	t=${t//@@DIR@@/$N_DIR}
+	t=${t//@@ADDR@@/$N_ADDR}
+	t=${t//@@SEEDS@@/$N_SEEDS}
+	t=${t//@@STORAGE_PORT@@/$N_STORAGE}
+	t=${t//@@SSL_STORAGE_PORT@@/$N_SSL}
+	t=${t//@@NATIVE_PORT@@/$N_NATIVE}
+	printf '%s\n' "$t" >"$N_DIR/cassandra.yaml"
+	[[ -z $N_EXTRA ]] || printf '\n# for a node of a cluster\n%s\n' "$N_EXTRA" >>"$N_DIR/cassandra.yaml"
 }
 
 cassandra_jvm_opts() {
 	local java=$1 jamm pkg
 	JVM_OPTS=(
 		-ea -da:net.openhft...
-		"-Xms$CASSANDRA_HEAP" "-Xmx$CASSANDRA_HEAP" -Xss256k
+		"-Xms$N_HEAP" "-Xmx$N_HEAP" -Xss256k
 		-XX:+UseG1GC -XX:+ParallelRefProcEnabled -XX:MaxTenuringThreshold=1
 		# C1 only: about half the start-up CPU on 2 cores; test loads are light.
 		# BROKERSYNC_CASSANDRA_JVM_OPTS=-XX:TieredStopAtLevel=4 restores C2.
@@ -448,19 +534,18 @@ cassandra_jvm_opts() {
 		-Dio.netty.tryReflectionSetAccessible=true -Dio.netty.allocator.useCacheForAllThreads=true
 		-Dio.netty.allocator.maxOrder=11 -Dchronicle.analytics.disable=true
 		-Dcassandra-foreground=yes
-		"-Dcassandra.config=file://$CASS_DIR/cassandra.yaml"
-		"-Dcassandra.storagedir=$CASS_DIR"
-		"-Dcassandra.logdir=$CASS_LOGDIR"
+		"-Dcassandra.config=file://$N_DIR/cassandra.yaml"
+		"-Dcassandra.storagedir=$N_DIR"
+		"-Dcassandra.logdir=$N_LOGDIR"
 		"-Dlogback.configurationFile=$SCRIPT_DIR/cassandra/logback.xml"
-		# Fast start and stop of a throw-away single node.
-		-Dcassandra.unsafesystem=true
+		# Fast start and stop of throw-away test nodes.
 		-Dcassandra.skip_wait_for_gossip_to_settle=0
 		-Dcassandra.ring_delay_ms=1000
 		-Dcassandra.shutdown_announce_in_ms=0
 		-Dcassandra.test.messagingService.nonGracefulShutdown=true
 		-Dcassandra.skip_sync=true
 		-Dcassandra.test.ignore_sigar=true
-		"-Dcassandra.triggers_dir=$CASS_DIR/triggers"
+		"-Dcassandra.triggers_dir=$N_DIR/triggers"
 		--add-exports java.base/jdk.internal.misc=ALL-UNNAMED
 		--add-exports java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED
 		--add-exports java.management/com.sun.jmx.remote.security=ALL-UNNAMED
@@ -485,55 +570,180 @@ cassandra_jvm_opts() {
 	fi
 	jamm=$(find "$CASSANDRA_LIB" -maxdepth 1 -name 'jamm-*.jar' | sort -V | tail -n 1)
 	[[ -z $jamm ]] || JVM_OPTS+=("-javaagent:$jamm")
+	# No flush of schema tables on each DDL: faster tests on the single node.
+	# Not on a cluster's nodes, whose loss the tests play: a node killed
+	# with it comes back without the keyspaces made since its last flush,
+	# and then drops their commit log on replay (its rows are lost).
+	[[ -n $N_EXTRA ]] || JVM_OPTS+=(-Dcassandra.unsafesystem=true)
 	if [[ -n ${BROKERSYNC_CASSANDRA_JVM_OPTS:-} ]]; then
 		local extra
 		read -r -a extra <<<"$BROKERSYNC_CASSANDRA_JVM_OPTS"
 		JVM_OPTS+=("${extra[@]}")
 	fi
-	if [[ -n ${BROKERSYNC_CASSANDRA_JMX_PORT:-} ]]; then
-		JVM_OPTS+=("-Dcassandra.jmx.local.port=$BROKERSYNC_CASSANDRA_JMX_PORT")
+	if [[ -n ${N_JMX:-} ]]; then
+		JVM_OPTS+=("-Dcassandra.jmx.local.port=$N_JMX")
 	fi
+}
+
+
+# launch_node: start the node's JVM without waiting for it.
+launch_node() {
+	local p
+	for p in "$N_NATIVE" "$N_STORAGE"; do
+		! port_open "$p" "$N_ADDR" || die "$N_ADDR:$p is taken by another process (not our $N_NAME)"
+	done
+	mkdir -p "$N_DIR"/{data,commitlog,saved_caches,hints,cdc_raw,triggers} "$N_LOGDIR"
+	render_cassandra_yaml
+	cassandra_jvm_opts "$JAVA"
+	printf '\n==== %s start\n' "$(date -Is)" >>"$N_LOGDIR/stdout.log"
+	launch "$N_PID" "$N_LOGDIR/stdout.log" \
+		"$JAVA" "${JVM_OPTS[@]}" -cp "$CASSANDRA_LIB/*" "$CASS_PATTERN"
+	log "$N_NAME starting (pid $(<"$N_PID")) on $N_ADDR:$N_NATIVE"
+}
+
+# wait_node START_MS: wait until the node answers CQL; stop it and fail after
+# CASSANDRA_TIMEOUT seconds from START_MS or when it exits.
+wait_node() {
+	local start=$1
+	while :; do
+		if ! node_running; then
+			tail_log "$N_LOGDIR/stdout.log" "$N_LOGDIR/system.log"
+			die "$N_NAME exited during start-up"
+		fi
+		cql_ready && break
+		if (($(now_ms) - start > CASSANDRA_TIMEOUT * 1000)); then
+			tail_log "$N_LOGDIR/stdout.log" "$N_LOGDIR/system.log"
+			stop_pid "$N_PID" "$N_PATTERN" "$N_NAME" 30
+			die "$N_NAME not ready after ${CASSANDRA_TIMEOUT}s"
+		fi
+		sleep 0.5
+	done
+	log "$N_NAME $CASS_VERSION ready on $N_ADDR:$N_NATIVE in $(elapsed "$start") (log: $N_LOGDIR/system.log)"
 }
 
 start_cassandra() {
 	install_cassandra
-	if cassandra_running; then
-		log "cassandra already running on 127.0.0.1:$CASSANDRA_NATIVE_PORT (pid $(<"$CASS_PID"))"
+	node_single
+	if node_running; then
+		log "cassandra already running on 127.0.0.1:$N_NATIVE (pid $(<"$N_PID"))"
 		return 0
 	fi
-	local p
-	for p in "$CASSANDRA_NATIVE_PORT" "$CASSANDRA_STORAGE_PORT"; do
-		! port_open "$p" || die "port $p is taken by another process (not our cassandra)"
-	done
-	local java=$JAVA start
-	mkdir -p "$CASS_DIR"/{data,commitlog,saved_caches,hints,cdc_raw,triggers} "$CASS_LOGDIR"
-	render_cassandra_yaml
-	cassandra_jvm_opts "$java"
+	local start
 	start=$(now_ms)
-	printf '\n==== %s start\n' "$(date -Is)" >>"$CASS_LOGDIR/stdout.log"
-	launch "$CASS_PID" "$CASS_LOGDIR/stdout.log" \
-		"$java" "${JVM_OPTS[@]}" -cp "$CASSANDRA_LIB/*" "$CASS_PATTERN"
-	log "cassandra starting (pid $(<"$CASS_PID")), waiting up to ${CASSANDRA_TIMEOUT}s for CQL on 127.0.0.1:$CASSANDRA_NATIVE_PORT"
-	while :; do
-		if ! cassandra_running; then
-			tail_log "$CASS_LOGDIR/stdout.log" "$CASS_LOGDIR/system.log"
-			die "cassandra exited during start-up"
-		fi
-		if cql_ready; then
-			break
-		fi
-		if (($(now_ms) - start > CASSANDRA_TIMEOUT * 1000)); then
-			tail_log "$CASS_LOGDIR/stdout.log" "$CASS_LOGDIR/system.log"
-			stop_pid "$CASS_PID" "$CASS_PATTERN" cassandra 30
-			die "cassandra not ready after ${CASSANDRA_TIMEOUT}s"
-		fi
-		sleep 0.5
-	done
-	log "cassandra $CASS_VERSION ready on 127.0.0.1:$CASSANDRA_NATIVE_PORT in $(elapsed "$start") (log: $CASS_LOGDIR/system.log)"
+	launch_node
+	log "waiting up to ${CASSANDRA_TIMEOUT}s for CQL on 127.0.0.1:$N_NATIVE"
+	wait_node "$start"
 }
 
 stop_cassandra() {
-	stop_pid "$CASS_PID" "$CASS_PATTERN" cassandra 60
+	node_single
+	stop_pid "$N_PID" "$N_PATTERN" cassandra 60
+}
+
+# ---------------------------------------------------------------- cassandra cluster
+
+install_cluster() { install_cassandra; }
+
+cluster_any_running() {
+	local i
+	for ((i = 1; i <= CLUSTER_NODES; i++)); do
+		(node_cluster "$i" && node_running) && return 0
+	done
+	return 1
+}
+
+cluster_running() {
+	local i
+	for ((i = 1; i <= CLUSTER_NODES; i++)); do
+		(node_cluster "$i" && node_running) || return 1
+	done
+}
+
+# wait_ring START_MS: wait until every node sees every other as UP and all
+# agree on the schema (scripts/cqlping -ring asks each node as coordinator).
+wait_ring() {
+	local start=$1 out
+	while ! out=$("$CQLPING" -hosts "$(cluster_hosts)" -ring "$CLUSTER_NODES" -timeout 10s 2>&1); do
+		if (($(now_ms) - start > CASSANDRA_TIMEOUT * 1000)); then
+			printf '%s\n' "$out" >&2
+			die "cassandra cluster: not all nodes UP after ${CASSANDRA_TIMEOUT}s"
+		fi
+		sleep 0.5
+	done
+	log "cassandra cluster: all $CLUSTER_NODES nodes UP and in schema agreement after $(elapsed "$start")"
+}
+
+# start_cluster starts every node that is not running, all at once (a
+# brand-new cluster whose nodes are all seeds with fixed tokens can), waits
+# for each to answer CQL, then for the ring.
+start_cluster() {
+	install_cassandra
+	[[ $CLUSTER_NODES =~ ^[1-9]$ ]] || die "BROKERSYNC_CASSANDRA_NODES must be 1-9"
+	local i start started=()
+	start=$(now_ms)
+	for ((i = 1; i <= CLUSTER_NODES; i++)); do
+		node_cluster "$i"
+		if node_running; then
+			log "$N_NAME already running (pid $(<"$N_PID"))"
+		else
+			launch_node
+			started+=("$i")
+		fi
+	done
+	for i in "${started[@]}"; do
+		node_cluster "$i"
+		wait_node "$start"
+	done
+	wait_ring "$start"
+	log "cassandra cluster ready on $(cluster_hosts) in $(elapsed "$start")"
+}
+
+stop_cluster() {
+	local i
+	for ((i = 1; i <= CLUSTER_NODES; i++)); do
+		node_cluster "$i"
+		stop_pid "$N_PID" "$N_PATTERN" "$N_NAME" 60 &
+	done
+	wait
+}
+
+# node_action stop|kill|start N...: nodes of the running cluster. start
+# launches them all, then waits for each and for the ring.
+node_action() {
+	local action=$1 i start launched=()
+	shift
+	for i in "$@"; do node_cluster "$i"; done # check them all first
+	start=$(now_ms)
+	for i in "$@"; do
+		node_cluster "$i"
+		case $action in
+		stop) stop_pid "$N_PID" "$N_PATTERN" "$N_NAME" 60 ;;
+		kill)
+			if node_running; then
+				kill -KILL "$(<"$N_PID")" 2>/dev/null || true
+				while node_running; do sleep 0.1; done
+				log "$N_NAME killed (SIGKILL)"
+			fi
+			rm -f "$N_PID"
+			;;
+		start)
+			install_cassandra
+			node_cluster "$i"
+			if node_running; then
+				log "$N_NAME already running (pid $(<"$N_PID"))"
+			else
+				launch_node
+				launched+=("$i")
+			fi
+			;;
+		esac
+	done
+	[[ $action == start ]] || return 0
+	for i in "${launched[@]}"; do
+		node_cluster "$i"
+		wait_node "$start"
+	done
+	wait_ring "$start"
 }
 
 # ---------------------------------------------------------------- dovecot
@@ -670,6 +880,7 @@ is_running() {
 	case $1 in
 	postgres) pg_running ;;
 	cassandra) cassandra_running ;;
+	cluster) cluster_running ;;
 	dovecot) dovecot_running ;;
 	esac
 }
@@ -683,7 +894,8 @@ write_env() {
 		# So that services.sh run from a test finds this run dir and these ports.
 		printf 'export BROKERSYNC_RUN_DIR=%q\n' "$RUN_DIR"
 		local v
-		for v in BROKERSYNC_POSTGRES_PORT BROKERSYNC_CASSANDRA_PORT BROKERSYNC_CASSANDRA_STORAGE_PORT BROKERSYNC_IMAP_PORT; do
+		for v in BROKERSYNC_POSTGRES_PORT BROKERSYNC_CASSANDRA_PORT BROKERSYNC_CASSANDRA_STORAGE_PORT BROKERSYNC_IMAP_PORT \
+			BROKERSYNC_CASSANDRA_NODES BROKERSYNC_CLUSTER_CASSANDRA_PORT BROKERSYNC_CLUSTER_CASSANDRA_STORAGE_PORT; do
 			[[ -z ${!v:-} ]] || printf 'export %s=%q\n' "$v" "${!v}"
 		done
 		if pg_running; then
@@ -693,6 +905,10 @@ write_env() {
 		if cassandra_running; then
 			echo "# cassandra log: $CASS_LOGDIR/system.log"
 			echo "export BROKERSYNC_TEST_CASSANDRA_HOSTS=127.0.0.1:$CASSANDRA_NATIVE_PORT"
+		fi
+		if cluster_any_running; then
+			echo "# cassandra cluster logs: $CLUSTER_DIR/node*/logs/system.log"
+			echo "export BROKERSYNC_TEST_CASSANDRA_CLUSTER_HOSTS=$(cluster_hosts)"
 		fi
 		if dovecot_running; then
 			echo "# dovecot log: $DC_LOG"
@@ -715,6 +931,7 @@ status() {
 			postgres) printf '%-10s running  %s  log %s\n' "$s" "$(pg_url)" "$PG_LOG" ;;
 			cassandra) printf '%-10s running  127.0.0.1:%s pid %s  log %s\n' "$s" "$CASSANDRA_NATIVE_PORT" "$(<"$CASS_PID")" "$CASS_LOGDIR/system.log" ;;
 			dovecot) printf '%-10s running  127.0.0.1:%s pid %s  log %s\n' "$s" "$IMAP_PORT" "$(<"$DC_PID")" "$DC_LOG" ;;
+			cluster) printf '%-10s running  %s  logs %s\n' "$s" "$(cluster_hosts)" "$CLUSTER_DIR/node*/logs/system.log" ;;
 			esac
 		else
 			printf '%-10s stopped\n' "$s"
@@ -732,6 +949,7 @@ clean() {
 		case $s in
 		postgres) rm -rf "${PG_DIR:?}" ;;
 		cassandra) rm -rf "${CASS_DIR:?}" ;;
+		cluster) rm -rf "${CLUSTER_DIR:?}" ;;
 		dovecot) rm -rf "${DC_DIR:?}" ;;
 		esac
 		[[ ! -L $RUN_DIR/$s ]] || rm -f "${RUN_DIR:?}/$s"
@@ -749,11 +967,24 @@ main() {
 	(($#)) || usage
 	local cmd=$1 s
 	shift
+	case $cmd in
+	start-cluster | stop-cluster | clean-cluster)
+		main "${cmd%-cluster}" cluster
+		return
+		;;
+	stop-node | kill-node | start-node)
+		(($# >= 1)) || usage
+		exec 9>"$RUN_DIR/.lock"
+		flock -w 900 9 || die "timed out waiting for $RUN_DIR/.lock"
+		node_action "${cmd%-node}" "$@"
+		return
+		;;
+	esac
 	local names=("$@")
 	((${#names[@]})) || names=("${ALL_SERVICES[@]}")
 	for s in "${names[@]}"; do
 		case $s in
-		postgres | cassandra | dovecot) ;;
+		postgres | cassandra | dovecot | cluster) ;;
 		*) die "unknown service '$s' (known: ${ALL_SERVICES[*]})" ;;
 		esac
 	done
@@ -769,7 +1000,7 @@ main() {
 		flock -w 900 9 || die "timed out waiting for $RUN_DIR/.lock"
 		# The env file always lists what runs now, also after a failed start.
 		trap 'write_env || true' EXIT
-		[[ $cmd != start ]] || install_chromium
+		[[ $cmd != start || " ${names[*]} " == *" cluster "* ]] || install_chromium
 		for s in "${names[@]}"; do
 			if [[ $cmd == clean ]]; then clean "$s"; else "${cmd}_$s"; fi
 		done

@@ -50,3 +50,26 @@ func IMAPAddr(t testing.TB) string {
 func ServicesScript(t testing.TB) string {
 	return lookup(t, "BROKERSYNC_TEST_SERVICES", "services script")
 }
+
+// ClusterRequired reports whether the cluster tests must run rather than
+// skip: `make test-cluster` sets BROKERSYNC_REQUIRE_CLUSTER=1.
+func ClusterRequired() bool { return os.Getenv("BROKERSYNC_REQUIRE_CLUSTER") == "1" }
+
+// CassandraClusterHosts returns the contact points of the test Cassandra
+// cluster (`scripts/services.sh start-cluster`), comma separated. The
+// cluster tests stop and start its nodes, and the PostgreSQL of the same
+// run dir: they run under `make test-cluster`, which starts both for them
+// apart from the servers `make test` uses. Without the cluster they skip,
+// unless BROKERSYNC_REQUIRE_CLUSTER=1.
+func CassandraClusterHosts(t testing.TB) string {
+	t.Helper()
+	v := os.Getenv("BROKERSYNC_TEST_CASSANDRA_CLUSTER_HOSTS")
+	if v != "" {
+		return v
+	}
+	if ClusterRequired() {
+		t.Fatal("BROKERSYNC_TEST_CASSANDRA_CLUSTER_HOSTS is not set: the Cassandra cluster is required here (run `make test-cluster`, which starts it)")
+	}
+	t.Skip("skipping: BROKERSYNC_TEST_CASSANDRA_CLUSTER_HOSTS is not set; `make test-cluster` starts a 3-node Cassandra cluster")
+	return ""
+}

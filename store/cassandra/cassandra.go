@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,11 +46,17 @@ type Config struct {
 	// LocalDC, when set, keeps requests in that data centre (DC-aware routing
 	// under the token-aware policy); pair it with a LOCAL_* consistency.
 	LocalDC string
+	// SpeculativeDelay: a read that has no answer after this long is sent to
+	// a second replica as well, and the first answer wins. It only matters
+	// with more than one replica (a node in a GC pause, or one that died
+	// without closing its connections). Default 200ms; negative turns it off.
+	SpeculativeDelay time.Duration
 }
 
 const (
 	defaultReplication = "{'class': 'SimpleStrategy', 'replication_factor': 1}"
 	defaultTimeout     = 5 * time.Second
+	defaultSpeculative = 200 * time.Millisecond
 )
 
 // Cassandra identifiers: letters, digits and underscores, at most 48.
@@ -80,6 +87,9 @@ func (c Config) withDefaults() (Config, gocql.Consistency, error) {
 	if c.Timeout <= 0 {
 		c.Timeout = defaultTimeout
 	}
+	if c.SpeculativeDelay == 0 {
+		c.SpeculativeDelay = defaultSpeculative
+	}
 	return c, cons, nil
 }
 
@@ -100,10 +110,14 @@ func (c Config) cluster(cons gocql.Consistency, logger *slog.Logger) *gocql.Clus
 	// ours are single-partition.
 	// Shuffling spreads a hot partition's reads over all its replicas.
 	cl.PoolConfig.HostSelectionPolicy = gocql.TokenAwareHostPolicy(fallback, gocql.ShuffleReplicas())
-	// Every statement we send is an idempotent upsert, delete or read, so the
-	// driver may retry it on another replica after a timeout.
+	// Upserts, deletes and reads are idempotent: the driver may send them
+	// again, on another replica, after a timeout or a lost connection. The
+	// lightweight transactions that claim event ids are not (claimClient,
+	// settle and backfillClaims mark them so): a claim that timed out may
+	// have been applied, and only our caller's retry, which reads the claim
+	// back, can tell (see docs/RELIABILITY.md).
 	cl.DefaultIdempotence = true
-	cl.RetryPolicy = &gocql.ExponentialBackoffRetryPolicy{NumRetries: 2, Min: 50 * time.Millisecond, Max: 500 * time.Millisecond}
+	cl.RetryPolicy = retryPolicy{retries: 2, min: 50 * time.Millisecond, max: 500 * time.Millisecond}
 	// The driver re-dials a node it marked down only every ReconnectInterval
 	// (default 60s); a restarted single node would leave us unavailable for a
 	// minute. Probing down nodes every 2s costs nothing while all are up.
@@ -116,6 +130,58 @@ func (c Config) cluster(cons gocql.Consistency, logger *slog.Logger) *gocql.Clus
 // Timeline is the Cassandra timeline store. It is safe for concurrent use.
 type Timeline struct {
 	session *gocql.Session
+	// spec is the speculative execution of reads; nil for none.
+	spec gocql.SpeculativeExecutionPolicy
+}
+
+// read marks q as a read that may be sent to a second replica while the
+// first is slow to answer. Only idempotent statements are ever speculated.
+func (t *Timeline) read(q *gocql.Query) *gocql.Query {
+	if t.spec == nil {
+		return q
+	}
+	return q.SetSpeculativeExecutionPolicy(t.spec)
+}
+
+// retryPolicy retries a failed idempotent statement (the driver never
+// retries others) on the next host of the query plan, after a backoff that
+// the request's context cuts short, and only for failures that another
+// attempt may cure: timeouts, too few live replicas, an overloaded or
+// starting node, a dropped connection. Bad CQL, a schema mismatch or a
+// refused login fail at once.
+type retryPolicy struct {
+	retries  int
+	min, max time.Duration
+}
+
+func (p retryPolicy) Attempt(q gocql.RetryableQuery) bool {
+	n := q.Attempts()
+	if n > p.retries {
+		return false
+	}
+	d := p.min << max(n-1, 0)
+	if d > p.max || d <= 0 {
+		d = p.max
+	}
+	ctx := q.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
+
+func (p retryPolicy) GetRetryType(err error) gocql.RetryType {
+	if retryable(err) {
+		return gocql.RetryNextHost
+	}
+	return gocql.Rethrow
 }
 
 var _ store.TimelineStore = (*Timeline)(nil)
@@ -143,7 +209,19 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Timeline, erro
 		session.Close()
 		return nil, err
 	}
-	return &Timeline{session: session}, nil
+	t := &Timeline{session: session}
+	// Speculating needs a second replica to send the read to. (With one,
+	// the driver's second attempt finds no host and may answer first with
+	// "no connections".)
+	rf, err := replicationFactor(ctx, session, cfg.Keyspace)
+	if err != nil {
+		session.Close()
+		return nil, err
+	}
+	if cfg.SpeculativeDelay > 0 && rf > 1 {
+		t.spec = &gocql.SimpleSpeculativeExecution{NumAttempts: 1, TimeoutDelay: cfg.SpeculativeDelay}
+	}
+	return t, nil
 }
 
 // ensureKeyspace creates the keyspace if it does not exist yet. It looks
@@ -170,6 +248,30 @@ func ensureKeyspace(ctx context.Context, cfg Config, cons gocql.Consistency, log
 	logger.Info("keyspace created", slog.String("store", "cassandra"), slog.String("keyspace", cfg.Keyspace), slog.String("replication", cfg.Replication))
 	return nil
 }
+
+// replicationFactor is the largest number of replicas the keyspace keeps in
+// one data centre.
+func replicationFactor(ctx context.Context, s *gocql.Session, keyspace string) (int, error) {
+	var repl map[string]string
+	err := s.Query(`SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?`, keyspace).ScanContext(ctx, &repl)
+	if err != nil {
+		return 0, mapErr("read keyspace replication", err)
+	}
+	rf := 0
+	for k, v := range repl {
+		if k == "class" {
+			continue
+		}
+		// "3", or "3/1" with transient replicas.
+		n, _ := strconv.Atoi(strings.SplitN(v, "/", 2)[0])
+		rf = max(rf, n)
+	}
+	return rf, nil
+}
+
+// Speculative reports whether reads are speculated (sent to a second
+// replica when the first is slow): on keyspaces with more than one replica.
+func (t *Timeline) Speculative() bool { return t.spec != nil }
 
 // createSession is CreateSession bounded by ctx; the driver's own call only
 // knows ConnectTimeout.

@@ -116,7 +116,7 @@ func backfillClaims(ctx context.Context, s *gocql.Session) error {
 			iter.Close()
 			return err
 		}
-		if _, err := s.Query(insertClaim, client, id, at, fp).MapScanCASContext(ctx, map[string]any{}); err != nil {
+		if _, err := s.Query(insertClaim, client, id, at, fp).Idempotent(false).MapScanCASContext(ctx, map[string]any{}); err != nil {
 			iter.Close()
 			return err
 		}

@@ -214,7 +214,7 @@ func (t *Timeline) owners(ctx context.Context, rows []*row) (map[uuid.UUID]uuid.
 			for i, r := range chunk {
 				ids[i] = r.e.ID
 			}
-			iter := t.session.Query(selectOwners, ids).IterContext(gctx)
+			iter := t.read(t.session.Query(selectOwners, ids)).IterContext(gctx)
 			var id, client [16]byte
 			for iter.Scan(&id, &client) {
 				mu.Lock()
@@ -231,10 +231,15 @@ func (t *Timeline) owners(ctx context.Context, rows []*row) (map[uuid.UUID]uuid.
 // returns the indexes refused.
 func (t *Timeline) claimClient(ctx context.Context, client uuid.UUID, rows []*row, pending []int) (refused []int, err error) {
 	for len(pending) > 0 {
-		b := t.session.Batch(gocql.LoggedBatch) // conditional batches are applied by Paxos, never logged
+		// Conditional batches are applied by Paxos, never logged, and all
+		// or nothing. Not idempotent: after a timeout the batch may have been
+		// applied, so the driver must not send it again; the caller's retry
+		// finds the claims and sorts them out as repeats (settle).
+		b := t.session.Batch(gocql.LoggedBatch)
 		for _, i := range pending {
 			e := rows[i].e
-			b.Query(insertClaim, [16]byte(client), [16]byte(e.ID), e.Time, e.Fingerprint)
+			b.Entries = append(b.Entries, gocql.BatchEntry{Stmt: insertClaim,
+				Args: []any{[16]byte(client), [16]byte(e.ID), e.Time, e.Fingerprint}, Idempotent: false})
 		}
 		prev := map[string]any{}
 		applied, iter, err := b.MapExecCASContext(ctx, prev)
@@ -297,7 +302,8 @@ func (t *Timeline) settle(ctx context.Context, r *row, claim map[string]any) (bo
 		return false, nil
 	case store.RepeatRevision:
 		cur := map[string]any{}
-		ok, err := t.session.Query(reviseClaim, e.Fingerprint, [16]byte(e.ClientID), [16]byte(e.ID), fp).MapScanCASContext(ctx, cur)
+		ok, err := t.session.Query(reviseClaim, e.Fingerprint, [16]byte(e.ClientID), [16]byte(e.ID), fp).
+			Idempotent(false).MapScanCASContext(ctx, cur)
 		if err != nil {
 			return false, err
 		}
@@ -316,8 +322,8 @@ func (t *Timeline) settle(ctx context.Context, r *row, claim map[string]any) (bo
 	// A repeat: the first copy stands. Its row is written only if an
 	// earlier append stopped before writing it.
 	var id [16]byte
-	err := t.session.Query(`SELECT id FROM events WHERE client_id = ? AND bucket = ? AND time = ? AND id = ?`,
-		[16]byte(e.ClientID), r.bucket, r.e.Time, [16]byte(e.ID)).ScanContext(ctx, &id)
+	err := t.read(t.session.Query(`SELECT id FROM events WHERE client_id = ? AND bucket = ? AND time = ? AND id = ?`,
+		[16]byte(e.ClientID), r.bucket, r.e.Time, [16]byte(e.ID))).ScanContext(ctx, &id)
 	switch {
 	case err == nil:
 		r.stored = true
@@ -470,7 +476,7 @@ func (t *Timeline) Events(ctx context.Context, clientID uuid.UUID, q store.Event
 	prefetch := t.prefetch(ctx, clientID, guess, after, f, limit+1)
 
 	var out []*store.Event
-	buckets := t.session.Query(selectBuckets, [16]byte(clientID), lo, hi).IterContext(ctx)
+	buckets := t.read(t.session.Query(selectBuckets, [16]byte(clientID), lo, hi)).IterContext(ctx)
 	var b int
 	for len(out) <= limit && buckets.Scan(&b) {
 		need := limit + 1 - len(out)
@@ -556,7 +562,7 @@ func (t *Timeline) readBucket(ctx context.Context, client uuid.UUID, bucket int,
 		// itself instead of shipping them to us.
 		cql.WriteString(` ALLOW FILTERING`)
 	}
-	iter := t.session.Query(cql.String(), args...).PageSize(n).IterContext(ctx)
+	iter := t.read(t.session.Query(cql.String(), args...).PageSize(n)).IterContext(ctx)
 	var out []*store.Event
 	for {
 		e, ok := scanEvent(iter, client)
@@ -576,13 +582,13 @@ func (t *Timeline) Event(ctx context.Context, clientID, id uuid.UUID) (*store.Ev
 		at          time.Time
 		fingerprint string
 	)
-	err := t.session.Query(selectClaim, [16]byte(clientID), [16]byte(id)).ScanContext(ctx, &at, &fingerprint)
+	err := t.read(t.session.Query(selectClaim, [16]byte(clientID), [16]byte(id))).ScanContext(ctx, &at, &fingerprint)
 	if errors.Is(err, gocql.ErrNotFound) {
 		return nil, store.Errorf(store.ENOTFOUND, "no event %s on this timeline", id)
 	} else if err != nil {
 		return nil, mapErr("read event", err)
 	}
-	iter := t.session.Query(selectEvent, [16]byte(clientID), BucketOf(at), at, [16]byte(id)).IterContext(ctx)
+	iter := t.read(t.session.Query(selectEvent, [16]byte(clientID), BucketOf(at), at, [16]byte(id))).IterContext(ctx)
 	e, ok := scanEvent(iter, clientID)
 	if err := iter.Close(); err != nil {
 		return nil, mapErr("read event", err)
