@@ -207,6 +207,11 @@ func (d *DB) Watches(ctx context.Context) ([]segment.Watch, error) {
 // ClaimWatchPosts implements segment.MembershipStore.
 func (d *DB) ClaimWatchPosts(ctx context.Context, at time.Time, interval, lease time.Duration, maxChanges int) ([]segment.WatchPost, error) {
 	now := at.UTC().Truncate(time.Microsecond).UnixMicro()
+	// Nothing watched and nothing to post: no need for the write lock.
+	var busy bool
+	if err := d.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM segment_watches) OR EXISTS (SELECT 1 FROM segment_watch_posts WHERE message_ts = '')`).Scan(&busy); err != nil || !busy {
+		return nil, mapErr(err)
+	}
 	var out []segment.WatchPost
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO segment_watch_posts (id, segment, channel, from_seq, to_seq, created_at, next_at)
