@@ -170,7 +170,28 @@ func testMembership(t *testing.T, db membershipStore, tl store.TimelineStore) {
 
 	sweep()                 // neither has been quiet for 30 days
 	set(base.Add(11 * day)) // quiet's email is 31 days old
-	sweep("quiet entered")
+	// Three replicas sweeping at once record the entry once.
+	var wg sync.WaitGroup
+	var all []segment.Change
+	var amu sync.Mutex
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &ingest.Membership{Segments: db, Recorder: rec, Now: clock}
+			got, err := r.Sweep(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			amu.Lock()
+			all = append(all, got...)
+			amu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if g := mine(all); strings.Join(g, ", ") != "quiet entered" {
+		t.Errorf("three sweeps at once: %v, want quiet entered once", g)
+	}
 	sweep()
 	restart()
 	sweep()

@@ -28,9 +28,12 @@ type SegmentWatches struct {
 	Store   segment.MembershipStore
 	Clients store.ClientStore
 	Slack   Slack
-	Lease   time.Duration    // default 2m
-	Now     func() time.Time // default time.Now
-	Logger  *slog.Logger
+	// Every is the least time between two messages of a segment, however
+	// many replicas post; default DefaultWatchInterval.
+	Every  time.Duration
+	Lease  time.Duration    // default 2m
+	Now    func() time.Time // default time.Now
+	Logger *slog.Logger
 }
 
 // Defaults of SegmentWatches.
@@ -66,7 +69,11 @@ func (w *SegmentWatches) Tick(ctx context.Context) (int, error) {
 	if lease <= 0 {
 		lease = 2 * time.Minute
 	}
-	posts, err := w.Store.ClaimWatchPosts(ctx, w.now(), lease, watchChanges)
+	every := w.Every
+	if every <= 0 {
+		every = DefaultWatchInterval
+	}
+	posts, err := w.Store.ClaimWatchPosts(ctx, w.now(), every, lease, watchChanges)
 	if err != nil {
 		return 0, err
 	}
@@ -189,11 +196,11 @@ func clipText(s string) string {
 	return s[:cut] + "\n• …"
 }
 
-// Run posts watched segments every interval (default
-// DefaultWatchInterval) until ctx ends.
+// Run posts watched segments every interval (default a tenth of Every)
+// until ctx ends.
 func (w *SegmentWatches) Run(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
-		interval = DefaultWatchInterval
+		interval = max(w.Every, DefaultWatchInterval) / 10
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()

@@ -21,10 +21,10 @@ type watchBackend interface {
 	segment.MembershipStore
 }
 
-// Watched segments post one message per segment per pass, listing every
-// entry and exit since the last one (none from before the watch); a
-// message whose answer Slack lost is found in the channel, not posted
-// again.
+// Watched segments post one message per segment per minute at most,
+// listing every entry and exit since the last one (none from before the
+// watch); a message whose answer Slack lost is found in the channel, not
+// posted again.
 func TestSegmentWatchBatches(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -112,9 +112,15 @@ func TestSegmentWatchBatches(t *testing.T) {
 				t.Errorf("vips' message: %q %s", v.Text, v.Blocks)
 			}
 
+			// Within the minute after a message, changes wait for the next.
+			change("vips", nil, []string{"elm"})
+			tick(0)
+			if n := len(fake.Posted()); n != 2 {
+				t.Errorf("%d messages within a minute of the last, want still 2", n)
+			}
 			// Slack takes the message but the answer is lost: the retry
 			// finds it in the channel.
-			change("vips", nil, []string{"elm"})
+			advance(time.Minute)
 			fake.LoseAnswers("chat.postMessage", 1)
 			tick(0)
 			advance(time.Minute)
@@ -130,6 +136,7 @@ func TestSegmentWatchBatches(t *testing.T) {
 				t.Fatal(err)
 			}
 			change("vips", []string{"elm"}, nil)
+			advance(time.Hour)
 			tick(0)
 		})
 	}

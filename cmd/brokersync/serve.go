@@ -201,7 +201,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if cfg.SlackBotToken != "" {
 		watches := &reminders.SegmentWatches{Store: st.Segments, Clients: st.Clients, Logger: logger,
 			Slack: reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL))}
-		g.Go(func() error { return watches.Run(ctx, reminders.DefaultWatchInterval) })
+		g.Go(func() error { return watches.Run(ctx, 0) })
 	}
 	err = g.Wait()
 	logger.Info("brokersync stopped")

@@ -205,19 +205,25 @@ func (d *DB) Watches(ctx context.Context) ([]segment.Watch, error) {
 }
 
 // ClaimWatchPosts implements segment.MembershipStore.
-func (d *DB) ClaimWatchPosts(ctx context.Context, at time.Time, lease time.Duration, maxChanges int) ([]segment.WatchPost, error) {
+func (d *DB) ClaimWatchPosts(ctx context.Context, at time.Time, interval, lease time.Duration, maxChanges int) ([]segment.WatchPost, error) {
 	now := at.UTC().Truncate(time.Microsecond).UnixMicro()
+	// Nothing watched and nothing to post: no need for the write lock.
+	var busy bool
+	if err := d.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM segment_watches) OR EXISTS (SELECT 1 FROM segment_watch_posts WHERE message_ts = '')`).Scan(&busy); err != nil || !busy {
+		return nil, mapErr(err)
+	}
 	var out []segment.WatchPost
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO segment_watch_posts (id, segment, channel, from_seq, to_seq, created_at, next_at)
 			SELECT lower(hex(randomblob(16))), w.segment, w.channel, min(c.seq), max(c.seq), ?1, ?1
 			FROM segment_watches w JOIN segment_changes c ON c.segment = w.segment AND c.seq > w.after_seq
+			  AND (w.queued_at IS NULL OR w.queued_at <= ?3)
 			  AND c.seq <= coalesce((SELECT seq FROM segment_changes c2 WHERE c2.segment = w.segment AND c2.seq > w.after_seq ORDER BY seq LIMIT 1 OFFSET ?2 - 1), 9223372036854775807)
-			GROUP BY w.segment, w.channel`, now, maxChanges); err != nil {
+			GROUP BY w.segment, w.channel`, now, maxChanges, now-interval.Microseconds()); err != nil {
 			return mapErr(err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE segment_watches SET after_seq = (SELECT max(to_seq) FROM segment_watch_posts p WHERE p.segment = segment_watches.segment)
-			WHERE EXISTS (SELECT 1 FROM segment_watch_posts p WHERE p.segment = segment_watches.segment AND p.to_seq > segment_watches.after_seq)`); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE segment_watches SET after_seq = (SELECT max(to_seq) FROM segment_watch_posts p WHERE p.segment = segment_watches.segment), queued_at = ?
+			WHERE EXISTS (SELECT 1 FROM segment_watch_posts p WHERE p.segment = segment_watches.segment AND p.to_seq > segment_watches.after_seq)`, now); err != nil {
 			return mapErr(err)
 		}
 		rows, err := tx.QueryContext(ctx, `UPDATE segment_watch_posts SET next_at = ?2, attempts = attempts + 1

@@ -71,9 +71,15 @@ func (d *DB) Responsiveness(ctx context.Context, clientID uuid.UUID) (store.Resp
 
 // RefreshResponsiveness implements store.ResponsivenessStore.
 func (d *DB) RefreshResponsiveness(ctx context.Context, now time.Time) (int, error) {
+	// Looked for first without the write lock, which most minutes need not
+	// be taken at all.
+	const due = `SELECT client_id FROM client_responsiveness WHERE pending_until <= ?`
+	if ids, err := clientIDs(ctx, d.db, due, now.UnixMicro()); err != nil || len(ids) == 0 {
+		return 0, err
+	}
 	n := 0
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		ids, err := clientIDs(ctx, tx, `SELECT client_id FROM client_responsiveness WHERE pending_until <= ?`, now.UnixMicro())
+		ids, err := clientIDs(ctx, tx, due, now.UnixMicro())
 		if err != nil {
 			return err
 		}

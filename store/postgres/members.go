@@ -171,13 +171,14 @@ func (db *DB) Watches(ctx context.Context) ([]segment.Watch, error) {
 }
 
 // ClaimWatchPosts implements segment.MembershipStore.
-func (db *DB) ClaimWatchPosts(ctx context.Context, at time.Time, lease time.Duration, maxChanges int) ([]segment.WatchPost, error) {
+func (db *DB) ClaimWatchPosts(ctx context.Context, at time.Time, interval, lease time.Duration, maxChanges int) ([]segment.WatchPost, error) {
 	at = pgTime(at)
 	var out []segment.WatchPost
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		// Queue: each watch's changes after its cursor, in one post.
 		if _, err := tx.Exec(ctx, `WITH w AS (
-				SELECT segment, channel, after_seq FROM segment_watches FOR UPDATE),
+				SELECT segment, channel, after_seq FROM segment_watches
+				WHERE queued_at IS NULL OR queued_at <= $3 FOR UPDATE),
 			pending AS (
 				SELECT w.segment, w.channel, min(c.seq) AS from_seq, max(c.seq) AS to_seq
 				FROM w JOIN LATERAL (
@@ -186,8 +187,8 @@ func (db *DB) ClaimWatchPosts(ctx context.Context, at time.Time, lease time.Dura
 			queued AS (
 				INSERT INTO segment_watch_posts (id, segment, channel, from_seq, to_seq, created_at, next_at)
 				SELECT gen_random_uuid(), segment, channel, from_seq, to_seq, $1, $1 FROM pending RETURNING segment, to_seq)
-			UPDATE segment_watches sw SET after_seq = queued.to_seq FROM queued WHERE sw.segment = queued.segment`,
-			at, maxChanges); err != nil {
+			UPDATE segment_watches sw SET after_seq = queued.to_seq, queued_at = $1 FROM queued WHERE sw.segment = queued.segment`,
+			at, maxChanges, at.Add(-interval)); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `UPDATE segment_watch_posts p SET next_at = $2, attempts = attempts + 1

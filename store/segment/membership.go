@@ -82,10 +82,12 @@ type MembershipStore interface {
 	// Watches lists the watched segments by name.
 	Watches(ctx context.Context) ([]Watch, error)
 	// ClaimWatchPosts first queues, for each watched segment with changes
-	// since its last post, one post of those changes (at most maxChanges),
-	// then claims every queued post not posted and not claimed by someone
-	// else until at, until at+lease.
-	ClaimWatchPosts(ctx context.Context, at time.Time, lease time.Duration, maxChanges int) ([]WatchPost, error)
+	// since its last post and no post queued in the interval before at,
+	// one post of those changes (at most maxChanges), then claims every
+	// queued post not posted and not claimed by someone else until at,
+	// until at+lease. However many replicas call it, a segment gets at
+	// most one post per interval.
+	ClaimWatchPosts(ctx context.Context, at time.Time, interval, lease time.Duration, maxChanges int) ([]WatchPost, error)
 	// MarkWatchPosted records a post's Slack message.
 	MarkWatchPosted(ctx context.Context, id uuid.UUID, ts string, at time.Time) error
 	// RetryWatchPost gives a claimed post back, to be claimed again from at.

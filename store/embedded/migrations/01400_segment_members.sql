@@ -25,7 +25,8 @@ CREATE TABLE segment_watches (
     channel    TEXT    NOT NULL,
     watched_by TEXT    NOT NULL,
     at         INTEGER NOT NULL,
-    after_seq  INTEGER NOT NULL -- changes after this one are not posted yet
+    after_seq  INTEGER NOT NULL, -- changes after this one are not posted yet
+    queued_at  INTEGER           -- when the last post was queued
 );
 
 CREATE TABLE segment_watch_posts (

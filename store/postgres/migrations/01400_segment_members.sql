@@ -25,7 +25,8 @@ CREATE TABLE segment_watches (
     channel    text        NOT NULL,
     watched_by text        NOT NULL,
     at         timestamptz NOT NULL,
-    after_seq  bigint      NOT NULL -- changes after this one are not posted yet
+    after_seq  bigint      NOT NULL, -- changes after this one are not posted yet
+    queued_at  timestamptz           -- when the last post was queued
 );
 
 CREATE TABLE segment_watch_posts (
