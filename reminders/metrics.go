@@ -29,7 +29,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"how"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "brokersync_reminders_retries_total",
-			Help: "Reminders given back to be tried again, by reason: rate_limited, slack, store, lost_lease.",
+			Help: "Reminders tried again, by reason: rate_limited (a 429), paced (their channel's turn came after a quarter of the lease), slack, store, lost_lease.",
 		}, []string{"reason"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "brokersync_reminders_rate_limited_total",

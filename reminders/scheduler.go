@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,13 @@ type Options struct {
 	Workers  int           // posts in flight at once; default 8
 	// MaxBackoff caps the wait before trying a failed post again; default 10m.
 	MaxBackoff time.Duration
+	// ChannelRate is how many messages a second Slack takes in one
+	// channel once it has answered 429 there; default 1 (chat.postMessage).
+	ChannelRate float64
+
+	// WaitUntil waits until Now reads t, or ctx ends (its error); default
+	// a timer.
+	WaitUntil func(ctx context.Context, t time.Time) error
 
 	Now     func() time.Time // default time.Now
 	Logger  *slog.Logger
@@ -61,6 +69,8 @@ type Scheduler struct {
 	o       Options
 	log     *slog.Logger
 	metrics *Metrics
+
+	pace *pacer
 
 	mu      sync.Mutex
 	blocked map[string]time.Time // method+channel -> end of a 429's Retry-After
@@ -89,8 +99,28 @@ func New(o Options) (*Scheduler, error) {
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = 10 * time.Minute
 	}
+	if o.ChannelRate <= 0 {
+		o.ChannelRate = 1
+	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.WaitUntil == nil {
+		now := o.Now
+		o.WaitUntil = func(ctx context.Context, t time.Time) error {
+			d := t.Sub(now())
+			if d <= 0 {
+				return ctx.Err()
+			}
+			timer := time.NewTimer(d)
+			defer timer.Stop()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-timer.C:
+				return nil
+			}
+		}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -98,7 +128,8 @@ func New(o Options) (*Scheduler, error) {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
 	}
-	return &Scheduler{o: o, log: o.Logger.With(slog.String("replica", o.Owner)), metrics: o.Metrics, blocked: map[string]time.Time{}}, nil
+	return &Scheduler{o: o, log: o.Logger.With(slog.String("replica", o.Owner)), metrics: o.Metrics,
+		pace: newPacer(o.Store, o.ChannelRate, o.Now), blocked: map[string]time.Time{}}, nil
 }
 
 func defaultOwner() string {
@@ -144,27 +175,251 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 				s.metrics.due.Inc()
 			}
 		}
-		var mu sync.Mutex
-		var posted []outcome
-		var g errgroup.Group
-		g.SetLimit(s.o.Workers)
-		for _, r := range rs {
-			g.Go(func() error {
-				if o, ok := s.deliver(ctx, r, claimedAt, clients); ok {
-					mu.Lock()
-					posted = append(posted, o)
-					mu.Unlock()
-				}
-				return nil
-			})
-		}
-		_ = g.Wait()
-		total += s.record(ctx, posted)
+		total += s.record(ctx, s.dispatch(ctx, rs, claimedAt, clients))
 		if len(rs) < s.o.Batch {
 			break
 		}
 	}
 	return total, nil
+}
+
+// job is a claimed reminder on its way to Slack.
+type job struct {
+	r       *store.Reminder
+	log     *slog.Logger
+	channel string
+	leased  time.Time // when its lease was last taken or renewed
+	at      time.Time // its turn in the channel
+	turn    bool      // whether it has one
+	paced   bool      // whether Slack holds the channel to its rate
+}
+
+// dispatch posts a batch of claimed reminders: it finds where each goes,
+// takes their turns in their channels (shared with the other replicas),
+// and posts each at its turn, Workers at a time. It returns those whose
+// message is in Slack; the others are given back to be tried again.
+func (s *Scheduler) dispatch(ctx context.Context, rs []*store.Reminder, claimedAt time.Time, clients *clientCache) []outcome {
+	jobs := make([]*job, len(rs))
+	var g errgroup.Group
+	g.SetLimit(s.o.Workers)
+	for i, r := range rs {
+		g.Go(func() error {
+			j := &job{r: r, leased: claimedAt,
+				log: s.log.With(slog.String("reminder", r.ID.String()), slog.String("broker", r.Broker), slog.Int("attempt", r.Attempts))}
+			ch, err := s.channel(ctx, r, clients)
+			if err != nil {
+				s.retry(ctx, j.log, r, "", err)
+				return nil
+			}
+			j.channel, jobs[i] = ch, j
+			return nil
+		})
+	}
+	_ = g.Wait()
+	jobs = slices.DeleteFunc(jobs, func(j *job) bool { return j == nil })
+	if len(jobs) == 0 {
+		return nil
+	}
+	// A reminder waits for its turn holding its claim, so only for a
+	// part of the lease; one whose turn comes later is given back until
+	// then.
+	if err := s.pace.turns(ctx, jobs, s.o.Now().Add(s.o.Lease/4)); err != nil {
+		for _, j := range jobs {
+			s.retry(ctx, j.log, j.r, j.channel, err)
+		}
+		return nil
+	}
+	var mu sync.Mutex
+	var posted []outcome
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, s.o.Workers)
+	for _, j := range jobs {
+		if !j.turn {
+			s.metrics.retries.WithLabelValues("paced").Inc()
+			s.giveBack(ctx, j.log, j.r, j.at, "paced")
+			continue
+		}
+		wg.Go(func() {
+			if o, ok := s.post(ctx, j, clients, slots); ok {
+				mu.Lock()
+				posted = append(posted, o)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return posted
+}
+
+// channel is where a reminder goes: the channel it names, the one its
+// broker chose, or the broker's DM.
+func (s *Scheduler) channel(ctx context.Context, r *store.Reminder, clients *clientCache) (string, error) {
+	if r.Channel != "" {
+		return r.Channel, nil
+	}
+	set, err := clients.settings(ctx, s.o.Store, r.Broker)
+	if err != nil {
+		return "", err
+	}
+	if set.Channel != "" {
+		return set.Channel, nil
+	}
+	if until, ok := s.isBlocked("conversations.open", ""); ok {
+		return "", &RateLimited{Method: "conversations.open", RetryAfter: until.Sub(s.o.Now())}
+	}
+	return s.o.Slack.OpenDM(ctx, r.Broker)
+}
+
+// maxRefusals is how often one reminder is refused by Slack's rate limit
+// and tried again at its next turn within one claim.
+const maxRefusals = 5
+
+// post posts j at its turn; refused with a 429, it waits for Retry-After
+// and its next turn in the channel and tries again. ok reports that its
+// message is in Slack.
+func (s *Scheduler) post(ctx context.Context, j *job, clients *clientCache, slots chan struct{}) (outcome, bool) {
+	// What can be done before the turn is: then only the post is left.
+	slots <- struct{}{}
+	found, m, err := s.prepare(ctx, j, clients)
+	<-slots
+	switch {
+	case err != nil:
+		s.retry(ctx, j.log, j.r, j.channel, err)
+		return outcome{}, false
+	case found != nil:
+		return *found, true
+	}
+	for refusals := 0; ; refusals++ {
+		if err := s.waitTurn(ctx, j); err != nil {
+			s.giveBack(ctx, j.log, j.r, j.at, "shutdown")
+			return outcome{}, false
+		}
+		// A paced post leaves as soon as it may: the pace bounds how many
+		// are in flight, and any wait here would delay the next one in the
+		// channel too.
+		if !j.paced {
+			slots <- struct{}{}
+		}
+		o, err := s.send(ctx, j, m)
+		if !j.paced {
+			<-slots
+		}
+		if err == nil {
+			if j.paced {
+				if err := s.pace.posted(ctx, j.channel, o.post.At); err != nil {
+					j.log.Warn("the channel's pace not recorded", slog.Any("err", err))
+				}
+			}
+			return o, true
+		}
+		if errors.Is(err, errLeaseLost) {
+			return outcome{}, false
+		}
+		var rl *RateLimited
+		if !errors.As(err, &rl) || rl.Method != "chat.postMessage" {
+			s.retry(ctx, j.log, j.r, j.channel, err)
+			return outcome{}, false
+		}
+		s.metrics.rateLimited.WithLabelValues(rl.Method).Inc()
+		s.metrics.retries.WithLabelValues("rate_limited").Inc()
+		j.log.Info("slack limited the rate; the channel is paced", slog.String("channel", j.channel), slog.Duration("retry_after", rl.RetryAfter))
+		at, turn, perr := s.pace.limited(ctx, j.channel, rl.RetryAfter, s.o.Now().Add(s.o.Lease/4))
+		switch {
+		case perr != nil:
+			j.log.Warn("the channel's pace not recorded", slog.Any("err", perr))
+			s.giveBack(ctx, j.log, j.r, s.o.Now().Add(rl.RetryAfter), "rate_limited")
+			return outcome{}, false
+		case !turn || refusals+1 >= maxRefusals:
+			s.giveBack(ctx, j.log, j.r, at, "rate_limited")
+			return outcome{}, false
+		}
+		j.at, j.paced = at, true
+	}
+}
+
+// waitTurn waits for j's turn. The turn is a plan: in a paced channel the
+// message before may have reached Slack late, so j leaves no sooner than a
+// gap after Slack's answer to it, whichever replica posted it. That answer
+// is read from the store half a gap ahead, so that reading it does not
+// delay j.
+func (s *Scheduler) waitTurn(ctx context.Context, j *job) error {
+	at := j.at
+	if j.paced {
+		if err := s.o.WaitUntil(ctx, at.Add(-s.pace.gap/2)); err != nil {
+			return err
+		}
+		clear, err := s.pace.clear(ctx, j.channel)
+		if err != nil {
+			j.log.Warn("the channel's pace not read; posting at its turn", slog.Any("err", err))
+		}
+		at = later(at, clear)
+	}
+	if err := s.o.WaitUntil(ctx, at); err != nil {
+		return err
+	}
+	if j.paced {
+		// An answer this replica got since: no I/O to know it.
+		if clear := s.pace.lastHere(j.channel).Add(s.pace.least); clear.After(at) {
+			return s.o.WaitUntil(ctx, clear)
+		}
+	}
+	return nil
+}
+
+// errLeaseLost: another replica may have taken the reminder over.
+var errLeaseLost = errors.New("reminder lease lost")
+
+// prepare makes j's message, after looking for it in the channel's history
+// if an earlier attempt may have posted it: found is then that message.
+func (s *Scheduler) prepare(ctx context.Context, j *job, clients *clientCache) (found *outcome, m Message, err error) {
+	r, channel := j.r, j.channel
+	// Every Slack call must end well inside the lease, so that no other
+	// replica takes the reminder over while this one may still post it.
+	ctx, cancel := context.WithTimeout(ctx, s.o.Lease/2)
+	defer cancel()
+	// A reminder claimed before may have been posted by a replica that died
+	// (or lost Slack's answer) before recording the ts: look first. What
+	// the lookup finds stays true while this replica holds the claim.
+	if r.Attempts > 1 {
+		if until, ok := s.isBlocked("conversations.history", channel); ok {
+			return nil, Message{}, &RateLimited{Method: "conversations.history", RetryAfter: until.Sub(s.o.Now())}
+		}
+		// Nothing is posted before it is due; the margin allows for
+		// Slack's clock being behind ours.
+		ts, err := s.o.Slack.FindPosted(ctx, channel, r.ID, r.Due.Add(-historyMargin))
+		if err != nil {
+			return nil, Message{}, err
+		}
+		if ts != "" {
+			return &outcome{r: r, post: store.ReminderPost{ID: r.ID, Channel: channel, TS: ts, At: s.o.Now()}, how: "found", log: j.log}, Message{}, nil
+		}
+	}
+	m, err = s.message(ctx, r, clients)
+	return nil, m, err
+}
+
+// send posts j's message now that its turn has come.
+func (s *Scheduler) send(ctx context.Context, j *job, m Message) (outcome, error) {
+	r, log := j.r, j.log
+	ctx, cancel := context.WithTimeout(ctx, s.o.Lease/2)
+	defer cancel()
+	// A reminder that waited for its turn, or a batch held up by a slow
+	// Slack, must not post on a lease that may have run out: another
+	// replica could have taken the reminder over. Past a quarter of the
+	// lease, renew it first.
+	if now := s.o.Now(); now.Sub(j.leased) > s.o.Lease/4 {
+		if err := s.o.Store.ExtendReminderLease(ctx, r.ID, s.o.Owner, now.Add(s.o.Lease)); err != nil {
+			log.Warn("reminder lease lost before posting; left to its new holder", slog.Any("err", err))
+			s.metrics.retries.WithLabelValues("lost_lease").Inc()
+			return outcome{}, errLeaseLost
+		}
+		j.leased = now
+	}
+	ts, err := s.o.Slack.Post(ctx, j.channel, r.ID, m)
+	if err != nil {
+		return outcome{}, err
+	}
+	return outcome{r: r, post: store.ReminderPost{ID: r.ID, Channel: j.channel, TS: ts, At: s.o.Now()}, how: "posted", log: log}, nil
 }
 
 // outcome is a reminder whose message is in Slack, to be recorded.
@@ -173,77 +428,6 @@ type outcome struct {
 	post store.ReminderPost
 	how  string // posted, or found in the channel's history
 	log  *slog.Logger
-}
-
-// deliver posts one claimed reminder, or gives it back to be tried again.
-// ok reports that its message is in Slack.
-func (s *Scheduler) deliver(ctx context.Context, r *store.Reminder, claimedAt time.Time, clients *clientCache) (outcome, bool) {
-	log := s.log.With(slog.String("reminder", r.ID.String()), slog.String("broker", r.Broker), slog.Int("attempt", r.Attempts))
-	// Every Slack call must end well inside the lease, so that no other
-	// replica takes the reminder over while this one may still post it.
-	ctx, cancel := context.WithTimeout(ctx, s.o.Lease/2)
-	defer cancel()
-
-	channel := r.Channel
-	if channel == "" {
-		// Where the broker's reminders go: a channel of their choosing, or
-		// their DM.
-		set, err := clients.settings(ctx, s.o.Store, r.Broker)
-		if err != nil {
-			s.retry(ctx, log, r, "", err)
-			return outcome{}, false
-		}
-		channel = set.Channel
-	}
-	if channel == "" {
-		ch, err := s.o.Slack.OpenDM(ctx, r.Broker)
-		if err != nil {
-			s.retry(ctx, log, r, "", err)
-			return outcome{}, false
-		}
-		channel = ch
-	}
-	for _, method := range []string{"conversations.history", "chat.postMessage"} {
-		if until, ok := s.isBlocked(method, channel); ok {
-			s.retryAt(ctx, log, r, until, "rate_limited")
-			return outcome{}, false
-		}
-	}
-	// A reminder claimed before may have been posted by a replica that died
-	// (or lost Slack's answer) before recording the ts: look first.
-	if r.Attempts > 1 {
-		// Nothing is posted before it is due; the margin allows for
-		// Slack's clock being behind ours.
-		ts, err := s.o.Slack.FindPosted(ctx, channel, r.ID, r.Due.Add(-historyMargin))
-		if err != nil {
-			s.retry(ctx, log, r, channel, err)
-			return outcome{}, false
-		}
-		if ts != "" {
-			return outcome{r: r, post: store.ReminderPost{ID: r.ID, Channel: channel, TS: ts, At: s.o.Now()}, how: "found", log: log}, true
-		}
-	}
-	m, err := s.message(ctx, r, clients)
-	if err != nil {
-		s.retry(ctx, log, r, channel, err)
-		return outcome{}, false
-	}
-	// A batch held up by a slow Slack must not post on a lease that may
-	// have run out: another replica could have taken the reminder over.
-	// Past a quarter of the lease, renew it first.
-	if now := s.o.Now(); now.Sub(claimedAt) > s.o.Lease/4 {
-		if err := s.o.Store.ExtendReminderLease(ctx, r.ID, s.o.Owner, now.Add(s.o.Lease)); err != nil {
-			log.Warn("reminder lease lost before posting; left to its new holder", slog.Any("err", err))
-			s.metrics.retries.WithLabelValues("lost_lease").Inc()
-			return outcome{}, false
-		}
-	}
-	ts, err := s.o.Slack.Post(ctx, channel, r.ID, m)
-	if err != nil {
-		s.retry(ctx, log, r, channel, err)
-		return outcome{}, false
-	}
-	return outcome{r: r, post: store.ReminderPost{ID: r.ID, Channel: channel, TS: ts, At: s.o.Now()}, how: "posted", log: log}, true
 }
 
 // record writes the messages of a batch in one go and returns how many
@@ -292,7 +476,7 @@ func (s *Scheduler) retry(ctx context.Context, log *slog.Logger, r *store.Remind
 	var rl *RateLimited
 	if errors.As(err, &rl) {
 		s.metrics.rateLimited.WithLabelValues(rl.Method).Inc()
-		until := s.o.Now().Add(max(rl.RetryAfter, time.Second))
+		until := s.o.Now().Add(rl.RetryAfter)
 		s.block(rl.Method, channel, until)
 		log.Info("slack limited the rate", slog.String("method", rl.Method), slog.Duration("retry_after", rl.RetryAfter))
 		s.retryAt(ctx, log, r, until, "rate_limited")
@@ -313,6 +497,11 @@ func isStoreError(err error) bool {
 
 func (s *Scheduler) retryAt(ctx context.Context, log *slog.Logger, r *store.Reminder, at time.Time, reason string) {
 	s.metrics.retries.WithLabelValues(reason).Inc()
+	s.giveBack(ctx, log, r, at, reason)
+}
+
+// giveBack hands a claimed reminder back to be claimed again at at.
+func (s *Scheduler) giveBack(ctx context.Context, log *slog.Logger, r *store.Reminder, at time.Time, reason string) {
 	// The context may have run out with the Slack call: giving the claim
 	// back still matters, or the reminder waits for its lease.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

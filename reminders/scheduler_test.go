@@ -7,6 +7,7 @@ import (
 	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,6 +95,17 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now
 
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
+// WaitUntil is a scheduler's wait on this clock: time jumps to t, as if
+// the scheduler had slept until then.
+func (c *clock) WaitUntil(ctx context.Context, t time.Time) error {
+	c.mu.Lock()
+	if t.After(c.now) {
+		c.now = t
+	}
+	c.mu.Unlock()
+	return ctx.Err()
+}
+
 type fixture struct {
 	db    backend
 	slack *slacktest.FakeSlack
@@ -125,7 +137,7 @@ func (f *fixture) scheduler(t *testing.T, owner string, rs store.ReminderStore) 
 	}
 	s, err := reminders.New(reminders.Options{
 		Store: rs, Clients: f.db, Slack: reminders.NewSlackAPI(reminders.NewSlackClient("xoxb-test", f.url)),
-		Owner: owner, Lease: time.Minute, Now: f.clock.Now,
+		Owner: owner, Lease: time.Minute, Now: f.clock.Now, WaitUntil: f.clock.WaitUntil,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -281,28 +293,79 @@ func TestCrashBeforeTheTsIsWrittenDoesNotPostTwice(t *testing.T) {
 	})
 }
 
-// A 429 delays the reminder by Retry-After, and the other reminders for the
-// same channel wait with it instead of hammering Slack; other channels go on.
+// A 429 holds the channel for exactly Retry-After, for every replica: the
+// reminders for it wait, then go one turn apart; other channels go on.
 func TestRateLimitIsHonouredPerChannel(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, f *fixture) {
 		f.slack.RetryAfter = 30
 		f.slack.AddUser("U0BOB", "bob", "Europe/London", false, false)
-		s := f.scheduler(t, "a", nil)
+		start := f.clock.Now()
+		// When each replica waited until, after start.
+		var mu sync.Mutex
+		waits := map[string][]time.Duration{}
+		replica := func(owner string) *reminders.Scheduler {
+			s, err := reminders.New(reminders.Options{
+				Store: f.db, Clients: f.db, Slack: reminders.NewSlackAPI(reminders.NewSlackClient("xoxb-test", f.url)),
+				Owner: owner, Lease: time.Minute, Now: f.clock.Now,
+				WaitUntil: func(ctx context.Context, at time.Time) error {
+					mu.Lock()
+					waits[owner] = append(waits[owner], at.Sub(start))
+					mu.Unlock()
+					return f.clock.WaitUntil(ctx, at)
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		a, b := replica("a"), replica("b")
 		f.remind(t, "U0JANE", 0, "jane 0")
 		f.slack.RateLimit("chat.postMessage", 1)
-		if n := tick(t, s); n != 0 || f.slack.Calls("chat.postMessage") != 1 {
+		if n := tick(t, a); n != 0 || f.slack.Calls("chat.postMessage") != 1 {
 			t.Fatalf("the limited post: recorded %d after %d calls", n, f.slack.Calls("chat.postMessage"))
+		}
+		// What every replica now knows of Jane's DM: nothing before
+		// Retry-After ends, exactly, and paced from then on.
+		if err := f.db.PaceReminderChannels(t.Context(), []string{"DU0JANE"}, func(ps map[string]*store.ReminderPace) error {
+			if p := ps["DU0JANE"]; !p.Next.Equal(start.Add(30*time.Second)) || !p.StrictUntil.After(start.Add(30*time.Second)) {
+				t.Errorf("Jane's DM after a 429 with Retry-After 30: %+v", p)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
 		}
 		f.remind(t, "U0JANE", 0, "jane 1")
 		f.remind(t, "U0JANE", 0, "jane 2")
 		f.remind(t, "U0BOB", 0, "bob")
 		f.clock.Advance(29 * time.Second)
-		if n := tick(t, s); n != 1 || f.slack.Calls("chat.postMessage") != 2 || f.slack.Posted()[0].Channel != "DU0BOB" {
-			t.Fatalf("within Retry-After: recorded %d after %d calls; want only Bob's post", n, f.slack.Calls("chat.postMessage"))
+		// b never heard Slack's 429, but knows of it: Bob's goes now,
+		// Jane's two when Retry-After ends and a turn later.
+		if n := tick(t, b); n != 3 {
+			t.Fatalf("b recorded %d, want Bob's and Jane's two", n)
 		}
 		f.clock.Advance(time.Second)
-		if n := tick(t, s); n != 3 {
-			t.Fatalf("after Retry-After: recorded %d, want Jane's 3", n)
+		if n := tick(t, a); n != 1 {
+			t.Fatalf("a recorded %d, want the limited one", n)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		slices.Sort(waits["b"])
+		slices.Sort(waits["a"])
+		// Bob's at once; Jane's from when Retry-After ends (read half a
+		// gap ahead), the second a gap later or more; a's own a gap after
+		// those.
+		const gap = 1030 * time.Millisecond
+		if w := waits["b"]; len(w) < 3 || w[0] != 29*time.Second || slices.Max(w) < 30*time.Second+gap {
+			t.Errorf("b waited until %v after the 429, want 29s, then until %v or later", w, 30*time.Second+gap)
+		}
+		for _, w := range waits["b"][1:] {
+			if w < 30*time.Second-gap/2 {
+				t.Errorf("b waited until %v after the 429: a wait for Jane's channel before Retry-After ended", w)
+			}
+		}
+		if w := waits["a"]; len(w) < 2 || w[0] != 0 || slices.Max(w) < 30*time.Second+2*gap {
+			t.Errorf("a waited until %v after the 429, want 0s, then %v or later", w, 30*time.Second+2*gap)
 		}
 		if len(f.slack.Posted()) != 4 {
 			t.Fatalf("Slack has %d messages, want all 4, none dropped", len(f.slack.Posted()))
@@ -369,7 +432,7 @@ func TestSlowBatchNeverPostsOnAnExpiredLease(t *testing.T) {
 				}
 			})
 		}}
-		a, err := reminders.New(reminders.Options{Store: f.db, Clients: f.db, Slack: slow, Owner: "a", Lease: time.Minute, Now: f.clock.Now, Workers: 1})
+		a, err := reminders.New(reminders.Options{Store: f.db, Clients: f.db, Slack: slow, Owner: "a", Lease: time.Minute, Now: f.clock.Now, WaitUntil: f.clock.WaitUntil, Workers: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -387,7 +450,7 @@ func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	s, err := reminders.New(reminders.Options{
 		Store: f.db, Clients: f.db, Slack: reminders.NewSlackAPI(reminders.NewSlackClient("xoxb-test", f.url)),
-		Owner: "replica-1", Lease: time.Minute, Now: f.clock.Now, Workers: 1, Metrics: reminders.NewMetrics(reg),
+		Owner: "replica-1", Lease: time.Minute, Now: f.clock.Now, WaitUntil: f.clock.WaitUntil, Workers: 1, Metrics: reminders.NewMetrics(reg),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -423,10 +486,10 @@ func TestMetrics(t *testing.T) {
 	}
 	for name, want := range map[string]float64{
 		"brokersync_reminders_due_total":                            3,
-		"brokersync_reminders_claimed_total":                        6, // each claimed again after the 429
+		"brokersync_reminders_claimed_total":                        3, // the limited one waits for its turn, holding its claim
 		"brokersync_reminders_posted_total{posted}":                 3,
 		"brokersync_reminders_rate_limited_total{chat.postMessage}": 1,
-		"brokersync_reminders_retries_total{rate_limited}":          3, // the 429, and the two behind it on the channel
+		"brokersync_reminders_retries_total{rate_limited}":          1,
 		"brokersync_reminders_lateness_seconds_count":               3,
 	} {
 		if got[name] != want {

@@ -65,7 +65,11 @@ func NewSlackAPI(api *slack.Client) *SlackAPI { return &SlackAPI{api: api} }
 // NewSlackClient returns a slack-go client for the scheduler: a request
 // timeout well inside the claim lease, and no retries of its own.
 func NewSlackClient(botToken, apiURL string) *slack.Client {
-	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
+	// Posts go out many at once, to one host: keep their connections, or
+	// each post waits for a new one.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second, Transport: tr})}
 	if apiURL != "" {
 		opts = append(opts, slack.OptionAPIURL(apiURL))
 	}

@@ -140,7 +140,9 @@ type ReminderStore interface {
 	// before now and that are pending, snoozed, or claimed by a replica
 	// whose lease ran out. Each is made claimed by owner until now+lease,
 	// with Attempts counted up, and returned. Concurrent callers never
-	// claim the same reminder.
+	// claim the same reminder. Brokers take turns: every broker's earliest
+	// due reminder is claimed before any broker's second, and so on, so that
+	// a burst is spread over their channels (Slack paces each channel).
 	ClaimDueReminders(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*Reminder, error)
 
 	// ExtendReminderLease moves the lease owner holds on to until. ECONFLICT
@@ -218,6 +220,27 @@ type ReminderStore interface {
 	// retryAt (Slack failed or limited the rate). ECONFLICT when owner no
 	// longer holds the claim.
 	RetryReminder(ctx context.Context, id uuid.UUID, owner string, retryAt time.Time) error
+
+	// PaceReminderChannels calls fn once with the pace of each of channels
+	// (a zero pace, but for its Channel, for one never paced) while no other
+	// caller can change them, and keeps what fn leaves in them. An error
+	// from fn changes nothing and is returned. This is how scheduler
+	// replicas share what Slack allows in a channel.
+	PaceReminderChannels(ctx context.Context, channels []string, fn func(map[string]*ReminderPace) error) error
+}
+
+// ReminderPace is how soon a Slack channel may take the next reminder,
+// shared by every scheduler replica.
+type ReminderPace struct {
+	Channel string
+	// Next is when the next message may be posted at the earliest.
+	Next time.Time
+	// StrictUntil is until when Slack is known to hold the channel to its
+	// rate with no burst (it answered 429 lately).
+	StrictUntil time.Time
+	// Last is when Slack last answered that it accepted a paced message
+	// in the channel: the next may leave no sooner than a gap after it.
+	Last time.Time
 }
 
 // SortReminders orders reminders earliest due first (a claim's RETURNING

@@ -134,7 +134,10 @@ func (d *DB) queryReminders(ctx context.Context, q string, args ...any) ([]*stor
 
 // ClaimDueReminders implements store.ReminderStore. The claim is one UPDATE
 // statement, and SQLite lets one writer at a time change the file, so two
-// schedulers on one file never claim the same reminder.
+// schedulers on one file never claim the same reminder. Each broker's
+// earliest come first (turn), so a burst is claimed across every broker's
+// channel evenly; the turns are counted among the earliest ten claims'
+// worth only, so that a claim from a large burst stays cheap.
 func (d *DB) ClaimDueReminders(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*store.Reminder, error) {
 	if owner == "" || lease <= 0 || limit <= 0 {
 		return nil, store.Errorf(store.EINVALID, "a claim needs an owner, a lease and a limit")
@@ -143,12 +146,19 @@ func (d *DB) ClaimDueReminders(ctx context.Context, owner string, now time.Time,
 	out, err := d.queryReminders(ctx, `
 UPDATE reminders SET state = 'claimed', lease_owner = ?, next_at = ?, attempts = attempts + 1, updated_at = ?
 WHERE id IN (
-    SELECT id FROM reminders
-    WHERE state IN ('pending', 'claimed', 'snoozed') AND next_at <= ?
-    ORDER BY next_at
+    SELECT id FROM (
+        SELECT id, next_at, row_number() OVER (PARTITION BY broker ORDER BY next_at, id) AS turn
+        FROM (
+            SELECT id, broker, next_at FROM reminders
+            WHERE state IN ('pending', 'claimed', 'snoozed') AND next_at <= ?
+            ORDER BY next_at
+            LIMIT ? * 10
+        )
+    )
+    ORDER BY turn, next_at
     LIMIT ?
 )
-RETURNING `+reminderColumns, owner, micro(now.Add(lease)), at, at, limit)
+RETURNING `+reminderColumns, owner, micro(now.Add(lease)), at, at, limit, limit)
 	if err != nil {
 		return nil, err
 	}

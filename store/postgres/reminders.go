@@ -120,7 +120,10 @@ func (db *DB) queryReminders(ctx context.Context, what, q string, args ...any) (
 
 // ClaimDueReminders implements store.ReminderStore. SKIP LOCKED lets
 // replicas claim side by side: a row another replica is claiming is passed
-// over, not waited for, and the claim is one statement.
+// over, not waited for, and the claim is one statement. Each broker's
+// earliest come first (turn), so a burst is claimed across every broker's
+// channel evenly; the turns are counted among the earliest ten claims'
+// worth only, so that a claim from a large burst stays cheap.
 func (db *DB) ClaimDueReminders(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*store.Reminder, error) {
 	if owner == "" || lease <= 0 || limit <= 0 {
 		return nil, store.Errorf(store.EINVALID, "a claim needs an owner, a lease and a limit")
@@ -128,11 +131,22 @@ func (db *DB) ClaimDueReminders(ctx context.Context, owner string, now time.Time
 	now = pgTime(now)
 	out, err := db.queryReminders(ctx, "claim reminders", `
 WITH due AS (
-    SELECT id FROM reminders
-    WHERE state IN ('pending', 'claimed', 'snoozed') AND next_at <= $1
-    ORDER BY next_at
+    SELECT r.id FROM reminders r
+    JOIN (
+        SELECT id, row_number() OVER (PARTITION BY broker ORDER BY next_at, id) AS turn
+        FROM (
+            SELECT id, broker, next_at FROM reminders
+            WHERE state IN ('pending', 'claimed', 'snoozed') AND next_at <= $1
+            ORDER BY next_at
+            LIMIT $4 * 10
+        ) earliest
+    ) d ON d.id = r.id
+    -- Checked again on the row as it is once locked: another replica may
+    -- have claimed it since the turns were counted.
+    WHERE r.state IN ('pending', 'claimed', 'snoozed') AND r.next_at <= $1
+    ORDER BY d.turn, r.next_at
     LIMIT $4
-    FOR UPDATE SKIP LOCKED
+    FOR UPDATE OF r SKIP LOCKED
 )
 UPDATE reminders r SET state = 'claimed', lease_owner = $2, next_at = $3, attempts = r.attempts + 1, updated_at = $1
 FROM due WHERE r.id = due.id

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +45,8 @@ func RunReminderStoreTests(t *testing.T, newStore func(t *testing.T) ReminderBac
 		{"ConcurrentClaimsNeverShareAReminder", testReminderConcurrentClaims},
 		{"ListFilters", testReminderList},
 		{"ReassignedToAnotherBroker", testReminderReassign},
+		{"ChannelPaceSharedByCallers", testReminderPacing},
+		{"ClaimsTakeBrokersInTurn", testReminderClaimTurns},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -622,5 +625,116 @@ func testReminderReassign(t *testing.T, s ReminderBackend) {
 	}
 	if _, err := s.ReassignReminder(ctx, uuid.New(), "U2", at); store.ErrorCode(err) != store.ENOTFOUND {
 		t.Fatalf("unknown reminder: %v, want ENOTFOUND", err)
+	}
+}
+
+// The pace of a channel is kept between calls, an error from fn changes
+// nothing, and callers changing overlapping channels at once (in any
+// order) neither lose an update nor wait on each other for ever.
+func testReminderPacing(t *testing.T, s ReminderBackend) {
+	ctx := t.Context()
+	err := s.PaceReminderChannels(ctx, []string{"C1", "D2", "C1"}, func(ps map[string]*store.ReminderPace) error {
+		if len(ps) != 2 {
+			t.Errorf("fn got %d paces for two channels", len(ps))
+		}
+		for c, p := range ps {
+			if p.Channel != c || !p.Next.IsZero() || !p.StrictUntil.IsZero() || !p.Last.IsZero() {
+				t.Errorf("a channel never paced: %+v", p)
+			}
+		}
+		ps["C1"].Next, ps["C1"].StrictUntil, ps["C1"].Last = reminderEpoch.Add(time.Second), reminderEpoch.Add(time.Minute), reminderEpoch
+		ps["D2"].Next = reminderEpoch.Add(2 * time.Second)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() map[string]store.ReminderPace {
+		t.Helper()
+		out := map[string]store.ReminderPace{}
+		if err := s.PaceReminderChannels(ctx, []string{"C1", "D2"}, func(ps map[string]*store.ReminderPace) error {
+			for c, p := range ps {
+				out[c] = *p
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	got := read()
+	if !got["C1"].Next.Equal(reminderEpoch.Add(time.Second)) || !got["C1"].StrictUntil.Equal(reminderEpoch.Add(time.Minute)) ||
+		!got["C1"].Last.Equal(reminderEpoch) || !got["D2"].Last.IsZero() ||
+		!got["D2"].Next.Equal(reminderEpoch.Add(2*time.Second)) || !got["D2"].StrictUntil.IsZero() {
+		t.Fatalf("paces kept: %+v", got)
+	}
+
+	failed := fmt.Errorf("no")
+	if err := s.PaceReminderChannels(ctx, []string{"C1"}, func(ps map[string]*store.ReminderPace) error {
+		ps["C1"].Next = reminderEpoch.Add(time.Hour)
+		return failed
+	}); err != failed {
+		t.Fatalf("fn's error: got %v", err)
+	}
+	if got := read(); !got["C1"].Next.Equal(reminderEpoch.Add(time.Second)) {
+		t.Fatalf("a failed fn changed the pace: %+v", got["C1"])
+	}
+
+	const callers = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for i := range callers {
+		chans := []string{"C1", "D2", fmt.Sprint("C", 3+i%3)}
+		if i%2 == 1 {
+			chans = []string{chans[2], "D2", "C1"}
+		}
+		wg.Go(func() {
+			errs <- s.PaceReminderChannels(ctx, chans, func(ps map[string]*store.ReminderPace) error {
+				for _, p := range ps {
+					if p.Next.Before(reminderEpoch) {
+						p.Next = reminderEpoch
+					}
+					p.Next = p.Next.Add(time.Second)
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got = read()
+	if want := reminderEpoch.Add((1 + callers) * time.Second); !got["C1"].Next.Equal(want) {
+		t.Errorf("C1 next %v after %d callers, want %v", got["C1"].Next, callers, want)
+	}
+	if want := reminderEpoch.Add((2 + callers) * time.Second); !got["D2"].Next.Equal(want) {
+		t.Errorf("D2 next %v after %d callers, want %v", got["D2"].Next, callers, want)
+	}
+}
+
+// A burst for three brokers, most of it for one: a claim takes each
+// broker's earliest before any broker's second.
+func testReminderClaimTurns(t *testing.T, s ReminderBackend) {
+	c := reminderClient(t, s, 1)
+	for i := range 6 {
+		newReminder(t, s, c, "U0JANE", reminderEpoch.Add(-time.Duration(10-i)*time.Second), fmt.Sprint("jane ", i))
+	}
+	newReminder(t, s, c, "U0BOB", reminderEpoch, "bob 0")
+	newReminder(t, s, c, "U0BOB", reminderEpoch, "bob 1")
+	newReminder(t, s, c, "U0ANN", reminderEpoch, "ann 0")
+	got := claimDue(t, s, "a", reminderEpoch, 4)
+	per := map[string]int{}
+	for _, r := range got {
+		per[r.Broker]++
+	}
+	if len(got) != 4 || per["U0JANE"] != 2 || per["U0BOB"] != 1 || per["U0ANN"] != 1 {
+		t.Fatalf("claimed %v: want each broker's earliest, then Jane's or Bob's second", texts(got))
+	}
+	if ts := texts(got); !slices.Contains(ts, "jane 0") {
+		t.Errorf("claimed %v: Jane's earliest first", ts)
 	}
 }

@@ -123,9 +123,10 @@ func (f *FakeSlack) LoseAnswers(method string, n int) {
 	f.lost[method] = n
 }
 
-// LimitPerChannel makes chat.postMessage accept at most perSecond messages
-// a second in each channel, answering 429 with a Retry-After otherwise, as
-// Slack does.
+// LimitPerChannel makes chat.postMessage strict about Slack's per-channel
+// limit: two messages it accepts in one channel are always at least
+// 1/perSecond apart (no burst), and a message that comes sooner is answered
+// 429 with the whole seconds left to wait in Retry-After, as Slack does.
 func (f *FakeSlack) LimitPerChannel(perSecond float64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -305,16 +306,21 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"ok":false,"error":"ratelimited"}`, http.StatusTooManyRequests)
 		return
 	}
+	// Time stands still while the fake holds its lock: the limit is
+	// checked and a post accepted at one instant, the one Posted.At keeps.
+	now := time.Now()
 	if method == "chat.postMessage" && f.gap > 0 {
-		ch, now := r.Form.Get("channel"), time.Now()
-		if wait := f.lastPost[ch].Add(f.gap).Sub(now); wait > 0 {
-			f.limited429++
-			f.mu.Unlock()
-			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-			http.Error(w, `{"ok":false,"error":"ratelimited"}`, http.StatusTooManyRequests)
-			return
+		ch := r.Form.Get("channel")
+		if last, ok := f.lastPost[ch]; ok {
+			if wait := last.Add(f.gap).Sub(now); wait > 0 {
+				f.limited429++
+				f.mu.Unlock()
+				// Slack's Retry-After is in whole seconds.
+				w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+				http.Error(w, `{"ok":false,"error":"ratelimited"}`, http.StatusTooManyRequests)
+				return
+			}
 		}
-		f.lastPost[ch] = now
 	}
 	var out any
 	if e := f.failing[method]; e != "" {
@@ -368,7 +374,7 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 	case "apps.connections.open":
 		out = map[string]any{"ok": true, "url": "ws" + strings.TrimPrefix(f.BaseURL, "http") + "/socket"}
 	case "chat.postMessage":
-		p := Posted{At: time.Now(), Token: token(r), Channel: r.Form.Get("channel"), Text: r.Form.Get("text"), Blocks: r.Form.Get("blocks"),
+		p := Posted{At: now, Token: token(r), Channel: r.Form.Get("channel"), Text: r.Form.Get("text"), Blocks: r.Form.Get("blocks"),
 			TS: fmt.Sprintf("1800000000.%06d", len(f.posted)+1)}
 		if m := r.Form.Get("metadata"); m != "" {
 			_ = json.Unmarshal([]byte(m), &p.Metadata)
@@ -378,6 +384,7 @@ func (f *FakeSlack) api(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		f.posted = append(f.posted, p)
+		f.lastPost[p.Channel] = now
 		out = map[string]any{"ok": true, "channel": p.Channel, "ts": p.TS}
 	case "chat.update":
 		ch, ts := r.Form.Get("channel"), r.Form.Get("ts")
