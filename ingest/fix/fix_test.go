@@ -147,8 +147,9 @@ func (f omsStoreFactory) Create(id quickfix.SessionID) (quickfix.MessageStore, e
 	return s, err
 }
 
-// startOrderSystem listens on a loopback port (addr "" picks one).
-func startOrderSystem(t testing.TB, sender, target, addr, password string, resetOnLogon bool) *orderSystem {
+// startOrderSystem listens on a loopback port (addr "" picks one). extra
+// lines go to the settings' [DEFAULT] section (TLS, for one).
+func startOrderSystem(t testing.TB, sender, target, addr, password string, resetOnLogon bool, extra ...string) *orderSystem {
 	t.Helper()
 	if addr == "" {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -169,11 +170,12 @@ SocketAcceptHost=127.0.0.1
 SocketAcceptPort=%s
 HeartBtInt=30
 ResetOnLogon=%s
+%s
 [SESSION]
 BeginString=FIX.4.4
 SenderCompID=%s
 TargetCompID=%s
-`, port, reset, sender, target)
+`, port, reset, strings.Join(extra, "\n"), sender, target)
 	settings, err := quickfix.ParseSettings(strings.NewReader(cfg))
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +273,7 @@ type brokerSync struct {
 	done    chan error
 }
 
-func sessionSettings(t testing.TB, sender, target string, port int, dir, password string) *quickfix.Settings {
+func sessionSettings(t testing.TB, sender, target string, port int, dir, password string, extra ...string) *quickfix.Settings {
 	t.Helper()
 	cfg := fmt.Sprintf(`[DEFAULT]
 ConnectionType=initiator
@@ -279,13 +281,14 @@ HeartBtInt=30
 ReconnectInterval=1
 SocketConnectHost=127.0.0.1
 SocketConnectPort=%d
+%s
 [SESSION]
 BeginString=FIX.4.4
 SenderCompID=%s
 TargetCompID=%s
 Username=bsync
 Password=%s
-`, port, sender, target, password)
+`, port, strings.Join(extra, "\n"), sender, target, password)
 	settings, err := fix.LoadSettings(strings.NewReader(cfg), dir)
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +298,12 @@ Password=%s
 
 func startBrokerSync(t testing.TB, s stores, sender, target string, port int, dir, password string, retryFor time.Duration) *brokerSync {
 	t.Helper()
-	settings := sessionSettings(t, sender, target, port, dir, password)
+	return startBrokerSyncWith(t, s, sessionSettings(t, sender, target, port, dir, password), retryFor)
+}
+
+// startBrokerSyncWith runs the drop-copy client on settings.
+func startBrokerSyncWith(t testing.TB, s stores, settings *quickfix.Settings, retryFor time.Duration) *brokerSync {
+	t.Helper()
 	m := fix.NewMetrics(nil)
 	c, err := fix.New(fix.Options{
 		Settings:    settings,
