@@ -139,14 +139,6 @@ func (f *digestFixture) events(t *testing.T, es ...*store.Event) {
 	}
 }
 
-func mustZone(name string) *time.Location {
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
-
 func ct(month time.Month, day, hour, min int) time.Time {
 	return time.Date(2027, month, day, hour, min, 0, 0, chicago)
 }
