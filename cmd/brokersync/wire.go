@@ -35,7 +35,8 @@ func newRecorder(st *backends.Stores) (*ingest.Recorder, error) {
 		return nil, fmt.Errorf("load the sentiment model: %w", err)
 	}
 	return &ingest.Recorder{Timeline: st.Timeline, Scorer: model, Sentiment: st.Sentiment,
-		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Contacts, Teams: st.Teams}}}, nil
+		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Contacts, Teams: st.Teams},
+			reminders.DigestIndexer{Index: st.DigestIndex}}}, nil
 }
 
 // newBot builds the command core on the configured stores.
@@ -54,7 +55,7 @@ func newDigests(st *backends.Stores) reminders.DigestService {
 }
 
 func newDigestBuilder(st *backends.Stores) *reminders.DigestBuilder {
-	return &reminders.DigestBuilder{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Reminders: st.Reminders}
+	return &reminders.DigestBuilder{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Reminders: st.Reminders, Index: st.DigestIndex}
 }
 
 // newDigestRunner returns what posts managers' digests when Slack is

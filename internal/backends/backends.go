@@ -36,6 +36,7 @@ type Stores struct {
 	Keys        store.KeyStore
 	Reminders   store.ReminderStore
 	Digests     store.DigestStore
+	DigestIndex store.DigestEventIndex
 	Timeline    store.TimelineStore
 	Contacts    store.ContactStore
 	Rebuilder   store.StatsRebuilder
@@ -75,6 +76,7 @@ type records interface {
 	store.KeyStore
 	store.ReminderStore
 	store.DigestStore
+	store.DigestEventIndex
 	store.ContactStore
 	store.StatsRebuilder
 	segment.Matcher
@@ -85,7 +87,7 @@ func (s *Stores) setRecords(r records) {
 	s.Clients, s.Trades, s.Sentiment, s.Checkpoints = r, r, r, r
 	s.Teams, s.Links, s.Once, s.Keys, s.Reminders = r, r, r, r, r
 	s.Contacts, s.Rebuilder, s.Stats, s.Segments = r, r, r, r
-	s.Digests = r
+	s.Digests, s.DigestIndex = r, r
 }
 
 // Open opens the backends set says. On an error nothing is left open.
