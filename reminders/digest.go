@@ -216,6 +216,9 @@ type DigestBuilder struct {
 	Teams      store.TeamStore
 	Reminders  store.ReminderStore
 	Milestones MilestoneSource // nil: ReminderMilestones over Reminders
+	// Index, when set, gives the desk's events of the period in one query
+	// (kept by DigestIndexer); without it each client's timeline is read.
+	Index store.DigestEventIndex
 	// Readers is how many clients' timelines are read at once; default 16.
 	Readers int
 }
@@ -349,6 +352,20 @@ func (b *DigestBuilder) timelines(ctx context.Context, d *Digest, clients []*sto
 		readers = 16
 	}
 	results := make([]clientPeriod, len(clients))
+	if b.Index != nil {
+		events, err := b.Index.DigestEvents(ctx, d.Desk, d.From, d.To)
+		if err != nil {
+			return err
+		}
+		by := map[uuid.UUID][]*store.Event{}
+		for _, e := range events {
+			by[e.ClientID] = append(by[e.ClientID], e)
+		}
+		for i, c := range clients {
+			results[i] = readPeriod(c, by[c.ID], isDesk)
+		}
+		return b.sum(d, results)
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(readers)
 	for i, c := range clients {
@@ -364,6 +381,11 @@ func (b *DigestBuilder) timelines(ctx context.Context, d *Digest, clients []*sto
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	return b.sum(d, results)
+}
+
+// sum adds what each client's period says to d.
+func (b *DigestBuilder) sum(d *Digest, results []clientPeriod) error {
 	segs := map[string]*SegmentMoves{}
 	type brokerLat struct {
 		lat        []time.Duration
@@ -528,4 +550,35 @@ func median(ds []time.Duration) time.Duration {
 	} else {
 		return (s[n/2-1] + s[n/2]) / 2
 	}
+}
+
+// DigestIndexer keeps the events a digest reads in the digest index as they
+// are recorded: fills, real contacts and signals. It is an ingest
+// Subscriber (idempotent: an event kept already is left as it is).
+type DigestIndexer struct {
+	Index store.DigestEventIndex
+}
+
+// EventsStored implements ingest.Subscriber.
+func (x DigestIndexer) EventsStored(ctx context.Context, events []*store.Event) error {
+	var keep []*store.Event
+	for _, e := range events {
+		if DigestReads(e) {
+			keep = append(keep, e)
+		}
+	}
+	return x.Index.IndexDigestEvents(ctx, keep)
+}
+
+// DigestReads reports whether a digest reads e: a fill, a real contact, or
+// a segment change or sentiment drop.
+func DigestReads(e *store.Event) bool {
+	switch e.Attrs.Signal() {
+	case store.SignalSegmentEntered, store.SignalSegmentLeft, store.SignalSentimentDrop:
+		return true
+	}
+	if _, ok := ingest.FillOf(e); ok {
+		return true
+	}
+	return store.ContactKinds[e.Kind]
 }

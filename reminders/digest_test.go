@@ -31,6 +31,7 @@ type digestDB interface {
 	storetest.ReminderBackend
 	store.TeamStore
 	store.DigestStore
+	store.DigestEventIndex
 	SetClock(func() time.Time)
 }
 
@@ -137,14 +138,10 @@ func (f *digestFixture) events(t *testing.T, es ...*store.Event) {
 	if err := f.tl.AppendEvents(t.Context(), es...); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func mustZone(name string) *time.Location {
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
+	// As the Recorder's subscriber keeps them.
+	if err := (reminders.DigestIndexer{Index: f.db}).EventsStored(t.Context(), es); err != nil {
+		t.Fatal(err)
 	}
-	return l
 }
 
 func ct(month time.Month, day, hour, min int) time.Time {
@@ -285,6 +282,16 @@ func TestDigestOfASeededDesk(t *testing.T) {
 		}
 		got := reminders.DigestText(d)
 		golden(t, "digest_grains.golden", got)
+		// The same from the desk's event index, in one query.
+		indexed := *f.b
+		indexed.Index = f.db
+		di, err := indexed.Build(t.Context(), "grains", ct(time.March, 8, 8, 0), ct(time.March, 9, 8, 0), chicago)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if from := reminders.DigestText(di); from != got {
+			t.Errorf("the digest from the index differs from the timeline's:\n%s", from)
+		}
 		mu.Lock()
 		texts[strings.SplitN(t.Name(), "/", 2)[1]] = got
 		mu.Unlock()

@@ -199,3 +199,26 @@ func (s *DigestSubscription) period(y int, m time.Month, d, step int) DigestPeri
 	day := time.Date(y, m, d, 12, 0, 0, 0, loc) // the date, normalised
 	return DigestPeriod{Key: string(s.Frequency) + ":" + day.Format(time.DateOnly), From: at(d - step), To: at(d)}
 }
+
+// DigestEventIndex keeps the events a digest reads (fills, real contacts and
+// signals), so that a desk's period is one query rather than one timeline
+// read per client. Events are kept as recorded; the timeline stays the
+// record.
+type DigestEventIndex interface {
+	// IndexDigestEvents keeps events, once each by id: an id kept already
+	// is left as it is. EINVALID for an event without an id, client or time.
+	IndexDigestEvents(ctx context.Context, events []*Event) error
+	// DigestEvents returns the kept events of [from, to) of the clients now
+	// on desk, oldest first.
+	DigestEvents(ctx context.Context, desk string, from, to time.Time) ([]*Event, error)
+}
+
+// CheckIndexable rejects events the index cannot keep.
+func CheckIndexable(events []*Event) error {
+	for _, e := range events {
+		if e.ID == uuid.Nil || e.ClientID == uuid.Nil || e.Time.IsZero() {
+			return Invalid("event", "an indexed event needs an id, a client and a time")
+		}
+	}
+	return nil
+}

@@ -37,7 +37,7 @@ func newRecorder(st *backends.Stores) (*ingest.Recorder, error) {
 	}
 	return &ingest.Recorder{Timeline: st.Timeline, Scorer: model, Sentiment: st.Sentiment,
 		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Contacts, Teams: st.Teams},
-			ingest.RecommendationTracker{Store: st.Responsiveness}}}, nil
+			ingest.RecommendationTracker{Store: st.Responsiveness}, reminders.DigestIndexer{Index: st.DigestIndex}}}, nil
 }
 
 // newMembership keeps saved segments' members, each segment scoped to the
@@ -76,7 +76,7 @@ func newDigests(st *backends.Stores) reminders.DigestService {
 
 func newDigestBuilder(st *backends.Stores) *reminders.DigestBuilder {
 	calendar := reminders.MilestoneCalendar{Milestones: &reminders.Milestones{Clients: st.Clients, Reminders: st.Reminders, Store: st.Milestones}}
-	return &reminders.DigestBuilder{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Reminders: st.Reminders, Milestones: calendar}
+	return &reminders.DigestBuilder{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Reminders: st.Reminders, Milestones: calendar, Index: st.DigestIndex}
 }
 
 // newDigestRunner returns what posts managers' digests when Slack is

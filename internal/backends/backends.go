@@ -39,6 +39,7 @@ type Stores struct {
 	Reminders   store.ReminderStore
 	Milestones  store.MilestoneStore
 	Digests     store.DigestStore
+	DigestIndex store.DigestEventIndex
 	Timeline    store.TimelineStore
 	Contacts    store.ContactStore
 	Rebuilder   store.StatsRebuilder
@@ -87,6 +88,7 @@ type records interface {
 	store.ReminderStore
 	store.MilestoneStore
 	store.DigestStore
+	store.DigestEventIndex
 	store.ContactStore
 	store.StatsRebuilder
 	store.ResponsivenessStore
@@ -101,7 +103,7 @@ func (s *Stores) setRecords(r records) {
 	s.Clients, s.Trades, s.Sentiment, s.Checkpoints, s.Leases, s.Periodic = r, r, r, r, r, r
 	s.Teams, s.Links, s.Once, s.Keys, s.Reminders = r, r, r, r, r
 	s.Contacts, s.Rebuilder, s.Stats, s.Segments, s.Responsiveness = r, r, r, r, r
-	s.Milestones, s.Digests, s.Workflows = r, r, r
+	s.Milestones, s.Digests, s.DigestIndex, s.Workflows = r, r, r, r
 }
 
 // Open opens the backends set says. On an error nothing is left open.

@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -210,6 +211,56 @@ func (d *DB) DigestRuns(ctx context.Context, sub uuid.UUID, limit int) ([]*store
 			return nil, mapErr(err)
 		}
 		out = append(out, r)
+	}
+	return out, mapErr(rows.Err())
+}
+
+var _ store.DigestEventIndex = (*DB)(nil)
+
+// IndexDigestEvents implements store.DigestEventIndex.
+func (d *DB) IndexDigestEvents(ctx context.Context, events []*store.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := store.CheckIndexable(events); err != nil {
+		return err
+	}
+	return mapErr(d.inTx(ctx, func(tx *sql.Tx) error {
+		for _, e := range events {
+			b, err := json.Marshal(e)
+			if err != nil {
+				return store.Invalid("event", "cannot be encoded: %v", err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO digest_events (event_id, client_id, at, data) VALUES (?, ?, ?, ?)
+ON CONFLICT (event_id) DO NOTHING`, e.ID.String(), e.ClientID.String(), micro(e.Time), string(b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+// DigestEvents implements store.DigestEventIndex.
+func (d *DB) DigestEvents(ctx context.Context, desk string, from, to time.Time) ([]*store.Event, error) {
+	rows, err := d.db.QueryContext(ctx, `
+SELECT e.data FROM digest_events e JOIN clients c ON c.id = e.client_id
+WHERE c.team = ? AND e.at >= ? AND e.at < ?
+ORDER BY e.at, e.event_id`, desk, micro(from), micro(to))
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.Event
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, mapErr(err)
+		}
+		e := &store.Event{}
+		if err := json.Unmarshal([]byte(data), e); err != nil {
+			return nil, store.Internal("decode a digest event", err)
+		}
+		out = append(out, e)
 	}
 	return out, mapErr(rows.Err())
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -168,4 +169,54 @@ func (db *DB) DigestRuns(ctx context.Context, sub uuid.UUID, limit int) ([]*stor
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*store.DigestRun, error) { return scanDigestRun(r) })
 	return out, mapError("list digest runs", err)
+}
+
+var _ store.DigestEventIndex = (*DB)(nil)
+
+// IndexDigestEvents implements store.DigestEventIndex.
+func (db *DB) IndexDigestEvents(ctx context.Context, events []*store.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := store.CheckIndexable(events); err != nil {
+		return err
+	}
+	ids, clients, ats, data := make([]uuid.UUID, len(events)), make([]uuid.UUID, len(events)), make([]int64, len(events)), make([]string, len(events))
+	for i, e := range events {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return store.Invalid("event", "cannot be encoded: %v", err)
+		}
+		ids[i], clients[i], ats[i], data[i] = e.ID, e.ClientID, e.Time.UTC().UnixMicro(), string(b)
+	}
+	_, err := db.pool.Exec(ctx, `
+INSERT INTO digest_events (event_id, client_id, at, data)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[])
+ON CONFLICT (event_id) DO NOTHING`, ids, clients, ats, data)
+	return mapError("index digest events", err)
+}
+
+// DigestEvents implements store.DigestEventIndex.
+func (db *DB) DigestEvents(ctx context.Context, desk string, from, to time.Time) ([]*store.Event, error) {
+	rows, err := db.pool.Query(ctx, `
+SELECT e.data FROM digest_events e JOIN clients c ON c.id = e.client_id
+WHERE c.team = $1 AND e.at >= $2 AND e.at < $3
+ORDER BY e.at, e.event_id`, desk, from.UTC().UnixMicro(), to.UTC().UnixMicro())
+	if err != nil {
+		return nil, mapError("read digest events", err)
+	}
+	defer rows.Close()
+	var out []*store.Event
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, mapError("read digest events", err)
+		}
+		e := &store.Event{}
+		if err := json.Unmarshal([]byte(data), e); err != nil {
+			return nil, store.Internal("decode a digest event", err)
+		}
+		out = append(out, e)
+	}
+	return out, mapError("read digest events", rows.Err())
 }

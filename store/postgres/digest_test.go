@@ -10,3 +10,7 @@ import (
 func TestDigestStore(t *testing.T) {
 	storetest.RunDigestStoreTests(t, func(t *testing.T) store.DigestStore { return openStore(t) })
 }
+
+func TestDigestEventIndex(t *testing.T) {
+	storetest.RunDigestIndexTests(t, openStore(t))
+}

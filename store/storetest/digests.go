@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -144,5 +145,54 @@ func testDigestClaim(t *testing.T, s store.DigestStore) {
 	}
 	if runs, _ := s.DigestRuns(ctx, sub.ID, 0); len(runs) != 0 {
 		t.Fatalf("runs outlived their subscription: %+v", runs)
+	}
+}
+
+// DigestIndexBackend keeps clients and the digest's event index.
+type DigestIndexBackend interface {
+	store.ClientStore
+	store.DigestEventIndex
+}
+
+// RunDigestIndexTests runs the digest event index contract against a backend.
+func RunDigestIndexTests(t *testing.T, s DigestIndexBackend) {
+	ctx := t.Context()
+	sfx := uuid.NewString()[:8]
+	var cs []*store.Client
+	for i, desk := range []string{"grains-" + sfx, "energy-" + sfx} {
+		c := SimpleClient(9000 + i)
+		c.Handle, c.Team = fmt.Sprintf("c%d-%s", i, sfx), desk
+		c.Emails, c.Phones = []store.Email{{Kind: store.Work, Address: c.Handle + "@example.com"}}, nil
+		if err := s.CreateClient(ctx, c, "UADMIN"); err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	day := time.Date(2027, 3, 8, 14, 0, 0, 0, time.UTC)
+	ev := func(c *store.Client, at time.Time, summary string) *store.Event {
+		e := &store.Event{ClientID: c.ID, Time: at, Kind: store.KindEmail, Source: store.SourceEmail, SourceID: uuid.NewString(), Summary: summary,
+			Attrs: store.Attrs{Email: &store.EmailAttrs{Direction: store.Inbound, Subject: summary}, Extra: map[string]string{"k": "v"}}}
+		if err := e.Prepare(); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	late, early, before, other := ev(cs[0], day.Add(5*time.Hour), "late"), ev(cs[0], day.Add(time.Hour), "early"), ev(cs[0], day.Add(-time.Minute), "before"), ev(cs[1], day.Add(time.Hour), "other desk")
+	if err := s.IndexDigestEvents(ctx, []*store.Event{late, early, before, other}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.IndexDigestEvents(ctx, []*store.Event{late}); err != nil {
+		t.Fatalf("indexing again: %v", err)
+	}
+	if err := s.IndexDigestEvents(ctx, []*store.Event{{ClientID: cs[0].ID}}); store.ErrorCode(err) != store.EINVALID {
+		t.Fatalf("an event without an id: %v, want EINVALID", err)
+	}
+	got, err := s.DigestEvents(ctx, cs[0].Team, day, day.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].ID != early.ID || got[1].ID != late.ID || got[1].Attrs.Email.Direction != store.Inbound ||
+		got[1].Attrs.Extra["k"] != "v" || !got[1].Time.Equal(late.Time) || got[1].ClientID != cs[0].ID {
+		t.Fatalf("the desk's day: %+v", got)
 	}
 }
