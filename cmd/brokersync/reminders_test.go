@@ -222,6 +222,13 @@ func TestServeRemindOverSlackHTTP(t *testing.T) {
 		}
 		t.Fatalf("/remind: %d %s", resp.StatusCode, b)
 	}
+	if strings.TrimSpace(answer) == "" {
+		// A slow answer (a loaded machine) is acknowledged at once and
+		// sent to the response URL, as Slack's 3-second rule asks.
+		if rs := fake.Responses("remind-e2e", 1, 30*time.Second); len(rs) > 0 {
+			answer = string(rs[0])
+		}
+	}
 	if !strings.Contains(answer, "I will remind you about Acme Grain Co-op") || !strings.Contains(answer, "your time") {
 		t.Fatalf("/remind answered %q", answer)
 	}
