@@ -50,6 +50,9 @@ type Scratch struct {
 	// isConversational).
 	ClientPos, ClientNeg float32
 	Conversational       bool
+	// Downplayed: the text says a problem does not matter ("just a
+	// warning with very little negative impact").
+	Downplayed bool
 
 	toks  []Token
 	feats []Feature
@@ -76,6 +79,7 @@ func (e *Extractor) Extract(text string, sc *Scratch) []Feature {
 	var lm mass
 	lm, sc.key = lexiconMass(toks, sc.key)
 	sc.ClientPos, sc.ClientNeg = lm.clientPos, lm.clientNeg
+	sc.Downplayed = lm.downplay
 	sc.Conversational = isConversational(text, toks)
 	if lm.pos > 0 {
 		sc.feats = append(sc.feats, Feature{LexPositive, float32(math.Log1p(float64(lm.pos)))})
@@ -156,7 +160,15 @@ func isConversational(text string, toks []Token) bool {
 			personal = true
 		}
 	}
-	return personal || isSentence(text)
+	return personal || isSentence(text) || isChatLine(text)
+}
+
+// isChatLine: the text starts with a lower-case letter, as chat lines do
+// ("the fees are ridiculous for this level of service") and headlines
+// never do.
+func isChatLine(text string) bool {
+	t := strings.TrimLeft(text, " \t\r\n")
+	return t != "" && t[0] >= 'a' && t[0] <= 'z'
 }
 
 // isSentence: ends in . ! or ? (perhaps before a quote or bracket) and

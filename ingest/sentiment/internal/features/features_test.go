@@ -133,3 +133,54 @@ func TestConversational(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantityMoves: the polarity of a directional statement depends on
+// whether the quantity is one a client wants more or less of.
+func TestQuantityMoves(t *testing.T) {
+	for _, tc := range []struct {
+		text     string
+		pos, neg bool
+	}{
+		{"costs decreased", true, false},
+		{"operating profit fell to EUR 3.1m from EUR 5.0m", false, true},
+		{"net sales grew 12% year on year", true, false},
+		{"my margin fell 20%", false, true},
+		{"margin requirements just doubled", false, true},
+		{"they cut our fees", true, false},
+		{"losses grew every week", false, true},
+		{"costs did not decrease", false, true},
+	} {
+		pos, neg := valence(tc.text)
+		if (pos > neg) != tc.pos || (neg > pos) != tc.neg {
+			t.Errorf("%q: pos %.2f neg %.2f, want positive %t negative %t", tc.text, pos, neg, tc.pos, tc.neg)
+		}
+	}
+}
+
+// TestGeneralLexiconIsClientEvidenceOnly: VADER's words count towards the
+// client sums (at GeneralShare), not the finance model's lexicon sums, and
+// politeness is skipped.
+func TestGeneralLexiconIsClientEvidenceOnly(t *testing.T) {
+	var sc Scratch
+	e := Extractor{Bits: 12}
+	e.Extract("lousy", &sc)
+	if want := float32(GeneralShare * vaderScale * 2.5); !near(sc.ClientNeg, want) {
+		t.Errorf("lousy: client negative %.3f, want %.3f", sc.ClientNeg, want)
+	}
+	feats := e.Extract("dreadful", &sc)
+	for _, f := range feats {
+		if f.Index == LexNegative || f.Index == LexPositive {
+			t.Errorf("dreadful: lexicon feature %d set; VADER must stay out of the finance sums", f.Index)
+		}
+	}
+	if sc.ClientNeg <= 0 {
+		t.Errorf("dreadful: no client evidence")
+	}
+	e.Extract("please cancel the stop", &sc)
+	if sc.ClientPos != 0 || sc.ClientNeg != 0 {
+		t.Errorf("please cancel the stop: client %.2f/%.2f, want none", sc.ClientPos, sc.ClientNeg)
+	}
+	if len(generalLexicon) < 7000 {
+		t.Errorf("VADER lexicon has %d words, want about 7,400", len(generalLexicon))
+	}
+}
