@@ -160,7 +160,39 @@ func isConversational(text string, toks []Token) bool {
 			personal = true
 		}
 	}
+	if isTitleCase(text) {
+		return false // "What You Need to Know" is a headline
+	}
 	return personal || isSentence(text) || isChatLine(text)
+}
+
+// isTitleCase: at least four words longer than three letters, and at least
+// 60% of them capitalised.
+func isTitleCase(text string) bool {
+	words, capital := longWords(text)
+	return words >= 4 && capital*10 >= words*6
+}
+
+// longWords counts the space-separated words of text longer than three
+// bytes, and how many of them start with a capital letter.
+func longWords(text string) (words, capital int) {
+	start := -1
+	for i := 0; i <= len(text); i++ {
+		if i < len(text) && text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r' {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 && i-start > 3 {
+			words++
+			if text[start] >= 'A' && text[start] <= 'Z' {
+				capital++
+			}
+		}
+		start = -1
+	}
+	return words, capital
 }
 
 // isChatLine: the text starts with a lower-case letter, as chat lines do

@@ -104,6 +104,7 @@ var marketLexicon = map[string]entry{
 	"attractive": val(1.5), "undervalued": val(1.5), "bargain": val(1), "dovish": val(0.5), "stimulus": val(1),
 	"surpass": val(1.5), "surpasses": val(1.5), "surpassed": val(1.5), "strong buy": val(2), "impresses": val(2),
 	"confident": val(1.5), "confidence": val(1),
+	"less than expected": val(-1.5), "smaller than expected": val(-1.5), "weaker than expected": val(-2),
 }
 
 // clientLexicon is how clients talk about their broker and their orders:
