@@ -384,3 +384,19 @@ func TestDeskDevMacroF1(t *testing.T) {
 		t.Errorf("desk-dev macro-F1 %.4f, want at least 0.85", rep.MacroF1)
 	}
 }
+
+// TestOrdersAreNeutral: an order's market words say what the market might
+// do, not how the client feels (the README listed the first as a known
+// limit: it was scored positive, "above" being bullish in headlines).
+func TestOrdersAreNeutral(t *testing.T) {
+	m := load(t)
+	for _, text := range []string{
+		"Sell half my December hogs if they trade above 90",
+		"buy 5 corn if it breaks below 4.20",
+		"Please roll the soybean hedge if the spread widens",
+	} {
+		if got := m.Score(text); got.Label != sentiment.Neutral {
+			t.Errorf("%q: %s %.3f, want neutral", text, got.Label, got.Score)
+		}
+	}
+}

@@ -53,6 +53,11 @@ type Scratch struct {
 	// Downplayed: the text says a problem does not matter ("just a
 	// warning with very little negative impact").
 	Downplayed bool
+	// Request: the text asks for something or gives an order ("sell 10
+	// wheat if it drops below 5.50", "please call me", "can you..."), or
+	// passes on what a report says ("according to", "per the"), so its
+	// market words are not the writer's feelings.
+	Request bool
 
 	toks  []Token
 	feats []Feature
@@ -80,6 +85,7 @@ func (e *Extractor) Extract(text string, sc *Scratch) []Feature {
 	lm, sc.key = lexiconMass(toks, sc.key)
 	sc.ClientPos, sc.ClientNeg = lm.clientPos, lm.clientNeg
 	sc.Downplayed = lm.downplay
+	sc.Request = isRequest(toks)
 	sc.Conversational = isConversational(text, toks)
 	if lm.pos > 0 {
 		sc.feats = append(sc.feats, Feature{LexPositive, float32(math.Log1p(float64(lm.pos)))})
@@ -193,6 +199,42 @@ func longWords(text string) (words, capital int) {
 		start = -1
 	}
 	return words, capital
+}
+
+// orderVerbs open an order or a request: "buy 5 lots", "roll the cattle".
+var orderVerbs = map[string]bool{
+	"buy": true, "sell": true, "roll": true, "cancel": true, "exit": true, "reduce": true, "book": true,
+	"put": true, "set": true, "work": true, "move": true, "send": true, "hold": true, "add": true,
+	"switch": true, "confirm": true, "check": true, "quote": true, "pls": true, "please": true, "plz": true,
+	"register": true, "resend": true, "close": true, "cover": true, "liquidate": true, "flatten": true,
+}
+
+// requestPairs are two-word openers of a request or a reported figure.
+var requestPairs = map[[2]string]bool{
+	{"can", "you"}: true, {"could", "you"}: true, {"would", "you"}: true, {"can", "we"}: true,
+	{"could", "we"}: true, {"according", "to"}: true, {"per", "the"}: true,
+}
+
+// isRequest reports whether toks give an order, ask for something or pass
+// on a report (see Scratch.Request).
+func isRequest(toks []Token) bool {
+	first := true
+	for i, t := range toks {
+		if t.Punct {
+			continue
+		}
+		if first && orderVerbs[t.Text] {
+			return true
+		}
+		first = false
+		if t.Text == "please" || t.Text == "pls" || t.Text == "plz" {
+			return true
+		}
+		if i+1 < len(toks) && requestPairs[[2]string{t.Text, toks[i+1].Text}] {
+			return true
+		}
+	}
+	return false
 }
 
 // isChatLine: the text starts with a lower-case letter, as chat lines do

@@ -121,8 +121,8 @@ func TestConversational(t *testing.T) {
 		{"please send the specs", true},
 		{"The fill was terrible.", true},
 		{"Apple shares rise 5% after earnings", false},
-		{"Apple Shares Rise After Strong Earnings.", false}, // title case: a headline
-		{"Equifax Data Breach: What You Need to Know", false}, // title case, though it says "you"
+		{"Apple Shares Rise After Strong Earnings.", false},         // title case: a headline
+		{"Equifax Data Breach: What You Need to Know", false},       // title case, though it says "you"
 		{"the fees are ridiculous for this level of service", true}, // a chat line
 		{"Oil expert: 'We're looking at a worst case' https://t.co/x", false},
 		{"$AAPL you should buy this", false},

@@ -160,7 +160,7 @@ var clientLexicon = map[string]entry{
 	// A problem downplayed is not a complaint; one solved is good news.
 	"little negative impact": downplayed(), "little impact": downplayed(), "no impact": downplayed(), "no harm done": downplayed(),
 	"not a big deal": downplayed(), "no big deal": downplayed(), "just flagging": downplayed(), "just a warning": downplayed(), "only a warning": downplayed(),
-	"jumps in": val(-1.5), "i'm seeing": val(-0.8), "we're seeing": val(-0.8), "we are seeing": val(-0.8), "heads up": val(0),
+	"missing": val(-1.5), "off by": val(-1.5), "jumps in": val(-1.5), "i'm seeing": val(-0.8), "we're seeing": val(-0.8), "we are seeing": val(-0.8), "heads up": val(0),
 	"just a heads up": val(0), "minor": val(-0.3),
 	"solved": valNeg(2, -1.5), "resolved": valNeg(2, -1.5), "sorted": valNeg(1.5, -1.5), "all sorted": val(2),
 	"problem solved": val(2.5), "issue resolved": val(2.5), "all good now": val(2), "all fixed": val(2),
