@@ -148,6 +148,8 @@ func TestQuantityMoves(t *testing.T) {
 		{"net sales grew 12% year on year", true, false},
 		{"my margin fell 20%", false, true},
 		{"margin requirements just doubled", false, true},
+		{"the margin increase hit my account", false, true},
+		{"our margin improved", true, false},
 		{"they cut our fees", true, false},
 		{"losses grew every week", false, true},
 		{"costs did not decrease", false, true},

@@ -33,7 +33,16 @@ var (
 		"down": -1, "shrank": -1, "shrunk": -1, "halved": -1, "slumped": -1, "plunged": -1, "eroded": -1,
 		"grew": 1, "grow": 1, "grows": 1, "rose": 1, "rise": 1, "rises": 1, "risen": 1, "increased": 1,
 		"increase": 1, "increases": 1, "up": 1, "doubled": 1, "tripled": 1, "jumped": 1, "climbed": 1,
-		"surged": 1, "soared": 1, "improved": 1, "widened": 1, "ballooned": 1,
+		"surged": 1, "soared": 1, "improved": 1, "widened": 1, "ballooned": 1, "hike": 1, "hikes": 1,
+		"hiked": 1, "raised": 1,
+	}
+	// requirementMoves are how an exchange or a broker changes a margin
+	// requirement; after "margin" they mean the requirement ("the margin
+	// increase hit my account"), which a client wants less of, while
+	// "grew", "improved" or "fell" mean a profit margin.
+	requirementMoves = map[string]bool{
+		"increase": true, "increased": true, "increases": true, "raised": true, "doubled": true,
+		"tripled": true, "up": true, "hike": true, "hikes": true, "hiked": true, "jumped": true,
 	}
 	// moveBefore are the verbs and adjectives that precede one.
 	moveBefore = map[string]int{
@@ -54,6 +63,9 @@ func quantityMove(toks []Token, i int) (v float32, end int, ok bool) {
 	if dir, isMove := moveBefore[t]; isMove {
 		for j := i + 1; j < len(toks) && j <= i+quantityWindow && !toks[j].Punct; j++ {
 			if q := quality(toks, j); q != 0 {
+				if toks[j].Text == "margin" && requirementMoves[t] {
+					q = -1 // "raised the margin"
+				}
 				return float32(dir*q) * quantityValence, j, true
 			}
 		}
@@ -69,6 +81,9 @@ func quantityMove(toks []Token, i int) (v float32, end int, ok bool) {
 			negated = true
 		}
 		if dir, isMove := moveAfter[toks[j].Text]; isMove {
+			if t == "margin" && requirementMoves[toks[j].Text] {
+				q = -1
+			}
 			v := float32(dir*q) * quantityValence
 			if negated {
 				v = val(v).negated()
