@@ -130,8 +130,29 @@ func (m *Model) probs(text string, sc *features.Scratch) [3]float64 {
 		z[0] += clientWeight * float64(sc.ClientNeg)
 		z[2] += clientWeight * float64(sc.ClientPos)
 	}
+	if sc.Conversational && sc.Request {
+		// "Sell 10 wheat if it drops below 5.50": an order's market
+		// words say what the market might do, not how the client feels.
+		// Client-lexicon evidence (above) still wins: "please fix the
+		// wrong fill" stays a complaint.
+		z[1] += requestBias
+	}
+	if sc.Downplayed {
+		// "It's just a warning with very little negative impact": the
+		// words of the problem are there, but the writer says it does
+		// not matter.
+		z[1] += downplayBias
+	}
 	return linear.Softmax(z)
 }
+
+// requestBias is the log-odds of neutral added to a message that asks for
+// something or gives an order (features.Scratch.Request).
+const requestBias = 1.5
+
+// downplayBias is the log-odds of neutral added when a text downplays a
+// problem (features.Scratch.Downplayed).
+const downplayBias = 2.5
 
 // clientWeight is the log-odds added per unit of client-lexicon valence in
 // a message (see probs).

@@ -50,6 +50,14 @@ type Scratch struct {
 	// isConversational).
 	ClientPos, ClientNeg float32
 	Conversational       bool
+	// Downplayed: the text says a problem does not matter ("just a
+	// warning with very little negative impact").
+	Downplayed bool
+	// Request: the text asks for something or gives an order ("sell 10
+	// wheat if it drops below 5.50", "please call me", "can you..."), or
+	// passes on what a report says ("according to", "per the"), so its
+	// market words are not the writer's feelings.
+	Request bool
 
 	toks  []Token
 	feats []Feature
@@ -76,6 +84,8 @@ func (e *Extractor) Extract(text string, sc *Scratch) []Feature {
 	var lm mass
 	lm, sc.key = lexiconMass(toks, sc.key)
 	sc.ClientPos, sc.ClientNeg = lm.clientPos, lm.clientNeg
+	sc.Downplayed = lm.downplay
+	sc.Request = isRequest(toks)
 	sc.Conversational = isConversational(text, toks)
 	if lm.pos > 0 {
 		sc.feats = append(sc.feats, Feature{LexPositive, float32(math.Log1p(float64(lm.pos)))})
@@ -156,7 +166,83 @@ func isConversational(text string, toks []Token) bool {
 			personal = true
 		}
 	}
-	return personal || isSentence(text)
+	if isTitleCase(text) {
+		return false // "What You Need to Know" is a headline
+	}
+	return personal || isSentence(text) || isChatLine(text)
+}
+
+// isTitleCase: at least four words longer than three letters, and at least
+// 60% of them capitalised.
+func isTitleCase(text string) bool {
+	words, capital := longWords(text)
+	return words >= 4 && capital*10 >= words*6
+}
+
+// longWords counts the space-separated words of text longer than three
+// bytes, and how many of them start with a capital letter.
+func longWords(text string) (words, capital int) {
+	start := -1
+	for i := 0; i <= len(text); i++ {
+		if i < len(text) && text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r' {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 && i-start > 3 {
+			words++
+			if text[start] >= 'A' && text[start] <= 'Z' {
+				capital++
+			}
+		}
+		start = -1
+	}
+	return words, capital
+}
+
+// orderVerbs open an order or a request: "buy 5 lots", "roll the cattle".
+var orderVerbs = map[string]bool{
+	"buy": true, "sell": true, "roll": true, "cancel": true, "exit": true, "reduce": true, "book": true,
+	"put": true, "set": true, "work": true, "move": true, "send": true, "hold": true, "add": true,
+	"switch": true, "confirm": true, "check": true, "quote": true, "pls": true, "please": true, "plz": true,
+	"register": true, "resend": true, "close": true, "cover": true, "liquidate": true, "flatten": true,
+}
+
+// requestPairs are two-word openers of a request or a reported figure.
+var requestPairs = map[[2]string]bool{
+	{"can", "you"}: true, {"could", "you"}: true, {"would", "you"}: true, {"can", "we"}: true,
+	{"could", "we"}: true, {"according", "to"}: true, {"per", "the"}: true,
+}
+
+// isRequest reports whether toks give an order, ask for something or pass
+// on a report (see Scratch.Request).
+func isRequest(toks []Token) bool {
+	first := true
+	for i, t := range toks {
+		if t.Punct {
+			continue
+		}
+		if first && orderVerbs[t.Text] {
+			return true
+		}
+		first = false
+		if t.Text == "please" || t.Text == "pls" || t.Text == "plz" {
+			return true
+		}
+		if i+1 < len(toks) && requestPairs[[2]string{t.Text, toks[i+1].Text}] {
+			return true
+		}
+	}
+	return false
+}
+
+// isChatLine: the text starts with a lower-case letter, as chat lines do
+// ("the fees are ridiculous for this level of service") and headlines
+// never do.
+func isChatLine(text string) bool {
+	t := strings.TrimLeft(text, " \t\r\n")
+	return t != "" && t[0] >= 'a' && t[0] <= 'z'
 }
 
 // isSentence: ends in . ! or ? (perhaps before a quote or bracket) and

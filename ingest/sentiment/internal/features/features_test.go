@@ -121,7 +121,9 @@ func TestConversational(t *testing.T) {
 		{"please send the specs", true},
 		{"The fill was terrible.", true},
 		{"Apple shares rise 5% after earnings", false},
-		{"Apple Shares Rise After Strong Earnings.", false}, // title case: a headline
+		{"Apple Shares Rise After Strong Earnings.", false},         // title case: a headline
+		{"Equifax Data Breach: What You Need to Know", false},       // title case, though it says "you"
+		{"the fees are ridiculous for this level of service", true}, // a chat line
 		{"Oil expert: 'We're looking at a worst case' https://t.co/x", false},
 		{"$AAPL you should buy this", false},
 	} {
@@ -131,5 +133,58 @@ func TestConversational(t *testing.T) {
 		if sc.Conversational != tc.want {
 			t.Errorf("%q: conversational %t, want %t", tc.text, sc.Conversational, tc.want)
 		}
+	}
+}
+
+// TestQuantityMoves: the polarity of a directional statement depends on
+// whether the quantity is one a client wants more or less of.
+func TestQuantityMoves(t *testing.T) {
+	for _, tc := range []struct {
+		text     string
+		pos, neg bool
+	}{
+		{"costs decreased", true, false},
+		{"operating profit fell to EUR 3.1m from EUR 5.0m", false, true},
+		{"net sales grew 12% year on year", true, false},
+		{"my margin fell 20%", false, true},
+		{"margin requirements just doubled", false, true},
+		{"the margin increase hit my account", false, true},
+		{"our margin improved", true, false},
+		{"they cut our fees", true, false},
+		{"losses grew every week", false, true},
+		{"costs did not decrease", false, true},
+	} {
+		pos, neg := valence(tc.text)
+		if (pos > neg) != tc.pos || (neg > pos) != tc.neg {
+			t.Errorf("%q: pos %.2f neg %.2f, want positive %t negative %t", tc.text, pos, neg, tc.pos, tc.neg)
+		}
+	}
+}
+
+// TestGeneralLexiconIsClientEvidenceOnly: VADER's words count towards the
+// client sums (at GeneralShare), not the finance model's lexicon sums, and
+// politeness is skipped.
+func TestGeneralLexiconIsClientEvidenceOnly(t *testing.T) {
+	var sc Scratch
+	e := Extractor{Bits: 12}
+	e.Extract("lousy", &sc)
+	if want := float32(GeneralShare * vaderScale * 2.5); !near(sc.ClientNeg, want) {
+		t.Errorf("lousy: client negative %.3f, want %.3f", sc.ClientNeg, want)
+	}
+	feats := e.Extract("dreadful", &sc)
+	for _, f := range feats {
+		if f.Index == LexNegative || f.Index == LexPositive {
+			t.Errorf("dreadful: lexicon feature %d set; VADER must stay out of the finance sums", f.Index)
+		}
+	}
+	if sc.ClientNeg <= 0 {
+		t.Errorf("dreadful: no client evidence")
+	}
+	e.Extract("please cancel the stop", &sc)
+	if sc.ClientPos != 0 || sc.ClientNeg != 0 {
+		t.Errorf("please cancel the stop: client %.2f/%.2f, want none", sc.ClientPos, sc.ClientNeg)
+	}
+	if len(generalLexicon) < 7000 {
+		t.Errorf("VADER lexicon has %d words, want about 7,400", len(generalLexicon))
 	}
 }

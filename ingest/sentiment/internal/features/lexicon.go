@@ -10,9 +10,15 @@ package features
 // entry is a lexicon item. neg, when set, is the valence under negation;
 // otherwise negation flips and damps the valence (see negated).
 type entry struct {
-	v, neg float32
-	hasNeg bool
+	v, neg   float32
+	hasNeg   bool
+	downplay bool // see downplayed
 }
+
+// downplayed marks a phrase that says a problem does not matter ("just a
+// warning", "very little negative impact", "no harm done"): the text is
+// then pulled towards neutral (Scratch.Downplayed).
+func downplayed() entry { return entry{downplay: true} }
 
 func val(v float32) entry         { return entry{v: v} }
 func valNeg(v, neg float32) entry { return entry{v: v, neg: neg, hasNeg: true} }
@@ -98,6 +104,7 @@ var marketLexicon = map[string]entry{
 	"attractive": val(1.5), "undervalued": val(1.5), "bargain": val(1), "dovish": val(0.5), "stimulus": val(1),
 	"surpass": val(1.5), "surpasses": val(1.5), "surpassed": val(1.5), "strong buy": val(2), "impresses": val(2),
 	"confident": val(1.5), "confidence": val(1),
+	"less than expected": val(-1.5), "smaller than expected": val(-1.5), "weaker than expected": val(-2),
 }
 
 // clientLexicon is how clients talk about their broker and their orders:
@@ -146,7 +153,33 @@ var clientLexicon = map[string]entry{
 	"on point": val(1.5), "on hold": val(-1.5), "trust": valNeg(1, -2.5), "logging me out": val(-1.5),
 	"kicked me out": val(-1.5), "closing my account": val(-2.5), "huge help": val(2.5), "big help": val(2),
 	"real help": val(2),
-	// Order terms that contain opinion words but carry none.
+	// Politeness that opens or closes a request is not praise: "thanks in
+	// advance, I'm seeing jumps in the fill prices" is a problem report.
+	"thanks in advance": val(0), "thank you in advance": val(0), "thanks again": val(0.3), "many thanks in advance": val(0),
+	"thanks for looking": val(0), "thanks for checking": val(0),
+	// A problem downplayed is not a complaint; one solved is good news.
+	"little negative impact": downplayed(), "little impact": downplayed(), "no impact": downplayed(), "no harm done": downplayed(),
+	"not a big deal": downplayed(), "no big deal": downplayed(), "just flagging": downplayed(), "just a warning": downplayed(), "only a warning": downplayed(),
+	"missing": val(-1.5), "off by": val(-1.5), "jumps in": val(-1.5), "i'm seeing": val(-0.8), "we're seeing": val(-0.8), "we are seeing": val(-0.8), "heads up": val(0),
+	"just a heads up": val(0), "minor": val(-0.3),
+	"solved": valNeg(2, -1.5), "resolved": valNeg(2, -1.5), "sorted": valNeg(1.5, -1.5), "all sorted": val(2),
+	"problem solved": val(2.5), "issue resolved": val(2.5), "all good now": val(2), "all fixed": val(2),
+	"relief": val(2), "relieved": val(2),
+	// Desk idioms.
+	"dropped the ball": val(-2.5), "blew out on us": val(-2.5), "blew out": val(-1.5), "against us": val(-2),
+	"limit up and we're short": val(-3), "limit down and we're long": val(-3),
+	"got smoked": val(-2.5), "smoked": val(-2), "got hammered": val(-2.5),
+	"hammered": val(-2), "got burned": val(-2.5), "burned": val(-1.5), "getting killed": val(-2.5), "got killed": val(-2.5),
+	"killing us": val(-2.5), "got squeezed": val(-2), "bleeding": val(-2), "left money on the table": val(-2.5),
+	"lost our shirt": val(-3), "lost my shirt": val(-3), "sold the low": val(-2), "sold at the low": val(-2),
+	"bought the top": val(-2), "bought at the top": val(-2), "missed my stop": val(-2.5), "missed the entry": val(-2),
+	"paid up": val(-1), "ate all": val(-1.5), "cost us": val(-2), "hit with": val(-1),
+	"nice work": val(2.5), "good work": val(2.5), "great work": val(2.5), "nice job": val(2.5), "good job": val(2.5),
+	"great job": val(2.5), "good call": val(2.5), "great call": val(2.5), "nice call": val(2.5), "nice save": val(2.5),
+	"getting us out": val(1.5), "got us out": val(1.5), "saved us": val(2.5), "saved the day": val(2.5),
+	"saved my bacon": val(2.5), "made a killing": val(3), "came through": val(2), "extra mile": val(2),
+	"you rock": val(2.5), "guys rock": val(2.5), "at the top": val(0.5), "paid off": val(2), "worked out": val(1.5),
+	"big improvement": val(2.5), "came out ahead": val(2), "ahead": val(0.5),
 	"good till cancelled": val(0), "good till canceled": val(0), "good til cancelled": val(0), "good til canceled": val(0),
 	"good for the day": val(0), "best efforts": val(0), "market if touched": val(0),
 }

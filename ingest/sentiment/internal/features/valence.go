@@ -16,24 +16,35 @@ const (
 type mass struct {
 	pos, neg             float32
 	clientPos, clientNeg float32
+	downplay             bool // a downplaying phrase was read
 }
 
-func (m *mass) add(v float32, client bool) {
+// add counts valence v; share of it is also client evidence (1 for the
+// client lexicon, GeneralShare for VADER's, 0 for the market lexicon).
+func (m *mass) add(v, share float32) {
 	switch {
 	case v > 0:
 		m.pos += v
-		if client {
-			m.clientPos += v
-		}
+		m.clientPos += share * v
 	case v < 0:
 		m.neg -= v
-		if client {
-			m.clientNeg -= v
-		}
+		m.clientNeg -= share * v
+	}
+}
+
+// addClient counts valence v as client evidence only: VADER's words, which
+// the finance model's lexicon sums leave out so that headlines are read as
+// before.
+func (m *mass) addClient(v float32) {
+	if v > 0 {
+		m.clientPos += v
+	} else {
+		m.clientNeg -= v
 	}
 }
 
 func (m *mass) addScaled(o mass, w float32) {
+	m.downplay = m.downplay || o.downplay
 	m.pos += w * o.pos
 	m.neg += w * o.neg
 	m.clientPos += w * o.clientPos
@@ -110,6 +121,16 @@ func lexiconMass(toks []Token, key []byte) (total mass, _ []byte) {
 			negLeft, multLeft = 0, 0
 			continue
 		}
+		if v, end, ok := quantityMove(toks, i); ok {
+			// "costs decreased", "my margin fell 20%", "cut our fees"
+			if negLeft > 0 {
+				v = val(v).negated()
+			}
+			clause.add(v, 1)
+			negLeft, multLeft = 0, 0
+			i = end
+			continue
+		}
 		var (
 			e             entry
 			client, found bool
@@ -133,6 +154,11 @@ func lexiconMass(toks []Token, key []byte) (total mass, _ []byte) {
 			}
 		}
 		n++ // the loop decremented once past the match
+		share := float32(0)
+		if client {
+			share = 1
+		}
+		isGeneral := false
 		if !found {
 			if negators[t.Text] {
 				negLeft = negationSpan
@@ -142,6 +168,11 @@ func lexiconMass(toks []Token, key []byte) (total mass, _ []byte) {
 				mult, multLeft = m, 2
 				continue
 			}
+			if g, ok := generalLexicon[t.Text]; ok {
+				e, share, found, isGeneral = val(g), GeneralShare, true, true
+			}
+		}
+		if !found {
 			switch {
 			case negLeft > 0 && negRaising[t.Text]:
 				negLeft = raisedSpan // "don't think it was good"
@@ -153,6 +184,9 @@ func lexiconMass(toks []Token, key []byte) (total mass, _ []byte) {
 			}
 			continue
 		}
+		if e.downplay {
+			clause.downplay = true
+		}
 		v := e.v
 		if negLeft > 0 {
 			v = e.negated()
@@ -160,7 +194,11 @@ func lexiconMass(toks []Token, key []byte) (total mass, _ []byte) {
 		if multLeft > 0 {
 			v *= mult
 		}
-		clause.add(v, client)
+		if isGeneral {
+			clause.addClient(share * v)
+		} else {
+			clause.add(v, share)
+		}
 		negLeft, multLeft = 0, 0
 		i += n - 1
 	}
