@@ -107,6 +107,12 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Now:       time.Now,
 		Logger:    logger,
 	}
+	if cfg.SlackClientID != "" && cfg.SlackClientSecret != "" {
+		pages.SignIn = &web.SignIn{ClientID: cfg.SlackClientID, ClientSecret: cfg.SlackClientSecret}
+		logger.Info("web pages offer Sign in with Slack", slog.String("redirect_url", cfg.PublicURL+"/signin/callback"))
+	} else if cfg.SlackClientID != "" || cfg.SlackClientSecret != "" {
+		return fmt.Errorf("sign in with Slack needs both BROKERSYNC_SLACK_CLIENT_ID and BROKERSYNC_SLACK_CLIENT_SECRET")
+	}
 	pages.Mount(srv.Router())
 	if cfg.WebhookSecret != "" || cfg.TwilioAuthToken != "" || cfg.AircallToken != "" {
 		webhooks.NewInbound(webhooks.InboundConfig{

@@ -79,6 +79,9 @@ type Pages struct {
 	Digests *reminders.DigestBuilder
 	// Teams, when set, lets admins pick any desk with someone on it.
 	Teams store.TeamStore
+	// SignIn, when set, offers "Sign in with Slack" to a browser without
+	// a session (bookmarks), instead of refusing it.
+	SignIn *SignIn
 
 	tmpl *template.Template
 }
@@ -100,6 +103,10 @@ func (p *Pages) Mount(r chi.Router) {
 	r.Get("/clients/{handle}/profile", p.profile)
 	r.Get("/desk", p.desk)
 	r.Get("/desk/digest", p.digest)
+	if p.SignIn != nil {
+		r.Get("/signin", p.signIn)
+		r.Get("/signin/callback", p.signInDone)
+	}
 	r.Get("/web/favicon.svg", serveFavicon)
 	r.Get("/favicon.ico", serveFavicon)
 }
@@ -182,6 +189,10 @@ func (p *Pages) viewer(w http.ResponseWriter, r *http.Request, subject, command 
 	user, ok := "", false
 	if err == nil {
 		user, ok = p.Links.VerifySession(ck.Value, now)
+	}
+	if !ok && p.SignIn != nil {
+		p.signInRedirect(w, r)
+		return "", false
 	}
 	if !ok {
 		http.Error(w, "Open this page from a link BrokerSync gives you in Slack ("+command+"); a link or session that has expired, or was changed, is not accepted.", http.StatusForbidden)
