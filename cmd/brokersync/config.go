@@ -46,6 +46,8 @@ type Config struct {
 	AircallToken         string
 	LinkKey              string
 	PublicURL            string
+	SlackClientID        string
+	SlackClientSecret    string
 	Admins               string
 	Catalogue            string
 	DormantAfter         string
@@ -97,6 +99,8 @@ var settings = []setting{
 	{"BROKERSYNC_AIRCALL_TOKEN", "aircall-token", "", "token of the Aircall webhook posting to /webhooks/aircall; empty refuses it", func(c *Config) *string { return &c.AircallToken }, nil, true},
 	{"BROKERSYNC_LINK_KEY", "link-key", "", "key that signs links to the web pages, at least 32 characters; empty uses a random key generated once and kept in the store", func(c *Config) *string { return &c.LinkKey }, checkMinLen(32), true},
 	{"BROKERSYNC_PUBLIC_URL", "public-url", "", "public base URL of this server, for links in Slack (default http://HTTP_ADDR)", func(c *Config) *string { return &c.PublicURL }, checkURL("http", "https"), false},
+	{"BROKERSYNC_SLACK_CLIENT_ID", "slack-client-id", "", "client id of the Slack app, to offer Sign in with Slack (OpenID Connect) on the web pages so they can be bookmarked; needs BROKERSYNC_SLACK_CLIENT_SECRET and a public URL whose /signin/callback is a redirect URL of the app", func(c *Config) *string { return &c.SlackClientID }, nil, false},
+	{"BROKERSYNC_SLACK_CLIENT_SECRET", "slack-client-secret", "", "client secret of that Slack app", func(c *Config) *string { return &c.SlackClientSecret }, nil, true},
 	{"BROKERSYNC_ADMINS", "admins", "", "Slack user ids that are BrokerSync admins, comma separated", func(c *Config) *string { return &c.Admins }, nil, false},
 	{"BROKERSYNC_CATALOGUE", "catalogue", "", "commodity catalogue file (JSON) whose entries replace built-in ones with the same key and add the others", func(c *Config) *string { return &c.Catalogue }, checkCatalogue, false},
 	{"BROKERSYNC_DORMANT_AFTER", "dormant-after", "90d", "days without a fill or real contact after which an active client becomes dormant, e.g. 60d", func(c *Config) *string { return &c.DormantAfter }, checkDays, false},

@@ -45,5 +45,6 @@ func demoCmd(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wri
 	fmt.Fprintf(stdout, "  %s manages both.\n", demo.Manager)
 	fmt.Fprintf(stdout, "Start the server (brokersync serve, same settings) and open, within %s:\n  %s\n", web.LinkTTL, links.Timeline(first.Handle, broker, time.Now()))
 	fmt.Fprintf(stdout, "As the manager:\n  %s\n", links.Timeline(first.Handle, demo.Manager, time.Now()))
+	fmt.Fprintf(stdout, "The manager's desk pages (clients, segments, follow-ups, digest):\n  %s\n", links.Desk(demo.Manager, time.Now()))
 	return nil
 }

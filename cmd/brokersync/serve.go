@@ -98,10 +98,20 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Timeline:  st.Timeline,
 		Trades:    st.Trades,
 		Sentiment: st.Sentiment,
+		Segments:  st.Segments,
+		Reminders: st.Reminders,
+		Digests:   newDigestBuilder(st),
+		Teams:     st.Teams,
 		Links:     web.Links{BaseURL: cfg.PublicURL, Key: key},
 		Rights:    bot.Rights{Teams: st.Teams, Directory: directory(dir), Admins: cfg.AdminIDs(), Logger: logger},
 		Now:       time.Now,
 		Logger:    logger,
+	}
+	if cfg.SlackClientID != "" && cfg.SlackClientSecret != "" {
+		pages.SignIn = &web.SignIn{ClientID: cfg.SlackClientID, ClientSecret: cfg.SlackClientSecret}
+		logger.Info("web pages offer Sign in with Slack", slog.String("redirect_url", cfg.PublicURL+"/signin/callback"))
+	} else if cfg.SlackClientID != "" || cfg.SlackClientSecret != "" {
+		return fmt.Errorf("sign in with Slack needs both BROKERSYNC_SLACK_CLIENT_ID and BROKERSYNC_SLACK_CLIENT_SECRET")
 	}
 	pages.Mount(srv.Router())
 	if cfg.WebhookSecret != "" || cfg.TwilioAuthToken != "" || cfg.AircallToken != "" {

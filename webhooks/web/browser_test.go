@@ -25,8 +25,10 @@ import (
 	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/ingest/sentiment"
 	"github.com/brokersync/brokersync/internal/demo"
+	"github.com/brokersync/brokersync/reminders"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
+	"github.com/brokersync/brokersync/store/segment"
 	"github.com/brokersync/brokersync/webhooks/web"
 )
 
@@ -94,7 +96,17 @@ func TestTimelineInBrowser(t *testing.T) {
 
 	links := web.Links{BaseURL: "http://placeholder", Key: []byte(uuid.NewString() + uuid.NewString())}
 	pages := &web.Pages{Clients: db, Timeline: db.Timeline(), Trades: db, Sentiment: db, Links: links,
-		Rights: bot.Rights{Teams: db}, Now: time.Now, Logger: slog.New(slog.DiscardHandler)}
+		Rights: bot.Rights{Teams: db}, Now: time.Now, Logger: slog.New(slog.DiscardHandler),
+		Segments: db, Reminders: db, Teams: db, Digests: &reminders.DigestBuilder{Clients: db, Timeline: db.Timeline(), Teams: db, Reminders: db}}
+	// A saved segment and two follow-ups for the desk page.
+	if _, err := db.SaveSegment(ctx, segment.Saved{Name: "cautious", Filter: "risk<=4", CreatedBy: broker, UpdatedBy: broker}); err != nil {
+		t.Fatal(err)
+	}
+	for i, due := range []time.Time{time.Now().Add(-30 * time.Hour), time.Now().Add(time.Minute)} {
+		if err := db.CreateReminder(ctx, &store.Reminder{ClientID: client.ID, Broker: broker, Due: due, Text: fmt.Sprintf("call back about the hedge (%d)", i+1), Source: "command", CreatedBy: broker}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r := chi.NewRouter()
 	pages.Mount(r)
 	srv := httptest.NewServer(r)
@@ -269,6 +281,72 @@ func TestTimelineInBrowser(t *testing.T) {
 	if goals != len(client.Goals) || !strings.Contains(strings.ToLower(heading), "audit") {
 		t.Errorf("profile: %d goal bars (want %d), audit heading %q", goals, len(client.Goals), heading)
 	}
+	// The desk page, from the profile's header: the broker's desk's
+	// clients, a filter, a mistake shown in place, the follow-ups.
+	deskClients, err := db.FindClients(ctx, store.ClientFilter{Teams: []string{client.Team}, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows, overdue, matching int
+	var caret string
+	if err := chromedp.Run(bctx,
+		chromedp.Click(`nav.top a[href="/desk"]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`#clients`),
+		count(`#clients tr.client`, &rows),
+		count(`#followups li.overdue`, &overdue),
+		shot("desk-1400.png", 1400, false),
+		shot("desk-400.png", 400, false),
+		shot("desk-1400-dark.png", 1400, true),
+		chromedp.EmulateViewport(1400, 1000),
+		chromedp.Click(`#segments a`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`#matching`),
+		chromedp.Evaluate(`+document.querySelector('#matching').textContent`, &matching),
+		chromedp.SetValue(`#filter`, "risk>=4 rsk<2"),
+		chromedp.Submit(`#filter`),
+		chromedp.WaitVisible(`#filter-error`),
+		chromedp.Text(`#filter-error pre.caret`, &caret),
+		shot("desk-filter-error-400.png", 400, false),
+		chromedp.EmulateViewport(1400, 1000),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if rows != min(len(deskClients), 50) || rows == 0 || overdue != 1 {
+		t.Errorf("desk page: %d client rows (desk has %d), %d overdue follow-ups (want 1)", rows, len(deskClients), overdue)
+	}
+	cautious := 0
+	for _, c := range deskClients {
+		if c.Risk.Tolerance > 0 && c.Risk.Tolerance <= 4 {
+			cautious++
+		}
+	}
+	if matching != cautious {
+		t.Errorf("the saved segment risk<=4 matches %d, the desk has %d such clients", matching, cautious)
+	}
+	if !strings.Contains(caret, "risk>=4 rsk<2\n        ^~~") {
+		t.Errorf("the filter's mistake is not marked: %q", caret)
+	}
+
+	// The manager's digest, from a desk link: the desk page offers it.
+	var digests, digestLinks int
+	if err := chromedp.Run(bctx,
+		chromedp.Navigate(pages.Links.Desk(demo.Manager, time.Now())),
+		chromedp.WaitReady(`#clients`, chromedp.ByQuery),
+		count(`nav.top a[href="/desk/digest"]`, &digestLinks),
+		chromedp.Navigate(srv.URL+"/desk/digest"),
+		chromedp.WaitReady(`article.digest`, chromedp.ByQuery),
+		count(`article.digest`, &digests),
+		shot("digest-1400.png", 1400, false),
+		shot("digest-400.png", 400, false),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if digestLinks != 1 {
+		t.Errorf("the manager's desk page has %d links to the digest, want 1", digestLinks)
+	}
+	if digests != len(res.Desks) {
+		t.Errorf("the manager's digest page shows %d desks, want %d", digests, len(res.Desks))
+	}
+
 	mu.Lock()
 	defer mu.Unlock()
 	if len(problems) > 0 {

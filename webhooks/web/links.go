@@ -61,3 +61,14 @@ func (l Links) Verify(handle string, q url.Values, now time.Time) (string, bool)
 	}
 	return user, true
 }
+
+// deskSubject is what a desk link is signed for: no client handle can be
+// it, so a desk link never opens a client's page nor the other way round.
+const deskSubject = "\x01desk"
+
+// Desk returns a link to the desk pages for user, valid for LinkTTL.
+func (l Links) Desk(user string, now time.Time) string {
+	exp := now.Add(LinkTTL).Unix()
+	q := url.Values{"u": {user}, "exp": {strconv.FormatInt(exp, 10)}, "sig": {l.sign(deskSubject, user, exp)}}
+	return l.BaseURL + "/desk?" + q.Encode()
+}

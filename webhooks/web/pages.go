@@ -30,6 +30,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/brokersync/brokersync/bot"
+	"github.com/brokersync/brokersync/reminders"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -68,6 +69,19 @@ type Pages struct {
 	// sentiment statistics to the profile.
 	Trades    store.TradeStore
 	Sentiment store.SentimentStore
+	// Segments, when set, adds the segment filter box and the saved
+	// segments to the desk page.
+	Segments bot.Segments
+	// Reminders, when set, lists the follow-ups due and overdue on the
+	// desk page.
+	Reminders store.ReminderStore
+	// Digests, when set, shows managers their desks' digest as a page.
+	Digests *reminders.DigestBuilder
+	// Teams, when set, lets admins pick any desk with someone on it.
+	Teams store.TeamStore
+	// SignIn, when set, offers "Sign in with Slack" to a browser without
+	// a session (bookmarks), instead of refusing it.
+	SignIn *SignIn
 
 	tmpl *template.Template
 }
@@ -87,6 +101,12 @@ func (p *Pages) Mount(r chi.Router) {
 	}).ParseFS(templates, "templates/*.html"))
 	r.Get("/clients/{handle}/timeline", p.timeline)
 	r.Get("/clients/{handle}/profile", p.profile)
+	r.Get("/desk", p.desk)
+	r.Get("/desk/digest", p.digest)
+	if p.SignIn != nil {
+		r.Get("/signin", p.signIn)
+		r.Get("/signin/callback", p.signInDone)
+	}
 	r.Get("/web/favicon.svg", serveFavicon)
 	r.Get("/favicon.ico", serveFavicon)
 }
@@ -110,34 +130,8 @@ func refusal(handle string) string {
 // caller then returns (nil). Otherwise the session cookie names the viewer.
 func (p *Pages) open(w http.ResponseWriter, r *http.Request) (viewer string, client *store.Client) {
 	handle := chi.URLParam(r, "handle")
-	q := r.URL.Query()
-	now := p.Now()
-	if q.Has("sig") || q.Has("u") || q.Has("exp") {
-		user, ok := p.Links.Verify(handle, q, now)
-		if !ok {
-			http.Error(w, "This link is not valid or has expired. Ask BrokerSync for a new one with /timeline "+handle+" in Slack.", http.StatusForbidden)
-			return "", nil
-		}
-		http.SetCookie(w, p.Links.NewSession(user, now))
-		for _, k := range []string{"u", "exp", "sig"} {
-			q.Del(k)
-		}
-		to := r.URL.EscapedPath()
-		if len(q) > 0 {
-			to += "?" + q.Encode()
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		http.Redirect(w, r, to, http.StatusSeeOther)
-		return "", nil
-	}
-	ck, err := r.Cookie(sessionCookie)
-	user, ok := "", false
-	if err == nil {
-		user, ok = p.Links.VerifySession(ck.Value, now)
-	}
+	user, ok := p.viewer(w, r, handle, "/timeline "+handle)
 	if !ok {
-		http.Error(w, "Open this page from a link BrokerSync gives you in Slack (/timeline "+handle+"); a link or session that has expired, or was changed, is not accepted.", http.StatusForbidden)
 		return "", nil
 	}
 	ctx := r.Context()
@@ -163,6 +157,48 @@ func (p *Pages) open(w http.ResponseWriter, r *http.Request) (viewer string, cli
 		return "", nil
 	}
 	return user, c
+}
+
+// viewer finds who is viewing: a signed link for subject in the address
+// opens a session and sends the browser on to the same page without the
+// link's proof (ok is false: the answer is sent); otherwise the session
+// cookie names the viewer. command names what gives a new link in Slack.
+func (p *Pages) viewer(w http.ResponseWriter, r *http.Request, subject, command string) (string, bool) {
+	q := r.URL.Query()
+	now := p.Now()
+	if q.Has("sig") || q.Has("u") || q.Has("exp") {
+		user, ok := p.Links.Verify(subject, q, now)
+		if !ok {
+			http.Error(w, "This link is not valid or has expired. Ask BrokerSync for a new one with "+command+" in Slack.", http.StatusForbidden)
+			return "", false
+		}
+		http.SetCookie(w, p.Links.NewSession(user, now))
+		for _, k := range []string{"u", "exp", "sig"} {
+			q.Del(k)
+		}
+		to := r.URL.EscapedPath()
+		if len(q) > 0 {
+			to += "?" + q.Encode()
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return "", false
+	}
+	ck, err := r.Cookie(sessionCookie)
+	user, ok := "", false
+	if err == nil {
+		user, ok = p.Links.VerifySession(ck.Value, now)
+	}
+	if !ok && p.SignIn != nil {
+		p.signInRedirect(w, r)
+		return "", false
+	}
+	if !ok {
+		http.Error(w, "Open this page from a link BrokerSync gives you in Slack ("+command+"); a link or session that has expired, or was changed, is not accepted.", http.StatusForbidden)
+		return "", false
+	}
+	return user, true
 }
 
 // zones returns the viewer's zone (Slack's tz for them; without a

@@ -20,6 +20,7 @@ import (
 	"github.com/brokersync/brokersync/bot"
 	"github.com/brokersync/brokersync/bot/bottest"
 	"github.com/brokersync/brokersync/internal/backendtest"
+	"github.com/brokersync/brokersync/reminders"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
 	"github.com/brokersync/brokersync/webhooks/web"
@@ -32,6 +33,9 @@ type backing struct {
 	clients  store.ClientStore
 	teams    store.TeamStore
 	timeline store.TimelineStore
+	// segments and reminders feed the desk pages.
+	segments  bot.Segments
+	reminders store.ReminderStore
 }
 
 func onEmbedded(t *testing.T) backing {
@@ -40,12 +44,12 @@ func onEmbedded(t *testing.T) backing {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return backing{clients: db, teams: db, timeline: db.Timeline()}
+	return backing{clients: db, teams: db, timeline: db.Timeline(), segments: db, reminders: db}
 }
 
 func onBackends(t *testing.T) backing {
 	pg := backendtest.Postgres(t)
-	return backing{clients: pg, teams: pg, timeline: backendtest.Cassandra(t)}
+	return backing{clients: pg, teams: pg, timeline: backendtest.Cassandra(t), segments: pg, reminders: pg}
 }
 
 // eachBackend runs fn on the embedded store and on PostgreSQL + Cassandra.
@@ -68,7 +72,11 @@ func newPage(t *testing.T, st backing, admins ...string) *page {
 		now: time.Date(2026, 11, 30, 16, 4, 0, 0, time.UTC)}
 	pages := &web.Pages{Clients: st.clients, Timeline: st.timeline, Links: p.links,
 		Rights: bot.Rights{Teams: st.teams, Admins: admins},
-		Now:    func() time.Time { return p.now }, Logger: slog.New(slog.DiscardHandler)}
+		Now:    func() time.Time { return p.now }, Logger: slog.New(slog.DiscardHandler),
+		Segments: st.segments, Reminders: st.reminders, Teams: st.teams}
+	if st.reminders != nil {
+		pages.Digests = &reminders.DigestBuilder{Clients: st.clients, Timeline: st.timeline, Teams: st.teams, Reminders: st.reminders}
+	}
 	p.pages = pages
 	r := chi.NewRouter()
 	pages.Mount(r)
