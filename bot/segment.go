@@ -454,20 +454,33 @@ func segmentSave(ctx context.Context, c *call) Response {
 	return c.preview(ctx, f, fmt.Sprintf("%s segment *%s* `%s`", verb, s.Name, s.Filter), nil)
 }
 
-// /segment delete <name>
-func segmentDelete(ctx context.Context, c *call) Response {
+// editableSegment is the saved segment the command's first argument names,
+// when the actor may change it (what says how, in the refusal); the
+// command takes at most most arguments, usage says which.
+func (c *call) editableSegment(ctx context.Context, most int, usage, what string) (segment.Saved, *Response) {
 	if r := c.segmentsReady(); r != nil {
-		return *r
+		return segment.Saved{}, r
 	}
-	if c.args.Len() != 1 {
-		return c.usageError("Which segment?")
+	if c.args.Len() < 1 || c.args.Len() > most {
+		r := c.usageError("%s", usage)
+		return segment.Saved{}, &r
 	}
 	s, r := c.savedSegment(ctx, c.args.At(0).Text)
 	if r != nil {
-		return *r
+		return s, r
 	}
 	if !c.mayEdit(s) {
-		return textResponse(Refused, "Segment %s was saved by %s; only they, a manager or an admin may delete it. Nothing was changed.", s.Name, userRef(s.CreatedBy))
+		r := textResponse(Refused, "Segment %s was saved by %s; only they, a manager or an admin may %s. Nothing was changed.", s.Name, userRef(s.CreatedBy), what)
+		return s, &r
+	}
+	return s, nil
+}
+
+// /segment delete <name>
+func segmentDelete(ctx context.Context, c *call) Response {
+	s, r := c.editableSegment(ctx, 1, "Which segment?", "delete it")
+	if r != nil {
+		return *r
 	}
 	if err := c.b.segments.DeleteSegment(ctx, s.Name); err != nil {
 		return c.b.fail(err, "delete the segment")

@@ -11,18 +11,9 @@ import (
 
 // /segment watch <name> [#channel|here]
 func segmentWatch(ctx context.Context, c *call) Response {
-	if r := c.segmentsReady(); r != nil {
-		return *r
-	}
-	if c.args.Len() < 1 || c.args.Len() > 2 {
-		return c.usageError("Which segment, and which channel? e.g. /segment watch at-risk #energy-desk")
-	}
-	s, r := c.savedSegment(ctx, c.args.At(0).Text)
+	s, r := c.editableSegment(ctx, 2, "Which segment, and which channel? e.g. /segment watch at-risk #energy-desk", "watch it")
 	if r != nil {
 		return *r
-	}
-	if !c.mayEdit(s) {
-		return textResponse(Refused, "Segment %s was saved by %s; only they, a manager or an admin may watch it. Nothing was changed.", s.Name, userRef(s.CreatedBy))
 	}
 	channel := c.req.Channel
 	if c.args.Len() == 2 {
@@ -52,18 +43,9 @@ func segmentWatch(ctx context.Context, c *call) Response {
 
 // /segment unwatch <name>
 func segmentUnwatch(ctx context.Context, c *call) Response {
-	if r := c.segmentsReady(); r != nil {
-		return *r
-	}
-	if c.args.Len() != 1 {
-		return c.usageError("Which segment?")
-	}
-	s, r := c.savedSegment(ctx, c.args.At(0).Text)
+	s, r := c.editableSegment(ctx, 1, "Which segment?", "stop watching it")
 	if r != nil {
 		return *r
-	}
-	if !c.mayEdit(s) {
-		return textResponse(Refused, "Segment %s was saved by %s; only they, a manager or an admin may stop watching it. Nothing was changed.", s.Name, userRef(s.CreatedBy))
 	}
 	err := c.b.segments.UnwatchSegment(ctx, s.Name)
 	if store.ErrorCode(err) == store.ENOTFOUND {

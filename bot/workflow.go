@@ -251,21 +251,33 @@ func workflowShow(ctx context.Context, c *call) Response {
 	return textResponse(OK, "%s", text)
 }
 
+// writableWorkflow is the one workflow the command names, when the actor
+// may change it (verb says how, in the refusal).
+func (c *call) writableWorkflow(ctx context.Context, verb string) (*store.Workflow, *Response) {
+	if r := c.workflowsReady(); r != nil {
+		return nil, r
+	}
+	if c.args.Len() != 1 {
+		r := c.usageError("Name one workflow.")
+		return nil, &r
+	}
+	w, r := c.visibleWorkflow(ctx, c.args.At(0).Text)
+	if r != nil {
+		return nil, r
+	}
+	if !c.actor.mayWriteWorkflows(w.Desk) {
+		r := textResponse(Refused, "You may not %s the workflows of %s. Nothing was changed.", verb, w.Desk)
+		return nil, &r
+	}
+	return w, nil
+}
+
 // /workflow enable|disable <name>
 func workflowEnable(on bool) func(ctx context.Context, c *call) Response {
 	return func(ctx context.Context, c *call) Response {
-		if r := c.workflowsReady(); r != nil {
-			return *r
-		}
-		if c.args.Len() != 1 {
-			return c.usageError("Name one workflow.")
-		}
-		w, r := c.visibleWorkflow(ctx, c.args.At(0).Text)
+		w, r := c.writableWorkflow(ctx, "change")
 		if r != nil {
 			return *r
-		}
-		if !c.actor.mayWriteWorkflows(w.Desk) {
-			return textResponse(Refused, "You may not change the workflows of %s. Nothing was changed.", w.Desk)
 		}
 		verb := map[bool]string{true: "enabled", false: "disabled"}[on]
 		if w.Enabled == on {
@@ -282,18 +294,9 @@ func workflowEnable(on bool) func(ctx context.Context, c *call) Response {
 
 // /workflow delete <name>
 func workflowDelete(ctx context.Context, c *call) Response {
-	if r := c.workflowsReady(); r != nil {
-		return *r
-	}
-	if c.args.Len() != 1 {
-		return c.usageError("Name one workflow.")
-	}
-	w, r := c.visibleWorkflow(ctx, c.args.At(0).Text)
+	w, r := c.writableWorkflow(ctx, "delete")
 	if r != nil {
 		return *r
-	}
-	if !c.actor.mayWriteWorkflows(w.Desk) {
-		return textResponse(Refused, "You may not delete the workflows of %s. Nothing was changed.", w.Desk)
 	}
 	if err := c.b.workflows.DeleteWorkflow(ctx, w.Name); err != nil {
 		return c.b.fail(err, "delete the workflow")
