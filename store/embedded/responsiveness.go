@@ -103,7 +103,7 @@ func clientIDs(ctx context.Context, q sqlQuerier, query string, args ...any) ([]
 		}
 		id, err := uuid.Parse(s)
 		if err != nil {
-			return nil, err
+			return nil, store.Internal("read client id", err)
 		}
 		out = append(out, id)
 	}

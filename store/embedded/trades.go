@@ -118,23 +118,6 @@ func (d *DB) TradeStats(ctx context.Context, clientID uuid.UUID, now time.Time) 
 // ClientsTrading returns the clients with a fill in commodity after since:
 // the clients a market move in it concerns.
 func (d *DB) ClientsTrading(ctx context.Context, commodity string, since time.Time) ([]uuid.UUID, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT DISTINCT client_id FROM client_fills WHERE commodity = ? AND at > ? ORDER BY client_id`,
+	return clientIDs(ctx, d.db, `SELECT DISTINCT client_id FROM client_fills WHERE commodity = ? AND at > ? ORDER BY client_id`,
 		commodity, since.UnixMicro())
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var ids []uuid.UUID
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, mapErr(err)
-		}
-		id, err := uuid.Parse(s)
-		if err != nil {
-			return nil, store.Internal("read client id", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, mapErr(rows.Err())
 }
