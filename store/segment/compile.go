@@ -2,6 +2,7 @@ package segment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -49,25 +50,17 @@ func resolve(ctx context.Context, f *Filter, n Node, l Lookup, stack map[string]
 	case nil:
 		return nil, nil
 	case *And:
-		out := &And{Start: n.Start, End: n.End}
-		for _, x := range n.Nodes {
-			r, err := resolve(ctx, f, x, l, stack, depth)
-			if err != nil {
-				return nil, err
-			}
-			out.Nodes = append(out.Nodes, r)
+		nodes, err := resolveAll(ctx, f, n.Nodes, l, stack, depth)
+		if err != nil {
+			return nil, err
 		}
-		return out, nil
+		return &And{Nodes: nodes, Start: n.Start, End: n.End}, nil
 	case *Or:
-		out := &Or{Start: n.Start, End: n.End}
-		for _, x := range n.Nodes {
-			r, err := resolve(ctx, f, x, l, stack, depth)
-			if err != nil {
-				return nil, err
-			}
-			out.Nodes = append(out.Nodes, r)
+		nodes, err := resolveAll(ctx, f, n.Nodes, l, stack, depth)
+		if err != nil {
+			return nil, err
 		}
-		return out, nil
+		return &Or{Nodes: nodes, Start: n.Start, End: n.End}, nil
 	case *Not:
 		x, err := resolve(ctx, f, n.X, l, stack, depth)
 		if err != nil {
@@ -123,7 +116,7 @@ func resolve(ctx context.Context, f *Filter, n Node, l Lookup, stack map[string]
 			r, err := resolve(ctx, sub, sub.Root, l, stack, depth+1)
 			if err != nil {
 				var pe *Error
-				if asError(err, &pe) && pe.Filter != f.Text {
+				if errors.As(err, &pe) && pe.Filter != f.Text {
 					return nil, errAt(n, "in saved segment %s: %v", name, pe)
 				}
 				return nil, err
@@ -135,12 +128,16 @@ func resolve(ctx context.Context, f *Filter, n Node, l Lookup, stack map[string]
 	return nil, fmt.Errorf("segment: unknown node %T", n)
 }
 
-func asError(err error, target **Error) bool {
-	e, ok := err.(*Error)
-	if ok {
-		*target = e
+func resolveAll(ctx context.Context, f *Filter, nodes []Node, l Lookup, stack map[string]bool, depth int) ([]Node, error) {
+	var out []Node
+	for _, x := range nodes {
+		r, err := resolve(ctx, f, x, l, stack, depth)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
 	}
-	return ok
+	return out, nil
 }
 
 // SQL is a compiled filter: a boolean expression over the clients table
