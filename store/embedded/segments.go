@@ -39,12 +39,9 @@ func (d *DB) segmentWhere(q segment.Query) (string, []any, bool, error) {
 		if len(q.Clients) == 0 {
 			return "", nil, false, nil
 		}
-		ps := make([]string, len(q.Clients))
-		for i, id := range q.Clients {
-			args = append(args, id.String())
-			ps[i] = "?" + strconv.Itoa(len(args))
-		}
-		parts = append(parts, "c.id IN ("+strings.Join(ps, ", ")+")")
+		list, ids := idList(q.Clients, len(args)+1)
+		args = append(args, ids...)
+		parts = append(parts, "c.id IN ("+list+")")
 	}
 	f, err := segment.Compile(q.Filter, segment.SQLite, q.Now, len(args)+1)
 	if err != nil {
