@@ -209,7 +209,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	})
 	if cfg.SlackBotToken != "" {
 		watches := &reminders.SegmentWatches{Store: st.Segments, Clients: st.Clients, Logger: logger,
-			Slack: reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL))}
+			Slack: reminderSlack(cfg)}
 		g.Go(func() error { return watches.Run(ctx, 0) })
 	}
 	err = g.Wait()
@@ -226,7 +226,7 @@ func newScheduler(cfg Config, st *backends.Stores, reg prometheus.Registerer, lo
 	}
 	return reminders.New(reminders.Options{
 		Store: st.Reminders, Clients: st.Clients, Timeline: st.Timeline,
-		Slack:   reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL)),
+		Slack:   reminderSlack(cfg),
 		Logger:  logger,
 		Metrics: reminders.NewMetrics(reg),
 	})

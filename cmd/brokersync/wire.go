@@ -93,9 +93,15 @@ func newDigestRunner(cfg Config, st *backends.Stores, logger *slog.Logger) (*rem
 	}
 	return reminders.NewDigestRunner(reminders.DigestOptions{
 		Store: st.Digests, Builder: newDigestBuilder(st), Teams: st.Teams, Admins: cfg.AdminIDs(),
-		Slack:  reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL)),
+		Slack:  reminderSlack(cfg),
 		Logger: logger,
 	})
+}
+
+// reminderSlack is the Slack client that posts reminders, digests and
+// segment watches: a request timeout well inside their claim leases.
+func reminderSlack(cfg Config) *reminders.SlackAPI {
+	return reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL))
 }
 
 // newWorkflows runs the desks' workflows on what rec records; subscribe
