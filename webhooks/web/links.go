@@ -33,10 +33,16 @@ type Links struct {
 	Key     []byte // at least 32 bytes; a Links without a key verifies nothing
 }
 
-func (l Links) sign(handle, user string, exp int64) string {
+// mac is msg's HMAC-SHA256 under the link key, in hex: what links,
+// sessions and the sign-in cookie are signed with.
+func (l Links) mac(msg string) string {
 	m := hmac.New(sha256.New, l.Key)
-	m.Write([]byte(handle + "\x00" + user + "\x00" + strconv.FormatInt(exp, 10)))
+	m.Write([]byte(msg))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (l Links) sign(handle, user string, exp int64) string {
+	return l.mac(handle + "\x00" + user + "\x00" + strconv.FormatInt(exp, 10))
 }
 
 // query is a link's signed query for subject and user, valid for LinkTTL.
