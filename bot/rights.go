@@ -21,14 +21,18 @@ type Rights struct {
 	Logger    *slog.Logger
 }
 
-// actor loads user's rights the way the bot does.
-func (r Rights) actor(ctx context.Context, user string) (*Actor, error) {
+// bot is a Bot with r's rules, for deciding as its commands do.
+func (r Rights) bot(segments Segments) *Bot {
 	log := r.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	b := &Bot{teams: r.Teams, dir: r.Directory, admins: r.Admins, log: log}
-	return b.actor(ctx, user)
+	return &Bot{teams: r.Teams, dir: r.Directory, admins: r.Admins, log: log, segments: segments}
+}
+
+// actor loads user's rights the way the bot does.
+func (r Rights) actor(ctx context.Context, user string) (*Actor, error) {
+	return r.bot(nil).actor(ctx, user)
 }
 
 // CanSee reports whether user may see a client of desk team.
@@ -135,11 +139,7 @@ func (r Rights) SeesSegment(ctx context.Context, segments Segments, user string,
 }
 
 func (r Rights) call(ctx context.Context, segments Segments, user string) (*call, error) {
-	log := r.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	b := &Bot{teams: r.Teams, dir: r.Directory, admins: r.Admins, log: log, segments: segments}
+	b := r.bot(segments)
 	a, err := b.actor(ctx, user)
 	if err != nil {
 		return nil, err

@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/brokersync/brokersync/bot"
 	bslack "github.com/brokersync/brokersync/bot/slack"
 	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/ingest/imap"
@@ -103,7 +102,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Digests:   newDigestBuilder(st),
 		Teams:     st.Teams,
 		Links:     web.Links{BaseURL: cfg.PublicURL, Key: key},
-		Rights:    bot.Rights{Teams: st.Teams, Directory: directory(dir), Admins: cfg.AdminIDs(), Logger: logger},
+		Rights:    newRights(cfg, st, dir, logger),
 		Now:       time.Now,
 		Logger:    logger,
 	}
@@ -210,7 +209,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	})
 	if cfg.SlackBotToken != "" {
 		watches := &reminders.SegmentWatches{Store: st.Segments, Clients: st.Clients, Logger: logger,
-			Slack: reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL))}
+			Slack: reminderSlack(cfg)}
 		g.Go(func() error { return watches.Run(ctx, 0) })
 	}
 	err = g.Wait()
@@ -227,7 +226,7 @@ func newScheduler(cfg Config, st *backends.Stores, reg prometheus.Registerer, lo
 	}
 	return reminders.New(reminders.Options{
 		Store: st.Reminders, Clients: st.Clients, Timeline: st.Timeline,
-		Slack:   reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL)),
+		Slack:   reminderSlack(cfg),
 		Logger:  logger,
 		Metrics: reminders.NewMetrics(reg),
 	})
@@ -242,7 +241,6 @@ const workflowEvery = time.Minute
 
 // newIngesters builds one IMAP ingester per configured mailbox folder; they
 // share the metrics and the desk (who the brokers are, from every mailbox).
-
 func newIngesters(mailboxes []imap.MailboxConfig, st *backends.Stores, rec imap.Recorder, metrics *imap.Metrics, logger *slog.Logger) ([]*imap.Ingester, error) {
 	if len(mailboxes) == 0 {
 		return nil, nil

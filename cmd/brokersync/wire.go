@@ -43,8 +43,13 @@ func newRecorder(st *backends.Stores) (*ingest.Recorder, error) {
 // newMembership keeps saved segments' members, each segment scoped to the
 // desks of whoever saved it.
 func newMembership(cfg Config, st *backends.Stores, rec *ingest.Recorder, dir *bslack.Directory, logger *slog.Logger) *ingest.Membership {
-	rights := bot.Rights{Teams: st.Teams, Directory: directory(dir), Admins: cfg.AdminIDs(), Logger: logger}
-	return &ingest.Membership{Segments: st.Segments, Recorder: rec, Resolve: rights.SegmentScope(st.Segments), Logger: logger}
+	return &ingest.Membership{Segments: st.Segments, Recorder: rec, Resolve: newRights(cfg, st, dir, logger).SegmentScope(st.Segments), Logger: logger}
+}
+
+// newRights decides who may see and change what, for the web pages and
+// segment membership alike.
+func newRights(cfg Config, st *backends.Stores, dir *bslack.Directory, logger *slog.Logger) bot.Rights {
+	return bot.Rights{Teams: st.Teams, Directory: directory(dir), Admins: cfg.AdminIDs(), Logger: logger}
 }
 
 // newBot builds the command core on the configured stores. The workflows
@@ -88,9 +93,15 @@ func newDigestRunner(cfg Config, st *backends.Stores, logger *slog.Logger) (*rem
 	}
 	return reminders.NewDigestRunner(reminders.DigestOptions{
 		Store: st.Digests, Builder: newDigestBuilder(st), Teams: st.Teams, Admins: cfg.AdminIDs(),
-		Slack:  reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL)),
+		Slack:  reminderSlack(cfg),
 		Logger: logger,
 	})
+}
+
+// reminderSlack is the Slack client that posts reminders, digests and
+// segment watches: a request timeout well inside their claim leases.
+func reminderSlack(cfg Config) *reminders.SlackAPI {
+	return reminders.NewSlackAPI(reminders.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL))
 }
 
 // newWorkflows runs the desks' workflows on what rec records; subscribe

@@ -33,17 +33,28 @@ type Links struct {
 	Key     []byte // at least 32 bytes; a Links without a key verifies nothing
 }
 
-func (l Links) sign(handle, user string, exp int64) string {
+// mac is msg's HMAC-SHA256 under the link key, in hex: what links,
+// sessions and the sign-in cookie are signed with.
+func (l Links) mac(msg string) string {
 	m := hmac.New(sha256.New, l.Key)
-	m.Write([]byte(handle + "\x00" + user + "\x00" + strconv.FormatInt(exp, 10)))
+	m.Write([]byte(msg))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (l Links) sign(handle, user string, exp int64) string {
+	return l.mac(handle + "\x00" + user + "\x00" + strconv.FormatInt(exp, 10))
+}
+
+// query is a link's signed query for subject and user, valid for LinkTTL.
+func (l Links) query(subject, user string, now time.Time) string {
+	exp := now.Add(LinkTTL).Unix()
+	q := url.Values{"u": {user}, "exp": {strconv.FormatInt(exp, 10)}, "sig": {l.sign(subject, user, exp)}}
+	return q.Encode()
 }
 
 // Timeline returns a link to handle's timeline for user, valid for LinkTTL.
 func (l Links) Timeline(handle, user string, now time.Time) string {
-	exp := now.Add(LinkTTL).Unix()
-	q := url.Values{"u": {user}, "exp": {strconv.FormatInt(exp, 10)}, "sig": {l.sign(handle, user, exp)}}
-	return l.BaseURL + "/clients/" + url.PathEscape(handle) + "/timeline?" + q.Encode()
+	return l.BaseURL + "/clients/" + url.PathEscape(handle) + "/timeline?" + l.query(handle, user, now)
 }
 
 // Verify checks a link's query for handle; it returns the user the link was
@@ -68,7 +79,5 @@ const deskSubject = "\x01desk"
 
 // Desk returns a link to the desk pages for user, valid for LinkTTL.
 func (l Links) Desk(user string, now time.Time) string {
-	exp := now.Add(LinkTTL).Unix()
-	q := url.Values{"u": {user}, "exp": {strconv.FormatInt(exp, 10)}, "sig": {l.sign(deskSubject, user, exp)}}
-	return l.BaseURL + "/desk?" + q.Encode()
+	return l.BaseURL + "/desk?" + l.query(deskSubject, user, now)
 }

@@ -2,8 +2,6 @@ package web
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,9 +19,7 @@ const sessionCookie = "brokersync_session"
 // It proves only who opened a link: every page asks again what that user
 // may see now. Changing the link key ends every session and every link.
 func (l Links) sessionSig(user string, exp int64) string {
-	m := hmac.New(sha256.New, l.Key)
-	m.Write([]byte("session\x00" + user + "\x00" + strconv.FormatInt(exp, 10)))
-	return hex.EncodeToString(m.Sum(nil))
+	return l.mac("session\x00" + user + "\x00" + strconv.FormatInt(exp, 10))
 }
 
 // secure reports whether cookies are for HTTPS only: when the public URL is.

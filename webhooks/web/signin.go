@@ -3,9 +3,7 @@ package web
 import (
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -56,9 +54,7 @@ type signInState struct {
 }
 
 func (l Links) signInSig(payload string) string {
-	m := hmac.New(sha256.New, l.Key)
-	m.Write([]byte("signin\x00" + payload))
-	return hex.EncodeToString(m.Sum(nil))
+	return l.mac("signin\x00" + payload)
 }
 
 // localPath keeps next to a path on this server ("/..." but not "//..."
