@@ -164,20 +164,12 @@ type ResponsivenessRefresh struct {
 
 // Run refreshes every interval until ctx ends.
 func (r ResponsivenessRefresh) Run(ctx context.Context, every time.Duration) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	return runEvery(ctx, every, r.Logger, "responsiveness refresh failed", func(ctx context.Context) error {
 		now := time.Now()
 		if r.Now != nil {
 			now = r.Now()
 		}
-		if _, err := r.Store.RefreshResponsiveness(ctx, now); err != nil && ctx.Err() == nil && r.Logger != nil {
-			r.Logger.Warn("responsiveness refresh failed", slog.Any("err", err))
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+		_, err := r.Store.RefreshResponsiveness(ctx, now)
+		return err
+	})
 }
