@@ -225,21 +225,9 @@ func (r *Recorder) remark(ctx context.Context, client uuid.UUID, first, last tim
 
 // storedMarks returns the drop marks on the client's timeline in [from, to).
 func (r *Recorder) storedMarks(ctx context.Context, client uuid.UUID, from, to time.Time) ([]*store.Event, error) {
-	var marks []*store.Event
-	q := store.EventQuery{Kinds: []store.Kind{store.KindEvent}, Since: from, Until: to, Limit: 1000}
-	for {
-		page, err := r.Timeline.Events(ctx, client, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range page.Events {
-			if isDropMark(e) {
-				marks = append(marks, e)
-			}
-		}
-		if page.Next == "" {
-			return marks, nil
-		}
-		q.Cursor = page.Next
+	events, err := allEvents(ctx, r.Timeline, client, store.EventQuery{Kinds: []store.Kind{store.KindEvent}, Since: from, Until: to})
+	if err != nil {
+		return nil, err
 	}
+	return slices.DeleteFunc(events, func(e *store.Event) bool { return !isDropMark(e) }), nil
 }

@@ -167,11 +167,20 @@ func (l *Lifecycle) move(ctx context.Context, c *store.Client, r lifecycleRule) 
 // Run sweeps every interval until ctx ends; a failed sweep is logged and
 // the next one tries again.
 func (l *Lifecycle) Run(ctx context.Context, every time.Duration) error {
+	return runEvery(ctx, every, l.Logger, "lifecycle sweep failed", func(ctx context.Context) error {
+		_, err := l.Sweep(ctx)
+		return err
+	})
+}
+
+// runEvery calls pass at once and then every interval until ctx ends,
+// logging a failed pass as what.
+func runEvery(ctx context.Context, every time.Duration, logger *slog.Logger, what string, pass func(context.Context) error) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if _, err := l.Sweep(ctx); err != nil && ctx.Err() == nil && l.Logger != nil {
-			l.Logger.Warn("lifecycle sweep failed", slog.Any("err", err))
+		if err := pass(ctx); err != nil && ctx.Err() == nil && logger != nil {
+			logger.Warn(what, slog.Any("err", err))
 		}
 		select {
 		case <-ctx.Done():

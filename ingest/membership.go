@@ -65,18 +65,29 @@ const changeBatch = 500
 // EventsStored implements Subscriber: it notes the clients of the events
 // for the next CheckTouched. Segment changes themselves are left out.
 func (m *Membership) EventsStored(_ context.Context, events []*store.Event) error {
+	ids := make([]uuid.UUID, 0, len(events))
+	for _, e := range events {
+		if e.Source != store.SourceSegment {
+			ids = append(ids, e.ClientID)
+		}
+	}
+	m.note(ids)
+	return nil
+}
+
+// note marks the clients for the next CheckTouched.
+func (m *Membership) note(ids []uuid.UUID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, e := range events {
-		if e.Source == store.SourceSegment || e.ClientID == uuid.Nil {
+	for _, id := range ids {
+		if id == uuid.Nil {
 			continue
 		}
 		if m.touched == nil {
 			m.touched = map[uuid.UUID]bool{}
 		}
-		m.touched[e.ClientID] = true
+		m.touched[id] = true
 	}
-	return nil
 }
 
 // CheckTouched checks the clients noted since the last call against every
@@ -99,19 +110,11 @@ func (m *Membership) CheckTouched(ctx context.Context) ([]segment.Change, error)
 		ch, err := m.check(ctx, part)
 		done = append(done, ch...)
 		if err != nil {
-			_ = m.EventsStored(ctx, idEvents(ids[start:]))
+			m.note(ids[start:])
 			return done, err
 		}
 	}
 	return done, nil
-}
-
-func idEvents(ids []uuid.UUID) []*store.Event {
-	out := make([]*store.Event, len(ids))
-	for i, id := range ids {
-		out[i] = &store.Event{ClientID: id}
-	}
-	return out
 }
 
 // Sweep checks every client against every saved segment, as of now, and

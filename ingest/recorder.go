@@ -95,8 +95,6 @@ func (r *Recorder) Record(ctx context.Context, events ...*store.Event) error {
 	return nil
 }
 
-// contacts counts the events that are real contact with a client in its
-// last-contact statistics, each once.
 // ContactTracker is the Subscriber that keeps each client's real contacts
 // (store.ContactOf) for the statistics. Teams tells a broker's Slack
 // message to a client (outbound) from the client's own (inbound); without

@@ -119,7 +119,7 @@ func (r *StatsRebuild) Run(ctx context.Context, after string) (int, error) {
 		if c.Handle <= after {
 			continue
 		}
-		events, err := allEvents(ctx, r.Timeline, c)
+		events, err := allEvents(ctx, r.Timeline, c.ID, store.EventQuery{})
 		if err != nil {
 			return n, err
 		}
@@ -135,11 +135,13 @@ func (r *StatsRebuild) Run(ctx context.Context, after string) (int, error) {
 	return n, nil
 }
 
-func allEvents(ctx context.Context, tl store.TimelineStore, c *store.Client) ([]*store.Event, error) {
+// allEvents returns every event of the client's timeline that q selects,
+// reading it a page at a time.
+func allEvents(ctx context.Context, tl store.TimelineStore, client uuid.UUID, q store.EventQuery) ([]*store.Event, error) {
 	var out []*store.Event
-	q := store.EventQuery{Limit: 1000}
+	q.Limit = 1000
 	for {
-		page, err := tl.Events(ctx, c.ID, q)
+		page, err := tl.Events(ctx, client, q)
 		if err != nil {
 			return nil, err
 		}
@@ -162,20 +164,12 @@ type ResponsivenessRefresh struct {
 
 // Run refreshes every interval until ctx ends.
 func (r ResponsivenessRefresh) Run(ctx context.Context, every time.Duration) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	return runEvery(ctx, every, r.Logger, "responsiveness refresh failed", func(ctx context.Context) error {
 		now := time.Now()
 		if r.Now != nil {
 			now = r.Now()
 		}
-		if _, err := r.Store.RefreshResponsiveness(ctx, now); err != nil && ctx.Err() == nil && r.Logger != nil {
-			r.Logger.Warn("responsiveness refresh failed", slog.Any("err", err))
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+		_, err := r.Store.RefreshResponsiveness(ctx, now)
+		return err
+	})
 }

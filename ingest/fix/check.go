@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -77,7 +78,7 @@ func Check(ctx context.Context, opts Options, w io.Writer, wait time.Duration) e
 		}
 	}
 	if len(failures) > 0 {
-		return errors.New(joinLines(failures))
+		return errors.New(strings.Join(failures, "\n"))
 	}
 	return nil
 }
@@ -93,15 +94,4 @@ func describe(e Event) string {
 	default:
 		return e.Text
 	}
-}
-
-func joinLines(s []string) string {
-	out := ""
-	for i, l := range s {
-		if i > 0 {
-			out += "\n"
-		}
-		out += l
-	}
-	return out
 }

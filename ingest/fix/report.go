@@ -186,9 +186,6 @@ func Report(msg *quickfix.Message) (ingest.OrderEvent, Kind, error) {
 	return ev, kind, nil
 }
 
-// monthCodes are the futures month letters, January first.
-const monthCodes = "FGHJKMNQUVXZ"
-
 // contract builds the contract code from Symbol 55 (or SecurityID 48) and
 // MaturityMonthYear 200: ZC with 202612 is ZCZ26. A symbol that already
 // names its month (ZCZ6) is taken as it is.
@@ -210,5 +207,5 @@ func contract(symbol, securityID, mmy string) (string, error) {
 	if err1 != nil || err2 != nil || month < 1 || month > 12 {
 		return "", store.Invalid("MaturityMonthYear (200)", "%q is not YYYYMM", mmy)
 	}
-	return fmt.Sprintf("%s%c%02d", symbol, monthCodes[month-1], year%100), nil
+	return fmt.Sprintf("%s%c%02d", symbol, store.MonthCodes[month-1], year%100), nil
 }
