@@ -97,18 +97,7 @@ func NewDigestRunner(o DigestOptions) (*DigestRunner, error) {
 // Run posts due digests until ctx ends.
 func (r *DigestRunner) Run(ctx context.Context) error {
 	r.log.Info("digest runner running", slog.Duration("interval", r.o.Interval))
-	t := time.NewTicker(r.o.Interval)
-	defer t.Stop()
-	for {
-		if _, err := r.Tick(ctx); err != nil && ctx.Err() == nil {
-			r.log.Warn("posting due digests failed", slog.Any("err", err))
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return tickEvery(ctx, r.o.Interval, r.log, "posting due digests failed", r.Tick)
 }
 
 // Tick posts every digest due now and not yet posted, and returns how many

@@ -202,16 +202,5 @@ func (w *SegmentWatches) Run(ctx context.Context, interval time.Duration) error 
 	if interval <= 0 {
 		interval = max(w.Every, DefaultWatchInterval) / 10
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := w.Tick(ctx); err != nil && ctx.Err() == nil {
-			w.log().Warn("posting watched segments failed", slog.Any("err", err))
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return tickEvery(ctx, interval, w.log(), "posting watched segments failed", w.Tick)
 }
