@@ -247,11 +247,7 @@ func (r *DigestRunner) record(ctx context.Context, log *slog.Logger, s *store.Di
 // retry gives the claim back, to be tried again after a short wait (the
 // Retry-After of a 429).
 func (r *DigestRunner) retry(ctx context.Context, log *slog.Logger, s *store.DigestSubscription, p store.DigestPeriod, cause error) error {
-	wait := 30 * time.Second
-	var rl *RateLimited
-	if errors.As(cause, &rl) {
-		wait = max(rl.RetryAfter, time.Second)
-	}
+	wait := retryIn(cause, 30*time.Second)
 	log.Warn("digest not posted, will retry", slog.Duration("in", wait), slog.Any("err", cause))
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
