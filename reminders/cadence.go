@@ -3,7 +3,6 @@ package reminders
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -34,25 +33,6 @@ var frequencies = map[store.Frequency]time.Duration{
 
 // contactQueryKinds are the kinds that may be a real contact.
 var contactQueryKinds = []store.Kind{store.KindEmail, store.KindChat, store.KindCall, store.KindMeeting, store.KindOrder}
-
-// RunCadence checks the cadence every interval until ctx ends.
-func (t *Triggers) RunCadence(ctx context.Context, interval time.Duration) error {
-	if interval <= 0 {
-		interval = DefaultCadenceInterval
-	}
-	tk := time.NewTicker(interval)
-	defer tk.Stop()
-	for {
-		if _, err := t.CheckCadence(ctx); err != nil && ctx.Err() == nil {
-			t.log().Warn("cadence check failed", slog.Any("err", err))
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tk.C:
-		}
-	}
-}
 
 // CheckCadence looks at every client with a contact frequency and a
 // broker: with no real contact for the frequency, a warning follow-up;

@@ -97,18 +97,7 @@ func NewDigestRunner(o DigestOptions) (*DigestRunner, error) {
 // Run posts due digests until ctx ends.
 func (r *DigestRunner) Run(ctx context.Context) error {
 	r.log.Info("digest runner running", slog.Duration("interval", r.o.Interval))
-	t := time.NewTicker(r.o.Interval)
-	defer t.Stop()
-	for {
-		if _, err := r.Tick(ctx); err != nil && ctx.Err() == nil {
-			r.log.Warn("posting due digests failed", slog.Any("err", err))
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return tickEvery(ctx, r.o.Interval, r.log, "posting due digests failed", r.Tick)
 }
 
 // Tick posts every digest due now and not yet posted, and returns how many
@@ -258,11 +247,7 @@ func (r *DigestRunner) record(ctx context.Context, log *slog.Logger, s *store.Di
 // retry gives the claim back, to be tried again after a short wait (the
 // Retry-After of a 429).
 func (r *DigestRunner) retry(ctx context.Context, log *slog.Logger, s *store.DigestSubscription, p store.DigestPeriod, cause error) error {
-	wait := 30 * time.Second
-	var rl *RateLimited
-	if errors.As(cause, &rl) {
-		wait = max(rl.RetryAfter, time.Second)
-	}
+	wait := retryIn(cause, 30*time.Second)
 	log.Warn("digest not posted, will retry", slog.Duration("in", wait), slog.Any("err", cause))
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

@@ -113,27 +113,6 @@ func MilestoneReminderID(key string) uuid.UUID {
 
 var milestoneNamespace = uuid.MustParse("5b0f3f5e-6a57-4d1c-9d8e-2f1f0b8a7c31")
 
-// Run sweeps at once, then every interval, until ctx ends.
-func (m *Milestones) Run(ctx context.Context, every time.Duration) error {
-	if every <= 0 {
-		every = DefaultMilestoneInterval
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if n, err := m.Sweep(ctx); err != nil && ctx.Err() == nil {
-			m.log().Warn("milestone sweep failed", slog.Any("err", err))
-		} else if n > 0 {
-			m.log().Info("milestones raised", slog.Int("count", n))
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
-}
-
 // world is what a sweep or a listing computes milestones from.
 type world struct {
 	clients   []*store.Client

@@ -144,11 +144,17 @@ var cryptoRead = crand.Read
 // Run posts due reminders until ctx ends.
 func (s *Scheduler) Run(ctx context.Context) error {
 	s.log.Info("reminder scheduler running", slog.Duration("interval", s.o.Interval), slog.Duration("lease", s.o.Lease))
-	t := time.NewTicker(s.o.Interval)
+	return tickEvery(ctx, s.o.Interval, s.log, "claiming due reminders failed", s.Tick)
+}
+
+// tickEvery calls tick at once, then every interval, until ctx ends; a
+// failed tick is logged as failed.
+func tickEvery(ctx context.Context, interval time.Duration, log *slog.Logger, failed string, tick func(context.Context) (int, error)) error {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("claiming due reminders failed", slog.Any("err", err))
+		if _, err := tick(ctx); err != nil && ctx.Err() == nil {
+			log.Warn(failed, slog.Any("err", err))
 		}
 		select {
 		case <-ctx.Done():

@@ -46,6 +46,16 @@ func (e *RateLimited) Error() string {
 	return fmt.Sprintf("slack %s: rate limited, retry after %s", e.Method, e.RetryAfter)
 }
 
+// retryIn is how long to wait before trying again after err: a 429's
+// Retry-After (at least a second), else wait.
+func retryIn(err error, wait time.Duration) time.Duration {
+	var rl *RateLimited
+	if errors.As(err, &rl) {
+		return max(rl.RetryAfter, time.Second)
+	}
+	return wait
+}
+
 // historyPages bounds how far back FindPosted looks: Slack answers at most
 // 200 messages a page, and a reminder left in flight is among the channel's
 // latest messages unless the lease was very long.

@@ -2,7 +2,6 @@ package reminders
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -80,11 +79,7 @@ func (w *SegmentWatches) Tick(ctx context.Context) (int, error) {
 	done := 0
 	for _, p := range posts {
 		if err := w.deliver(ctx, p, lease); err != nil {
-			retry := w.now().Add(30 * time.Second)
-			var rl *RateLimited
-			if errors.As(err, &rl) {
-				retry = w.now().Add(max(rl.RetryAfter, time.Second))
-			}
+			retry := w.now().Add(retryIn(err, 30*time.Second))
 			w.log().Warn("segment changes not posted, will retry", slog.String("segment", p.Segment), slog.Any("err", err))
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			if err := w.Store.RetryWatchPost(rctx, p.ID, retry); err != nil {
@@ -202,16 +197,5 @@ func (w *SegmentWatches) Run(ctx context.Context, interval time.Duration) error 
 	if interval <= 0 {
 		interval = max(w.Every, DefaultWatchInterval) / 10
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := w.Tick(ctx); err != nil && ctx.Err() == nil {
-			w.log().Warn("posting watched segments failed", slog.Any("err", err))
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return tickEvery(ctx, interval, w.log(), "posting watched segments failed", w.Tick)
 }

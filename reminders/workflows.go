@@ -572,22 +572,6 @@ func (wf *Workflows) Quiet(ctx context.Context, a *active, now time.Time) ([]Qui
 	return out, nil
 }
 
-// Run calls Tick every interval until ctx ends; a failed tick is logged.
-func (wf *Workflows) Run(ctx context.Context, every time.Duration) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if _, err := wf.Tick(ctx); err != nil && ctx.Err() == nil {
-			wf.log().Warn("workflow tick failed", slog.Any("err", err))
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
-}
-
 // DryRunDays is how far back a dry run looks.
 const DryRunDays = 30
 
