@@ -164,15 +164,6 @@ func (l *Lifecycle) move(ctx context.Context, c *store.Client, r lifecycleRule) 
 	return true, nil
 }
 
-// Run sweeps every interval until ctx ends; a failed sweep is logged and
-// the next one tries again.
-func (l *Lifecycle) Run(ctx context.Context, every time.Duration) error {
-	return runEvery(ctx, every, l.Logger, "lifecycle sweep failed", func(ctx context.Context) error {
-		_, err := l.Sweep(ctx)
-		return err
-	})
-}
-
 // runEvery calls pass at once and then every interval until ctx ends,
 // logging a failed pass as what.
 func runEvery(ctx context.Context, every time.Duration, logger *slog.Logger, what string, pass func(context.Context) error) error {
