@@ -30,7 +30,7 @@ func (b *Bot) commandTable() map[string]*command {
 		&command{path: "/team list", usage: "/team list [desk]", admin: true, run: teamList},
 		&command{path: "/team history", usage: "/team history [desk]", admin: true, run: teamHistory,
 			help: "Who added, changed or removed whom on a desk, and when: the last 25 changes."},
-		&command{path: "/team set", usage: "/team set <desk> [followup-after-fill=24h|off] [followup-market=on|off] [followup-sentiment=on|off] [followup-cadence=on|off] [milestones=on|off] [milestone-lead=3d] [position-lead=2] [large-trade=1m|off] [kyc-refresh=12mo|off] [goal-threshold=100%] [desk-zone=America/Chicago]", admin: true, run: teamSet,
+		&command{path: "/team set", usage: "/team set <desk> [followup-after-fill=24h|off] [followup-market=on|off] [followup-sentiment=on|off] [followup-cadence=on|off] [dormant-after=90d|default] [milestones=on|off] [milestone-lead=3d] [position-lead=2] [large-trade=1m|off] [kyc-refresh=12mo|off] [goal-threshold=100%] [desk-zone=America/Chicago]", admin: true, run: teamSet,
 			help: "The desk's triggered follow-ups: how long after a fill, and whether market moves, sentiment and cadence raise them. Alone, shows them."},
 	)
 	seg := group("/segment",

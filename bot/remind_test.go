@@ -291,4 +291,36 @@ func testTeamSetFollowups(t *testing.T, h *harness) {
 	if d, _ := h.st.Reminders.DeskFollowups(h.ctx, h.desk); d.MarketMoves || d.AfterFill != 0 {
 		t.Errorf("refused commands changed %+v", d)
 	}
+
+	// The desk's own dormant-after, for the lifecycle rules.
+	dormant := func() int {
+		t.Helper()
+		all, err := h.st.Teams.DeskLifecycles(h.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range all {
+			if l.Desk == h.desk {
+				return l.DormantAfterDays
+			}
+		}
+		return 0
+	}
+	if r := h.do(h.admin, "/team", "set "+h.desk); !strings.Contains(r.Text, "dormant-after=default") {
+		t.Errorf("/team set %s before dormant-after: %q", h.desk, r.Text)
+	}
+	if r := h.do(h.admin, "/team", "set "+h.desk+" dormant-after=60d"); r.Status != bot.OK || !strings.Contains(r.Text, "dormant-after=60d") || dormant() != 60 {
+		t.Errorf("dormant-after=60d: %v %q, stored %d", r.Status, r.Text, dormant())
+	}
+	for _, text := range []string{"dormant-after=0d", "dormant-after=soon", "dormant-after=4000d", "dormant-after=-5d"} {
+		if r := h.do(h.admin, "/team", "set "+h.desk+" "+text); r.Status != bot.Invalid {
+			t.Errorf("/team set %s: %v %q, want Invalid", text, r.Status, r.Text)
+		}
+	}
+	if r := h.do(h.manager, "/team", "set "+h.desk+" dormant-after=10d"); r.Status != bot.Refused || dormant() != 60 {
+		t.Errorf("a manager set dormant-after: %v %q, stored %d", r.Status, r.Text, dormant())
+	}
+	if r := h.do(h.admin, "/team", "set "+h.desk+" dormant-after=default"); r.Status != bot.OK || !strings.Contains(r.Text, "dormant-after=default") || dormant() != 0 {
+		t.Errorf("dormant-after=default: %v %q, stored %d", r.Status, r.Text, dormant())
+	}
 }

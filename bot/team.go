@@ -212,16 +212,21 @@ func teamSet(ctx context.Context, c *call) Response {
 			return c.b.fail(err, "read the desk's milestone settings")
 		}
 	}
+	lc, err := deskLifecycle(ctx, c.b.teams, desk)
+	if err != nil {
+		return c.b.fail(err, "read the desk's lifecycle settings")
+	}
 	describe := func() string {
+		s := describeDesk(d) + " " + describeLifecycle(lc)
 		if msd == nil {
-			return describeDesk(d)
+			return s
 		}
-		return describeDesk(d) + " " + describeMilestones(msd)
+		return s + " " + describeMilestones(msd)
 	}
 	if c.args.Len() == 1 {
 		return textResponse(OK, "%s: %s.", desk, describe())
 	}
-	milestonesChanged := false
+	milestonesChanged, lifecycleChanged := false, false
 	for i := 1; i < c.args.Len(); i++ {
 		w := c.args.At(i)
 		if w.Eq < 0 {
@@ -236,6 +241,13 @@ func teamSet(ctx context.Context, c *call) Response {
 				return c.usageError("followup-after-fill is a delay such as 24h, 90m or 2d, or off.")
 			}
 			d.AfterFill = dur
+			continue
+		case "dormant-after":
+			days, ok := parseDays(value)
+			if !ok {
+				return c.usageError("dormant-after is days without a fill or real contact before an active client is dormant, such as 60d (1 to %d), or default.", store.MaxDormantAfterDays)
+			}
+			lc.DormantAfterDays, lifecycleChanged = days, true
 			continue
 		case "followup-market":
 			on = &d.MarketMoves
@@ -270,6 +282,14 @@ func teamSet(ctx context.Context, c *call) Response {
 	} else if err != nil {
 		return c.b.fail(err, "store the desk's follow-up settings")
 	}
+	if lifecycleChanged {
+		lc.UpdatedBy = c.actor.ID
+		if err := c.b.teams.SetDeskLifecycle(ctx, lc); store.ErrorCode(err) == store.EINVALID {
+			return c.usageError("%s.", capitalize(store.ErrorMessage(err)))
+		} else if err != nil {
+			return c.b.fail(err, "store the desk's lifecycle settings")
+		}
+	}
 	if milestonesChanged {
 		msd.UpdatedBy = c.actor.ID
 		if err := msStore.SetDeskMilestones(ctx, msd); store.ErrorCode(err) == store.EINVALID {
@@ -281,7 +301,41 @@ func teamSet(ctx context.Context, c *call) Response {
 	return textResponse(OK, "%s now: %s.", desk, describe())
 }
 
-const deskSettingsHelp = "followup-after-fill=24h (or off), followup-market=on|off, followup-sentiment=on|off, followup-cadence=on|off, " + milestoneSettingsHelp
+const deskSettingsHelp = "followup-after-fill=24h (or off), followup-market=on|off, followup-sentiment=on|off, followup-cadence=on|off, dormant-after=90d (or default), " + milestoneSettingsHelp
+
+// deskLifecycle returns the desk's lifecycle settings, DormantAfterDays 0
+// when it uses the server's default.
+func deskLifecycle(ctx context.Context, teams store.TeamStore, desk string) (store.DeskLifecycle, error) {
+	all, err := teams.DeskLifecycles(ctx)
+	if err != nil {
+		return store.DeskLifecycle{}, err
+	}
+	for _, l := range all {
+		if l.Desk == desk {
+			return l, nil
+		}
+	}
+	return store.DeskLifecycle{Desk: desk}, nil
+}
+
+func describeLifecycle(l store.DeskLifecycle) string {
+	if l.DormantAfterDays == 0 {
+		return "dormant-after=default"
+	}
+	return fmt.Sprintf("dormant-after=%dd", l.DormantAfterDays)
+}
+
+// parseDays reads 60d, 60, or default (0).
+func parseDays(s string) (int, bool) {
+	if s == "default" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
+	if err != nil || n <= 0 || n > store.MaxDormantAfterDays {
+		return 0, false
+	}
+	return n, true
+}
 
 func describeDesk(d *store.DeskFollowups) string {
 	onOff := func(b bool) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/brokersync/brokersync/store"
@@ -16,8 +17,9 @@ import (
 const DefaultDormantAfter = 90 * 24 * time.Hour
 
 // Lifecycle moves clients between stages by rule: onboarding (or prospect)
-// to active on the first fill; active to dormant after DormantAfter with no
-// fill and no real contact; dormant to active again on a fill or real
+// to active on the first fill; active to dormant after the desk's
+// dormant-after (DormantAfter for desks without one) with no fill and no
+// real contact; dormant to active again on a fill or real
 // contact after it became dormant. Closed is set only by hand. Each move is
 // a profile change, audited and on the timeline with its rule.
 //
@@ -30,9 +32,14 @@ type Lifecycle struct {
 	Segments     segment.Matcher
 	Stats        store.StatsReader
 	Recorder     *Recorder
-	DormantAfter time.Duration    // default DefaultDormantAfter
-	Now          func() time.Time // default time.Now
-	Logger       *slog.Logger
+	DormantAfter time.Duration // desks without a setting of their own; default DefaultDormantAfter
+	// Desks gives each desk's own dormant-after (/team set <desk>
+	// dormant-after=60d); nil: every desk uses DormantAfter.
+	Desks interface {
+		DeskLifecycles(ctx context.Context) ([]store.DeskLifecycle, error)
+	}
+	Now    func() time.Time // default time.Now
+	Logger *slog.Logger
 }
 
 // Transition is one move a sweep made.
@@ -55,38 +62,75 @@ type lifecycleRule struct {
 	applies func(c *store.Client, tr store.TradeStats, co store.ContactStats) bool
 }
 
-func (l *Lifecycle) rules(now time.Time) []lifecycleRule {
+// dormancy is how long a desk's active clients may stay quiet: every desk
+// that set dormant-after, and the default for the others.
+type dormancy struct {
+	desk string // "" for every desk without a setting of its own
+	days int
+}
+
+func (l *Lifecycle) dormancies(ctx context.Context) ([]dormancy, error) {
 	after := l.DormantAfter
 	if after <= 0 {
 		after = DefaultDormantAfter
 	}
-	days := int((after + 24*time.Hour - 1) / (24 * time.Hour))
+	out := []dormancy{{days: int((after + 24*time.Hour - 1) / (24 * time.Hour))}}
+	if l.Desks == nil {
+		return out, nil
+	}
+	settings, err := l.Desks.DeskLifecycles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range settings {
+		out = append(out, dormancy{desk: s.Desk, days: s.DormantAfterDays})
+	}
+	return out, nil
+}
+
+func (l *Lifecycle) rules(now time.Time, ds []dormancy) []lifecycleRule {
 	lastActivity := func(tr store.TradeStats, co store.ContactStats) time.Time {
 		if tr.LastFill.After(co.Last()) {
 			return tr.LastFill
 		}
 		return co.Last()
 	}
-	return []lifecycleRule{
+	rules := []lifecycleRule{
 		{name: "first fill", from: store.Onboarding, to: store.Active, filter: "stage:onboarding last.fill<100y"},
 		{name: "first fill", from: store.Prospect, to: store.Active, filter: "stage:prospect last.fill<100y"},
-		{
-			name: fmt.Sprintf("no fill and no real contact in %d days", days), from: store.Active, to: store.Dormant,
-			filter: fmt.Sprintf("stage:active last.fill>%dd last.contact>%dd", days, days),
+	}
+	// One dormancy rule per desk with a setting of its own, and one for the
+	// rest: desk names are handles, safe inside a filter.
+	var others strings.Builder
+	longest := 0
+	for _, d := range ds[1:] {
+		fmt.Fprintf(&others, " -desk:%s", d.desk)
+	}
+	for _, d := range ds {
+		longest = max(longest, d.days)
+		scope := others.String()
+		if d.desk != "" {
+			scope = " desk:" + d.desk
+		}
+		quiet := time.Duration(d.days) * 24 * time.Hour
+		rules = append(rules, lifecycleRule{
+			name: fmt.Sprintf("no fill and no real contact in %d days", d.days), from: store.Active, to: store.Dormant,
+			filter: fmt.Sprintf("stage:active last.fill>%dd last.contact>%dd%s", d.days, d.days, scope),
 			// A client made active by hand is given the same time.
 			applies: func(c *store.Client, _ store.TradeStats, _ store.ContactStats) bool {
-				return !c.StageChangedAt.After(now.Add(-after))
+				return !c.StageChangedAt.After(now.Add(-quiet))
 			},
-		},
-		{
-			name: "activity while dormant", from: store.Dormant, to: store.Active,
-			filter: fmt.Sprintf("stage:dormant (last.fill<%dd OR last.contact<%dd)", days, days),
-			// Only activity after the client became dormant wakes it.
-			applies: func(c *store.Client, tr store.TradeStats, co store.ContactStats) bool {
-				return lastActivity(tr, co).After(c.StageChangedAt)
-			},
-		},
+		})
 	}
+	return append(rules, lifecycleRule{
+		name: "activity while dormant", from: store.Dormant, to: store.Active,
+		// The filter only narrows: any desk's window holds the activity.
+		filter: fmt.Sprintf("stage:dormant (last.fill<%dd OR last.contact<%dd)", longest, longest),
+		// Only activity after the client became dormant wakes it.
+		applies: func(c *store.Client, tr store.TradeStats, co store.ContactStats) bool {
+			return lastActivity(tr, co).After(c.StageChangedAt)
+		},
+	})
 }
 
 var errMoved = errors.New("the client's stage changed meanwhile")
@@ -98,7 +142,11 @@ func (l *Lifecycle) Sweep(ctx context.Context) ([]Transition, error) {
 		now = l.Now()
 	}
 	var done []Transition
-	for _, r := range l.rules(now) {
+	ds, err := l.dormancies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range l.rules(now, ds) {
 		f, err := segment.Parse(r.filter)
 		if err != nil {
 			return done, err

@@ -24,6 +24,7 @@ type lifecycleStore interface {
 	store.TradeStore
 	store.ContactStore
 	store.StatsReader
+	store.TeamStore
 	segment.Matcher
 }
 
@@ -34,6 +35,7 @@ func TestLifecycleEmbedded(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	testLifecycle(t, db, db.Timeline())
+	testDeskDormantAfter(t, db, db.Timeline())
 }
 
 func TestLifecyclePostgres(t *testing.T) {
@@ -44,6 +46,7 @@ func TestLifecyclePostgres(t *testing.T) {
 	}
 	t.Cleanup(func() { tl.Close() })
 	testLifecycle(t, pg, tl.Timeline())
+	testDeskDormantAfter(t, pg, tl.Timeline())
 }
 
 // Stages move by rule as fills, contacts and time come: first fill, 90
@@ -168,4 +171,52 @@ func testLifecycle(t *testing.T, db lifecycleStore, tl store.TimelineStore) {
 	if len(audit) < 3 || audit[0].Actor != ingest.LifecycleActor || audit[0].Field != "stage" {
 		t.Errorf("audit: %+v", audit)
 	}
+}
+
+// Each desk's dormant-after holds for its own clients: a desk at 30 days,
+// one at 120, and one on the server's default of 90.
+func testDeskDormantAfter(t *testing.T, db lifecycleStore, tl store.TimelineStore) {
+	ctx := context.Background()
+	base := time.Now().UTC()
+	now := base
+	day := 24 * time.Hour
+	lc := &ingest.Lifecycle{Clients: db, Segments: db, Stats: db, Desks: db, Recorder: &ingest.Recorder{Timeline: tl},
+		Now: func() time.Time { return now }}
+	sfx := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	handles := map[string]string{}
+	for _, desk := range []string{"fast", "slow", "plain"} {
+		cl := &store.Client{Handle: desk + "-" + sfx, Name: desk, Kind: store.Entity, Team: desk + "-" + sfx, Broker: "U1", Stage: store.Active}
+		if err := db.CreateClient(ctx, cl, "UADMIN"); err != nil {
+			t.Fatal(err)
+		}
+		handles[cl.Handle] = desk
+	}
+	for desk, days := range map[string]int{"fast": 30, "slow": 120} {
+		if err := db.SetDeskLifecycle(ctx, store.DeskLifecycle{Desk: desk + "-" + sfx, DormantAfterDays: days, UpdatedBy: "UADMIN"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sweep := func(at time.Duration, want ...string) {
+		t.Helper()
+		now = base.Add(at)
+		done, err := lc.Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, tr := range done {
+			if desk, ok := handles[tr.Handle]; ok {
+				got = append(got, desk+":"+tr.Rule)
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("sweep at +%v: %q, want %q", at, got, want)
+		}
+	}
+	sweep(29 * day)
+	sweep(31*day, "fast:no fill and no real contact in 30 days")
+	sweep(89 * day)
+	sweep(91*day, "plain:no fill and no real contact in 90 days")
+	sweep(119 * day)
+	sweep(121*day, "slow:no fill and no real contact in 120 days")
 }

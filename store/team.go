@@ -51,6 +51,39 @@ type TeamStore interface {
 	// DeskHistory lists the changes to a desk, or to every desk when desk is
 	// "", newest first: at most limit, 100 when limit is 0.
 	DeskHistory(ctx context.Context, desk string, limit int) ([]DeskChange, error)
+	// DeskLifecycles lists the lifecycle settings of every desk that set
+	// them; other desks use the server's defaults.
+	DeskLifecycles(ctx context.Context) ([]DeskLifecycle, error)
+	// SetDeskLifecycle stores a desk's lifecycle settings (UpdatedAt set
+	// when zero); DormantAfterDays 0 removes them, so the desk uses the
+	// server's default again. EINVALID.
+	SetDeskLifecycle(ctx context.Context, d DeskLifecycle) error
+}
+
+// DeskLifecycle is a desk's lifecycle settings (/team set <desk>
+// dormant-after=60d): how many days an active client of the desk goes
+// without a fill or a real contact before it is dormant.
+type DeskLifecycle struct {
+	Desk             string
+	DormantAfterDays int
+	UpdatedBy        string
+	UpdatedAt        time.Time
+}
+
+// MaxDormantAfterDays bounds dormant-after: ten years.
+const MaxDormantAfterDays = 3650
+
+// Validate checks the settings and normalises the desk name.
+func (d *DeskLifecycle) Validate() error {
+	desk, err := NormalizeHandle(d.Desk)
+	if err != nil {
+		return Invalid("desk", "%q is not a desk name", d.Desk)
+	}
+	d.Desk = desk
+	if d.DormantAfterDays < 0 || d.DormantAfterDays > MaxDormantAfterDays {
+		return Invalid("dormant-after", "must be between 1 and %d days", MaxDormantAfterDays)
+	}
+	return nil
 }
 
 // DefaultHistoryLimit is how many changes DeskHistory returns when asked

@@ -181,7 +181,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 			return err
 		}})
 	})
-	lc := &ingest.Lifecycle{Clients: st.Clients, Segments: st.Segments, Stats: st.Stats, Recorder: recorder,
+	lc := &ingest.Lifecycle{Clients: st.Clients, Segments: st.Segments, Stats: st.Stats, Desks: st.Teams, Recorder: recorder,
 		DormantAfter: cfg.DormantAfterDuration(), Logger: logger}
 	g.Go(func() error {
 		return jobs.Run(ctx, periodic.Job{Name: "lifecycle", Every: lifecycleEvery, Run: func(ctx context.Context, _ time.Time) error {

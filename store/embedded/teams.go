@@ -165,3 +165,43 @@ func (d *DB) ChannelClient(ctx context.Context, channelID string) (uuid.UUID, er
 	}
 	return u, nil
 }
+
+// DeskLifecycles implements store.TeamStore.
+func (d *DB) DeskLifecycles(ctx context.Context) ([]store.DeskLifecycle, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT desk, dormant_after_days, updated_by, updated_at FROM desk_lifecycle ORDER BY desk`)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []store.DeskLifecycle
+	for rows.Next() {
+		var l store.DeskLifecycle
+		var at int64
+		if err := rows.Scan(&l.Desk, &l.DormantAfterDays, &l.UpdatedBy, &at); err != nil {
+			return nil, mapErr(err)
+		}
+		l.UpdatedAt = timeFromMicro(at)
+		out = append(out, l)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// SetDeskLifecycle implements store.TeamStore.
+func (d *DB) SetDeskLifecycle(ctx context.Context, l store.DeskLifecycle) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	if l.DormantAfterDays == 0 {
+		_, err := d.db.ExecContext(ctx, `DELETE FROM desk_lifecycle WHERE desk = ?`, l.Desk)
+		return mapErr(err)
+	}
+	if l.UpdatedAt.IsZero() {
+		l.UpdatedAt = d.now()
+	}
+	_, err := d.db.ExecContext(ctx, `
+INSERT INTO desk_lifecycle (desk, dormant_after_days, updated_by, updated_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (desk) DO UPDATE SET dormant_after_days = excluded.dormant_after_days,
+	updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+		l.Desk, l.DormantAfterDays, l.UpdatedBy, micro(l.UpdatedAt))
+	return mapErr(err)
+}

@@ -135,3 +135,38 @@ func (db *DB) ChannelClient(ctx context.Context, channelID string) (uuid.UUID, e
 	}
 	return id, mapError("read channel link", err)
 }
+
+// DeskLifecycles implements store.TeamStore.
+func (db *DB) DeskLifecycles(ctx context.Context) ([]store.DeskLifecycle, error) {
+	rows, err := db.pool.Query(ctx, `SELECT desk, dormant_after_days, updated_by, updated_at FROM desk_lifecycle ORDER BY desk`)
+	if err != nil {
+		return nil, mapError("read desk lifecycle settings", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.DeskLifecycle, error) {
+		var d store.DeskLifecycle
+		err := row.Scan(&d.Desk, &d.DormantAfterDays, &d.UpdatedBy, &d.UpdatedAt)
+		d.UpdatedAt = d.UpdatedAt.UTC()
+		return d, err
+	})
+	return out, mapError("read desk lifecycle settings", err)
+}
+
+// SetDeskLifecycle implements store.TeamStore.
+func (db *DB) SetDeskLifecycle(ctx context.Context, d store.DeskLifecycle) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	if d.DormantAfterDays == 0 {
+		_, err := db.pool.Exec(ctx, `DELETE FROM desk_lifecycle WHERE desk = $1`, d.Desk)
+		return mapError("store desk lifecycle settings", err)
+	}
+	if d.UpdatedAt.IsZero() {
+		d.UpdatedAt = db.clock()
+	}
+	_, err := db.pool.Exec(ctx, `
+INSERT INTO desk_lifecycle (desk, dormant_after_days, updated_by, updated_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (desk) DO UPDATE SET dormant_after_days = excluded.dormant_after_days,
+	updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+		d.Desk, d.DormantAfterDays, d.UpdatedBy, d.UpdatedAt.UTC())
+	return mapError("store desk lifecycle settings", err)
+}

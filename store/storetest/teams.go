@@ -30,6 +30,7 @@ func RunTeamStoreTests(t *testing.T, newStore func(t *testing.T) TeamBackend) {
 		{"InvalidMembersRefused", testInvalidMembers},
 		{"RemoveFromEveryDesk", testRemoveMember},
 		{"ChannelLinks", testChannelLinks},
+		{"DeskLifecycle", testDeskLifecycle},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -179,5 +180,59 @@ func testChannelLinks(t *testing.T, s TeamBackend) {
 	}
 	if err := s.LinkChannel(ctx, "", a.ID, "U0JANE"); store.ErrorCode(err) != store.EINVALID {
 		t.Errorf("a link without a channel: %v, want EINVALID", err)
+	}
+}
+
+func testDeskLifecycle(t *testing.T, s TeamBackend) {
+	ctx := t.Context()
+	desk, user := ids()
+	other, _ := ids()
+	lifecycle := func() map[string]store.DeskLifecycle {
+		t.Helper()
+		all, err := s.DeskLifecycles(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]store.DeskLifecycle{}
+		for _, l := range all {
+			if l.Desk == desk || l.Desk == other {
+				got[l.Desk] = l
+			}
+		}
+		return got
+	}
+	if got := lifecycle(); len(got) != 0 {
+		t.Fatalf("desks that set nothing have settings: %+v", got)
+	}
+	for _, days := range []int{-1, store.MaxDormantAfterDays + 1} {
+		if err := s.SetDeskLifecycle(ctx, store.DeskLifecycle{Desk: desk, DormantAfterDays: days, UpdatedBy: user("ADMIN")}); store.ErrorCode(err) != store.EINVALID {
+			t.Errorf("dormant-after %d days: %v, want EINVALID", days, err)
+		}
+	}
+	if err := s.SetDeskLifecycle(ctx, store.DeskLifecycle{Desk: "Not A Desk!", DormantAfterDays: 30}); store.ErrorCode(err) != store.EINVALID {
+		t.Errorf("bad desk name: %v, want EINVALID", err)
+	}
+	for _, l := range []store.DeskLifecycle{
+		{Desk: strings.ToUpper(desk), DormantAfterDays: 60, UpdatedBy: user("ADMIN")}, // desk names are normalised
+		{Desk: other, DormantAfterDays: 45, UpdatedBy: user("ADMIN")},
+		{Desk: desk, DormantAfterDays: 30, UpdatedBy: user("BOSS")}, // changed
+	} {
+		if err := s.SetDeskLifecycle(ctx, l); err != nil {
+			t.Fatalf("SetDeskLifecycle(%+v): %v", l, err)
+		}
+	}
+	got := lifecycle()
+	if l := got[desk]; l.DormantAfterDays != 30 || l.UpdatedBy != user("BOSS") || l.UpdatedAt.IsZero() {
+		t.Errorf("%s: %+v, want 30 days by BOSS", desk, l)
+	}
+	if l := got[other]; l.DormantAfterDays != 45 {
+		t.Errorf("%s: %+v, want 45 days", other, l)
+	}
+	// 0 days: back to the server's default.
+	if err := s.SetDeskLifecycle(ctx, store.DeskLifecycle{Desk: desk, UpdatedBy: user("ADMIN")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := lifecycle(); len(got) != 1 || got[other].DormantAfterDays != 45 {
+		t.Errorf("after resetting %s: %+v, want only %s", desk, got, other)
 	}
 }
