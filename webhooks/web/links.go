@@ -34,7 +34,9 @@ type Links struct {
 }
 
 // mac is msg's HMAC-SHA256 under the link key, in hex: what links,
-// sessions and the sign-in cookie are signed with.
+// sessions and the sign-in cookie are signed with. Each signs its words
+// after a prefix of its own ("link", "session", "signin"), so no value of
+// one can ever be taken for another's.
 func (l Links) mac(msg string) string {
 	m := hmac.New(sha256.New, l.Key)
 	m.Write([]byte(msg))
@@ -42,7 +44,7 @@ func (l Links) mac(msg string) string {
 }
 
 func (l Links) sign(handle, user string, exp int64) string {
-	return l.mac(handle + "\x00" + user + "\x00" + strconv.FormatInt(exp, 10))
+	return l.mac("link\x00" + handle + "\x00" + user + "\x00" + strconv.FormatInt(exp, 10))
 }
 
 // query is a link's signed query for subject and user, valid for LinkTTL.

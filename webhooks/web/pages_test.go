@@ -242,17 +242,22 @@ func TestSessionsRefused(t *testing.T) {
 			t.Fatalf("good session: %d", code)
 		}
 		parts := strings.Split(good, ".")
+		// A link to a client whose handle is "session" signs the same words
+		// a session does, unless the two are kept apart; made 13 hours ago,
+		// its expiry lies within a session's.
+		sessionLink := mustQuery(t, p.links.Timeline("session", f.broker, p.now.Add(-13*time.Hour)))
 		other := web.Links{Key: []byte("another key, 32 bytes long......")}
 		for name, v := range map[string]string{
-			"expired":         p.links.NewSession(f.broker, p.now.Add(-web.SessionTTL-time.Second)).Value,
-			"from the future": p.links.NewSession(f.broker, p.now.Add(time.Hour)).Value,
-			"forged":          f.broker + "." + parts[1] + "." + strings.Repeat("ab", 32),
-			"other key":       other.NewSession(f.broker, p.now).Value,
-			"other user":      "UADMIN." + parts[1] + "." + parts[2],
-			"longer":          f.broker + "." + fmt.Sprint(p.now.Add(48*time.Hour).Unix()) + "." + parts[2],
-			"a link's sig":    f.broker + "." + parts[1] + "." + mustQuery(t, p.links.Timeline(f.client.Handle, f.broker, p.now)).Get("sig"),
-			"garbage":         "x",
-			"empty user":      "." + parts[1] + "." + parts[2],
+			"expired":                  p.links.NewSession(f.broker, p.now.Add(-web.SessionTTL-time.Second)).Value,
+			"from the future":          p.links.NewSession(f.broker, p.now.Add(time.Hour)).Value,
+			"forged":                   f.broker + "." + parts[1] + "." + strings.Repeat("ab", 32),
+			"other key":                other.NewSession(f.broker, p.now).Value,
+			"other user":               "UADMIN." + parts[1] + "." + parts[2],
+			"longer":                   f.broker + "." + fmt.Sprint(p.now.Add(48*time.Hour).Unix()) + "." + parts[2],
+			"a link's sig":             f.broker + "." + parts[1] + "." + mustQuery(t, p.links.Timeline(f.client.Handle, f.broker, p.now)).Get("sig"),
+			"a link to client session": f.broker + "." + sessionLink.Get("exp") + "." + sessionLink.Get("sig"),
+			"garbage":                  "x",
+			"empty user":               "." + parts[1] + "." + parts[2],
 		} {
 			if code := codeWith(t, p, withCookie(t, p, v), path); code != http.StatusForbidden {
 				t.Errorf("%s session: %d, want 403", name, code)
