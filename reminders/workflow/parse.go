@@ -160,17 +160,7 @@ type Error struct {
 func (e *Error) Error() string { return e.Msg }
 
 // Caret shows the definition with the bad part marked beneath it.
-func (e *Error) Caret() string {
-	text := []rune(e.Text)
-	start, end := min(max(e.Start, 0), len(text)), min(max(e.End, e.Start+1), len(text)+1)
-	line := strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
-			return ' '
-		}
-		return r
-	}, string(text))
-	return line + "\n" + strings.Repeat(" ", start) + "^" + strings.Repeat("~", max(end-start-1, 0))
-}
+func (e *Error) Caret() string { return segment.Caret(e.Text, e.Start, e.End) }
 
 type token struct {
 	text       string // unquoted

@@ -85,16 +85,20 @@ func (e *Error) Error() string {
 //
 //	asset:energy rsk>=7
 //	             ^~~~~~
-func (e *Error) Caret() string {
-	text := []rune(e.Filter)
-	start, end := min(max(e.Start, 0), len(text)), min(max(e.End, e.Start+1), len(text)+1)
-	// Tabs and newlines would misplace the caret: show them as spaces.
+func (e *Error) Caret() string { return Caret(e.Filter, e.Start, e.End) }
+
+// Caret shows text with the runes from start to end marked beneath it: a
+// caret and tildes. Tabs and newlines would misplace the mark, so they show
+// as spaces.
+func Caret(text string, start, end int) string {
+	runes := []rune(text)
+	start, end = min(max(start, 0), len(runes)), min(max(end, start+1), len(runes)+1)
 	line := strings.Map(func(r rune) rune {
 		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
 			return ' '
 		}
 		return r
-	}, string(text))
+	}, text)
 	return line + "\n" + strings.Repeat(" ", start) + "^" + strings.Repeat("~", max(end-start-1, 0))
 }
 
