@@ -78,6 +78,11 @@ func main() {
 		fmt.Printf("%d-fold CV on %s (%s)\n", *folds, *trainPath, time.Since(start).Round(time.Millisecond))
 		fmt.Printf("without offsets: accuracy %.4f macro-F1 %.4f\n", cm.Accuracy(), cm.MacroF1())
 		printConfusion(cm)
+		fmt.Printf("per fold, with the configured offsets %v:", cfg.Offsets)
+		for _, fcm := range train.FoldConfusions(rows, logits, cfg.Offsets, *folds) {
+			fmt.Printf(" %.4f", fcm.MacroF1())
+		}
+		fmt.Println()
 		off, f1 := train.TuneOffsets(rows, logits)
 		cm = train.Confusion(rows, logits, off)
 		fmt.Printf("best offsets %v: accuracy %.4f macro-F1 %.4f\n", off, cm.Accuracy(), f1)

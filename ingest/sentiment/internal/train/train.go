@@ -236,6 +236,22 @@ func Confusion(rows []dataset.Row, logits [][k]float64, offset [k]float64) datas
 	return cm
 }
 
+// FoldConfusions tallies, for each of folds parts of CrossValidate's split,
+// argmax(logits + offset) of that part's held-out rows, so a reader can see
+// how much the figure varies between folds.
+func FoldConfusions(rows []dataset.Row, logits [][k]float64, offset [k]float64, folds int) []dataset.Confusion {
+	cms := make([]dataset.Confusion, folds)
+	for f := range cms {
+		var part []dataset.Row
+		var z [][k]float64
+		for i := f; i < len(rows); i += folds {
+			part, z = append(part, rows[i]), append(z, logits[i])
+		}
+		cms[f] = Confusion(part, z, offset)
+	}
+	return cms
+}
+
 // TuneOffsets finds the shifts of the negative and positive logits (the
 // neutral one stays put), in steps of 0.05, that maximise macro-F1 over
 // out-of-fold logits.

@@ -54,3 +54,28 @@ func TestCrossValidateCoversEveryRow(t *testing.T) {
 		}
 	}
 }
+
+func TestFoldConfusionsSplitLikeCrossValidate(t *testing.T) {
+	// Logits that are right for rows 0, 3, 6 (fold 0) and wrong elsewhere.
+	logits := make([][k]float64, len(toyRows))
+	for i, r := range toyRows {
+		c := int(r.Class)
+		if i%3 != 0 {
+			c = (c + 1) % k
+		}
+		logits[i][c] = 1
+	}
+	cms := FoldConfusions(toyRows, logits, [k]float64{}, 3)
+	if len(cms) != 3 {
+		t.Fatalf("got %d folds, want 3", len(cms))
+	}
+	for f, cm := range cms {
+		want := 0.0
+		if f == 0 {
+			want = 1
+		}
+		if cm.Total() != 3 || cm.Accuracy() != want {
+			t.Errorf("fold %d: %d rows, accuracy %.2f; want 3 rows, accuracy %.0f", f, cm.Total(), cm.Accuracy(), want)
+		}
+	}
+}
