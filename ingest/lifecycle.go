@@ -28,6 +28,7 @@ const DefaultDormantAfter = 90 * 24 * time.Hour
 type Lifecycle struct {
 	Clients      store.ClientStore
 	Segments     segment.Matcher
+	Catalogue    *store.Catalogue
 	Stats        store.StatsReader
 	Recorder     *Recorder
 	DormantAfter time.Duration    // default DefaultDormantAfter
@@ -99,7 +100,7 @@ func (l *Lifecycle) Sweep(ctx context.Context) ([]Transition, error) {
 	}
 	var done []Transition
 	for _, r := range l.rules(now) {
-		f, err := segment.Parse(r.filter)
+		f, err := segment.Parse(r.filter, l.Catalogue)
 		if err != nil {
 			return done, err
 		}

@@ -131,7 +131,7 @@ func demoClient(ctx context.Context, st Stores, i int) (*store.Client, error) {
 		Contact: store.ContactPrefs{Channels: []store.Channel{store.ChannelPhone, store.ChannelEmail, store.ChannelSlack}[:1+r.IntN(3)],
 			Times: []string{[]string{"morning", "afternoon", "evening"}[r.IntN(3)]}, Frequency: []store.Frequency{store.Daily, store.Weekly, store.Monthly}[r.IntN(3)],
 			DoNotContact: i%17 == 16, DoNotReason: map[bool]string{true: "asked for no calls during an audit"}[i%17 == 16]},
-		Trading: store.TradingPrefs{Commodities: coms, Instruments: []store.Instrument{store.Futures, store.Options}[:1+r.IntN(2)],
+		Trading: store.TradingPrefs{Commodities: coms, Instruments: []store.InstrumentKind{store.Futures, store.Options}[:1+r.IntN(2)],
 			OrderTypes: []store.OrderType{store.Limit, store.Market, store.Stop}[:1+r.IntN(3)]},
 		Risk: store.Risk{Tolerance: tol, Horizon: []store.Horizon{store.ShortTerm, store.MediumTerm, store.LongTerm}[r.IntN(3)], PositionLimit: &posLimit,
 			AssessedOn: store.DateOf(review.AddDate(-1, 0, 0)), ReviewOn: store.DateOf(review)},
@@ -262,7 +262,7 @@ func demoHistory(ctx context.Context, st Stores, c *store.Client, i int) (events
 		if r.IntN(6) == 0 {
 			t := at()
 			key := c.Trading.Commodities[r.IntN(len(c.Trading.Commodities))]
-			com, _ := store.LookupCommodity(key)
+			com, _ := st.Catalogue.Lookup(key)
 			month := t.AddDate(0, 1+r.IntN(3), 0)
 			contract := fmt.Sprintf("%s%c%d", com.Symbol, demoMonths[month.Month()-1], month.Year()%10)
 			side := []string{"buy", "sell"}[r.IntN(2)]
@@ -316,10 +316,11 @@ func formatQty(f float64) string {
 // Stores are where the demo goes; Recorder scores and appends events (the
 // server's recorder, so sentiment is scored as for real messages).
 type Stores struct {
-	Clients  store.ClientStore
-	Teams    store.TeamStore
-	Trades   store.TradeStore
-	Recorder interface {
+	Clients   store.ClientStore
+	Teams     store.TeamStore
+	Trades    store.TradeStore
+	Catalogue *store.Catalogue // the commodities' contract codes
+	Recorder  interface {
 		Record(context.Context, ...*store.Event) error
 	}
 }
