@@ -449,10 +449,9 @@ func (wf *Workflows) act(ctx context.Context, fr firing) (*store.Event, error) {
 			return nil, err
 		}
 	}
-	ev := &store.Event{ClientID: c.ID, Time: f.FiredAt, Kind: store.KindEvent, Source: store.SourceWorkflow,
-		SourceID: a.w.Name + "/" + c.ID.String() + "/" + f.Key, Actor: WorkflowActor(a.w.Name),
+	ev := ingest.Firing{Client: c.ID, Workflow: a.w.Name, Key: f.Key, At: f.FiredAt, Actor: WorkflowActor(a.w.Name),
 		Summary: fmt.Sprintf("workflow %s fired (%s): %s", a.w.Name, a.def.Trigger, did),
-		Attrs:   store.Attrs{Extra: map[string]string{workflow.CausedBy: chain, "workflow_name": a.w.Name, "firing": f.Key}}}
+		Extra:   map[string]string{workflow.CausedBy: chain, "workflow_name": a.w.Name, "firing": f.Key}}.Event()
 	if f.EventID != uuid.Nil {
 		ev.Attrs.Extra["event_id"] = f.EventID.String()
 	}
