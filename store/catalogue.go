@@ -136,12 +136,6 @@ func LoadCatalogue(path string) (*Catalogue, error) {
 	return newCatalogue(merged, base.calendars)
 }
 
-// NewCatalogue returns the catalogue of cs, whose date rules count on the
-// built-in exchange calendars. EINVALID names the bad entry.
-func NewCatalogue(cs []Commodity) (*Catalogue, error) {
-	return newCatalogue(cs, DefaultCatalogue().calendars)
-}
-
 func parseCatalogue(data []byte, name string, cals map[string]*ExchangeCalendar) ([]Commodity, error) {
 	var f catalogueFile
 	dec := json.NewDecoder(strings.NewReader(string(data)))

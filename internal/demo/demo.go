@@ -331,11 +331,6 @@ func demoHistory(ctx context.Context, st Stores, c *store.Client, i int) (events
 
 func ptr[T any](v T) *T { return &v }
 
-func formatQty(f float64) string {
-	s := fmt.Sprintf("%.2f", f)
-	return strings.TrimSuffix(strings.TrimRight(strings.TrimRight(s, "0"), "."), ".")
-}
-
 // Stores are where the demo goes; Recorder scores and appends events (the
 // server's recorder, so sentiment is scored as for real messages).
 type Stores struct {
