@@ -232,7 +232,7 @@ func testLinkMembership(t *testing.T, h *harness) {
 
 	// Without Slack to ask (brokersync exec with no bot token) only the
 	// channel the command runs in may be linked.
-	nodir, err := bot.New(bot.Config{Clients: h.st.Clients, Timeline: h.st.Timeline, Teams: h.st.Teams, Links: h.st.Links, Recorder: &ingest.Recorder{Timeline: h.st.Timeline}})
+	nodir, err := bot.New(bot.Config{Catalogue: store.DefaultCatalogue(), Clients: h.st.Clients, Timeline: h.st.Timeline, Teams: h.st.Teams, Links: h.st.Links, Recorder: &ingest.Recorder{Timeline: h.st.Timeline}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,9 @@ type Config struct {
 	Links     store.LinkStore
 	Directory Directory // nil: no workspace admins, no user time zones
 	Admins    []string  // Slack ids of BrokerSync admins
+	// Catalogue checks the commodities of filters and workflows and names
+	// the asset classes traded.
+	Catalogue *store.Catalogue
 	// Recorder puts every event on the timeline: it scores sentiment and
 	// tells the rules that listen, so the bot never appends by itself.
 	Recorder *ingest.Recorder
@@ -64,6 +67,7 @@ type Bot struct {
 	links     store.LinkStore
 	dir       Directory
 	admins    []string
+	cat       *store.Catalogue
 	rec       *ingest.Recorder
 	reminders store.ReminderStore
 	stats     store.StatsReader
@@ -80,12 +84,12 @@ type Bot struct {
 
 // New returns a bot.
 func New(cfg Config) (*Bot, error) {
-	if cfg.Clients == nil || cfg.Timeline == nil || cfg.Teams == nil || cfg.Links == nil || cfg.Recorder == nil {
-		return nil, errors.New("bot: Clients, Timeline, Teams, Links and Recorder are required")
+	if cfg.Clients == nil || cfg.Timeline == nil || cfg.Teams == nil || cfg.Links == nil || cfg.Catalogue == nil || cfg.Recorder == nil {
+		return nil, errors.New("bot: Clients, Timeline, Teams, Links, Catalogue and Recorder are required")
 	}
 	b := &Bot{
 		clients: cfg.Clients, timeline: cfg.Timeline, teams: cfg.Teams, links: cfg.Links,
-		dir: cfg.Directory, admins: cfg.Admins, rec: cfg.Recorder, reminders: cfg.Reminders,
+		dir: cfg.Directory, admins: cfg.Admins, cat: cfg.Catalogue, rec: cfg.Recorder, reminders: cfg.Reminders,
 		stats: cfg.Stats, segments: cfg.Segments, digests: cfg.Digests,
 		workflows: cfg.Workflows, workflowRunner: cfg.WorkflowRunner,
 		linkURL: cfg.TimelineURL, log: cfg.Logger, now: cfg.Now,

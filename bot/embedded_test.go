@@ -68,7 +68,7 @@ func TestEventsGoThroughRecorder(t *testing.T) {
 		mu.Unlock()
 		return nil
 	})}}
-	b, err := bot.New(bot.Config{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links, Recorder: rec})
+	b, err := bot.New(bot.Config{Catalogue: store.DefaultCatalogue(), Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links, Recorder: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestEventsGoThroughRecorder(t *testing.T) {
 	if want := []store.Kind{store.KindCall, store.KindNote, store.KindFeedback, store.KindEvent}; !slices.Equal(kinds, want) {
 		t.Errorf("recorded %v, want %v", kinds, want)
 	}
-	if _, err := bot.New(bot.Config{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links}); err == nil {
+	if _, err := bot.New(bot.Config{Catalogue: store.DefaultCatalogue(), Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links}); err == nil {
 		t.Error("a bot without a Recorder was made: its events would skip sentiment and the rules")
 	}
 }

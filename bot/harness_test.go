@@ -55,7 +55,7 @@ func testLogger() *slog.Logger {
 // timeline's writes can be made to fail.
 func embeddedStores(t testing.TB) (Stores, *bottest.FailingTimeline) {
 	t.Helper()
-	db, err := embedded.Open(t.Context(), t.TempDir(), testLogger())
+	db, err := embedded.Open(t.Context(), t.TempDir(), store.DefaultCatalogue(), testLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,22 +110,23 @@ func newHarness(t testing.TB, st Stores) *harness {
 	var digests bot.Digests
 	if st.Digests != nil {
 		digests = reminders.DigestService{DigestStore: st.Digests,
-			Builder: &reminders.DigestBuilder{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Reminders: st.Reminders}}
+			Builder: &reminders.DigestBuilder{Catalogue: store.DefaultCatalogue(), Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Reminders: st.Reminders}}
 	}
 	var err error
 	rec := &ingest.Recorder{Timeline: st.Timeline, Scorer: bottest.Scorer, Sentiment: st.Stats,
-		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Stats, Teams: st.Teams}, ingest.RecommendationTracker{Store: st.Stats}}}
+		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Stats, Teams: st.Teams}, ingest.RecommendationTracker{Catalogue: store.DefaultCatalogue(), Store: st.Stats}}}
 	// Workflows run on what the bot records, as in the server.
 	var runner bot.WorkflowRunner
 	if st.Workflows != nil && st.Reminders != nil {
-		wf := &reminders.Workflows{Store: st.Workflows, Reminders: st.Reminders, Clients: st.Clients, Teams: st.Teams,
+		wf := &reminders.Workflows{Catalogue: store.DefaultCatalogue(), Store: st.Workflows, Reminders: st.Reminders, Clients: st.Clients, Teams: st.Teams,
 			Segments: st.Segments, Stats: st.Stats, Timeline: st.Timeline, Recorder: rec, Logger: testLogger()}
 		rec.Subscribers = append(rec.Subscribers, wf)
 		runner = wf
 	}
 	h.bot, err = bot.New(bot.Config{
-		Digests: digests,
-		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
+		Catalogue: store.DefaultCatalogue(),
+		Digests:   digests,
+		Clients:   st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links,
 		Reminders: st.Reminders, Directory: h.dir, Admins: []string{h.admin},
 		Recorder:       rec,
 		Stats:          st.Stats,

@@ -15,7 +15,8 @@ import (
 func remindBot(t *testing.T, h *harness) (*bot.Bot, time.Time) {
 	now := time.Date(2026, 12, 10, 13, 0, 0, 0, time.UTC)
 	b, err := bot.New(bot.Config{
-		Clients: h.st.Clients, Timeline: h.st.Timeline, Teams: h.st.Teams, Links: h.st.Links,
+		Catalogue: store.DefaultCatalogue(),
+		Clients:   h.st.Clients, Timeline: h.st.Timeline, Teams: h.st.Teams, Links: h.st.Links,
 		Recorder:  &ingest.Recorder{Timeline: h.st.Timeline},
 		Reminders: h.st.Reminders, Directory: h.dir, Admins: []string{h.admin},
 		Now: func() time.Time { return now }, Logger: testLogger(),

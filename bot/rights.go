@@ -16,8 +16,9 @@ import (
 // client moved to another desk is refused at once.
 type Rights struct {
 	Teams     store.TeamStore
-	Directory Directory // nil: workspace admins are not recognised
-	Admins    []string  // BrokerSync admins (BROKERSYNC_ADMINS)
+	Directory Directory        // nil: workspace admins are not recognised
+	Admins    []string         // BrokerSync admins (BROKERSYNC_ADMINS)
+	Catalogue *store.Catalogue // what filters are checked against
 	Logger    *slog.Logger
 }
 
@@ -27,7 +28,7 @@ func (r Rights) bot(segments Segments) *Bot {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Bot{teams: r.Teams, dir: r.Directory, admins: r.Admins, log: log, segments: segments}
+	return &Bot{teams: r.Teams, dir: r.Directory, admins: r.Admins, cat: r.Catalogue, log: log, segments: segments}
 }
 
 // actor loads user's rights the way the bot does.
@@ -116,7 +117,7 @@ func (r Rights) Scope(ctx context.Context, user string) (DeskScope, error) {
 // may see, broker:@name the people on desks. A mistake in the filter is a
 // *segment.Error (with its caret).
 func (r Rights) SegmentFilter(ctx context.Context, segments Segments, user, text string) (*segment.Filter, error) {
-	f, err := segment.Parse(text)
+	f, err := segment.Parse(text, r.Catalogue)
 	if err != nil {
 		return nil, err
 	}

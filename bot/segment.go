@@ -36,7 +36,7 @@ func segmentHelp() string {
 // filter parses and resolves a filter for this call's actor. The response
 // explains a mistake with a caret under it.
 func (c *call) filter(ctx context.Context, text string, saving string) (*segment.Filter, *Response) {
-	f, err := segment.Parse(text)
+	f, err := segment.Parse(text, c.b.cat)
 	if err == nil {
 		f, err = segment.Resolve(ctx, f, c.lookup(saving, text))
 	}

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 
 	"github.com/brokersync/brokersync/store"
@@ -63,17 +62,13 @@ func segmentUnwatch(ctx context.Context, c *call) Response {
 // (nil: every desk), so that no client of a desk its author cannot see is
 // ever a member.
 func (r Rights) SegmentScope(segments Segments) func(ctx context.Context, s segment.Saved) (*segment.Filter, []string, error) {
-	log := r.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	b := &Bot{teams: r.Teams, dir: r.Directory, admins: r.Admins, log: log, segments: segments}
+	b := r.bot(segments)
 	return func(ctx context.Context, s segment.Saved) (*segment.Filter, []string, error) {
 		a, err := b.actor(ctx, s.CreatedBy)
 		if err != nil {
 			return nil, nil, err
 		}
-		f, err := segment.Parse(s.Filter)
+		f, err := segment.Parse(s.Filter, r.Catalogue)
 		if err != nil {
 			return nil, nil, err
 		}

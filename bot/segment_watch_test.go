@@ -7,6 +7,7 @@ import (
 
 	"github.com/brokersync/brokersync/bot"
 	"github.com/brokersync/brokersync/ingest"
+	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/segment"
 )
 
@@ -55,8 +56,8 @@ func testSegmentWatch(t *testing.T, h *harness) {
 		t.Errorf("watches: %+v", ws)
 	}
 
-	rights := bot.Rights{Teams: h.st.Teams, Directory: h.dir, Admins: []string{h.admin}}
-	m := &ingest.Membership{Segments: onlySegment{h.st.Segments, all}, Recorder: &ingest.Recorder{Timeline: h.st.Timeline}, Resolve: rights.SegmentScope(h.st.Segments)}
+	rights := bot.Rights{Catalogue: store.DefaultCatalogue(), Teams: h.st.Teams, Directory: h.dir, Admins: []string{h.admin}}
+	m := &ingest.Membership{Catalogue: store.DefaultCatalogue(), Segments: onlySegment{h.st.Segments, all}, Recorder: &ingest.Recorder{Timeline: h.st.Timeline}, Resolve: rights.SegmentScope(h.st.Segments)}
 	changes, err := m.Sweep(h.ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -39,7 +39,7 @@ func (b *Bot) activity(ctx context.Context, cl *store.Client, a *Actor) (Fields,
 		fs = append(fs, Field{"Notional (" + store.NotionalCurrency + ")", fmt.Sprintf("%s 30d · %s 90d · %s 365d",
 			Money(tr.Notional30d), Money(tr.Notional90d), Money(tr.Notional365d))})
 		traded := strings.Join(tr.Commodities, ", ")
-		if cs := tr.AssetClasses(); len(cs) > 0 {
+		if cs := b.cat.ClassesOf(tr.Commodities); len(cs) > 0 {
 			names := make([]string, len(cs))
 			for i, c := range cs {
 				names[i] = string(c)

@@ -169,7 +169,7 @@ func (c *call) forgetWorkflows() {
 // parseWorkflow parses a definition and checks what it names: saved
 // segments, the channel of a post.
 func (c *call) parseWorkflow(ctx context.Context, text string) (*workflow.Definition, *Response) {
-	def, err := workflow.Parse(text)
+	def, err := workflow.Parse(text, c.b.cat)
 	var pe *workflow.Error
 	if errors.As(err, &pe) {
 		r := textResponse(Invalid, "That workflow has a mistake: %s.\n```\n%s\n```\n`/workflow help` shows how to write one. Nothing was changed.", strings.TrimSuffix(pe.Msg, "."), pe.Caret())

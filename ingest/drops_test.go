@@ -61,7 +61,7 @@ type dropStores struct {
 func TestDropMarksAreDeterministic(t *testing.T) {
 	t.Run("embedded", func(t *testing.T) {
 		testDropMarksAreDeterministic(t, func(t *testing.T) dropStores {
-			db, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+			db, err := embedded.Open(t.Context(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,10 +13,11 @@ import (
 // webhooks and the order history import share it, so both validate, match
 // and count the same way. An Intake must not be copied after first use.
 type Intake struct {
-	Clients  store.ClientStore
-	Trades   store.TradeStore
-	Recorder *Recorder
-	Now      func() time.Time // default time.Now
+	Clients   store.ClientStore
+	Trades    store.TradeStore
+	Catalogue *store.Catalogue // resolves orders' and market moves' contracts
+	Recorder  *Recorder
+	Now       func() time.Time // default time.Now
 	// Writers is how many group writes may run at once (default 1). One
 	// suits the embedded store, whose writes queue for one lock anyway;
 	// PostgreSQL and Cassandra take several in parallel.
@@ -62,7 +63,8 @@ func (in *Intake) now() time.Time {
 // *ItemError: EINVALID for a bad field, ENOTFOUND for an unknown client,
 // EUNAVAILABLE when the client store cannot be reached.
 func (in *Intake) PrepareOrders(ctx context.Context, evs []OrderEvent) ([]Entry, error) {
-	return prepare(ctx, in, evs, ParseOrder, func(m *matcher, o *Order) (Entry, error) {
+	parse := func(ev OrderEvent, now time.Time) (*Order, error) { return ParseOrder(ev, now, in.Catalogue) }
+	return prepare(ctx, in, evs, parse, func(m *matcher, o *Order) (Entry, error) {
 		c, err := m.byRef(ctx, o.ClientRef)
 		if err != nil {
 			return Entry{}, err

@@ -30,6 +30,7 @@ const DefaultDormantAfter = 90 * 24 * time.Hour
 type Lifecycle struct {
 	Clients      store.ClientStore
 	Segments     segment.Matcher
+	Catalogue    *store.Catalogue
 	Stats        store.StatsReader
 	Recorder     *Recorder
 	DormantAfter time.Duration // desks without a setting of their own; default DefaultDormantAfter
@@ -147,7 +148,7 @@ func (l *Lifecycle) Sweep(ctx context.Context) ([]Transition, error) {
 		return nil, err
 	}
 	for _, r := range l.rules(now, ds) {
-		f, err := segment.Parse(r.filter)
+		f, err := segment.Parse(r.filter, l.Catalogue)
 		if err != nil {
 			return done, err
 		}

@@ -29,7 +29,7 @@ type lifecycleStore interface {
 }
 
 func TestLifecycleEmbedded(t *testing.T) {
-	db, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(t.Context(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestLifecycleEmbedded(t *testing.T) {
 
 func TestLifecyclePostgres(t *testing.T) {
 	pg := backendtest.Postgres(t)
-	tl, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+	tl, err := embedded.Open(t.Context(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func testLifecycle(t *testing.T, db lifecycleStore, tl store.TimelineStore) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	set := func(t time.Time) { mu.Lock(); now = t; mu.Unlock() }
 	day := 24 * time.Hour
-	lc := &ingest.Lifecycle{Clients: db, Segments: db, Stats: db, Recorder: &ingest.Recorder{Timeline: tl}, Now: clock}
+	lc := &ingest.Lifecycle{Catalogue: store.DefaultCatalogue(), Clients: db, Segments: db, Stats: db, Recorder: &ingest.Recorder{Timeline: tl}, Now: clock}
 	sfx := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	ids := map[string]uuid.UUID{}
 	for _, c := range []struct {
@@ -180,7 +180,7 @@ func testDeskDormantAfter(t *testing.T, db lifecycleStore, tl store.TimelineStor
 	base := time.Now().UTC()
 	now := base
 	day := 24 * time.Hour
-	lc := &ingest.Lifecycle{Clients: db, Segments: db, Stats: db, Desks: db, Recorder: &ingest.Recorder{Timeline: tl},
+	lc := &ingest.Lifecycle{Catalogue: store.DefaultCatalogue(), Clients: db, Segments: db, Stats: db, Desks: db, Recorder: &ingest.Recorder{Timeline: tl},
 		Now: func() time.Time { return now }}
 	sfx := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	handles := map[string]string{}

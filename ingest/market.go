@@ -35,7 +35,7 @@ type MarketMove struct {
 
 type move struct {
 	id         string
-	instrument Instrument
+	instrument store.Instrument
 	changePct  float64
 	price      *float64
 	at         time.Time
@@ -50,7 +50,7 @@ func (in *Intake) PrepareMarket(ctx context.Context, mms []MarketMove) ([]Entry,
 	now := in.now()
 	moves := make([]move, len(mms))
 	for i, mm := range mms {
-		m, err := parseMove(mm, now)
+		m, err := parseMove(mm, now, in.Catalogue)
 		if err != nil {
 			return nil, &ItemError{Index: i, Err: err}
 		}
@@ -73,7 +73,7 @@ func (in *Intake) PrepareMarket(ctx context.Context, mms []MarketMove) ([]Entry,
 	return entries, nil
 }
 
-func parseMove(mm MarketMove, now time.Time) (move, error) {
+func parseMove(mm MarketMove, now time.Time, cat *store.Catalogue) (move, error) {
 	m := move{id: strings.TrimSpace(mm.ID), price: mm.Price, headline: strings.TrimSpace(mm.Headline)}
 	if m.id == "" {
 		return m, store.Invalid("id", "required: the move's unique id")
@@ -86,7 +86,7 @@ func parseMove(mm MarketMove, now time.Time) (move, error) {
 		return m, err
 	}
 	// A one-digit contract year is read relative to the move, as for orders.
-	if m.instrument, err = ResolveInstrument(mm.Contract, mm.Exchange, mm.Commodity, m.at); err != nil {
+	if m.instrument, err = cat.ResolveInstrument(mm.Contract, mm.Exchange, mm.Commodity, m.at); err != nil {
 		return m, err
 	}
 	switch {

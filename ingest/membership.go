@@ -40,8 +40,9 @@ type MembershipSegments interface {
 // then marked recorded. A crash between the steps leaves the change queued
 // and the next pass records the same event: nothing is lost or doubled.
 type Membership struct {
-	Segments MembershipSegments
-	Recorder *Recorder
+	Segments  MembershipSegments
+	Catalogue *store.Catalogue // parses filters when Resolve is nil
+	Recorder  *Recorder
 	// Resolve says what a saved segment holds: its filter resolved, and
 	// the desks whose clients it may hold (nil for every desk). Default:
 	// the filter with segment: terms read from the store, on every desk.
@@ -202,7 +203,7 @@ func (m *Membership) resolve(ctx context.Context, s segment.Saved) (*segment.Fil
 	if m.Resolve != nil {
 		return m.Resolve(ctx, s)
 	}
-	f, err := segment.Parse(s.Filter)
+	f, err := segment.Parse(s.Filter, m.Catalogue)
 	if err != nil {
 		return nil, nil, err
 	}

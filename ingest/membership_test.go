@@ -25,7 +25,7 @@ type membershipStore interface {
 }
 
 func TestMembershipEmbedded(t *testing.T) {
-	db, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(t.Context(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,11 +86,11 @@ func testMembership(t *testing.T, db membershipStore, tl store.TimelineStore) {
 	})
 	ftl := &failingTimeline{TimelineStore: tl}
 	rec := &ingest.Recorder{Timeline: ftl}
-	m := &ingest.Membership{Segments: db, Recorder: rec, Now: clock}
+	m := &ingest.Membership{Catalogue: store.DefaultCatalogue(), Segments: db, Recorder: rec, Now: clock}
 	rec.Subscribers = []ingest.Subscriber{ingest.ContactTracker{Contacts: db}, listener, m}
 	// restart is a new process on the same stores.
 	restart := func() *ingest.Membership {
-		m = &ingest.Membership{Segments: db, Recorder: rec, Now: clock}
+		m = &ingest.Membership{Catalogue: store.DefaultCatalogue(), Segments: db, Recorder: rec, Now: clock}
 		rec.Subscribers[2] = m
 		return m
 	}
@@ -178,7 +178,7 @@ func testMembership(t *testing.T, db membershipStore, tl store.TimelineStore) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := &ingest.Membership{Segments: db, Recorder: rec, Now: clock}
+			r := &ingest.Membership{Catalogue: store.DefaultCatalogue(), Segments: db, Recorder: rec, Now: clock}
 			got, err := r.Sweep(ctx)
 			if err != nil {
 				t.Error(err)
@@ -235,7 +235,7 @@ func testMembership(t *testing.T, db membershipStore, tl store.TimelineStore) {
 	// A crash after the event, before the change is marked recorded: the
 	// retry records the same event again, which stores nothing new.
 	set(base.Add(50 * day)) // quiet's last email is 39 days old
-	m = &ingest.Membership{Segments: unmarkable{db}, Recorder: rec, Now: clock}
+	m = &ingest.Membership{Catalogue: store.DefaultCatalogue(), Segments: unmarkable{db}, Recorder: rec, Now: clock}
 	if _, err := m.Sweep(ctx); err == nil {
 		t.Fatal("sweep that cannot mark: no error")
 	}

@@ -16,7 +16,7 @@ import (
 // words or others (a catch-up retried after a crash, late the second
 // time), it stays as first recorded.
 func TestMilestoneIsOneEventPerOccurrence(t *testing.T) {
-	db, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(t.Context(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

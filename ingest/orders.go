@@ -76,7 +76,7 @@ type OrderEvent struct {
 type Order struct {
 	SourceID    string
 	ClientRef   string
-	Instrument  Instrument
+	Instrument  store.Instrument
 	Attrs       store.OrderAttrs
 	LastQty     float64
 	LastPx      float64
@@ -85,10 +85,10 @@ type Order struct {
 	Time        time.Time
 }
 
-// ParseOrder checks an order event and normalises it. now bounds how far in
-// the future the event may be dated. Errors are EINVALID and name the field
+// ParseOrder checks an order event and normalises it, its contract
+// resolved in cat. now bounds how far in the future the event may be dated. Errors are EINVALID and name the field
 // and the value.
-func ParseOrder(ev OrderEvent, now time.Time) (*Order, error) {
+func ParseOrder(ev OrderEvent, now time.Time, cat *store.Catalogue) (*Order, error) {
 	o := &Order{SourceID: strings.TrimSpace(ev.ID), ClientRef: strings.TrimSpace(ev.Client)}
 	if o.SourceID == "" {
 		o.SourceID = strings.TrimSpace(ev.ExecID)
@@ -115,7 +115,7 @@ func ParseOrder(ev OrderEvent, now time.Time) (*Order, error) {
 	if a.Side, err = lookupWord("side", ev.Side, sides, "buy or sell"); err != nil {
 		return nil, err
 	}
-	if o.Instrument, err = ResolveInstrument(ev.Contract, ev.Exchange, ev.Commodity, o.Time); err != nil {
+	if o.Instrument, err = cat.ResolveInstrument(ev.Contract, ev.Exchange, ev.Commodity, o.Time); err != nil {
 		return nil, err
 	}
 	a.Contract, a.Commodity = o.Instrument.Contract.Code, o.Instrument.Commodity.Key

@@ -25,7 +25,7 @@ type desk struct {
 
 func newDesk(t *testing.T) *desk {
 	t.Helper()
-	db, err := embedded.Open(context.Background(), t.TempDir(), slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(context.Background(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func newDesk(t *testing.T) *desk {
 			t.Fatal(err)
 		}
 	}
-	d.intake = &ingest.Intake{Clients: db, Trades: db, Recorder: &ingest.Recorder{Timeline: db.Timeline()},
+	d.intake = &ingest.Intake{Catalogue: store.DefaultCatalogue(), Clients: db, Trades: db, Recorder: &ingest.Recorder{Timeline: db.Timeline()},
 		Now: func() time.Time { return now }}
 	return d
 }

@@ -83,7 +83,7 @@ func TestRecorderDoesNotScoreNotes(t *testing.T) {
 
 func newRecorder(t *testing.T) (*embedded.DB, *ingest.Recorder) {
 	t.Helper()
-	db, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(t.Context(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

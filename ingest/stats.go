@@ -36,14 +36,14 @@ func FillOf(e *store.Event) (store.Fill, bool) {
 // RecommendationOf returns the recommendation a recommendation event
 // counts as in responsiveness: its commodity is the first word of its
 // summary that names one in the catalogue (a key such as corn, or a code
-// such as ZC or CME:CL). One that names none does not count.
-func RecommendationOf(e *store.Event) (store.Recommendation, bool) {
+// such as ZC or CME:CL) in cat. One that names none does not count.
+func RecommendationOf(e *store.Event, cat *store.Catalogue) (store.Recommendation, bool) {
 	if e.Kind != store.KindRecommendation || e.ClientID == uuid.Nil {
 		return store.Recommendation{}, false
 	}
 	for _, w := range strings.Fields(e.Summary) {
 		w = strings.Trim(w, ".,;:!?()[]\"'`*")
-		if c, ok := store.LookupCommodity(w); ok && w != "" {
+		if c, ok := cat.Lookup(w); ok && w != "" {
 			return store.Recommendation{EventID: e.ID, ClientID: e.ClientID, At: e.Time.UTC().Truncate(time.Microsecond), Commodity: c.Key}, true
 		}
 	}
@@ -54,14 +54,15 @@ func RecommendationOf(e *store.Event) (store.Recommendation, bool) {
 // responsiveness counts (RecommendationOf). Recording one again changes
 // nothing, as a Subscriber needs.
 type RecommendationTracker struct {
-	Store store.ResponsivenessStore
+	Store     store.ResponsivenessStore
+	Catalogue *store.Catalogue
 }
 
 // EventsStored implements Subscriber.
 func (t RecommendationTracker) EventsStored(ctx context.Context, events []*store.Event) error {
 	var rs []store.Recommendation
 	for _, e := range events {
-		if r, ok := RecommendationOf(e); ok {
+		if r, ok := RecommendationOf(e, t.Catalogue); ok {
 			rs = append(rs, r)
 		}
 	}
@@ -75,8 +76,8 @@ func (t RecommendationTracker) EventsStored(ctx context.Context, events []*store
 // CountsOf recounts a client's statistics from its timeline events: fills,
 // real contacts and the scores of the client's own words, as Recorder and
 // Intake count them when the events arrive. isDesk is as for
-// store.ContactOf.
-func CountsOf(events []*store.Event, isDesk func(string) bool) store.ClientCounts {
+// store.ContactOf; recommendations name commodities of cat.
+func CountsOf(events []*store.Event, isDesk func(string) bool, cat *store.Catalogue) store.ClientCounts {
 	var cc store.ClientCounts
 	for _, e := range events {
 		if f, ok := FillOf(e); ok {
@@ -85,7 +86,7 @@ func CountsOf(events []*store.Event, isDesk func(string) bool) store.ClientCount
 		if c, ok := store.ContactOf(e, isDesk); ok {
 			cc.Contacts = append(cc.Contacts, c)
 		}
-		if r, ok := RecommendationOf(e); ok {
+		if r, ok := RecommendationOf(e, cat); ok {
 			cc.Recommendations = append(cc.Recommendations, r)
 		}
 		if e.Sentiment != nil && scoredKinds[e.Kind] {
@@ -97,10 +98,11 @@ func CountsOf(events []*store.Event, isDesk func(string) bool) store.ClientCount
 
 // StatsRebuild recounts every client's statistics from the timeline.
 type StatsRebuild struct {
-	Clients  store.ClientStore
-	Timeline store.TimelineStore
-	Teams    store.TeamStore
-	Stats    store.StatsRebuilder
+	Clients   store.ClientStore
+	Timeline  store.TimelineStore
+	Teams     store.TeamStore
+	Stats     store.StatsRebuilder
+	Catalogue *store.Catalogue
 	// Progress, when set, is told each client done, in handle order.
 	Progress func(handle string, counts store.ClientCounts)
 }
@@ -123,7 +125,7 @@ func (r *StatsRebuild) Run(ctx context.Context, after string) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		counts := CountsOf(events, isDesk)
+		counts := CountsOf(events, isDesk, r.Catalogue)
 		if err := r.Stats.ReplaceClientStats(ctx, c.ID, counts); err != nil {
 			return n, err
 		}

@@ -15,7 +15,7 @@ import (
 
 func statsRecorder(t *testing.T) (*embedded.DB, *ingest.Recorder) {
 	db, rec := newRecorder(t)
-	rec.Subscribers = []ingest.Subscriber{ingest.ContactTracker{Contacts: db, Teams: db}, ingest.RecommendationTracker{Store: db}}
+	rec.Subscribers = []ingest.Subscriber{ingest.ContactTracker{Contacts: db, Teams: db}, ingest.RecommendationTracker{Catalogue: store.DefaultCatalogue(), Store: db}}
 	return db, rec
 }
 
@@ -93,7 +93,7 @@ func TestRebuildStatsFromTimeline(t *testing.T) {
 		}
 		clients = append(clients, c)
 	}
-	in := &ingest.Intake{Clients: db, Trades: db, Recorder: rec, Now: func() time.Time { return now }}
+	in := &ingest.Intake{Catalogue: store.DefaultCatalogue(), Clients: db, Trades: db, Recorder: rec, Now: func() time.Time { return now }}
 	num := func(v float64) *float64 { return &v }
 	var orders []ingest.OrderEvent
 	for i, c := range clients {
@@ -163,7 +163,7 @@ func TestRebuildStatsFromTimeline(t *testing.T) {
 		}
 	}
 	var done []string
-	rb := &ingest.StatsRebuild{Clients: db, Timeline: db.Timeline(), Teams: db, Stats: db,
+	rb := &ingest.StatsRebuild{Catalogue: store.DefaultCatalogue(), Clients: db, Timeline: db.Timeline(), Teams: db, Stats: db,
 		Progress: func(h string, _ store.ClientCounts) { done = append(done, h) }}
 	for run := range 2 {
 		done = nil
@@ -205,13 +205,13 @@ func TestRecommendationOf(t *testing.T) {
 		"Reduce exposure before the holiday": "",
 	} {
 		e := &store.Event{ID: uuid.New(), ClientID: client, Time: time.Now(), Kind: store.KindRecommendation, Summary: text}
-		r, ok := ingest.RecommendationOf(e)
+		r, ok := ingest.RecommendationOf(e, store.DefaultCatalogue())
 		if ok != (want != "") || r.Commodity != want {
 			t.Errorf("%q: %q, %v; want %q", text, r.Commodity, ok, want)
 		}
 	}
 	note := &store.Event{ID: uuid.New(), ClientID: client, Time: time.Now(), Kind: store.KindNote, Summary: "Buy WTI"}
-	if _, ok := ingest.RecommendationOf(note); ok {
+	if _, ok := ingest.RecommendationOf(note, store.DefaultCatalogue()); ok {
 		t.Error("a note counted as a recommendation")
 	}
 }

@@ -15,7 +15,7 @@ import (
 type Written struct {
 	Client   uuid.UUID
 	Kind     store.Kind
-	Source   store.Source // store.SourceCommand, or store.SourceLink
+	Source   store.Source // store.SourceCommand, store.SourceLink; the demo's chats store.SourceSlack
 	SourceID string       // the request's id, so that a retried request is one event
 	Actor    string       // who wrote it
 	At       time.Time

@@ -212,6 +212,7 @@ func refOf(c *store.Client) ClientRef {
 // DigestBuilder gathers a desk's digest from the stores.
 type DigestBuilder struct {
 	Clients    store.ClientStore
+	Catalogue  *store.Catalogue // values fills
 	Timeline   store.TimelineStore
 	Teams      store.TeamStore
 	Reminders  store.ReminderStore
@@ -362,7 +363,7 @@ func (b *DigestBuilder) timelines(ctx context.Context, d *Digest, clients []*sto
 			by[e.ClientID] = append(by[e.ClientID], e)
 		}
 		for i, c := range clients {
-			results[i] = readPeriod(c, by[c.ID], isDesk)
+			results[i] = readPeriod(b.Catalogue, c, by[c.ID], isDesk)
 		}
 		return b.sum(d, results)
 	}
@@ -374,7 +375,7 @@ func (b *DigestBuilder) timelines(ctx context.Context, d *Digest, clients []*sto
 			if err != nil {
 				return fmt.Errorf("timeline of %s: %w", c.Handle, err)
 			}
-			results[i] = readPeriod(c, events, isDesk)
+			results[i] = readPeriod(b.Catalogue, c, events, isDesk)
 			return nil
 		})
 	}
@@ -495,7 +496,7 @@ func periodEvents(ctx context.Context, tl store.TimelineStore, client uuid.UUID,
 var replyKinds = map[store.Kind]bool{store.KindEmail: true, store.KindChat: true, store.KindCall: true, store.KindMeeting: true}
 
 // readPeriod reads what a client's events of the period (oldest first) say.
-func readPeriod(c *store.Client, events []*store.Event, isDesk func(string) bool) clientPeriod {
+func readPeriod(cat *store.Catalogue, c *store.Client, events []*store.Event, isDesk func(string) bool) clientPeriod {
 	r := clientPeriod{client: c}
 	ref := refOf(c)
 	var waiting []time.Time // inbound messages not yet answered
@@ -513,7 +514,7 @@ func readPeriod(c *store.Client, events []*store.Event, isDesk func(string) bool
 			continue
 		}
 		if f, ok := ingest.FillOf(e); ok {
-			notional, cur := f.Value()
+			notional, cur := f.Value(cat)
 			if cur != store.NotionalCurrency {
 				notional = 0
 			}

@@ -26,7 +26,7 @@ import (
 func BenchmarkDigestDesk(b *testing.B) {
 	const clients, brokers = 5000, 50
 	ctx := b.Context()
-	db, err := postgres.Open(ctx, newPostgresURL(b), slog.New(slog.DiscardHandler))
+	db, err := postgres.Open(ctx, newPostgresURL(b), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func BenchmarkDigestDesk(b *testing.B) {
 	if err := g.Wait(); err != nil {
 		b.Fatal(err)
 	}
-	builder := &reminders.DigestBuilder{Clients: db, Timeline: tl, Teams: db, Reminders: db, Index: db}
+	builder := &reminders.DigestBuilder{Catalogue: store.DefaultCatalogue(), Clients: db, Timeline: tl, Teams: db, Reminders: db, Index: db}
 	var digest, reads time.Duration
 	b.ResetTimer()
 	for range b.N {

@@ -140,7 +140,7 @@ func TestDigestReplicaProcess(t *testing.T) {
 		t.Skip("run by TestDigestKilledReplicaProcess")
 	}
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, url, slog.New(slog.DiscardHandler))
+	db, err := postgres.Open(ctx, url, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestDigestReplicaProcess(t *testing.T) {
 	}
 	r, err := reminders.NewDigestRunner(reminders.DigestOptions{
 		Store: db, Teams: db, Owner: "replica-a", Interval: 100 * time.Millisecond, Lease: 3 * time.Second,
-		Builder: &reminders.DigestBuilder{Clients: db, Timeline: tl, Teams: db, Reminders: db},
+		Builder: &reminders.DigestBuilder{Catalogue: store.DefaultCatalogue(), Clients: db, Timeline: tl, Teams: db, Reminders: db},
 		Slack:   reminders.NewSlackAPI(reminders.NewSlackClient("xoxb-replica-a", os.Getenv("BROKERSYNC_DIGEST_SLACK"))),
 		Logger:  slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
@@ -169,7 +169,7 @@ func TestDigestReplicaProcess(t *testing.T) {
 func TestDigestKilledReplicaProcess(t *testing.T) {
 	url := newPostgresURL(t)
 	cfg := backendtest.CassandraConfig(t)
-	db, err := postgres.Open(t.Context(), url, slog.New(slog.DiscardHandler))
+	db, err := postgres.Open(t.Context(), url, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestDigestKilledReplicaProcess(t *testing.T) {
 
 	b, err := reminders.NewDigestRunner(reminders.DigestOptions{
 		Store: db, Teams: db, Owner: "replica-b", Lease: 3 * time.Second,
-		Builder: &reminders.DigestBuilder{Clients: db, Timeline: backendtest.Cassandra(t), Teams: db, Reminders: db},
+		Builder: &reminders.DigestBuilder{Catalogue: store.DefaultCatalogue(), Clients: db, Timeline: backendtest.Cassandra(t), Teams: db, Reminders: db},
 		Slack:   reminders.NewSlackAPI(reminders.NewSlackClient("xoxb-replica-b", srv.URL+"/api/")),
 	})
 	if err != nil {

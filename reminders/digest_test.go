@@ -47,7 +47,7 @@ type digestFixture struct {
 func forEachDigestBackend(t *testing.T, fn func(t *testing.T, f *digestFixture)) {
 	open := map[string]func(t *testing.T) (digestDB, store.TimelineStore){
 		"embedded": func(t *testing.T) (digestDB, store.TimelineStore) {
-			db, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+			db, err := embedded.Open(t.Context(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +55,7 @@ func forEachDigestBackend(t *testing.T, fn func(t *testing.T, f *digestFixture))
 			return db, db.Timeline()
 		},
 		"postgres+cassandra": func(t *testing.T) (digestDB, store.TimelineStore) {
-			db, err := postgres.Open(t.Context(), newPostgresURL(t), slog.New(slog.DiscardHandler))
+			db, err := postgres.Open(t.Context(), newPostgresURL(t), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +79,7 @@ func newDigestFixture(t *testing.T, db digestDB, tl store.TimelineStore) *digest
 	fake.BaseURL = srv.URL
 	f := &digestFixture{db: db, tl: tl, slack: fake, url: srv.URL + "/api/", clock: newClock()}
 	db.SetClock(f.clock.Now)
-	f.b = &reminders.DigestBuilder{Clients: db, Timeline: tl, Teams: db, Reminders: db}
+	f.b = &reminders.DigestBuilder{Catalogue: store.DefaultCatalogue(), Clients: db, Timeline: tl, Teams: db, Reminders: db}
 	return f
 }
 

@@ -21,7 +21,7 @@ func TestRemindThenPostedOnceWhenDue(t *testing.T) {
 			store.TeamStore
 			store.LinkStore
 		})
-		tl, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+		tl, err := embedded.Open(t.Context(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +36,8 @@ func TestRemindThenPostedOnceWhenDue(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, err := bot.New(bot.Config{
-			Clients: f.db, Timeline: tl.Timeline(), Teams: records, Links: records, Reminders: f.db,
+			Catalogue: store.DefaultCatalogue(),
+			Clients:   f.db, Timeline: tl.Timeline(), Teams: records, Links: records, Reminders: f.db,
 			Recorder:  &ingest.Recorder{Timeline: tl.Timeline()},
 			Directory: bottest.NewDirectory(bot.User{ID: "U0JANE", Name: "jane", TimeZone: "America/Chicago"}),
 			Now:       f.clock.Now,

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -12,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/brokersync/brokersync/bot/slack/slacktest"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -27,7 +28,7 @@ func TestReplicaProcess(t *testing.T) {
 	if url == "" {
 		t.Skip("run by TestKilledReplicaProcess")
 	}
-	db, err := postgres.Open(context.Background(), url, slog.New(slog.DiscardHandler))
+	db, err := postgres.Open(context.Background(), url, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func TestReplicaProcess(t *testing.T) {
 func TestKilledReplicaProcess(t *testing.T) {
 	const n, brokers = 10000, 50
 	url := newPostgresURL(t)
-	db, err := postgres.Open(t.Context(), url, slog.New(slog.DiscardHandler))
+	db, err := postgres.Open(t.Context(), url, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,6 +82,7 @@ type Milestones struct {
 	Clients   store.ClientStore
 	Reminders store.ReminderStore
 	Store     store.MilestoneStore
+	Catalogue *store.Catalogue // contracts' dates, fills' values
 	Recorder  *ingest.Recorder
 	// Zone is the broker's time zone (Slack's users.info); nil or an error
 	// means the desk's zone.
@@ -188,7 +189,7 @@ func (m *Milestones) Sweep(ctx context.Context) (int, error) {
 		zone := clientZone(c, d)
 		lo := store.DateOf(now.Add(-catchUp).In(zone))
 		hi := store.DateOf(now.In(zone)).AddDays(leadDays(d) + 3*d.PositionLead + 10)
-		for _, ms := range occurrences(c, d, w.positions[c.ID], w.fills[c.ID], lo, hi, now) {
+		for _, ms := range occurrences(m.Catalogue, c, d, w.positions[c.ID], w.fills[c.ID], lo, hi, now) {
 			if ms.FireAt.After(now) {
 				continue
 			}
@@ -260,7 +261,7 @@ func (m *Milestones) Upcoming(ctx context.Context, desks []string, clients []uui
 		d := w.desks[c.Team]
 		zone := clientZone(c, d)
 		lo, hi := store.DateOf(from.In(zone)), store.DateOf(to.In(zone))
-		for _, ms := range occurrences(c, d, w.positions[c.ID], w.fills[c.ID], lo, hi, from) {
+		for _, ms := range occurrences(m.Catalogue, c, d, w.positions[c.ID], w.fills[c.ID], lo, hi, from) {
 			start := dayStart(ms.Date, zone)
 			if ms.Kind == MilestoneGoalReached || start.Before(dayStart(lo, zone)) || !start.Before(to) {
 				continue
@@ -349,7 +350,7 @@ func ordinal(n int) string {
 // occurrences lists a client's milestones whose day is from lo to hi;
 // reviews and KYC refreshes due before lo are listed too (still due), and
 // goals reached (dated today, as of now).
-func occurrences(c *store.Client, d *store.DeskMilestones, positions []store.Position, fills []store.Fill, lo, hi store.Date, now time.Time) []Milestone {
+func occurrences(cat *store.Catalogue, c *store.Client, d *store.DeskMilestones, positions []store.Position, fills []store.Fill, lo, hi store.Date, now time.Time) []Milestone {
 	zone := clientZone(c, d)
 	who := c.Name
 	if who == "" {
@@ -390,7 +391,7 @@ func occurrences(c *store.Client, d *store.DeskMilestones, positions []store.Pos
 		byDay := map[store.Date]*dayFills{}
 		var days []store.Date
 		for _, f := range fills {
-			v, cur := f.Value()
+			v, cur := f.Value(cat)
 			if cur != store.NotionalCurrency || v < d.LargeTrade {
 				continue
 			}
@@ -421,7 +422,7 @@ func occurrences(c *store.Client, d *store.DeskMilestones, positions []store.Pos
 				more = fmt.Sprintf(" (and %d more large fills that day)", df.count-1)
 			}
 			dated(MilestoneTradeAnniversary, day, "", fmt.Sprintf("%s: %s anniversary of a large trade on %s: %s %g %s at %g, %s %.0f notional%s.",
-				who, ordinal(day.Year-traded.Year), traded, f.Side, f.Quantity, contractName(f.Contract, f.Commodity, f.At), f.Price, store.NotionalCurrency, df.value, more))
+				who, ordinal(day.Year-traded.Year), traded, f.Side, f.Quantity, contractName(cat, f.Contract, f.Commodity, f.At), f.Price, store.NotionalCurrency, df.value, more))
 		}
 	}
 
@@ -460,15 +461,15 @@ func occurrences(c *store.Client, d *store.DeskMilestones, positions []store.Pos
 
 	// Position dates.
 	for _, p := range positions {
-		com, ok := store.CommodityByKey(p.Commodity)
+		com, ok := cat.ByKey(p.Commodity)
 		if !ok {
 			continue
 		}
-		con, err := ingest.ParseContract(p.Contract, p.Since)
+		con, err := store.ParseContract(p.Contract, p.Since)
 		if err != nil {
 			continue
 		}
-		dates, ok := com.ContractDates(con.Year, con.Month)
+		dates, ok := cat.ContractDates(com, con.Year, con.Month)
 		if !ok {
 			continue
 		}
@@ -476,7 +477,7 @@ func occurrences(c *store.Client, d *store.DeskMilestones, positions []store.Pos
 		if p.Net < 0 {
 			side = "short"
 		}
-		held := fmt.Sprintf("%s %g %s", side, math.Abs(p.Net), contractName(con.Code, p.Commodity, p.Since))
+		held := fmt.Sprintf("%s %g %s", side, math.Abs(p.Net), contractName(cat, con.Code, p.Commodity, p.Since))
 		for _, pd := range []struct {
 			kind, what string
 			day        store.Date
@@ -519,15 +520,15 @@ func orNever(d store.Date) string {
 
 // contractName is "ZCZ26 (Corn Dec 2026)" when the catalogue knows the
 // commodity.
-func contractName(code, commodity string, ref time.Time) string {
-	c, ok := store.CommodityByKey(commodity)
+func contractName(cat *store.Catalogue, code, commodity string, ref time.Time) string {
+	c, ok := cat.ByKey(commodity)
 	if !ok || code == "" {
 		if code == "" {
 			return commodity
 		}
 		return code
 	}
-	con, err := ingest.ParseContract(code, ref)
+	con, err := store.ParseContract(code, ref)
 	if err != nil {
 		return code + " " + c.Name
 	}

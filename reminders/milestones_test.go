@@ -48,7 +48,7 @@ func forEachMilestoneBackend(t *testing.T, start time.Time, fn func(t *testing.T
 
 // milestones returns a sweeper as a freshly started replica has it.
 func (e *msEnv) milestones() *reminders.Milestones {
-	tldb, err := embedded.Open(e.t.Context(), e.t.TempDir(), slog.New(slog.DiscardHandler))
+	tldb, err := embedded.Open(e.t.Context(), e.t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func (e *msEnv) milestones() *reminders.Milestones {
 		e.heard = append(e.heard, evs...)
 		return nil
 	})}}
-	return &reminders.Milestones{Clients: e.db, Reminders: e.db, Store: e.ms, Recorder: rec, Now: e.clock.Now,
+	return &reminders.Milestones{Catalogue: store.DefaultCatalogue(), Clients: e.db, Reminders: e.db, Store: e.ms, Recorder: rec, Now: e.clock.Now,
 		Zone: func(context.Context, string) (*time.Location, error) { return e.zone, nil }}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"log/slog"
 	"net/http/httptest"
 	"slices"
@@ -13,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/brokersync/brokersync/bot/slack/slacktest"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,7 +42,7 @@ var backends = []struct {
 }
 
 func openEmbedded(t testing.TB) backend {
-	db, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(t.Context(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func openEmbedded(t testing.TB) backend {
 }
 
 func openPostgres(t testing.TB) backend {
-	db, err := postgres.Open(t.Context(), newPostgresURL(t), slog.New(slog.DiscardHandler))
+	db, err := postgres.Open(t.Context(), newPostgresURL(t), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ type trigEnv struct {
 func newTrigEnv(t *testing.T, s backend) *trigEnv {
 	clock := &testClock{now: time.Date(2026, 12, 10, 15, 0, 0, 0, time.UTC)} // Thu 09:00 Chicago
 	s.(interface{ SetClock(func() time.Time) }).SetClock(clock.Now)
-	tldb, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+	tldb, err := embedded.Open(t.Context(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,7 @@ type Workflows struct {
 	Clients   store.ClientStore
 	Teams     store.TeamStore
 	Segments  WorkflowSegments
+	Catalogue *store.Catalogue // what definitions are parsed against
 	Stats     store.StatsReader
 	Timeline  store.TimelineStore // to read a firing's event again; nil: not read
 	Recorder  *ingest.Recorder    // firings and profile changes are recorded here
@@ -115,7 +116,7 @@ func (wf *Workflows) active(ctx context.Context) ([]*active, error) {
 		if !w.Enabled {
 			continue
 		}
-		def, err := workflow.Parse(w.Definition)
+		def, err := workflow.Parse(w.Definition, wf.Catalogue)
 		if err != nil {
 			wf.log().Warn("workflow does not parse; left out", slog.String("workflow", w.Name), slog.Any("err", err))
 			continue
@@ -448,10 +449,9 @@ func (wf *Workflows) act(ctx context.Context, fr firing) (*store.Event, error) {
 			return nil, err
 		}
 	}
-	ev := &store.Event{ClientID: c.ID, Time: f.FiredAt, Kind: store.KindEvent, Source: store.SourceWorkflow,
-		SourceID: a.w.Name + "/" + c.ID.String() + "/" + f.Key, Actor: WorkflowActor(a.w.Name),
+	ev := ingest.Firing{Client: c.ID, Workflow: a.w.Name, Key: f.Key, At: f.FiredAt, Actor: WorkflowActor(a.w.Name),
 		Summary: fmt.Sprintf("workflow %s fired (%s): %s", a.w.Name, a.def.Trigger, did),
-		Attrs:   store.Attrs{Extra: map[string]string{workflow.CausedBy: chain, "workflow_name": a.w.Name, "firing": f.Key}}}
+		Extra:   map[string]string{workflow.CausedBy: chain, "workflow_name": a.w.Name, "firing": f.Key}}.Event()
 	if f.EventID != uuid.Nil {
 		ev.Attrs.Extra["event_id"] = f.EventID.String()
 	}
@@ -540,7 +540,7 @@ func (wf *Workflows) Quiet(ctx context.Context, a *active, now time.Time) ([]Qui
 	if a.def.Filter != nil && a.def.Filter.Root != nil {
 		text += " (" + a.def.Filter.String() + ")"
 	}
-	f, err := segment.Parse(text)
+	f, err := segment.Parse(text, wf.Catalogue)
 	if err != nil {
 		return nil, err
 	}
@@ -582,7 +582,7 @@ const DryRunDays = 30
 // nothing. Events the workflow's own actions caused are passed over; a
 // "no contact" workflow lists the clients quiet now.
 func (wf *Workflows) DryRun(ctx context.Context, w *store.Workflow) ([]workflow.DryFiring, error) {
-	def, err := workflow.Parse(w.Definition)
+	def, err := workflow.Parse(w.Definition, wf.Catalogue)
 	if err != nil {
 		return nil, err
 	}

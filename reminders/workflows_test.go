@@ -92,7 +92,7 @@ func newWfEnv(t *testing.T, db wfBackend, tl store.TimelineStore) *wfEnv {
 	}
 	e.acme, e.beta, e.zed = mk("acme", e.desk, 8), mk("beta", e.desk, 3), mk("zed", "other-"+sfx, 8)
 	e.rec = &ingest.Recorder{Timeline: tl}
-	e.wf = &reminders.Workflows{Store: db, Reminders: db, Clients: db, Teams: db, Segments: db, Stats: db, Timeline: tl,
+	e.wf = &reminders.Workflows{Catalogue: store.DefaultCatalogue(), Store: db, Reminders: db, Clients: db, Teams: db, Segments: db, Stats: db, Timeline: tl,
 		Recorder: e.rec, CacheFor: -1, Now: clock.Now}
 	e.rec.Subscribers = []ingest.Subscriber{ingest.ContactTracker{Contacts: db, Teams: db}, e.wf}
 	e.profiles = ingest.Profiles{Clients: db, Recorder: e.rec}

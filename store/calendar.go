@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -53,14 +52,14 @@ func (r *DateRule) check() error {
 
 // checkDateRules checks the date rules of a catalogue entry: they need a
 // calendar.
-func (c Commodity) checkDateRules() error {
+func (c Commodity) checkDateRules(cals map[string]*ExchangeCalendar) error {
 	if c.FirstNotice == nil && c.LastTrading == nil {
 		return nil
 	}
 	if c.Calendar == "" {
 		return fmt.Errorf("calendar: required with first_notice or last_trading, e.g. CME")
 	}
-	if _, ok := Calendar(c.Calendar); !ok {
+	if _, ok := cals[calendarName(c.Calendar)]; !ok {
 		return fmt.Errorf("calendar %q: not in the catalogue's holidays (CME, ICE-US, ICE-EU, LME)", c.Calendar)
 	}
 	for name, r := range map[string]*DateRule{"first_notice": c.FirstNotice, "last_trading": c.LastTrading} {
@@ -165,11 +164,11 @@ type ContractDates struct {
 // ContractDates returns the first notice and last trading days of c's
 // contract of year and month, from the catalogue's rules and the exchange's
 // calendar. ok is false when c has no rule or its calendar is unknown.
-func (c Commodity) ContractDates(year int, month time.Month) (ContractDates, bool) {
+func (cat *Catalogue) ContractDates(c Commodity, year int, month time.Month) (ContractDates, bool) {
 	if c.FirstNotice == nil && c.LastTrading == nil {
 		return ContractDates{}, false
 	}
-	cal, ok := Calendar(c.Calendar)
+	cal, ok := cat.Calendar(c.Calendar)
 	if !ok {
 		return ContractDates{}, false
 	}
@@ -186,12 +185,6 @@ func (c Commodity) ContractDates(year int, month time.Month) (ContractDates, boo
 // calendarsFile is the part of the catalogue file that lists holidays.
 type calendarsFile struct {
 	Holidays map[string][]string `json:"holidays"`
-}
-
-var calendars struct {
-	once   sync.Once
-	byName map[string]*ExchangeCalendar
-	err    error
 }
 
 func parseCalendars(data []byte, name string) (map[string]*ExchangeCalendar, error) {
@@ -225,13 +218,9 @@ func parseCalendars(data []byte, name string) (map[string]*ExchangeCalendar, err
 
 // Calendar returns the exchange calendar named (CME, ICE-US, ICE-EU, LME),
 // from the built-in catalogue file.
-func Calendar(name string) (*ExchangeCalendar, bool) {
-	calendars.once.Do(func() {
-		calendars.byName, calendars.err = parseCalendars(defaultCatalogue, "the built-in catalogue")
-	})
-	if calendars.err != nil {
-		panic(calendars.err)
-	}
-	c, ok := calendars.byName[strings.ToUpper(strings.TrimSpace(name))]
+func (cat *Catalogue) Calendar(name string) (*ExchangeCalendar, bool) {
+	c, ok := cat.calendars[calendarName(name)]
 	return c, ok
 }
+
+func calendarName(name string) string { return strings.ToUpper(strings.TrimSpace(name)) }

@@ -55,12 +55,13 @@ func TestContractDatesFromTheCatalogueRules(t *testing.T) {
 		// Heating oil Jan 2027: the last business day of December 2026.
 		{"heating-oil", 2027, time.January, "", "2026-12-31", "HO F27"},
 	}
+	cat := store.DefaultCatalogue()
 	for _, tc := range tests {
-		c, ok := store.CommodityByKey(tc.key)
+		c, ok := cat.ByKey(tc.key)
 		if !ok {
 			t.Fatalf("%s not in the catalogue", tc.key)
 		}
-		got, ok := c.ContractDates(tc.year, tc.month)
+		got, ok := cat.ContractDates(c, tc.year, tc.month)
 		if !ok {
 			t.Fatalf("%s: no date rules", tc.description)
 		}
@@ -68,13 +69,14 @@ func TestContractDatesFromTheCatalogueRules(t *testing.T) {
 			t.Errorf("%s: first notice %q, last trading %q; want %q, %q", tc.description, got.FirstNotice, got.LastTrading, tc.fnd, tc.ltd)
 		}
 	}
-	if c, _ := store.CommodityByKey("lean-hogs"); func() bool { _, ok := c.ContractDates(2026, time.December); return ok }() {
+	if c, _ := cat.ByKey("lean-hogs"); func() bool { _, ok := cat.ContractDates(c, 2026, time.December); return ok }() {
 		t.Error("lean hogs have no rule in the catalogue, yet dates were given")
 	}
 }
 
 func TestExchangeCalendarBusinessDays(t *testing.T) {
-	cme, ok := store.Calendar("cme")
+	cat := store.DefaultCatalogue()
+	cme, ok := cat.Calendar("cme")
 	if !ok {
 		t.Fatal("no CME calendar")
 	}
@@ -95,7 +97,7 @@ func TestExchangeCalendarBusinessDays(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"CME", "ICE-US", "ICE-EU", "LME"} {
-		c, ok := store.Calendar(name)
+		c, ok := cat.Calendar(name)
 		if !ok {
 			t.Fatalf("no %s calendar", name)
 		}
@@ -108,7 +110,7 @@ func TestExchangeCalendarBusinessDays(t *testing.T) {
 			t.Errorf("%s open on Christmas Day", name)
 		}
 	}
-	lme, _ := store.Calendar("LME")
+	lme, _ := cat.Calendar("LME")
 	if lme.IsBusinessDay(date(t, "2026-08-31")) || !cme.IsBusinessDay(date(t, "2026-08-31")) {
 		t.Error("the UK summer bank holiday closes the LME, not CME")
 	}

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync/atomic"
+	"sync"
 )
 
 // AssetClass groups commodities the way a desk reports on them.
@@ -75,48 +75,52 @@ type catalogueFile struct {
 	Holidays map[string][]string `json:"holidays,omitempty"`
 }
 
-type catalogueIndex struct {
-	list  []Commodity
-	byKey map[string]Commodity
+// Catalogue is the commodity catalogue and the exchange calendars its
+// date rules count on. It is loaded once at start-up (DefaultCatalogue or
+// LoadCatalogue) and handed to whatever needs it; it never changes after.
+type Catalogue struct {
+	list      []Commodity
+	byKey     map[string]Commodity
+	calendars map[string]*ExchangeCalendar
 }
 
-var current atomic.Pointer[catalogueIndex]
+// DefaultCatalogue returns the built-in catalogue. It is read once, on the
+// first call, and shared: a Catalogue never changes.
+func DefaultCatalogue() *Catalogue { return builtIn() }
 
-func init() {
-	cs, err := parseCatalogue(defaultCatalogue, "the built-in catalogue")
+var builtIn = sync.OnceValue(func() *Catalogue {
+	const name = "the built-in catalogue"
+	cals, err := parseCalendars(defaultCatalogue, name)
+	if err != nil {
+		panic(err) // catalogue.json is checked by the tests
+	}
+	cs, err := parseCatalogue(defaultCatalogue, name, cals)
 	if err != nil {
 		panic(err)
 	}
-	idx, err := indexCatalogue(cs)
+	cat, err := newCatalogue(cs, cals)
 	if err != nil {
 		panic(err)
 	}
-	current.Store(idx)
-}
-
-func cat() *catalogueIndex { return current.Load() }
-
-// DefaultCatalogue returns the built-in catalogue.
-func DefaultCatalogue() []Commodity {
-	cs, _ := parseCatalogue(defaultCatalogue, "the built-in catalogue")
-	return cs
-}
+	return cat
+})
 
 // LoadCatalogue reads a catalogue file (the form of the built-in one: an
 // object whose "commodities" lists entries) and merges it over the built-in
 // catalogue: an entry whose key is already listed replaces it, any other is
-// added. It checks the result and returns it without installing it; see
-// SetCatalogue. EINVALID names the bad entry and field.
-func LoadCatalogue(path string) ([]Commodity, error) {
+// added. Its date rules count on the built-in exchange calendars. EINVALID
+// names the bad entry and field.
+func LoadCatalogue(path string) (*Catalogue, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, Invalid("catalogue", "cannot read %s: %v", path, err)
 	}
-	extra, err := parseCatalogue(data, path)
+	base := DefaultCatalogue()
+	extra, err := parseCatalogue(data, path, base.calendars)
 	if err != nil {
 		return nil, err
 	}
-	merged := DefaultCatalogue()
+	merged := base.Commodities()
 	at := map[string]int{}
 	for i, c := range merged {
 		at[c.Key] = i
@@ -129,25 +133,10 @@ func LoadCatalogue(path string) ([]Commodity, error) {
 		at[c.Key] = len(merged)
 		merged = append(merged, c)
 	}
-	if _, err := indexCatalogue(merged); err != nil {
-		return nil, err
-	}
-	return merged, nil
+	return newCatalogue(merged, base.calendars)
 }
 
-// SetCatalogue installs cs as the catalogue every lookup uses from now on:
-// profile validation, order and market events, statistics. EINVALID leaves
-// the catalogue as it was.
-func SetCatalogue(cs []Commodity) error {
-	idx, err := indexCatalogue(cs)
-	if err != nil {
-		return err
-	}
-	current.Store(idx)
-	return nil
-}
-
-func parseCatalogue(data []byte, name string) ([]Commodity, error) {
+func parseCatalogue(data []byte, name string, cals map[string]*ExchangeCalendar) ([]Commodity, error) {
 	var f catalogueFile
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
@@ -167,7 +156,7 @@ func parseCatalogue(data []byte, name string) ([]Commodity, error) {
 		c.Class = AssetClass(strings.ToLower(strings.TrimSpace(string(c.Class))))
 		c.Currency = strings.ToUpper(strings.TrimSpace(c.Currency))
 		c.Months = strings.ToUpper(strings.TrimSpace(c.Months))
-		if err := c.check(); err != nil {
+		if err := c.check(cals); err != nil {
 			return nil, Invalid("catalogue", "%s, entry %d (%s): %v", name, i+1, c.Key, err)
 		}
 	}
@@ -183,7 +172,7 @@ var (
 // MonthCodes are the futures delivery month letters, January to December.
 const MonthCodes = "FGHJKMNQUVXZ"
 
-func (c Commodity) check() error {
+func (c Commodity) check(cals map[string]*ExchangeCalendar) error {
 	switch {
 	case !keyPattern.MatchString(c.Key) || len(c.Key) > 40:
 		return fmt.Errorf("key %q: lower-case letters, digits and dashes, e.g. corn or lme-zinc", c.Key)
@@ -204,7 +193,7 @@ func (c Commodity) check() error {
 	case c.Months == "":
 		return fmt.Errorf("months: required, the listed month letters such as HKNUZ")
 	}
-	if err := c.checkDateRules(); err != nil {
+	if err := c.checkDateRules(cals); err != nil {
 		return err
 	}
 	for _, code := range c.Codes {
@@ -226,19 +215,19 @@ func (c Commodity) check() error {
 	return nil
 }
 
-// indexCatalogue checks that keys are unique and that no exchange lists one
+// newCatalogue checks that keys are unique and that no exchange lists one
 // code twice.
-func indexCatalogue(cs []Commodity) (*catalogueIndex, error) {
-	idx := &catalogueIndex{list: slices.Clone(cs), byKey: make(map[string]Commodity, len(cs))}
+func newCatalogue(cs []Commodity, cals map[string]*ExchangeCalendar) (*Catalogue, error) {
+	cat := &Catalogue{list: slices.Clone(cs), byKey: make(map[string]Commodity, len(cs)), calendars: cals}
 	codes := map[string]string{}
 	for _, c := range cs {
-		if err := c.check(); err != nil {
+		if err := c.check(cals); err != nil {
 			return nil, Invalid("catalogue", "%s: %v", c.Key, err)
 		}
-		if _, dup := idx.byKey[c.Key]; dup {
+		if _, dup := cat.byKey[c.Key]; dup {
 			return nil, Invalid("catalogue", "key %q is listed twice", c.Key)
 		}
-		idx.byKey[c.Key] = c
+		cat.byKey[c.Key] = c
 		for _, s := range c.Symbols() {
 			k := strings.ToUpper(c.Exchange) + ":" + s
 			if other, dup := codes[k]; dup {
@@ -247,17 +236,17 @@ func indexCatalogue(cs []Commodity) (*catalogueIndex, error) {
 			codes[k] = c.Key
 		}
 	}
-	return idx, nil
+	return cat, nil
 }
 
-// Catalogue returns the commodity catalogue in a stable order.
-func Catalogue() []Commodity { return slices.Clone(cat().list) }
+// Commodities returns the catalogue's entries in a stable order.
+func (cat *Catalogue) Commodities() []Commodity { return slices.Clone(cat.list) }
 
 // AssetClasses returns the classes used by the catalogue, sorted.
-func AssetClasses() []AssetClass {
+func (cat *Catalogue) AssetClasses() []AssetClass {
 	seen := map[AssetClass]bool{}
 	var out []AssetClass
-	for _, c := range cat().list {
+	for _, c := range cat.list {
 		if !seen[c.Class] {
 			seen[c.Class] = true
 			out = append(out, c.Class)
@@ -267,11 +256,11 @@ func AssetClasses() []AssetClass {
 	return out
 }
 
-// CommoditiesBySymbol returns the entries with the root code symbol (as
-// their Symbol or one of their Codes), on any exchange.
-func CommoditiesBySymbol(symbol string) []Commodity {
+// BySymbol returns the entries with the root code symbol (as their Symbol
+// or one of their Codes), on any exchange.
+func (cat *Catalogue) BySymbol(symbol string) []Commodity {
 	var out []Commodity
-	for _, c := range cat().list {
+	for _, c := range cat.list {
 		if slices.Contains(c.Symbols(), symbol) {
 			out = append(out, c)
 		}
@@ -279,18 +268,18 @@ func CommoditiesBySymbol(symbol string) []Commodity {
 	return out
 }
 
-// CommodityByKey returns the entry with the catalogue key k.
-func CommodityByKey(k string) (Commodity, bool) {
-	c, ok := cat().byKey[k]
+// ByKey returns the entry with the catalogue key k.
+func (cat *Catalogue) ByKey(k string) (Commodity, bool) {
+	c, ok := cat.byKey[k]
 	return c, ok
 }
 
-// LookupCommodity resolves what a broker typed: a catalogue key ("corn"), an
+// Lookup resolves what a broker typed: a catalogue key ("corn"), an
 // exchange-qualified symbol ("CBOT:ZS", "LME:ZS"), or a bare symbol when it
 // is unambiguous ("ZC", "CL"). A bare ambiguous symbol is not resolved.
-func LookupCommodity(s string) (Commodity, bool) {
+func (cat *Catalogue) Lookup(s string) (Commodity, bool) {
 	s = strings.TrimSpace(s)
-	if c, ok := cat().byKey[strings.ToLower(s)]; ok {
+	if c, ok := cat.byKey[strings.ToLower(s)]; ok {
 		return c, true
 	}
 	exchange, symbol, qualified := strings.Cut(strings.ToUpper(s), ":")
@@ -298,7 +287,7 @@ func LookupCommodity(s string) (Commodity, bool) {
 		symbol, exchange = exchange, ""
 	}
 	var found []Commodity
-	for _, c := range CommoditiesBySymbol(symbol) {
+	for _, c := range cat.BySymbol(symbol) {
 		if exchange != "" && !c.TradesOn(exchange) {
 			continue
 		}

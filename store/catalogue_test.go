@@ -30,8 +30,9 @@ func TestDefaultCatalogueHasTheMainContracts(t *testing.T) {
 		"natgas":        {"NYMEX", "NG", store.Energy, 10000, "USD", "FGHJKMNQUVXZ"},
 		"lme-aluminium": {"LME", "AH", store.Metals, 25, "USD", "FGHJKMNQUVXZ"},
 	}
+	cat := store.DefaultCatalogue()
 	for key, w := range want {
-		c, ok := store.CommodityByKey(key)
+		c, ok := cat.ByKey(key)
 		if !ok {
 			t.Errorf("%s: not in the catalogue", key)
 			continue
@@ -40,10 +41,10 @@ func TestDefaultCatalogueHasTheMainContracts(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", key, c, w)
 		}
 	}
-	if n := len(store.Catalogue()); n < 35 {
+	if n := len(cat.Commodities()); n < 35 {
 		t.Errorf("%d commodities, want the main contracts (35 or more)", n)
 	}
-	if c, ok := store.LookupCommodity("ICE:BRN"); !ok || c.Key != "brent" {
+	if c, ok := cat.Lookup("ICE:BRN"); !ok || c.Key != "brent" {
 		t.Errorf("ICE:BRN = %+v, %v; want brent by its other code", c, ok)
 	}
 	if got := store.Commodity.Notional(mustCommodity(t, "wti"), 2, 70.5); got != 141000 {
@@ -53,7 +54,7 @@ func TestDefaultCatalogueHasTheMainContracts(t *testing.T) {
 
 func mustCommodity(t *testing.T, key string) store.Commodity {
 	t.Helper()
-	c, ok := store.CommodityByKey(key)
+	c, ok := store.DefaultCatalogue().ByKey(key)
 	if !ok {
 		t.Fatalf("%s not in the catalogue", key)
 	}
@@ -61,14 +62,9 @@ func mustCommodity(t *testing.T, key string) store.Commodity {
 }
 
 // A catalogue file replaces entries by key and adds new ones; every lookup
-// uses the installed catalogue; a bad file names the entry and field and
-// changes nothing.
+// on the loaded catalogue sees them, the built-in one is left as it was; a
+// bad file names the entry and field.
 func TestCatalogueFileOverridesAndExtends(t *testing.T) {
-	defer func() {
-		if err := store.SetCatalogue(store.DefaultCatalogue()); err != nil {
-			t.Fatal(err)
-		}
-	}()
 	dir := t.TempDir()
 	file := func(body string) string {
 		p := filepath.Join(dir, "c.json")
@@ -82,33 +78,33 @@ func TestCatalogueFileOverridesAndExtends(t *testing.T) {
 		{"key": "ttf-gas", "name": "Dutch TTF Natural Gas", "exchange": "ICE Endex", "symbol": "TFM", "class": "energy", "size": 744, "unit": "MWh", "currency": "EUR", "months": "FGHJKMNQUVXZ"},
 		{"key": "freight-c5", "name": "Capesize C5", "exchange": "SGX", "symbol": "FCF", "class": "freight", "size": 1000, "unit": "tonne", "currency": "USD", "months": "FGHJKMNQUVXZ"}
 	]}`)
-	cs, err := store.LoadCatalogue(good)
+	cat, err := store.LoadCatalogue(good)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cs) != len(store.DefaultCatalogue())+2 {
-		t.Errorf("%d entries, want the built-in ones and 2 more", len(cs))
+	if n := len(cat.Commodities()); n != len(store.DefaultCatalogue().Commodities())+2 {
+		t.Errorf("%d entries, want the built-in ones and 2 more", n)
 	}
-	if _, ok := store.LookupCommodity("ttf-gas"); ok {
-		t.Error("LoadCatalogue installed the catalogue; only SetCatalogue should")
+	if _, ok := store.DefaultCatalogue().Lookup("ttf-gas"); ok {
+		t.Error("LoadCatalogue changed the built-in catalogue")
 	}
-	if err := store.SetCatalogue(cs); err != nil {
-		t.Fatal(err)
-	}
-	if c, ok := store.LookupCommodity("ICE:TFM"); !ok || c.Key != "ttf-gas" || c.Currency != "EUR" {
+	if c, ok := cat.Lookup("ICE:TFM"); !ok || c.Key != "ttf-gas" || c.Currency != "EUR" {
 		t.Errorf("ICE:TFM = %+v, %v", c, ok)
 	}
-	if c, ok := store.LookupCommodity("CBOT:C"); !ok || c.Key != "corn" {
+	if c, ok := cat.Lookup("CBOT:C"); !ok || c.Key != "corn" {
 		t.Errorf("CBOT:C = %+v, %v; want corn by its added code", c, ok)
 	}
-	if classes := store.AssetClasses(); !slices.Contains(classes, "freight") {
+	if classes := cat.AssetClasses(); !slices.Contains(classes, "freight") {
 		t.Errorf("asset classes %v lack the added freight", classes)
 	}
 	// Profiles validate against it.
 	c := &store.Client{Handle: "ttf-co", Name: "TTF Co", Kind: store.Entity, Team: "energy", Broker: "U1", Stage: store.Active}
 	c.Trading.Commodities = []string{"ttf-gas"}
-	if err := c.Validate(); err != nil && strings.Contains(err.Error(), "commodities") {
+	if err := c.Validate(cat); err != nil && strings.Contains(err.Error(), "commodities") {
 		t.Errorf("a profile following ttf-gas: %v", err)
+	}
+	if err := c.Validate(store.DefaultCatalogue()); err == nil || !strings.Contains(err.Error(), "commodities") {
+		t.Errorf("a profile following ttf-gas, on the built-in catalogue: %v; want it refused", err)
 	}
 
 	bad := []struct{ body, want string }{
@@ -130,11 +126,5 @@ func TestCatalogueFileOverridesAndExtends(t *testing.T) {
 	}
 	if _, err := store.LoadCatalogue(filepath.Join(dir, "missing.json")); store.ErrorCode(err) != store.EINVALID {
 		t.Errorf("missing file: %v", err)
-	}
-	if err := store.SetCatalogue([]store.Commodity{{Key: "x"}}); store.ErrorCode(err) != store.EINVALID {
-		t.Errorf("SetCatalogue of a bad entry: %v", err)
-	}
-	if _, ok := store.LookupCommodity("ttf-gas"); !ok {
-		t.Error("a refused SetCatalogue changed the catalogue")
 	}
 }

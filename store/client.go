@@ -127,18 +127,18 @@ type ContactPrefs struct {
 	DoNotReason  string
 }
 
-// Instrument is a kind of contract a client trades.
-type Instrument string
+// InstrumentKind is a kind of contract a client trades.
+type InstrumentKind string
 
 // Instruments.
 const (
-	Futures  Instrument = "futures"
-	Options  Instrument = "options"
-	Spreads  Instrument = "spreads"
-	Swaps    Instrument = "swaps"
-	Forwards Instrument = "forwards"
-	Spot     Instrument = "spot"
-	ETP      Instrument = "etp"
+	Futures  InstrumentKind = "futures"
+	Options  InstrumentKind = "options"
+	Spreads  InstrumentKind = "spreads"
+	Swaps    InstrumentKind = "swaps"
+	Forwards InstrumentKind = "forwards"
+	Spot     InstrumentKind = "spot"
+	ETP      InstrumentKind = "etp"
 )
 
 // OrderType is an order type a client uses.
@@ -158,7 +158,7 @@ const (
 // TradingPrefs lists what a client trades and how.
 type TradingPrefs struct {
 	Commodities []string // catalogue keys
-	Instruments []Instrument
+	Instruments []InstrumentKind
 	OrderTypes  []OrderType
 }
 

@@ -125,7 +125,7 @@ var staticFields = []fieldDef{
 		}},
 	textField("dnc.reason", "why the client is not to be contacted", func(c *Client) *string { return &c.Contact.DoNotReason }),
 	listField("commodities", "commodities of interest, e.g. corn,wti,CBOT:ZS", func(c *Client) *[]string { return &c.Trading.Commodities }),
-	listField("instruments", "futures, options, spreads, swaps, forwards, spot, etp", func(c *Client) *[]Instrument { return &c.Trading.Instruments }),
+	listField("instruments", "futures, options, spreads, swaps, forwards, spot, etp", func(c *Client) *[]InstrumentKind { return &c.Trading.Instruments }),
 	listField("ordertypes", "market, limit, stop, stop-limit, market-if-touched, trailing-stop, one-cancels-other", func(c *Client) *[]OrderType { return &c.Trading.OrderTypes }),
 	{"risk", "risk tolerance 1-10",
 		func(c *Client) string {

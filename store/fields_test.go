@@ -51,7 +51,7 @@ func TestEveryFieldRoundTrips(t *testing.T) {
 			t.Errorf("SetField(%s): %v", kv[0], err)
 		}
 	}
-	if err := c.Validate(); err != nil {
+	if err := c.Validate(store.DefaultCatalogue()); err != nil {
 		t.Fatal(err)
 	}
 	got := store.Fields(c)
@@ -112,21 +112,21 @@ func TestValidateRejects(t *testing.T) {
 	for _, tt := range tests {
 		c := &store.Client{Handle: "acme", Name: "Acme"}
 		tt.edit(c)
-		err := c.Validate()
+		err := c.Validate(store.DefaultCatalogue())
 		if err == nil || !strings.Contains(store.ErrorMessage(err), tt.want) {
 			t.Errorf("%s: Validate() = %v, want %q", tt.name, err, tt.want)
 		}
 	}
 }
 
-func TestLookupCommodity(t *testing.T) {
+func TestCatalogueLookup(t *testing.T) {
 	for in, want := range map[string]string{"corn": "corn", "ZC": "corn", "CBOT:ZS": "soybeans", "LME:ZS": "lme-zinc", "cl": "wti", "ICE:KC": "coffee"} {
-		c, ok := store.LookupCommodity(in)
+		c, ok := store.DefaultCatalogue().Lookup(in)
 		if !ok || c.Key != want {
-			t.Errorf("LookupCommodity(%q) = %q, %v; want %q", in, c.Key, ok, want)
+			t.Errorf("Lookup(%q) = %q, %v; want %q", in, c.Key, ok, want)
 		}
 	}
-	if c, ok := store.LookupCommodity("ZS"); ok {
+	if c, ok := store.DefaultCatalogue().Lookup("ZS"); ok {
 		t.Errorf("bare ZS resolved to %s; it is ambiguous (CBOT soybeans, LME zinc)", c.Key)
 	}
 }

@@ -43,10 +43,10 @@ func (f Fill) Validate() error {
 }
 
 // Value is the fill's notional, quantity × price × contract size, in the
-// contract's currency, from the catalogue installed now. A fill whose
-// commodity is not in the catalogue has no value ("").
-func (f Fill) Value() (notional float64, currency string) {
-	c, ok := CommodityByKey(f.Commodity)
+// contract's currency, from cat. A fill whose commodity is not in the
+// catalogue has no value ("").
+func (f Fill) Value(cat *Catalogue) (notional float64, currency string) {
+	c, ok := cat.ByKey(f.Commodity)
 	if !ok || f.Commodity == "" {
 		return 0, ""
 	}
@@ -67,16 +67,14 @@ type TradeStats struct {
 	FirstFill, LastFill                    time.Time
 }
 
-// AssetClasses are the classes of the commodities traded, sorted.
-func (st TradeStats) AssetClasses() []AssetClass { return ClassesOf(st.Commodities) }
-
-// ClassesOf returns the asset classes of catalogue keys, sorted, each once;
-// keys not in the catalogue are passed over.
-func ClassesOf(keys []string) []AssetClass {
+// ClassesOf returns the asset classes of catalogue keys (the commodities
+// of TradeStats, say), sorted, each once; keys not in the catalogue are
+// passed over.
+func (cat *Catalogue) ClassesOf(keys []string) []AssetClass {
 	seen := map[AssetClass]bool{}
 	var out []AssetClass
 	for _, k := range keys {
-		if c, ok := CommodityByKey(k); ok && !seen[c.Class] {
+		if c, ok := cat.ByKey(k); ok && !seen[c.Class] {
 			seen[c.Class] = true
 			out = append(out, c.Class)
 		}

@@ -158,16 +158,16 @@ var (
 	contactKinds = []ContactKind{Work, Home, Mobile, Personal}
 	channels     = []Channel{ChannelEmail, ChannelPhone, ChannelSMS, ChannelSlack, ChannelInPerson}
 	frequencies  = []Frequency{Daily, Weekly, Monthly, Quarterly}
-	instruments  = []Instrument{Futures, Options, Spreads, Swaps, Forwards, Spot, ETP}
+	instruments  = []InstrumentKind{Futures, Options, Spreads, Swaps, Forwards, Spot, ETP}
 	orderTypes   = []OrderType{Market, Limit, Stop, StopLimit, MarketIfTouch, TrailingStop, OneCancelOther}
 	horizons     = []Horizon{Intraday, ShortTerm, MediumTerm, LongTerm}
 	goalTerms    = []GoalTerm{ShortGoal, LongGoal}
 )
 
 // Validate normalises c in place (handle, accounts, phones, emails, commodity
-// keys) and checks every field. The first problem is returned as an EINVALID
-// *Error naming the field and the value.
-func (c *Client) Validate() error {
+// keys, against cat) and checks every field. The first problem is returned
+// as an EINVALID *Error naming the field and the value.
+func (c *Client) Validate(cat *Catalogue) error {
 	h, err := NormalizeHandle(c.Handle)
 	if err != nil {
 		return err
@@ -203,14 +203,14 @@ func (c *Client) Validate() error {
 	if err := c.validateContacts(); err != nil {
 		return err
 	}
-	if err := c.validatePrefs(); err != nil {
+	if err := c.validatePrefs(cat); err != nil {
 		return err
 	}
 	if err := c.validateRisk(); err != nil {
 		return err
 	}
 	for i := range c.Goals {
-		if err := c.Goals[i].validate(fmt.Sprintf("goal.%d", i+1)); err != nil {
+		if err := c.Goals[i].validate(fmt.Sprintf("goal.%d", i+1), cat); err != nil {
 			return err
 		}
 	}
@@ -273,7 +273,7 @@ func (c *Client) validateContacts() error {
 	return nil
 }
 
-func (c *Client) validatePrefs() error {
+func (c *Client) validatePrefs(cat *Catalogue) error {
 	p := &c.Contact
 	for _, ch := range p.Channels {
 		if err := oneOf("channels", ch, channels...); err != nil {
@@ -291,7 +291,7 @@ func (c *Client) validatePrefs() error {
 		}
 	}
 	for i, k := range c.Trading.Commodities {
-		com, ok := LookupCommodity(k)
+		com, ok := cat.Lookup(k)
 		if !ok {
 			return Invalid("commodities", "%q is not in the catalogue (use a name such as corn or an exchange and symbol such as CBOT:ZS)", k)
 		}
@@ -340,7 +340,7 @@ func (c *Client) validateRisk() error {
 	return nil
 }
 
-func (g *Goal) validate(field string) error {
+func (g *Goal) validate(field string, cat *Catalogue) error {
 	g.Description = strings.TrimSpace(g.Description)
 	if g.Description == "" {
 		return Invalid(field+".description", "a goal needs a description")
@@ -352,7 +352,7 @@ func (g *Goal) validate(field string) error {
 		return err
 	}
 	if g.Commodity != "" {
-		com, ok := LookupCommodity(g.Commodity)
+		com, ok := cat.Lookup(g.Commodity)
 		if !ok {
 			return Invalid(field+".commodity", "%q is not in the catalogue", g.Commodity)
 		}

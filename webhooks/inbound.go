@@ -28,14 +28,15 @@ const (
 
 // InboundConfig configures the signed inbound webhooks.
 type InboundConfig struct {
-	Secret   string // BROKERSYNC_WEBHOOK_SECRET; empty refuses every request
-	Clients  store.ClientStore
-	Trades   store.TradeStore
-	Recorder *ingest.Recorder
-	Now      func() time.Time // default time.Now
-	Logger   *slog.Logger     // default discards
-	MaxBody  int64            // bytes; default DefaultMaxBody
-	MaxBatch int              // events per request; default DefaultMaxBatch
+	Secret    string // BROKERSYNC_WEBHOOK_SECRET; empty refuses every request
+	Clients   store.ClientStore
+	Trades    store.TradeStore
+	Catalogue *store.Catalogue // resolves orders' and market moves' contracts
+	Recorder  *ingest.Recorder
+	Now       func() time.Time // default time.Now
+	Logger    *slog.Logger     // default discards
+	MaxBody   int64            // bytes; default DefaultMaxBody
+	MaxBatch  int              // events per request; default DefaultMaxBatch
 	// Writers is how many group writes may run at once (ingest.Intake):
 	// 1 for the embedded store, a few for PostgreSQL and Cassandra.
 	Writers int
@@ -86,7 +87,7 @@ func NewInbound(cfg InboundConfig) *Inbound {
 		in.maxBatch = DefaultMaxBatch
 	}
 	in.refusals = ratelog.New(ratelog.DefaultEvery, in.now)
-	in.intake = &ingest.Intake{Clients: cfg.Clients, Trades: cfg.Trades, Recorder: cfg.Recorder, Now: in.now, Writers: cfg.Writers}
+	in.intake = &ingest.Intake{Clients: cfg.Clients, Trades: cfg.Trades, Catalogue: cfg.Catalogue, Recorder: cfg.Recorder, Now: in.now, Writers: cfg.Writers}
 	return in
 }
 

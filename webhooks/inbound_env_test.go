@@ -58,7 +58,7 @@ type stores struct {
 }
 
 func embeddedStores(t testing.TB) stores {
-	db, err := embedded.Open(context.Background(), t.TempDir(), slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(context.Background(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +90,7 @@ func newEnv(t testing.TB, s stores) *env {
 		rec.Subscribers = append(rec.Subscribers, s.subscriber(rec))
 	}
 	webhooks.NewInbound(webhooks.InboundConfig{
+		Catalogue:       store.DefaultCatalogue(),
 		Secret:          secret,
 		Clients:         s.clients,
 		Trades:          s.trades,

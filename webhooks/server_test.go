@@ -1,8 +1,6 @@
 package webhooks_test
 
 import (
-	"github.com/brokersync/brokersync/internal/httpbody/httpbodytest"
-	"github.com/brokersync/brokersync/internal/testenv"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/brokersync/brokersync/internal/httpbody/httpbodytest"
+	"github.com/brokersync/brokersync/internal/testenv"
+	"github.com/brokersync/brokersync/store"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -31,7 +33,8 @@ func newServer(t *testing.T) *server {
 	logger := slog.New(slog.NewJSONHandler(s.log, nil))
 	s.Server = webhooks.New(logger, prometheus.NewRegistry())
 	webhooks.NewInbound(webhooks.InboundConfig{
-		Secret: secret, Clients: st.clients, Trades: st.trades,
+		Catalogue: store.DefaultCatalogue(),
+		Secret:    secret, Clients: st.clients, Trades: st.trades,
 		Recorder: &ingest.Recorder{Timeline: st.timeline, Scorer: fakeScorer{}},
 		Now:      func() time.Time { return s.now }, Logger: logger,
 	}).Mount(s.Router())

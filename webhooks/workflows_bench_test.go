@@ -75,7 +75,7 @@ func BenchmarkOrdersWebhookWorkflows(b *testing.B) {
 		open func(b *testing.B) (benchRecords, store.TimelineStore)
 	}{
 		{"embedded", func(b *testing.B) (benchRecords, store.TimelineStore) {
-			db, err := embedded.Open(context.Background(), b.TempDir(), slog.New(slog.DiscardHandler))
+			db, err := embedded.Open(context.Background(), b.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -129,7 +129,7 @@ func newBenchEnv(b *testing.B, db benchRecords, tl store.TimelineStore, workflow
 			}
 		}
 		s.subscriber = func(rec *ingest.Recorder) ingest.Subscriber {
-			return &reminders.Workflows{Store: db, Reminders: db, Clients: db, Teams: db, Segments: db, Stats: db,
+			return &reminders.Workflows{Catalogue: store.DefaultCatalogue(), Store: db, Reminders: db, Clients: db, Teams: db, Segments: db, Stats: db,
 				Timeline: tl, Recorder: rec}
 		}
 	}

@@ -29,7 +29,7 @@ func TestDigestButtons(t *testing.T) {
 	if err := e.reminders.CreateReminder(t.Context(), r); err != nil {
 		t.Fatal(err)
 	}
-	b := &reminders.DigestBuilder{Clients: e.clients, Timeline: e.timeline, Teams: e.teams, Reminders: e.reminders}
+	b := &reminders.DigestBuilder{Catalogue: store.DefaultCatalogue(), Clients: e.clients, Timeline: e.timeline, Teams: e.teams, Reminders: e.reminders}
 	d, err := b.Build(t.Context(), e.desk, time.Now().Add(-24*time.Hour), time.Now(), time.UTC)
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/brokersync/brokersync/bot/slack/slacktest"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/slack-go/slack"
@@ -105,7 +106,7 @@ func newEnv(t testing.TB, o options) *env {
 
 	st := onBackends
 	if st == nil {
-		db, err := embedded.Open(t.Context(), t.TempDir(), logger())
+		db, err := embedded.Open(t.Context(), t.TempDir(), store.DefaultCatalogue(), logger())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +121,8 @@ func newEnv(t testing.TB, o options) *env {
 		teams = o.teams(teams)
 	}
 	b2, err := bot.New(bot.Config{
-		Clients: st.clients, Timeline: e.timeline, Teams: teams, Links: st.links, Reminders: st.reminders, Segments: st.segments,
+		Catalogue: store.DefaultCatalogue(),
+		Clients:   st.clients, Timeline: e.timeline, Teams: teams, Links: st.links, Reminders: st.reminders, Segments: st.segments,
 		Directory: bslack.NewDirectory(api, time.Minute, logger()),
 		Recorder:  &ingest.Recorder{Timeline: e.timeline, Scorer: bottest.Scorer},
 		TimelineURL: func(handle, user string) string {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/brokersync/brokersync/bot"
 	"github.com/brokersync/brokersync/ingest"
+	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
 )
 
@@ -18,12 +19,12 @@ func TestManifestMatchesHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := string(b)
-	db, err := embedded.Open(t.Context(), t.TempDir(), logger())
+	db, err := embedded.Open(t.Context(), t.TempDir(), store.DefaultCatalogue(), logger())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	core, err := bot.New(bot.Config{Clients: db, Timeline: db.Timeline(), Teams: db, Links: db, Recorder: &ingest.Recorder{Timeline: db.Timeline()}})
+	core, err := bot.New(bot.Config{Catalogue: store.DefaultCatalogue(), Clients: db, Timeline: db.Timeline(), Teams: db, Links: db, Recorder: &ingest.Recorder{Timeline: db.Timeline()}})
 	if err != nil {
 		t.Fatal(err)
 	}

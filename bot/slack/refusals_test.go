@@ -1,14 +1,16 @@
 package slack_test
 
 import (
-	"github.com/brokersync/brokersync/internal/httpbody/httpbodytest"
-	"github.com/brokersync/brokersync/internal/testenv"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/brokersync/brokersync/internal/httpbody/httpbodytest"
+	"github.com/brokersync/brokersync/internal/testenv"
+	"github.com/brokersync/brokersync/store"
 
 	"github.com/go-chi/chi/v5"
 
@@ -21,12 +23,12 @@ import (
 // slackServer is the Slack endpoints alone, on the embedded store, with the
 // server's read timeout and its log in a buffer.
 func slackServer(t *testing.T, readTimeout time.Duration) (*httptest.Server, *testenv.LogBuffer) {
-	db, err := embedded.Open(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(t.Context(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	b, err := bot.New(bot.Config{Clients: db, Timeline: db.Timeline(), Teams: db, Links: db, Recorder: &ingest.Recorder{Timeline: db.Timeline()}})
+	b, err := bot.New(bot.Config{Catalogue: store.DefaultCatalogue(), Clients: db, Timeline: db.Timeline(), Teams: db, Links: db, Recorder: &ingest.Recorder{Timeline: db.Timeline()}})
 	if err != nil {
 		t.Fatal(err)
 	}

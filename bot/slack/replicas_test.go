@@ -34,7 +34,8 @@ func (e *env) socketReplica(t *testing.T) (*bslack.Handler, *slacktest.FakeSlack
 	st := e.backing
 	tl := &countingTimeline{TimelineStore: st.timeline}
 	b, err := bot.New(bot.Config{
-		Clients: st.clients, Timeline: tl, Teams: st.teams, Links: st.links, Reminders: st.reminders,
+		Catalogue: store.DefaultCatalogue(),
+		Clients:   st.clients, Timeline: tl, Teams: st.teams, Links: st.links, Reminders: st.reminders,
 		Directory: bslack.NewDirectory(api, time.Minute, logger()),
 		Recorder:  &ingest.Recorder{Timeline: tl, Scorer: bottest.Scorer},
 		Logger:    logger(),

@@ -12,8 +12,8 @@ import (
 	"github.com/brokersync/brokersync/store/postgres"
 )
 
-// openStores opens the backends cfg names (package stores), once the
-// settings they need have been checked.
+// openStores opens the backends cfg names (package backends), with cfg's
+// catalogue, once the settings they need have been checked.
 func openStores(ctx context.Context, cfg Config, logger *slog.Logger) (*backends.Stores, error) {
 	if err := checkStores(ctx, cfg); err != nil {
 		return nil, err
@@ -27,6 +27,7 @@ func openStores(ctx context.Context, cfg Config, logger *slog.Logger) (*backends
 			Replication: cfg.CassandraReplication,
 			Consistency: cfg.CassandraConsistency,
 		},
+		Catalogue: cfg.cat,
 	}, logger)
 }
 

@@ -38,7 +38,7 @@ func importCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []stri
 		return err
 	}
 	defer closeIn()
-	clients, err := clientcsv.Read(in, defaults)
+	clients, err := clientcsv.Read(in, defaults, cfg.cat)
 	if err != nil {
 		return fmt.Errorf("%s: %w; nothing was imported", name, err)
 	}

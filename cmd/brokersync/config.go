@@ -52,6 +52,10 @@ type Config struct {
 	Catalogue            string
 	DormantAfter         string
 	LogLevel             string
+
+	// cat is the commodity catalogue, loaded once from Catalogue (the
+	// built-in one when it is not set) and handed to whatever needs it.
+	cat *store.Catalogue
 }
 
 // setting describes one configuration entry: its variable, flag, default and
@@ -102,7 +106,7 @@ var settings = []setting{
 	{"BROKERSYNC_SLACK_CLIENT_ID", "slack-client-id", "", "client id of the Slack app, to offer Sign in with Slack (OpenID Connect) on the web pages so they can be bookmarked; needs BROKERSYNC_SLACK_CLIENT_SECRET and a public URL whose /signin/callback is a redirect URL of the app", func(c *Config) *string { return &c.SlackClientID }, nil, false},
 	{"BROKERSYNC_SLACK_CLIENT_SECRET", "slack-client-secret", "", "client secret of that Slack app", func(c *Config) *string { return &c.SlackClientSecret }, nil, true},
 	{"BROKERSYNC_ADMINS", "admins", "", "Slack user ids that are BrokerSync admins, comma separated", func(c *Config) *string { return &c.Admins }, nil, false},
-	{"BROKERSYNC_CATALOGUE", "catalogue", "", "commodity catalogue file (JSON) whose entries replace built-in ones with the same key and add the others", func(c *Config) *string { return &c.Catalogue }, checkCatalogue, false},
+	{"BROKERSYNC_CATALOGUE", "catalogue", "", "commodity catalogue file (JSON) whose entries replace built-in ones with the same key and add the others", func(c *Config) *string { return &c.Catalogue }, nil, false}, // loaded by loadConfig
 	{"BROKERSYNC_DORMANT_AFTER", "dormant-after", "90d", "days without a fill or real contact after which an active client becomes dormant, e.g. 60d", func(c *Config) *string { return &c.DormantAfter }, checkDays, false},
 	{"BROKERSYNC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }, checkOneOf("DEBUG", "INFO", "WARN", "ERROR"), false},
 }
@@ -150,6 +154,10 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 			}
 			return c, fmt.Errorf("config: %s (-%s) %s: %v", s.env, s.flag, shown, err)
 		}
+	}
+	var err error
+	if c.cat, err = loadCatalogue(c.Catalogue); err != nil {
+		return c, fmt.Errorf("config: BROKERSYNC_CATALOGUE (-catalogue) %s: %v", c.Catalogue, err)
 	}
 	if c.DataDir == "" {
 		c.DataDir = defaultDataDir()
@@ -269,13 +277,18 @@ func (c Config) DormantAfterDuration() time.Duration {
 	return d
 }
 
-func checkCatalogue(v string) error {
-	_, err := store.LoadCatalogue(v)
+// loadCatalogue loads the catalogue file at path over the built-in
+// catalogue; with no path, the built-in catalogue.
+func loadCatalogue(path string) (*store.Catalogue, error) {
+	if path == "" {
+		return store.DefaultCatalogue(), nil
+	}
+	cat, err := store.LoadCatalogue(path)
 	var se *store.Error
 	if errors.As(err, &se) {
-		return errors.New(se.Message)
+		return nil, errors.New(se.Message)
 	}
-	return err
+	return cat, err
 }
 
 func checkMinLen(n int) func(string) error {

@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
@@ -31,6 +30,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/brokersync/brokersync/bot/slack/slacktest"
 
 	"github.com/google/uuid"
 
@@ -80,7 +81,7 @@ func TestCrashLosesNothingEmbedded(t *testing.T) {
 	}
 	dir := t.TempDir()
 	setup := func(ctx context.Context) (crashStores, func()) {
-		db, err := embedded.Open(ctx, dir, backendtest.Logger())
+		db, err := embedded.Open(ctx, dir, store.DefaultCatalogue(), backendtest.Logger())
 		if err != nil {
 			t.Fatal(err)
 		}

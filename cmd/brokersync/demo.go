@@ -26,7 +26,7 @@ func demoCmd(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wri
 		return err
 	}
 	start := time.Now()
-	res, err := demo.Load(ctx, demo.Stores{Clients: st.Clients, Teams: st.Teams, Trades: st.Trades, Recorder: rec})
+	res, err := demo.Load(ctx, demo.Stores{Clients: st.Clients, Teams: st.Teams, Trades: st.Trades, Catalogue: st.Catalogue, Recorder: rec})
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func newDropCopy(cfg Config, st *backends.Stores, rec *ingest.Recorder, reg prom
 	}
 	return fix.New(fix.Options{
 		Settings:    settings,
-		Intake:      &ingest.Intake{Clients: st.Clients, Trades: st.Trades, Recorder: rec, Writers: st.Writers()},
+		Intake:      &ingest.Intake{Clients: st.Clients, Trades: st.Trades, Catalogue: st.Catalogue, Recorder: rec, Writers: st.Writers()},
 		Logger:      logger,
 		Metrics:     fix.NewMetrics(reg),
 		MessageLog:  cfg.logLevel() == slog.LevelDebug,
@@ -52,7 +52,7 @@ func checkFix(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wr
 	defer st.Close()
 	return fix.Check(ctx, fix.Options{
 		Settings:    settings,
-		Intake:      &ingest.Intake{Clients: st.Clients, Trades: st.Trades},
+		Intake:      &ingest.Intake{Clients: st.Clients, Trades: st.Trades, Catalogue: st.Catalogue},
 		Logger:      logger,
 		MessageLog:  cfg.logLevel() == slog.LevelDebug,
 		PostgresURL: cfg.PostgresURL,

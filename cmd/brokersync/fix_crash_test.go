@@ -27,7 +27,7 @@ func TestFIXCrashLosesNothingEmbedded(t *testing.T) {
 		t.Skip("-short: the crash test takes tens of seconds")
 	}
 	dir := t.TempDir()
-	db, err := embedded.Open(context.Background(), dir, backendtest.Logger())
+	db, err := embedded.Open(context.Background(), dir, store.DefaultCatalogue(), backendtest.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

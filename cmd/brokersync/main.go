@@ -13,8 +13,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
-
-	"github.com/brokersync/brokersync/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -127,15 +125,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if err != nil {
 		return err
-	}
-	if cfg.Catalogue != "" {
-		cs, err := store.LoadCatalogue(cfg.Catalogue)
-		if err == nil {
-			err = store.SetCatalogue(cs)
-		}
-		if err != nil {
-			return fmt.Errorf("config: BROKERSYNC_CATALOGUE (-catalogue): %w", err)
-		}
 	}
 	logger := newLogger(stderr, cfg)
 	switch cmd {

@@ -19,7 +19,7 @@ import (
 // again raises nothing more.
 func TestServeRaisesMilestonesOnce(t *testing.T) {
 	dir := t.TempDir()
-	db, err := embedded.Open(t.Context(), dir, slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(t.Context(), dir, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestServeRaisesMilestonesOnce(t *testing.T) {
 		}
 	}
 
-	db, err = embedded.Open(t.Context(), dir, slog.New(slog.DiscardHandler))
+	db, err = embedded.Open(t.Context(), dir, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func importOrdersCmd(ctx context.Context, cfg Config, logger *slog.Logger, args 
 	}
 	defer st.Close()
 	// Orders are not scored for sentiment, so the recorder needs no model.
-	intake := &ingest.Intake{Clients: st.Clients, Trades: st.Trades, Recorder: &ingest.Recorder{Timeline: st.Timeline}}
+	intake := &ingest.Intake{Clients: st.Clients, Trades: st.Trades, Catalogue: st.Catalogue, Recorder: &ingest.Recorder{Timeline: st.Timeline}}
 	start := time.Now()
 	res, err := intake.ImportOrders(ctx, file)
 	if err != nil {

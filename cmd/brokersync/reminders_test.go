@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/brokersync/brokersync/bot/slack/slacktest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/brokersync/brokersync/bot/slack/slacktest"
 
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
@@ -31,7 +32,7 @@ func TestServePostsDueReminders(t *testing.T) {
 	fake.AddUser("U0JANE", "jane", "America/Chicago", false, false)
 
 	dir := t.TempDir()
-	db, err := embedded.Open(t.Context(), dir, slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(t.Context(), dir, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestServePostsDueReminders(t *testing.T) {
 	if p := posted[0]; p.Channel != "DU0JANE" || !strings.Contains(p.Text, "acme-grain") || !strings.Contains(p.Text, "call back about Dec corn") {
 		t.Errorf("posted %+v", p)
 	}
-	db, err = embedded.Open(t.Context(), dir, slog.New(slog.DiscardHandler))
+	db, err = embedded.Open(t.Context(), dir, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestServeFillTriggersFollowup(t *testing.T) {
 	fake.AddUser("U0JANE", "jane", "America/Chicago", false, false)
 
 	dir := t.TempDir()
-	db, err := embedded.Open(t.Context(), dir, slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(t.Context(), dir, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestServeFillTriggersFollowup(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("serve: %v", err)
 	}
-	db, err = embedded.Open(t.Context(), dir, slog.New(slog.DiscardHandler))
+	db, err = embedded.Open(t.Context(), dir, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,7 @@ func TestServeRemindOverSlackHTTP(t *testing.T) {
 	fake.AddUser("U0JANE", "jane", "America/Chicago", false, false)
 
 	dir := t.TempDir()
-	db, err := embedded.Open(t.Context(), dir, slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(t.Context(), dir, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

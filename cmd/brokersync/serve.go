@@ -115,12 +115,13 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	pages.Mount(srv.Router())
 	if cfg.WebhookSecret != "" || cfg.TwilioAuthToken != "" || cfg.AircallToken != "" {
 		webhooks.NewInbound(webhooks.InboundConfig{
-			Secret:   cfg.WebhookSecret,
-			Clients:  st.Clients,
-			Trades:   st.Trades,
-			Recorder: recorder,
-			Logger:   logger,
-			Writers:  st.Writers(),
+			Secret:    cfg.WebhookSecret,
+			Clients:   st.Clients,
+			Trades:    st.Trades,
+			Catalogue: st.Catalogue,
+			Recorder:  recorder,
+			Logger:    logger,
+			Writers:   st.Writers(),
 
 			PublicURL:       cfg.PublicURL,
 			TwilioAuthToken: cfg.TwilioAuthToken,
@@ -181,7 +182,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 			return err
 		}})
 	})
-	lc := &ingest.Lifecycle{Clients: st.Clients, Segments: st.Segments, Stats: st.Stats, Desks: st.Teams, Recorder: recorder,
+	lc := &ingest.Lifecycle{Clients: st.Clients, Segments: st.Segments, Catalogue: st.Catalogue, Stats: st.Stats, Desks: st.Teams, Recorder: recorder,
 		DormantAfter: cfg.DormantAfterDuration(), Logger: logger}
 	g.Go(func() error {
 		return jobs.Run(ctx, periodic.Job{Name: "lifecycle", Every: lifecycleEvery, Run: func(ctx context.Context, _ time.Time) error {

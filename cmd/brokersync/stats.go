@@ -31,7 +31,7 @@ func rebuildStatsCmd(ctx context.Context, cfg Config, logger *slog.Logger, after
 	start := time.Now()
 	last := after
 	n := 0
-	rb := &ingest.StatsRebuild{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Stats: st.Rebuilder,
+	rb := &ingest.StatsRebuild{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Stats: st.Rebuilder, Catalogue: st.Catalogue,
 		Progress: func(handle string, _ store.ClientCounts) {
 			last = handle
 			if n++; n%rebuildStatsEvery == 0 {

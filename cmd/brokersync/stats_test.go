@@ -40,7 +40,7 @@ func TestRebuildStatsCommand(t *testing.T) {
 	const want = 2*70*1000 + 1*71.5*1000
 	notional := func(wipe bool) float64 {
 		t.Helper()
-		db, err := embedded.Open(t.Context(), getenv("BROKERSYNC_DATA_DIR"), slog.New(slog.DiscardHandler))
+		db, err := embedded.Open(t.Context(), getenv("BROKERSYNC_DATA_DIR"), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}

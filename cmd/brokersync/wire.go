@@ -37,19 +37,19 @@ func newRecorder(st *backends.Stores) (*ingest.Recorder, error) {
 	}
 	return &ingest.Recorder{Timeline: st.Timeline, Scorer: model, Sentiment: st.Sentiment,
 		Subscribers: []ingest.Subscriber{ingest.ContactTracker{Contacts: st.Contacts, Teams: st.Teams},
-			ingest.RecommendationTracker{Store: st.Responsiveness}, reminders.DigestIndexer{Index: st.DigestIndex}}}, nil
+			ingest.RecommendationTracker{Store: st.Responsiveness, Catalogue: st.Catalogue}, reminders.DigestIndexer{Index: st.DigestIndex}}}, nil
 }
 
 // newMembership keeps saved segments' members, each segment scoped to the
 // desks of whoever saved it.
 func newMembership(cfg Config, st *backends.Stores, rec *ingest.Recorder, dir *bslack.Directory, logger *slog.Logger) *ingest.Membership {
-	return &ingest.Membership{Segments: st.Segments, Recorder: rec, Resolve: newRights(cfg, st, dir, logger).SegmentScope(st.Segments), Logger: logger}
+	return &ingest.Membership{Segments: st.Segments, Catalogue: st.Catalogue, Recorder: rec, Resolve: newRights(cfg, st, dir, logger).SegmentScope(st.Segments), Logger: logger}
 }
 
 // newRights decides who may see and change what, for the web pages and
 // segment membership alike.
 func newRights(cfg Config, st *backends.Stores, dir *bslack.Directory, logger *slog.Logger) bot.Rights {
-	return bot.Rights{Teams: st.Teams, Directory: directory(dir), Admins: cfg.AdminIDs(), Logger: logger}
+	return bot.Rights{Teams: st.Teams, Directory: directory(dir), Admins: cfg.AdminIDs(), Catalogue: st.Catalogue, Logger: logger}
 }
 
 // newBot builds the command core on the configured stores. The workflows
@@ -67,7 +67,7 @@ func newBot(cfg Config, logger *slog.Logger, st *backends.Stores, rec *ingest.Re
 	}
 	return bot.New(bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links, Reminders: st.Reminders,
-		Directory: dir, Admins: cfg.AdminIDs(), Recorder: rec, Stats: st.Stats, Segments: st.Segments, TimelineURL: links, Logger: logger,
+		Directory: dir, Admins: cfg.AdminIDs(), Catalogue: st.Catalogue, Recorder: rec, Stats: st.Stats, Segments: st.Segments, TimelineURL: links, Logger: logger,
 		Workflows: st.Workflows, WorkflowRunner: runner,
 		Digests: newDigests(st),
 	})
@@ -80,8 +80,8 @@ func newDigests(st *backends.Stores) reminders.DigestService {
 }
 
 func newDigestBuilder(st *backends.Stores) *reminders.DigestBuilder {
-	calendar := reminders.MilestoneCalendar{Milestones: &reminders.Milestones{Clients: st.Clients, Reminders: st.Reminders, Store: st.Milestones}}
-	return &reminders.DigestBuilder{Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Reminders: st.Reminders, Milestones: calendar, Index: st.DigestIndex}
+	calendar := reminders.MilestoneCalendar{Milestones: &reminders.Milestones{Clients: st.Clients, Reminders: st.Reminders, Store: st.Milestones, Catalogue: st.Catalogue}}
+	return &reminders.DigestBuilder{Clients: st.Clients, Catalogue: st.Catalogue, Timeline: st.Timeline, Teams: st.Teams, Reminders: st.Reminders, Milestones: calendar, Index: st.DigestIndex}
 }
 
 // newDigestRunner returns what posts managers' digests when Slack is
@@ -108,7 +108,7 @@ func reminderSlack(cfg Config) *reminders.SlackAPI {
 // it to rec, and run its Tick (delayed actions, quiet clients).
 func newWorkflows(st *backends.Stores, rec *ingest.Recorder, logger *slog.Logger) *reminders.Workflows {
 	return &reminders.Workflows{Store: st.Workflows, Reminders: st.Reminders, Clients: st.Clients, Teams: st.Teams,
-		Segments: st.Segments, Stats: st.Stats, Timeline: st.Timeline, Recorder: rec, Logger: logger}
+		Segments: st.Segments, Catalogue: st.Catalogue, Stats: st.Stats, Timeline: st.Timeline, Recorder: rec, Logger: logger}
 }
 
 // slackDirectory returns the Slack Web API client and the directory of
@@ -170,5 +170,5 @@ func newSlack(cfg Config, logger *slog.Logger, st *backends.Stores, api *slack.C
 // the timeline through the Recorder (so its subscribers hear of them), in
 // the brokers' Slack time zones (zone may be nil).
 func newMilestones(st *backends.Stores, rec *ingest.Recorder, zone func(context.Context, string) (*time.Location, error), logger *slog.Logger) *reminders.Milestones {
-	return &reminders.Milestones{Clients: st.Clients, Reminders: st.Reminders, Store: st.Milestones, Recorder: rec, Zone: zone, Logger: logger}
+	return &reminders.Milestones{Clients: st.Clients, Reminders: st.Reminders, Store: st.Milestones, Catalogue: st.Catalogue, Recorder: rec, Zone: zone, Logger: logger}
 }

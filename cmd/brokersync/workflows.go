@@ -32,7 +32,7 @@ func workflowsCmd(ctx context.Context, cfg Config, logger *slog.Logger, args []s
 	if err != nil {
 		return err
 	}
-	specs, err := workflow.ParseFile(data)
+	specs, err := workflow.ParseFile(data, cfg.cat)
 	if err != nil {
 		return fileErrors(args[1], err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/brokersync/brokersync/ingest"
+	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
 	"github.com/brokersync/brokersync/webhooks"
 )
@@ -19,14 +20,15 @@ import (
 // sends, redelivers, and verifies what the server stored.
 func TestLoadRunVerifies(t *testing.T) {
 	dir := t.TempDir()
-	db, err := embedded.Open(context.Background(), dir, slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(context.Background(), dir, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	r := chi.NewRouter()
 	webhooks.NewInbound(webhooks.InboundConfig{
-		Secret: "s3cret", Clients: db, Trades: db, Recorder: &ingest.Recorder{Timeline: db.Timeline()},
+		Catalogue: store.DefaultCatalogue(),
+		Secret:    "s3cret", Clients: db, Trades: db, Recorder: &ingest.Recorder{Timeline: db.Timeline()},
 	}).Mount(r)
 	srv := httptest.NewServer(r)
 	defer srv.Close()

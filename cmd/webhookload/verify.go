@@ -59,6 +59,7 @@ func (c storeConfig) open(ctx context.Context) (*backend, error) {
 			Hosts:    strings.FieldsFunc(c.cassandraHosts, func(r rune) bool { return r == ',' || r == ' ' }),
 			Keyspace: c.keyspace, Consistency: c.consistency,
 		},
+		Catalogue: store.DefaultCatalogue(), // it only reads
 	}, logger)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/ingest/fix"
+	"github.com/brokersync/brokersync/store"
 )
 
 // check fix logs on, says which report is waiting and for which client, and
@@ -28,7 +29,7 @@ func TestCheckStoresNothing(t *testing.T) {
 	var out bytes.Buffer
 	err := fix.Check(context.Background(), fix.Options{
 		Settings: sessionSettings(t, bs, oms, port(o.addr), dir, "s3cret"),
-		Intake:   &ingest.Intake{Clients: s.clients, Trades: s.trades},
+		Intake:   &ingest.Intake{Catalogue: store.DefaultCatalogue(), Clients: s.clients, Trades: s.trades},
 		Logger:   testLogger(),
 	}, &out, 20*time.Second)
 	if err != nil {
@@ -57,7 +58,7 @@ func TestCheckWrongPassword(t *testing.T) {
 	var out bytes.Buffer
 	err := fix.Check(context.Background(), fix.Options{
 		Settings: sessionSettings(t, bs, oms, port(o.addr), t.TempDir(), "wrong"),
-		Intake:   &ingest.Intake{Clients: s.clients, Trades: s.trades},
+		Intake:   &ingest.Intake{Catalogue: store.DefaultCatalogue(), Clients: s.clients, Trades: s.trades},
 		Logger:   testLogger(),
 	}, &out, 10*time.Second)
 	if err == nil || !strings.Contains(err.Error(), "invalid username or password") {
@@ -71,7 +72,7 @@ func TestCheckQuietAndUnreachable(t *testing.T) {
 	oms, bs := compIDs(t)
 	o := startOrderSystem(t, oms, bs, "", "", false)
 	var out bytes.Buffer
-	in := &ingest.Intake{Clients: s.clients, Trades: s.trades}
+	in := &ingest.Intake{Catalogue: store.DefaultCatalogue(), Clients: s.clients, Trades: s.trades}
 	if err := fix.Check(context.Background(), fix.Options{Settings: sessionSettings(t, bs, oms, port(o.addr), t.TempDir(), ""), Intake: in}, &out, 20*time.Second); err != nil {
 		t.Fatalf("check: %v", err)
 	}

@@ -32,7 +32,7 @@ type stores struct {
 }
 
 func embeddedStores(t testing.TB) stores {
-	db, err := embedded.Open(context.Background(), t.TempDir(), slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(context.Background(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func startBrokerSyncWith(t testing.TB, s stores, settings *quickfix.Settings, re
 	m := fix.NewMetrics(nil)
 	c, err := fix.New(fix.Options{
 		Settings:    settings,
-		Intake:      &ingest.Intake{Clients: s.clients, Trades: s.trades, Recorder: &ingest.Recorder{Timeline: s.timeline}},
+		Intake:      &ingest.Intake{Catalogue: store.DefaultCatalogue(), Clients: s.clients, Trades: s.trades, Recorder: &ingest.Recorder{Timeline: s.timeline}},
 		Metrics:     m,
 		RetryFor:    retryFor,
 		PostgresURL: s.pgURL,

@@ -56,7 +56,7 @@ func quietLogger() *slog.Logger {
 
 func openEmbedded(t testing.TB, dir string) *backend {
 	t.Helper()
-	db, err := embedded.Open(context.Background(), dir, quietLogger())
+	db, err := embedded.Open(context.Background(), dir, store.DefaultCatalogue(), quietLogger())
 	if err != nil {
 		t.Fatalf("open embedded store: %v", err)
 	}

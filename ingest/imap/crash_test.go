@@ -99,13 +99,13 @@ func crashChild() int {
 	var cps store.CheckpointStore
 	switch os.Getenv("CRASH_BACKEND") {
 	case "embedded":
-		db, err := embedded.Open(ctx, os.Getenv("CRASH_DIR"), quietLogger())
+		db, err := embedded.Open(ctx, os.Getenv("CRASH_DIR"), store.DefaultCatalogue(), quietLogger())
 		if err != nil {
 			return fail(err)
 		}
 		clients, tl, cps = db, db.Timeline(), db
 	default:
-		pg, err := postgres.Open(ctx, os.Getenv("CRASH_POSTGRES_URL"), quietLogger())
+		pg, err := postgres.Open(ctx, os.Getenv("CRASH_POSTGRES_URL"), store.DefaultCatalogue(), quietLogger())
 		if err != nil {
 			return fail(err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/ingest/mail"
 	"github.com/brokersync/brokersync/store"
 )
@@ -81,10 +82,8 @@ func (c *clientCache) lookup(ctx context.Context, addr string) (uuid.UUID, error
 }
 
 // eventsFor turns a parsed mail into one event per client among its From,
-// To, Cc and Reply-To addresses; none means the mail concerns no client. Source ids
-// are the Message-ID (or the content hash) plus the client id, so the same
-// mail read from two mailboxes, or again after a UIDVALIDITY change, is one
-// event per client.
+// To, Cc and Reply-To addresses (ingest.Email); none means the mail
+// concerns no client.
 func (in *Ingester) eventsFor(ctx context.Context, cache *clientCache, m *mail.Message, received time.Time) ([]*store.Event, error) {
 	var clients []uuid.UUID
 	seen := map[uuid.UUID]bool{}
@@ -120,42 +119,20 @@ func (in *Ingester) eventsFor(ctx context.Context, cache *clientCache, m *mail.M
 	if key == "" {
 		key = "sha256:" + m.ContentHash
 	}
-	at := eventTime(m, received)
-	summary := m.Subject
-	if summary == "" {
-		summary = "(no subject)"
-	}
-	attrs := store.EmailAttrs{
-		Subject:     m.Subject,
-		ThreadID:    m.ThreadID,
-		From:        strings.Join(formatAddresses(m.From), ", "),
-		To:          formatAddresses(m.To),
-		Cc:          formatAddresses(m.Cc),
-		Direction:   direction,
-		Attachments: attachmentNames(m.Attachments),
-		Mailbox:     in.cfg.Label(),
-	}
-	events := make([]*store.Event, len(clients))
-	for i, id := range clients {
-		a := attrs // each event owns its attributes
-		e := &store.Event{
-			ClientID:  id,
-			Time:      at,
-			Kind:      store.KindEmail,
-			Source:    store.SourceEmail,
-			SourceID:  key + "/" + id.String(),
-			Actor:     actor,
-			Summary:   summary,
-			Body:      m.Excerpt,
-			Truncated: m.Truncated,
-			Attrs:     store.Attrs{Email: &a},
-		}
-		if broker != "" {
-			e.Attrs.Extra = map[string]string{"broker": broker}
-		}
-		events[i] = e
-	}
-	return events, nil
+	return ingest.Email{
+		Clients: clients, Key: key, At: eventTime(m, received), Actor: actor, Broker: broker,
+		Excerpt: m.Excerpt, Truncated: m.Truncated,
+		Attrs: store.EmailAttrs{
+			Subject:     m.Subject,
+			ThreadID:    m.ThreadID,
+			From:        strings.Join(formatAddresses(m.From), ", "),
+			To:          formatAddresses(m.To),
+			Cc:          formatAddresses(m.Cc),
+			Direction:   direction,
+			Attachments: attachmentNames(m.Attachments),
+			Mailbox:     in.cfg.Label(),
+		},
+	}.Events(), nil
 }
 
 // eventTime is when the mail was written: its Date; without one, when it

@@ -17,15 +17,19 @@ import (
 	"github.com/brokersync/brokersync/store/segment"
 )
 
-// Settings say where the data is.
+// Settings say where the data is, and the catalogue the stores check
+// profiles and segments and value fills with.
 type Settings struct {
 	DataDir     string           // the embedded store's directory
 	PostgresURL string           // "" for the embedded store
 	Cassandra   cassandra.Config // no Hosts for the embedded timeline
+	Catalogue   *store.Catalogue // required
 }
 
-// Stores are the open backends.
+// Stores are the open backends, and the catalogue they were opened with,
+// which whatever uses them is handed too.
 type Stores struct {
+	Catalogue   *store.Catalogue
 	Clients     store.ClientStore
 	Trades      store.TradeStore
 	Sentiment   store.SentimentStore
@@ -108,14 +112,17 @@ func (s *Stores) setRecords(r records) {
 
 // Open opens the backends set says. On an error nothing is left open.
 func Open(ctx context.Context, set Settings, logger *slog.Logger) (*Stores, error) {
-	s := &Stores{}
+	if set.Catalogue == nil {
+		return nil, store.Internal("open stores", errors.New("no catalogue"))
+	}
+	s := &Stores{Catalogue: set.Catalogue}
 	var emb *embedded.DB
 	embeddedDB := func() (*embedded.DB, error) {
 		if emb != nil {
 			return emb, nil
 		}
 		var err error
-		if emb, err = embedded.Open(ctx, set.DataDir, logger); err != nil {
+		if emb, err = embedded.Open(ctx, set.DataDir, set.Catalogue, logger); err != nil {
 			return nil, err
 		}
 		s.closers = append(s.closers, emb.Close)
@@ -124,7 +131,7 @@ func Open(ctx context.Context, set Settings, logger *slog.Logger) (*Stores, erro
 		return emb, nil
 	}
 	if set.PostgresURL != "" {
-		pg, err := postgres.Open(ctx, set.PostgresURL, logger)
+		pg, err := postgres.Open(ctx, set.PostgresURL, set.Catalogue, logger)
 		if err != nil {
 			return nil, s.fail(err)
 		}

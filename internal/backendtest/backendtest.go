@@ -38,6 +38,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/brokersync/brokersync/internal/testenv"
+	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/cassandra"
 	"github.com/brokersync/brokersync/store/postgres"
 )
@@ -148,7 +149,7 @@ func openPostgres(ctx context.Context, server, name string) (*postgres.DB, error
 		return nil, err
 	}
 	run.pgServer, run.pgName, run.pgURL = server, name, u
-	return postgres.Open(ctx, u, Logger())
+	return postgres.Open(ctx, u, store.DefaultCatalogue(), Logger())
 }
 
 // CreateDatabase creates the database name on the PostgreSQL server at

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/brokersync/brokersync/ingest"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -131,7 +134,7 @@ func demoClient(ctx context.Context, st Stores, i int) (*store.Client, error) {
 		Contact: store.ContactPrefs{Channels: []store.Channel{store.ChannelPhone, store.ChannelEmail, store.ChannelSlack}[:1+r.IntN(3)],
 			Times: []string{[]string{"morning", "afternoon", "evening"}[r.IntN(3)]}, Frequency: []store.Frequency{store.Daily, store.Weekly, store.Monthly}[r.IntN(3)],
 			DoNotContact: i%17 == 16, DoNotReason: map[bool]string{true: "asked for no calls during an audit"}[i%17 == 16]},
-		Trading: store.TradingPrefs{Commodities: coms, Instruments: []store.Instrument{store.Futures, store.Options}[:1+r.IntN(2)],
+		Trading: store.TradingPrefs{Commodities: coms, Instruments: []store.InstrumentKind{store.Futures, store.Options}[:1+r.IntN(2)],
 			OrderTypes: []store.OrderType{store.Limit, store.Market, store.Stop}[:1+r.IntN(3)]},
 		Risk: store.Risk{Tolerance: tol, Horizon: []store.Horizon{store.ShortTerm, store.MediumTerm, store.LongTerm}[r.IntN(3)], PositionLimit: &posLimit,
 			AssessedOn: store.DateOf(review.AddDate(-1, 0, 0)), ReviewOn: store.DateOf(review)},
@@ -169,7 +172,9 @@ func demoClient(ctx context.Context, st Stores, i int) (*store.Client, error) {
 }
 
 // demoHistory records a year of client i's relationship, up to the day the
-// client was created (so that a second run writes the same events).
+// client was created (so that a second run writes the same events). Every
+// entry is made by ingest from the input its transport would hand over:
+// mail, calls, orders, and what brokers write (ingest.Written).
 func demoHistory(ctx context.Context, st Stores, c *store.Client, i int) (events, fills int, err error) {
 	r := rand.New(rand.NewPCG(uint64(i)+1, 7))
 	end := c.CreatedAt.UTC().Truncate(time.Hour)
@@ -179,16 +184,16 @@ func demoHistory(ctx context.Context, st Stores, c *store.Client, i int) (events
 	n := 0
 	add := func(e *store.Event) {
 		n++
-		e.ClientID = c.ID
-		if e.Source == "" {
-			e.Source = store.SourceCommand
-		}
-		if e.SourceID == "" {
-			e.SourceID = fmt.Sprintf("%s/%d", c.Handle, n)
-		}
 		evs = append(evs, e)
 	}
+	nextID := func() string { return fmt.Sprintf("%s/%d", c.Handle, n+1) }
 	broker := c.Broker
+	// written is what the broker (or, for chats, the client) puts on the
+	// timeline by hand; Source and the source ids are those of earlier
+	// demos, so that loading again changes nothing.
+	written := func(at time.Time, kind store.Kind, source store.Source, sourceID, actor, text string) *store.Event {
+		return ingest.Written{Client: c.ID, Kind: kind, Source: source, SourceID: sourceID, Actor: actor, At: at, Text: text}.Event()
+	}
 	phase := r.Float64() * 2 * math.Pi
 	mood := func(t time.Time) float64 { // in [-1, 1], drifting over months
 		return math.Sin(phase + float64(t.Sub(begin))/float64(90*24*time.Hour)*math.Pi)
@@ -207,7 +212,7 @@ func demoHistory(ctx context.Context, st Stores, c *store.Client, i int) (events
 	for _, k := range c.Trading.Commodities {
 		price[k] = demoPrices[k]
 	}
-	add(&store.Event{Time: begin, Kind: store.KindEvent, Actor: broker, Summary: "Annual relationship review opened"})
+	add(written(begin, store.KindEvent, store.SourceCommand, nextID(), broker, "Annual relationship review opened"))
 	for day := begin; !day.Add(24 * time.Hour).After(end); day = day.Add(24 * time.Hour) {
 		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
 			continue
@@ -223,71 +228,87 @@ func demoHistory(ctx context.Context, st Stores, c *store.Client, i int) (events
 			if len(subject) > 50 {
 				subject = subject[:50]
 			}
-			add(&store.Event{Time: t, Kind: store.KindEmail, Source: store.SourceEmail, SourceID: fmt.Sprintf("<%s.%d@demo.example.com>", c.Handle, n), Actor: c.Emails[0].Address,
-				Summary: subject, Body: "Hello,\n\n" + text + "\n\nBest regards,\n" + c.Name,
-				Attrs: store.Attrs{Email: &store.EmailAttrs{Subject: subject, From: c.Emails[0].Address, To: []string{"desk@brokersync.example.com"}, Direction: "inbound"}}})
+			for _, e := range (ingest.Email{Clients: []uuid.UUID{c.ID}, Key: fmt.Sprintf("<%s.%d@demo.example.com>", c.Handle, n), At: t, Actor: c.Emails[0].Address,
+				Excerpt: "Hello,\n\n" + text + "\n\nBest regards,\n" + c.Name,
+				Attrs:   store.EmailAttrs{Subject: subject, From: c.Emails[0].Address, To: []string{"desk@brokersync.example.com"}, Direction: "inbound"}}).Events() {
+				add(e)
+			}
 		}
 		if r.IntN(5) == 0 {
 			t := at()
-			add(&store.Event{Time: t, Kind: store.KindChat, Source: store.SourceSlack, SourceID: fmt.Sprintf("%s-%d.000100", c.Handle, t.Unix()), Actor: c.Name, Summary: say(t)})
+			add(written(t, store.KindChat, store.SourceSlack, fmt.Sprintf("%s-%d.000100", c.Handle, t.Unix()), c.Name, say(t)))
 		}
 		if r.IntN(9) == 0 {
 			t := at()
-			add(&store.Event{Time: t, Kind: store.KindCall, Source: store.SourceCalls, Actor: broker, Summary: demoCalls[r.IntN(len(demoCalls))] + " " + say(t),
-				Attrs: store.Attrs{Call: &store.CallAttrs{Direction: []string{"inbound", "outbound"}[r.IntN(2)], Duration: time.Duration(2+r.IntN(40)) * time.Minute}}})
+			call, err := ingest.ParseCall(ingest.CallEvent{ID: nextID(), Client: c.Handle, Direction: []string{"inbound", "outbound"}[r.IntN(2)],
+				DurationSeconds: ptr(float64(60 * (2 + r.IntN(40)))), StartedAt: t.Format(time.RFC3339), Summary: demoCalls[r.IntN(len(demoCalls))] + " " + say(t)}, end)
+			if err != nil {
+				return 0, 0, err
+			}
+			add(call.Event(c))
 		}
 		if r.IntN(45) == 0 {
-			add(&store.Event{Time: at(), Kind: store.KindMeeting, Actor: broker, Summary: demoMeetings[r.IntN(len(demoMeetings))]})
+			add(written(at(), store.KindMeeting, store.SourceCommand, nextID(), broker, demoMeetings[r.IntN(len(demoMeetings))]))
 		}
 		if r.IntN(22) == 0 {
-			add(&store.Event{Time: at(), Kind: store.KindNote, Actor: broker, Summary: demoNotes[r.IntN(len(demoNotes))]})
+			add(written(at(), store.KindNote, store.SourceCommand, nextID(), broker, demoNotes[r.IntN(len(demoNotes))]))
 		}
 		if r.IntN(40) == 0 {
 			t := at()
 			rating := 3 + int(math.Round(mood(t)*2))
-			add(&store.Event{Time: t, Kind: store.KindFeedback, Actor: broker, Summary: say(t), Attrs: store.Attrs{Feedback: &store.FeedbackAttrs{Rating: max(1, min(5, rating))}}})
+			e := written(t, store.KindFeedback, store.SourceCommand, nextID(), broker, say(t))
+			e.Attrs.Feedback = &store.FeedbackAttrs{Rating: max(1, min(5, rating))}
+			add(e)
 		}
 		if r.IntN(35) == 0 {
-			add(&store.Event{Time: at(), Kind: store.KindRecommendation, Actor: broker, Summary: demoRecs[r.IntN(len(demoRecs))]})
+			add(written(at(), store.KindRecommendation, store.SourceCommand, nextID(), broker, demoRecs[r.IntN(len(demoRecs))]))
 		}
 		if r.IntN(25) == 0 {
 			t := at()
-			add(&store.Event{Time: t, Kind: store.KindReminder, Source: store.SourceCommand, Actor: broker, Summary: "Follow-up created: call " + c.Name + " about the next roll"})
-			add(&store.Event{Time: t.Add(time.Duration(1+r.IntN(4)) * 24 * time.Hour), Kind: store.KindReminder, Source: store.SourceCommand, Actor: broker, Summary: "Follow-up done: called " + c.Name})
-		}
-		if r.IntN(30) == 0 {
-			add(&store.Event{Time: at(), Kind: store.KindEvent, Source: store.SourceMarket, Actor: string(store.SourceMarket),
-				Summary: fmt.Sprintf("Market move: %s %+.1f%%", c.Trading.Commodities[0], (r.Float64()-0.5)*10)})
+			add(written(t, store.KindReminder, store.SourceCommand, nextID(), broker, "Follow-up created: call "+c.Name+" about the next roll"))
+			add(written(t.Add(time.Duration(1+r.IntN(4))*24*time.Hour), store.KindReminder, store.SourceCommand, nextID(), broker, "Follow-up done: called "+c.Name))
 		}
 		if r.IntN(6) == 0 {
 			t := at()
 			key := c.Trading.Commodities[r.IntN(len(c.Trading.Commodities))]
-			com, _ := store.LookupCommodity(key)
+			com, _ := st.Catalogue.Lookup(key)
 			month := t.AddDate(0, 1+r.IntN(3), 0)
 			contract := fmt.Sprintf("%s%c%d", com.Symbol, demoMonths[month.Month()-1], month.Year()%10)
 			side := []string{"buy", "sell"}[r.IntN(2)]
 			qty := float64(1 + r.IntN(int(*c.Risk.PositionLimit)/5))
 			px := math.Round(price[key]*100) / 100
 			orderID := fmt.Sprintf("%s-%d", c.Accounts[0], n)
-			order := func(status string, filled float64, dt time.Duration) *store.Event {
-				return &store.Event{Time: t.Add(dt), Kind: store.KindOrder, Source: store.SourceOrders, SourceID: orderID + "-" + status, Actor: broker,
-					Summary: fmt.Sprintf("%s %s %s %s @ %s", strings.ToUpper(status[:1])+strings.ReplaceAll(status[1:], "_", " "), side, formatQty(qty), contract, formatQty(px)),
-					Attrs: store.Attrs{Order: &store.OrderAttrs{OrderID: orderID, ExecID: orderID + "-" + status, Status: status, Commodity: key, Contract: contract, Side: side,
-						Quantity: qty, Filled: filled, Price: px, Currency: "USD", OrderType: string(c.Trading.OrderTypes[0])}}}
+			order := func(status string, filled float64, dt time.Duration) error {
+				ev := ingest.OrderEvent{ID: orderID + "-" + status, OrderID: orderID, ExecID: orderID + "-" + status, Client: c.Handle, Status: status,
+					Side: side, Contract: contract, Commodity: key, Quantity: &qty, CumQty: &filled, Price: &px, Currency: "USD",
+					OrderType: string(c.Trading.OrderTypes[0]), Time: t.Add(dt).Format(time.RFC3339)}
+				if filled > 0 {
+					ev.LastQty, ev.LastPx = &filled, &px
+				}
+				o, err := ingest.ParseOrder(ev, end, st.Catalogue)
+				if err != nil {
+					return fmt.Errorf("order %s: %w", ev.ID, err)
+				}
+				add(o.Event(c))
+				if f := o.Fill(c); f != nil {
+					fs = append(fs, *f)
+				}
+				return nil
 			}
-			add(order("placed", 0, 0))
+			if err := order("placed", 0, 0); err != nil {
+				return 0, 0, err
+			}
+			var err error
 			switch x := r.IntN(10); {
 			case x < 7:
-				e := order("filled", qty, time.Duration(1+r.IntN(30))*time.Minute)
-				add(e)
-				fs = append(fs, store.Fill{ClientID: c.ID, At: e.Time, Commodity: key, Contract: contract, Side: side, Quantity: qty, Price: px})
-				fs[len(fs)-1].EventID = store.EventID(e.Source, e.SourceID)
+				err = order("filled", qty, time.Duration(1+r.IntN(30))*time.Minute)
 			case x < 9:
-				e := order("partially_filled", math.Ceil(qty/2), time.Duration(1+r.IntN(30))*time.Minute)
-				add(e)
-				fs = append(fs, store.Fill{EventID: store.EventID(e.Source, e.SourceID), ClientID: c.ID, At: e.Time, Commodity: key, Contract: contract, Side: side, Quantity: math.Ceil(qty / 2), Price: px})
+				err = order("partially_filled", math.Ceil(qty/2), time.Duration(1+r.IntN(30))*time.Minute)
 			default:
-				add(order("cancelled", 0, time.Duration(1+r.IntN(120))*time.Minute))
+				err = order("cancelled", 0, time.Duration(1+r.IntN(120))*time.Minute)
+			}
+			if err != nil {
+				return 0, 0, err
 			}
 		}
 	}
@@ -308,20 +329,16 @@ func demoHistory(ctx context.Context, st Stores, c *store.Client, i int) (events
 	return len(evs), fills, nil
 }
 
-func formatQty(f float64) string {
-	s := fmt.Sprintf("%.2f", f)
-	return strings.TrimSuffix(strings.TrimRight(strings.TrimRight(s, "0"), "."), ".")
-}
+func ptr[T any](v T) *T { return &v }
 
 // Stores are where the demo goes; Recorder scores and appends events (the
 // server's recorder, so sentiment is scored as for real messages).
 type Stores struct {
-	Clients  store.ClientStore
-	Teams    store.TeamStore
-	Trades   store.TradeStore
-	Recorder interface {
-		Record(context.Context, ...*store.Event) error
-	}
+	Clients   store.ClientStore
+	Teams     store.TeamStore
+	Trades    store.TradeStore
+	Catalogue *store.Catalogue // the commodities' contract codes
+	Recorder  *ingest.Recorder
 }
 
 // Result says what a load holds.
@@ -361,5 +378,45 @@ func Load(ctx context.Context, st Stores) (Result, error) {
 		res.Events += n
 		res.NewFills += f
 	}
+	n, err := demoMarket(ctx, st, res.Clients)
+	if err != nil {
+		return res, fmt.Errorf("demo: market moves: %w", err)
+	}
+	res.Events += n
 	return res, nil
+}
+
+// demoMarket sends a year of market moves in the desks' commodities, about
+// one a month each, through ingest as the market webhook does: each lands
+// on the timelines of the clients who follow or trade the commodity. The
+// year ends when the first client was created, so that a second run sends
+// the same moves.
+func demoMarket(ctx context.Context, st Stores, clients []*store.Client) (int, error) {
+	end := clients[0].CreatedAt.UTC().Truncate(24 * time.Hour)
+	var moves []ingest.MarketMove
+	for i, d := range demoDesks {
+		for j, key := range d.commodities {
+			r := rand.New(rand.NewPCG(uint64(i*100+j)+1, 11))
+			for week := end.AddDate(-1, 0, 0); week.Before(end); week = week.AddDate(0, 0, 7) {
+				if r.IntN(4) != 0 {
+					continue
+				}
+				at := week.Add(time.Duration(r.IntN(5))*24*time.Hour + 14*time.Hour + 30*time.Minute)
+				change := math.Round((r.Float64()-0.5)*100) / 10
+				if at.After(end) {
+					continue
+				}
+				price := math.Round(demoPrices[key]*(1+change/100)*100) / 100
+				moves = append(moves, ingest.MarketMove{ID: fmt.Sprintf("demo-%s-%s", key, at.Format("20060102")), Commodity: key,
+					ChangePct: &change, Price: &price, Time: at.Format(time.RFC3339)})
+			}
+		}
+	}
+	in := &ingest.Intake{Clients: st.Clients, Trades: st.Trades, Catalogue: st.Catalogue, Recorder: st.Recorder}
+	entries, err := in.PrepareMarket(ctx, moves)
+	if err != nil {
+		return 0, err
+	}
+	stored, err := in.Store(ctx, entries)
+	return stored.Events, err
 }

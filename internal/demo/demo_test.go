@@ -18,7 +18,7 @@ import (
 // again changes nothing.
 func TestLoad(t *testing.T) {
 	ctx := context.Background()
-	db, err := embedded.Open(ctx, t.TempDir(), slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(ctx, t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := demo.Stores{Clients: db, Teams: db, Trades: db, Recorder: &ingest.Recorder{Timeline: db.Timeline(), Scorer: model, Sentiment: db}}
+	st := demo.Stores{Catalogue: store.DefaultCatalogue(), Clients: db, Teams: db, Trades: db, Recorder: &ingest.Recorder{Timeline: db.Timeline(), Scorer: model, Sentiment: db}}
 	res, err := demo.Load(ctx, st)
 	if err != nil {
 		t.Fatal(err)
@@ -80,10 +80,10 @@ func TestLoad(t *testing.T) {
 				scored++
 			}
 			if o := e.Attrs.Order; o != nil {
-				if _, err := ingest.ParseContract(o.Contract, e.Time); err != nil {
+				if _, err := store.ParseContract(o.Contract, e.Time); err != nil {
 					t.Errorf("order on %q: %v", o.Contract, err)
 				}
-				if _, ok := store.LookupCommodity(o.Commodity); !ok {
+				if _, ok := store.DefaultCatalogue().Lookup(o.Commodity); !ok {
 					t.Errorf("order in %q, not in the catalogue", o.Commodity)
 				}
 			}

@@ -20,7 +20,7 @@ func TestMain(m *testing.M) { backendtest.Main(m) }
 func forEachStore(t *testing.T, fn func(t *testing.T, s store.PeriodicStore)) {
 	t.Run("embedded", func(t *testing.T) {
 		t.Parallel()
-		db, err := embedded.Open(context.Background(), t.TempDir(), backendtest.Logger())
+		db, err := embedded.Open(context.Background(), t.TempDir(), store.DefaultCatalogue(), backendtest.Logger())
 		if err != nil {
 			t.Fatal(err)
 		}

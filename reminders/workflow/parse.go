@@ -228,8 +228,9 @@ var (
 	Actions = []string{`remind "<text>"`, `post #channel "<text>"`, "tag <tag>", "untag <tag>", "set stage <stage>", `notify managers "<text>"`}
 )
 
-// Parse reads a definition. The error is an *Error.
-func Parse(def string) (*Definition, error) {
+// Parse reads a definition, its condition checked against cat. The error
+// is an *Error.
+func Parse(def string, cat *store.Catalogue) (*Definition, error) {
 	text := []rune(def)
 	errAt := func(start, end int, format string, a ...any) *Error {
 		return &Error{Text: def, Start: start, End: end, Msg: fmt.Sprintf(format, a...)}
@@ -280,7 +281,7 @@ func Parse(def string) (*Definition, error) {
 		if trimmed == "" {
 			return nil, errAt(toks[ifAt].start, toks[ifAt].end, "if needs a segment filter, e.g. if risk>=7 tag:vip")
 		}
-		f, err := segment.Parse(trimmed)
+		f, err := segment.Parse(trimmed, cat)
 		var pe *segment.Error
 		if errors.As(err, &pe) {
 			msg := pe.Msg

@@ -33,7 +33,7 @@ func TestParseEveryTriggerAndAction(t *testing.T) {
 		{`when no contact for 30 days if tag:vip then notify managers "{{.Name}}"`, `when no contact for 30 days if tag:vip then notify managers "{{.Name}}"`, Trigger{Kind: TriggerNoContact, Days: 30}},
 		{`when no contact for 14d then remind "ring {{.Name}}" after 90m`, `when no contact for 14 days then remind "ring {{.Name}}" after 90m`, Trigger{Kind: TriggerNoContact, Days: 14}},
 	} {
-		d, err := Parse(tc.in)
+		d, err := Parse(tc.in, store.DefaultCatalogue())
 		if err != nil {
 			t.Errorf("%s: %v", tc.in, err)
 			continue
@@ -44,12 +44,12 @@ func TestParseEveryTriggerAndAction(t *testing.T) {
 		if got := d.String(); got != tc.want {
 			t.Errorf("%s:\n got %s\nwant %s", tc.in, got, tc.want)
 		}
-		back, err := Parse(d.String())
+		back, err := Parse(d.String(), store.DefaultCatalogue())
 		if err != nil || back.String() != d.String() {
 			t.Errorf("%s does not read back: %v %v", d, back, err)
 		}
 	}
-	d, err := Parse(`when fill then post C0123ABCD "x" after 3d`)
+	d, err := Parse(`when fill then post C0123ABCD "x" after 3d`, store.DefaultCatalogue())
 	if err != nil || d.Action.Channel != "C0123ABCD" || d.After != 72*time.Hour {
 		t.Errorf("post with a bare id: %+v %v", d, err)
 	}
@@ -78,7 +78,7 @@ func TestParseErrorsPointAtTheMistake(t *testing.T) {
 		{`when no contact for ever then tag x`, `ever`, "write the days"},
 		{`when entered segment then tag x`, `segment`, "which saved segment"},
 	} {
-		_, err := Parse(tc.in)
+		_, err := Parse(tc.in, store.DefaultCatalogue())
 		var pe *Error
 		if !errors.As(err, &pe) {
 			t.Errorf("%s: %v, want a *Error", tc.in, err)
@@ -107,7 +107,7 @@ func TestParseErrorsPointAtTheMistake(t *testing.T) {
 
 // Texts name the client's fields and nothing else.
 func TestTemplateFields(t *testing.T) {
-	d, err := Parse(`when fill then remind "Call {{.Name}} ({{.Handle}}, {{.Desk}}, {{.Broker}}): {{.Event}}"`)
+	d, err := Parse(`when fill then remind "Call {{.Name}} ({{.Handle}}, {{.Desk}}, {{.Broker}}): {{.Event}}"`, store.DefaultCatalogue())
 	if err != nil {
 		t.Fatal(err)
 	}

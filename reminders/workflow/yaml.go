@@ -62,9 +62,10 @@ var fileKeys = []string{"name", "desk", "when", "if", "then", "after", "cooldown
 
 // ParseFile reads a workflows file: a mapping with a workflows list (or
 // the list alone), each item a mapping of name, desk, when, if, then,
-// after, cooldown (default 1h) and enabled (default true). Every mistake
-// is reported with its line, as FileErrors.
-func ParseFile(data []byte) ([]Spec, error) {
+// after, cooldown (default 1h) and enabled (default true); conditions are
+// checked against cat. Every mistake is reported with its line, as
+// FileErrors.
+func ParseFile(data []byte, cat *store.Catalogue) ([]Spec, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -104,7 +105,7 @@ func ParseFile(data []byte) ([]Spec, error) {
 	var specs []Spec
 	seen := map[string]int{}
 	for _, item := range list.Content {
-		spec, ok := parseItem(item, fail)
+		spec, ok := parseItem(item, cat, fail)
 		if !ok {
 			continue
 		}
@@ -136,7 +137,7 @@ func yamlSyntax(err error) *FileError {
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
 
-func parseItem(item *yaml.Node, fail func(*yaml.Node, string, ...any)) (Spec, bool) {
+func parseItem(item *yaml.Node, cat *store.Catalogue, fail func(*yaml.Node, string, ...any)) (Spec, bool) {
 	if item.Kind != yaml.MappingNode {
 		fail(item, "a workflow is a mapping of %s", strings.Join(fileKeys, ", "))
 		return Spec{}, false
@@ -234,7 +235,7 @@ func parseItem(item *yaml.Node, fail func(*yaml.Node, string, ...any)) (Spec, bo
 	add("if", "if")
 	add("then", "then")
 	add("after", "after")
-	def, err := Parse(b.String())
+	def, err := Parse(b.String(), cat)
 	var pe *Error
 	if errors.As(err, &pe) {
 		at := parts[0]

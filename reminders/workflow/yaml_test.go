@@ -5,10 +5,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/brokersync/brokersync/store"
 )
 
 func TestParseFile(t *testing.T) {
-	specs, err := ParseFile([]byte(FileExample))
+	specs, err := ParseFile([]byte(FileExample), store.DefaultCatalogue())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +26,7 @@ func TestParseFile(t *testing.T) {
 		t.Errorf("second: %+v", b)
 	}
 	// The list alone is a file too.
-	specs, err = ParseFile([]byte("- name: x\n  desk: d\n  when: fill\n  then: tag x\n"))
+	specs, err = ParseFile([]byte("- name: x\n  desk: d\n  when: fill\n  then: tag x\n"), store.DefaultCatalogue())
 	if err != nil || len(specs) != 1 {
 		t.Errorf("a bare list: %v %v", specs, err)
 	}
@@ -59,7 +61,7 @@ func TestParseFileErrorsHaveLines(t *testing.T) {
     then: remind "{{.Nam}}"
     cooldown: forever
 `
-	_, err := ParseFile([]byte(file))
+	_, err := ParseFile([]byte(file), store.DefaultCatalogue())
 	var fe FileErrors
 	if !errors.As(err, &fe) {
 		t.Fatalf("%v", err)
@@ -81,12 +83,12 @@ func TestParseFileErrorsHaveLines(t *testing.T) {
 		t.Errorf("errors:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// Not YAML at all: the parser's line.
-	_, err = ParseFile([]byte("workflows:\n  - name: x\n    desk: d\n    when: fill\n      then: tag x\n"))
+	_, err = ParseFile([]byte("workflows:\n  - name: x\n    desk: d\n    when: fill\n      then: tag x\n"), store.DefaultCatalogue())
 	if !errors.As(err, &fe) || fe[0].Line != 5 || !strings.Contains(fe[0].Msg, "not valid YAML") {
 		t.Errorf("broken YAML: %v", err)
 	}
 	// Two workflows of one name.
-	_, err = ParseFile([]byte("- {name: x, desk: d, when: fill, then: tag x}\n- {name: x, desk: d, when: fill, then: tag y}\n"))
+	_, err = ParseFile([]byte("- {name: x, desk: d, when: fill, then: tag x}\n- {name: x, desk: d, when: fill, then: tag y}\n"), store.DefaultCatalogue())
 	if !errors.As(err, &fe) || fe[0].Line != 2 || !strings.Contains(fe[0].Msg, "first is on line 1") {
 		t.Errorf("a name twice: %v", err)
 	}

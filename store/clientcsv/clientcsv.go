@@ -47,10 +47,11 @@ func (d *Defaults) Check() error {
 	return nil
 }
 
-// Read parses a CSV of clients and validates every row. Values that must be
-// unique (handle, emails, phones) are also checked across the file. A row
-// with no team or no broker takes d's, and is refused if d has none.
-func Read(r io.Reader, d Defaults) ([]*store.Client, error) {
+// Read parses a CSV of clients and validates every row (commodities
+// against cat). Values that must be unique (handle, emails, phones) are
+// also checked across the file. A row with no team or no broker takes d's,
+// and is refused if d has none.
+func Read(r io.Reader, d Defaults, cat *store.Catalogue) ([]*store.Client, error) {
 	if err := d.Check(); err != nil {
 		return nil, err
 	}
@@ -112,7 +113,7 @@ func Read(r io.Reader, d Defaults) ([]*store.Client, error) {
 		if err := deskAndBroker(c, d); err != nil {
 			return nil, lineErr(line, err)
 		}
-		if err := c.Validate(); err != nil {
+		if err := c.Validate(cat); err != nil {
 			return nil, lineErr(line, err)
 		}
 		unique := []struct{ field, value string }{{"handle", c.Handle}}

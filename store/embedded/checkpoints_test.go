@@ -19,7 +19,7 @@ func TestCheckpointStore(t *testing.T) {
 // mailbox, so it must survive closing and reopening the file.
 func TestCheckpointSurvivesReopen(t *testing.T) {
 	ctx, dir := context.Background(), t.TempDir()
-	db, err := embedded.Open(ctx, dir, slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(ctx, dir, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestCheckpointSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	db, err = embedded.Open(ctx, dir, slog.New(slog.DiscardHandler))
+	db, err = embedded.Open(ctx, dir, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

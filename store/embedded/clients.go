@@ -35,7 +35,7 @@ func (d *DB) ImportClients(ctx context.Context, cs []*store.Client, actor string
 		return err
 	}
 	for i, c := range cs {
-		if err := c.Validate(); err != nil {
+		if err := c.Validate(d.cat); err != nil {
 			return named(i, err)
 		}
 	}
@@ -390,7 +390,7 @@ func (d *DB) UpdateClient(ctx context.Context, id uuid.UUID, actor string, chang
 		if err := change(after); err != nil {
 			return err
 		}
-		if err := after.Validate(); err != nil {
+		if err := after.Validate(d.cat); err != nil {
 			return err
 		}
 		after.ID, after.CreatedAt = before.ID, before.CreatedAt

@@ -34,6 +34,7 @@ const FileName = "brokersync.db"
 // DB is an open embedded store.
 type DB struct {
 	db     *sql.DB
+	cat    *store.Catalogue // checks profiles and segments, values fills
 	now    func() time.Time
 	logger *slog.Logger
 	// oncePurged is when expired delivery keys were last deleted (Unix µs).
@@ -41,7 +42,8 @@ type DB struct {
 }
 
 // Open opens (creating if needed) the store in dir and applies migrations.
-func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
+// The store checks profiles and segments and values fills with cat.
+func Open(ctx context.Context, dir string, cat *store.Catalogue, logger *slog.Logger) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, store.Internal("create data directory", err)
 	}
@@ -57,7 +59,7 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
 	// database/sql keeps two idle connections by default; reopening SQLite
 	// connections under load costs more than the work itself.
 	db.SetMaxIdleConns(16)
-	d := &DB{db: db, now: time.Now, logger: logger}
+	d := &DB{db: db, cat: cat, now: time.Now, logger: logger}
 	if err := d.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

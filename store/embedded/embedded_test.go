@@ -13,7 +13,7 @@ import (
 
 func open(t *testing.T) *embedded.DB {
 	t.Helper()
-	db, err := embedded.Open(context.Background(), t.TempDir(), slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(context.Background(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestReopenKeepsData(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	logger := slog.New(slog.DiscardHandler)
-	db, err := embedded.Open(ctx, dir, logger)
+	db, err := embedded.Open(ctx, dir, store.DefaultCatalogue(), logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err = embedded.Open(ctx, dir, logger)
+	db, err = embedded.Open(ctx, dir, store.DefaultCatalogue(), logger)
 	if err != nil {
 		t.Fatal(err)
 	}

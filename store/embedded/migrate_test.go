@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/brokersync/brokersync/store"
 	"github.com/pressly/goose/v3"
 )
 
@@ -39,7 +40,7 @@ func TestAccountsMigration(t *testing.T) {
 	}
 	db.Close()
 
-	d, err := Open(ctx, dir, slog.New(slog.DiscardHandler))
+	d, err := Open(ctx, dir, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("migrating profiles with account numbers: %v", err)
 	}

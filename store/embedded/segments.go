@@ -87,7 +87,7 @@ func (d *DB) CountClients(ctx context.Context, q segment.Query) (int, error) {
 
 // SaveSegment implements segment.Store.
 func (d *DB) SaveSegment(ctx context.Context, s segment.Saved) (segment.Saved, error) {
-	if err := s.Validate(); err != nil {
+	if err := s.Validate(d.cat); err != nil {
 		return s, err
 	}
 	if s.UpdatedAt.IsZero() {

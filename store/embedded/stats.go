@@ -89,7 +89,7 @@ func (d *DB) ReplaceClientStats(ctx context.Context, clientID uuid.UUID, counts 
 			}
 		}
 		for _, f := range counts.Fills {
-			if _, err := tx.ExecContext(ctx, insertFill, fillArgs(f)...); err != nil {
+			if _, err := tx.ExecContext(ctx, insertFill, d.fillArgs(f)...); err != nil {
 				return mapErr(err)
 			}
 		}

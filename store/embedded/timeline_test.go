@@ -26,7 +26,7 @@ func TestTimelineSurvivesReopen(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	logger := slog.New(slog.DiscardHandler)
-	db, err := embedded.Open(ctx, dir, logger)
+	db, err := embedded.Open(ctx, dir, store.DefaultCatalogue(), logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestTimelineSurvivesReopen(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err = embedded.Open(ctx, dir, logger)
+	db, err = embedded.Open(ctx, dir, store.DefaultCatalogue(), logger)
 	if err != nil {
 		t.Fatal(err)
 	}

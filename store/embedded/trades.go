@@ -47,7 +47,7 @@ func (d *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, error
 		}
 		defer stmt.Close()
 		for i, f := range fills {
-			res, err := stmt.ExecContext(ctx, fillArgs(f)...)
+			res, err := stmt.ExecContext(ctx, d.fillArgs(f)...)
 			if err != nil {
 				return mapErr(err)
 			}
@@ -68,8 +68,8 @@ func (d *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, error
 	return first, nil
 }
 
-func fillArgs(f store.Fill) []any {
-	notional, currency := f.Value()
+func (d *DB) fillArgs(f store.Fill) []any {
+	notional, currency := f.Value(d.cat)
 	return []any{f.EventID.String(), f.ClientID.String(), f.At.UnixMicro(), f.Commodity, f.Contract, f.Side, f.Quantity, f.Price, notional, currency}
 }
 

@@ -41,7 +41,7 @@ func bookURL(b *testing.B) string {
 			return
 		}
 		afterAll = append(afterAll, func() { backendtest.DropDatabase(context.Background(), template.baseURL, name) })
-		db, err := postgres.Open(ctx, book.url, slog.New(slog.DiscardHandler))
+		db, err := postgres.Open(ctx, book.url, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 		if err != nil {
 			book.err = err
 			return
@@ -67,7 +67,7 @@ func bookURL(b *testing.B) string {
 }
 
 func openBook(b *testing.B, url string) *postgres.DB {
-	db, err := postgres.Open(b.Context(), url, slog.New(slog.DiscardHandler))
+	db, err := postgres.Open(b.Context(), url, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}

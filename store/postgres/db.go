@@ -39,6 +39,7 @@ const defaultConnectTimeout = 5 * time.Second
 // DB is the PostgreSQL store. It is safe for concurrent use.
 type DB struct {
 	pool   *pgxpool.Pool
+	cat    *store.Catalogue // checks profiles and segments, values fills
 	logger *slog.Logger
 	now    func() time.Time
 	// oncePurged is when expired delivery keys were last deleted (Unix µs).
@@ -49,9 +50,10 @@ var _ store.ClientStore = (*DB)(nil)
 
 // Open connects to the database at url (a postgres:// URL or key=value
 // string, with pgxpool's pool_* settings), applies pending migrations and
-// returns the store. EINVALID for a malformed url, EUNAVAILABLE when the
-// server cannot be reached.
-func Open(ctx context.Context, url string, logger *slog.Logger) (*DB, error) {
+// returns the store, which checks profiles and segments and values fills
+// with cat. EINVALID for a malformed url, EUNAVAILABLE when the server
+// cannot be reached.
+func Open(ctx context.Context, url string, cat *store.Catalogue, logger *slog.Logger) (*DB, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -63,7 +65,7 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{pool: pool, logger: logger, now: time.Now}, nil
+	return &DB{pool: pool, cat: cat, logger: logger, now: time.Now}, nil
 }
 
 // Migrate applies pending migrations to the database at url and returns. It

@@ -33,7 +33,7 @@ func (db *DB) ImportClients(ctx context.Context, cs []*store.Client, actor strin
 	now := db.clock()
 	sent := 0 // clients validated and sent to the database, for explaining a conflict
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		chunks, stop := prepareChunks(cs, actor, now)
+		chunks, stop := prepareChunks(db.cat, cs, actor, now)
 		defer stop()
 		for c := range chunks {
 			if c.err != nil {
@@ -60,7 +60,7 @@ type preparedChunk struct {
 // handle, email, phone or account number. It stops after the first error,
 // which it sends. stop ends the work early and returns once nothing touches
 // cs any more.
-func prepareChunks(cs []*store.Client, actor string, now time.Time) (<-chan preparedChunk, func()) {
+func prepareChunks(cat *store.Catalogue, cs []*store.Client, actor string, now time.Time) (<-chan preparedChunk, func()) {
 	out := make(chan preparedChunk) // unbuffered: exactly one chunk ahead
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -69,7 +69,7 @@ func prepareChunks(cs []*store.Client, actor string, now time.Time) (<-chan prep
 		seen := batchIndex{}
 		for lo := 0; lo < len(cs); lo += importChunk {
 			hi := min(lo+importChunk, len(cs))
-			w, err := prepareImport(cs, lo, hi, actor, now)
+			w, err := prepareImport(cat, cs, lo, hi, actor, now)
 			if err == nil {
 				err = seen.add(cs, lo, hi)
 			}
@@ -90,10 +90,10 @@ func prepareChunks(cs []*store.Client, actor string, now time.Time) (<-chan prep
 	}
 }
 
-// prepareImport validates and encodes cs[lo:hi] on every core. Each worker
+// prepareImport validates (against cat) and encodes cs[lo:hi] on every core. Each worker
 // takes a contiguous run, so the error reported is that of the first bad
 // client.
-func prepareImport(cs []*store.Client, lo, hi int, actor string, now time.Time) (*writeSet, error) {
+func prepareImport(cat *store.Catalogue, cs []*store.Client, lo, hi int, actor string, now time.Time) (*writeSet, error) {
 	const minPerWorker = 500
 	workers := max(1, min(runtime.GOMAXPROCS(0), (hi-lo)/minPerWorker))
 	size := (hi - lo + workers - 1) / workers
@@ -103,7 +103,7 @@ func prepareImport(cs []*store.Client, lo, hi int, actor string, now time.Time) 
 	for p := range workers {
 		wg.Go(func() {
 			for i := lo + p*size; i < min(lo+(p+1)*size, hi); i++ {
-				if err := parts[p].addNew(cs[i], actor, now); err != nil {
+				if err := parts[p].addNew(cat, cs[i], actor, now); err != nil {
 					errs[p] = store.InImport(err, i, cs[i].Handle)
 					return
 				}

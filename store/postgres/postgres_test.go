@@ -110,7 +110,7 @@ func uniqueName(prefix string) string {
 
 func openStore(t testing.TB) *postgres.DB {
 	t.Helper()
-	db, err := postgres.Open(t.Context(), newDatabaseURL(t), slog.New(slog.DiscardHandler))
+	db, err := postgres.Open(t.Context(), newDatabaseURL(t), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -254,7 +254,7 @@ func TestConcurrentOpen(t *testing.T) {
 	errs := make(chan error, n)
 	for range n {
 		wg.Go(func() {
-			db, err := postgres.Open(t.Context(), dbURL, slog.New(slog.DiscardHandler))
+			db, err := postgres.Open(t.Context(), dbURL, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 			if err == nil {
 				err = db.Ping(t.Context())
 				db.Close()
@@ -304,7 +304,7 @@ func TestOpenErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, err := postgres.Open(ctx, tt.url, nil)
+			db, err := postgres.Open(ctx, tt.url, store.DefaultCatalogue(), nil)
 			if err == nil {
 				db.Close()
 			}
@@ -350,7 +350,7 @@ func TestAccountsMigration(t *testing.T) {
 	if err := postgres.Migrate(ctx, url); err != nil {
 		t.Fatalf("migrating profiles with account numbers: %v", err)
 	}
-	db, err := postgres.Open(ctx, url, slog.New(slog.DiscardHandler))
+	db, err := postgres.Open(ctx, url, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +387,7 @@ func TestDeskChangesMigration(t *testing.T) {
 	if err := postgres.Migrate(ctx, url); err != nil {
 		t.Fatal(err)
 	}
-	db, err := postgres.Open(ctx, url, slog.New(slog.DiscardHandler))
+	db, err := postgres.Open(ctx, url, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

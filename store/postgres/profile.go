@@ -69,9 +69,9 @@ type contactPrefs struct {
 }
 
 type tradingPrefs struct {
-	Commodities []string           `json:"commodities,omitempty"`
-	Instruments []store.Instrument `json:"instruments,omitempty"`
-	OrderTypes  []store.OrderType  `json:"order_types,omitempty"`
+	Commodities []string               `json:"commodities,omitempty"`
+	Instruments []store.InstrumentKind `json:"instruments,omitempty"`
+	OrderTypes  []store.OrderType      `json:"order_types,omitempty"`
 }
 
 // riskLimits is the part of store.Risk without a column (tolerance and

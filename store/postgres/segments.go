@@ -99,7 +99,7 @@ func (db *DB) CountClients(ctx context.Context, q segment.Query) (int, error) {
 
 // SaveSegment implements segment.Store.
 func (db *DB) SaveSegment(ctx context.Context, s segment.Saved) (segment.Saved, error) {
-	if err := s.Validate(); err != nil {
+	if err := s.Validate(db.cat); err != nil {
 		return s, err
 	}
 	if s.UpdatedAt.IsZero() {

@@ -54,7 +54,7 @@ func statsURL(b *testing.B) string {
 		}
 		rows.Close()
 		byClass := map[string][]store.Commodity{}
-		for _, c := range store.Catalogue() {
+		for _, c := range store.DefaultCatalogue().Commodities() {
 			byClass[string(c.Class)] = append(byClass[string(c.Class)], c)
 		}
 		deskClass := map[string]string{"grains-desk": "agriculture", "energy-desk": "energy", "metals-desk": "metals", "softs-desk": "softs"}
@@ -129,7 +129,7 @@ type segmentBench struct {
 
 func keysOf(class store.AssetClass) []string {
 	var out []string
-	for _, c := range store.Catalogue() {
+	for _, c := range store.DefaultCatalogue().Commodities() {
 		if c.Class == class {
 			out = append(out, c.Key)
 		}
@@ -193,7 +193,7 @@ func BenchmarkSegmentsVsRaw(b *testing.B) {
 	for _, sb := range segmentBenches {
 		b.Run(sb.name, func(b *testing.B) {
 			ctx := b.Context()
-			f, err := segment.Parse(sb.filter)
+			f, err := segment.Parse(sb.filter, store.DefaultCatalogue())
 			if err != nil {
 				b.Fatal(err)
 			}

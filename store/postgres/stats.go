@@ -101,7 +101,7 @@ func (db *DB) ReplaceClientStats(ctx context.Context, clientID uuid.UUID, counts
 			}
 		}
 		for _, f := range counts.Fills {
-			if _, err := tx.Exec(ctx, insertFill, fillArgs(f)...); err != nil {
+			if _, err := tx.Exec(ctx, insertFill, db.fillArgs(f)...); err != nil {
 				return err
 			}
 		}

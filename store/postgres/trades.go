@@ -41,7 +41,7 @@ func (db *DB) RecordFill(ctx context.Context, f store.Fill) (bool, error) {
 	if err := f.Validate(); err != nil {
 		return false, err
 	}
-	tag, err := db.pool.Exec(ctx, insertFill, fillArgs(f)...)
+	tag, err := db.pool.Exec(ctx, insertFill, db.fillArgs(f)...)
 	if err != nil {
 		return false, mapError("record fill", err)
 	}
@@ -87,7 +87,7 @@ func (db *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, erro
 		ids, clients, ats = append(ids, f.EventID), append(clients, f.ClientID), append(ats, f.At)
 		commodities, contracts, sides = append(commodities, f.Commodity), append(contracts, f.Contract), append(sides, f.Side)
 		quantities, prices = append(quantities, f.Quantity), append(prices, f.Price)
-		notional, currency := f.Value()
+		notional, currency := f.Value(db.cat)
 		notionals, currencies = append(notionals, notional), append(currencies, currency)
 	}
 	rows, err := db.pool.Query(ctx, insertFills, ids, clients, ats, commodities, contracts, sides, quantities, prices, notionals, currencies)
@@ -112,8 +112,8 @@ func (db *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, erro
 	return first, nil
 }
 
-func fillArgs(f store.Fill) []any {
-	notional, currency := f.Value()
+func (db *DB) fillArgs(f store.Fill) []any {
+	notional, currency := f.Value(db.cat)
 	return []any{f.EventID, f.ClientID, f.At, f.Commodity, f.Contract, f.Side, f.Quantity, f.Price, notional, currency}
 }
 

@@ -21,7 +21,7 @@ import (
 // client that has it for a taken handle, email, phone or account number.
 func (db *DB) CreateClient(ctx context.Context, c *store.Client, actor string) error {
 	var w writeSet
-	if err := w.addNew(c, actor, db.clock()); err != nil {
+	if err := w.addNew(db.cat, c, actor, db.clock()); err != nil {
 		return err
 	}
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
@@ -65,7 +65,7 @@ func (db *DB) UpdateClient(ctx context.Context, id uuid.UUID, actor string, chan
 		// Identity and bookkeeping belong to the store, whatever change did.
 		after.ID, after.CreatedAt = before.ID, before.CreatedAt
 		after.UpdatedAt, after.Version, after.StageChangedAt = before.UpdatedAt, before.Version, before.StageChangedAt
-		if err := after.Validate(); err != nil {
+		if err := after.Validate(db.cat); err != nil {
 			return err
 		}
 		if changes = store.Diff(before, after); len(changes) == 0 {
@@ -224,9 +224,9 @@ type writeSet struct {
 	clients, emails, phones, accounts, tags, audit [][]any
 }
 
-// addNew validates c, completes it as a new client and adds its rows.
-func (w *writeSet) addNew(c *store.Client, actor string, now time.Time) error {
-	if err := c.Validate(); err != nil {
+// addNew validates c against cat, completes it as a new client and adds its rows.
+func (w *writeSet) addNew(cat *store.Catalogue, c *store.Client, actor string, now time.Time) error {
+	if err := c.Validate(cat); err != nil {
 		return err
 	}
 	id, err := uuid.NewV7() // time-ordered, so new rows land at the end of the primary key index

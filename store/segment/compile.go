@@ -33,7 +33,7 @@ type Lookup struct {
 // error is an *Error pointing at the term, or the lookup's error when it
 // could not be asked.
 func Resolve(ctx context.Context, f *Filter, l Lookup) (*Filter, error) {
-	out := &Filter{Text: f.Text}
+	out := &Filter{Text: f.Text, cat: f.cat}
 	root, err := resolve(ctx, f, f.Root, l, map[string]bool{}, 0)
 	if err != nil {
 		return nil, err
@@ -104,7 +104,7 @@ func resolve(ctx context.Context, f *Filter, n Node, l Lookup, stack map[string]
 			if err != nil {
 				return nil, err
 			}
-			sub, err := Parse(text)
+			sub, err := Parse(text, f.cat)
 			if err != nil {
 				return nil, errAt(n, "saved segment %s no longer parses: %v", name, err)
 			}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/brokersync/brokersync/store"
 )
 
 // Limits keep a filter something a person wrote: the parser and compiler
@@ -62,6 +64,8 @@ func (n *Term) span() (int, int) { return n.Start, n.End }
 type Filter struct {
 	Text string
 	Root Node // nil for an empty filter, which matches every client
+
+	cat *store.Catalogue // what it was parsed against; Resolve parses the segments it names against it too
 }
 
 // Error is a malformed filter: Start and End (rune offsets) mark the bad
@@ -258,16 +262,18 @@ func (l *lexer) quoted() (string, error) {
 //	unary = ( - | NOT ) unary | primary
 //	primary = ( or ) | term
 type parser struct {
+	cat   *store.Catalogue
 	lex   lexer
 	tok   token
 	depth int
 	terms int
 }
 
-// Parse parses a filter. An empty filter (only spaces) matches every
-// client. The error is an *Error.
-func Parse(text string) (*Filter, error) {
-	f := &Filter{Text: text}
+// Parse parses a filter, checking commodities and asset classes against
+// cat. An empty filter (only spaces) matches every client. The error is an
+// *Error.
+func Parse(text string, cat *store.Catalogue) (*Filter, error) {
+	f := &Filter{Text: text, cat: cat}
 	if n := utf8.RuneCountInString(text); n > MaxLength {
 		return nil, &Error{Filter: text, Start: MaxLength, End: n, Msg: fmt.Sprintf("a filter has at most %d characters; this one has %d", MaxLength, n)}
 	}
@@ -279,7 +285,7 @@ func Parse(text string) (*Filter, error) {
 			return nil, &Error{Filter: text, Start: i, End: i + 1, Msg: fmt.Sprintf("the filter holds a control character (%U)", r)}
 		}
 	}
-	p := &parser{lex: lexer{src: []rune(text), text: text}}
+	p := &parser{cat: cat, lex: lexer{src: []rune(text), text: text}}
 	if err := p.advance(); err != nil {
 		return nil, err
 	}
@@ -447,7 +453,7 @@ func (p *parser) wordError(t token) *Error {
 	case d != "":
 		e.Suggest = d + ":…"
 	}
-	if name := valueTerm(t.value); name != "" && e.Suggest == "" {
+	if name := valueTerm(p.cat, t.value); name != "" && e.Suggest == "" {
 		e.Suggest = name + ":" + t.value
 	}
 	return e
@@ -474,7 +480,13 @@ func (p *parser) term(t token) (*Term, error) {
 	if t.value == "" {
 		return nil, p.lex.errAt(t.start, t.end, "%s needs a value, e.g. %s", def.name, def.example)
 	}
-	v, err := def.parse(t.value)
+	var v value
+	var err error
+	if def.parseIn != nil {
+		v, err = def.parseIn(p.cat, t.value)
+	} else {
+		v, err = def.parse(t.value)
+	}
 	if err != nil {
 		return nil, p.lex.errAt(t.vstart, t.end, "%s: %v", def.name, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/segment"
 )
 
@@ -52,7 +53,7 @@ func TestParseErrorsPointAtTheTerm(t *testing.T) {
 		{strings.Repeat("x", segment.MaxLength+1), "at most 2000 characters", "", ""},
 		{"tag:vip 🙂", `"🙂" is not a term`, "", "        ^"},
 	} {
-		_, err := segment.Parse(tc.filter)
+		_, err := segment.Parse(tc.filter, store.DefaultCatalogue())
 		pe, ok := err.(*segment.Error)
 		if !ok {
 			t.Errorf("%q: %v; want a *segment.Error", tc.filter, err)
@@ -98,7 +99,7 @@ func TestParseCanonical(t *testing.T) {
 		"notional.90d>1m":                     "notional.90d>1m",
 		"asset:energy  risk>=7\tlast.contact>30d": "asset:energy risk>=7 last.contact>30d",
 	} {
-		f, err := segment.Parse(in)
+		f, err := segment.Parse(in, store.DefaultCatalogue())
 		if err != nil {
 			t.Errorf("%q: %v", in, err)
 			continue
@@ -111,7 +112,7 @@ func TestParseCanonical(t *testing.T) {
 
 func TestTermsAreDocumented(t *testing.T) {
 	for _, term := range segment.Terms() {
-		if _, err := segment.Parse(term[1]); err != nil && !strings.HasPrefix(term[0], "segment") && !strings.HasPrefix(term[0], "broker") && !strings.HasPrefix(term[0], "desk") {
+		if _, err := segment.Parse(term[1], store.DefaultCatalogue()); err != nil && !strings.HasPrefix(term[0], "segment") && !strings.HasPrefix(term[0], "broker") && !strings.HasPrefix(term[0], "desk") {
 			t.Errorf("the example of %s does not parse: %v", term[0], err)
 		}
 		if term[2] == "" {
@@ -138,7 +139,7 @@ func FuzzParse(f *testing.F) {
 	}
 	now := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
-		flt, err := segment.Parse(s)
+		flt, err := segment.Parse(s, store.DefaultCatalogue())
 		if err != nil {
 			pe, ok := err.(*segment.Error)
 			if !ok {
@@ -151,7 +152,7 @@ func FuzzParse(f *testing.F) {
 			_ = pe.Caret()
 			return
 		}
-		again, err := segment.Parse(flt.String())
+		again, err := segment.Parse(flt.String(), store.DefaultCatalogue())
 		if err != nil || again.String() != flt.String() {
 			t.Fatalf("%q reads back as %q, which gives %v %v", s, flt.String(), again, err)
 		}

@@ -83,8 +83,8 @@ type Saved struct {
 }
 
 // Validate checks a segment before it is saved: its name, and that its
-// filter parses. EINVALID.
-func (s *Saved) Validate() error {
+// filter parses against cat. EINVALID.
+func (s *Saved) Validate(cat *store.Catalogue) error {
 	n, err := NormalizeName(s.Name)
 	if err != nil {
 		return store.Invalid("name", "%s", err.Error())
@@ -94,7 +94,7 @@ func (s *Saved) Validate() error {
 	if s.Filter == "" {
 		return store.Invalid("filter", "required: a segment needs a filter, e.g. asset:energy risk>=7")
 	}
-	if _, err := Parse(s.Filter); err != nil {
+	if _, err := Parse(s.Filter, cat); err != nil {
 		return store.Invalid("filter", "%s", err.Error())
 	}
 	return nil

@@ -50,6 +50,9 @@ type termDef struct {
 	window  time.Duration // trades/volume/notional
 	which   string        // commodity terms: either, prefers, traded; last.*: contact, inbound, outbound, fill
 	parse   func(string) (value, error)
+	// parseIn is parse for the commodity terms, whose values are checked
+	// against the catalogue.
+	parseIn func(*store.Catalogue, string) (value, error)
 }
 
 const (
@@ -78,11 +81,11 @@ func init() {
 		d := &termDef{name: c.name, kind: kCommodity, ops: eqOps, which: c.which, help: c.help}
 		switch c.name {
 		case "commodity":
-			d.example, d.parse = "commodity:corn", parseCommodity
+			d.example, d.parseIn = "commodity:corn", parseCommodity
 		case "asset":
-			d.example, d.parse = "asset:energy", parseAsset
+			d.example, d.parseIn = "asset:energy", parseAsset
 		default:
-			d.example, d.parse = c.name+":corn", parseCommodityOrAsset
+			d.example, d.parseIn = c.name+":corn", parseCommodityOrAsset
 		}
 		add(d)
 	}
@@ -194,16 +197,16 @@ func distance(a, b string) int {
 }
 
 // valueTerm guesses the term a bare value belongs to (corn -> commodity).
-func valueTerm(v string) string {
+func valueTerm(cat *store.Catalogue, v string) string {
 	switch {
 	case v == "":
 		return ""
-	case slices.Contains(store.AssetClasses(), store.AssetClass(strings.ToLower(v))):
+	case slices.Contains(cat.AssetClasses(), store.AssetClass(strings.ToLower(v))):
 		return "asset"
 	case isStage(v):
 		return "stage"
 	}
-	if _, ok := store.LookupCommodity(v); ok {
+	if _, ok := cat.Lookup(v); ok {
 		return "commodity"
 	}
 	return ""
@@ -271,25 +274,25 @@ func parseRisk(s string) (value, error) {
 	return value{num: float64(n)}, nil
 }
 
-func parseCommodity(s string) (value, error) {
-	c, ok := store.LookupCommodity(s)
+func parseCommodity(cat *store.Catalogue, s string) (value, error) {
+	c, ok := cat.Lookup(s)
 	if !ok {
 		return value{}, fmt.Errorf("%q is not a commodity in the catalogue (a key such as corn or a code such as CBOT:ZS)", s)
 	}
 	return value{keys: []string{c.Key}, text: c.Key}, nil
 }
 
-func parseAsset(s string) (value, error) {
+func parseAsset(cat *store.Catalogue, s string) (value, error) {
 	class := store.AssetClass(strings.ToLower(s))
 	var keys []string
-	for _, c := range store.Catalogue() {
+	for _, c := range cat.Commodities() {
 		if c.Class == class {
 			keys = append(keys, c.Key)
 		}
 	}
 	if len(keys) == 0 {
 		names := make([]string, 0)
-		for _, c := range store.AssetClasses() {
+		for _, c := range cat.AssetClasses() {
 			names = append(names, string(c))
 		}
 		return value{}, fmt.Errorf("%q is not an asset class (%s)", s, strings.Join(names, ", "))
@@ -297,11 +300,11 @@ func parseAsset(s string) (value, error) {
 	return value{keys: keys, text: string(class)}, nil
 }
 
-func parseCommodityOrAsset(s string) (value, error) {
-	if v, err := parseAsset(s); err == nil {
+func parseCommodityOrAsset(cat *store.Catalogue, s string) (value, error) {
+	if v, err := parseAsset(cat, s); err == nil {
 		return v, nil
 	}
-	if v, err := parseCommodity(s); err == nil {
+	if v, err := parseCommodity(cat, s); err == nil {
 		return v, nil
 	}
 	return value{}, fmt.Errorf("%q is neither an asset class nor a commodity in the catalogue", s)

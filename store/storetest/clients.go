@@ -113,7 +113,7 @@ func FullClient(handle string, n int) *store.Client {
 		},
 		Trading: store.TradingPrefs{
 			Commodities: []string{"corn", "soybeans", "wti"},
-			Instruments: []store.Instrument{store.Futures, store.Options},
+			Instruments: []store.InstrumentKind{store.Futures, store.Options},
 			OrderTypes:  []store.OrderType{store.Limit, store.StopLimit},
 		},
 		Risk: store.Risk{

@@ -135,7 +135,7 @@ func newBook(t *testing.T, s SegmentStore) *book {
 
 func (bk *book) match(t *testing.T, filter string, teams []string, now time.Time) ([]string, error) {
 	t.Helper()
-	f, err := segment.Parse(filter)
+	f, err := segment.Parse(filter, store.DefaultCatalogue())
 	if err != nil {
 		return nil, err
 	}
@@ -456,7 +456,7 @@ func testSegmentPages(t *testing.T, s SegmentStore) {
 
 func mustParse(t *testing.T, s string) *segment.Filter {
 	t.Helper()
-	f, err := segment.Parse(s)
+	f, err := segment.Parse(s, store.DefaultCatalogue())
 	if err != nil {
 		t.Fatal(err)
 	}

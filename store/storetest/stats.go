@@ -79,7 +79,7 @@ func testNotional(t *testing.T, s StatsStore) {
 	if st.Trades30d != 3 || st.Volume30d != 8 {
 		t.Errorf("30d trades/volume = %d/%v, want 3/8: other currencies and unlisted contracts still count as trades", st.Trades30d, st.Volume30d)
 	}
-	classes := st.AssetClasses()
+	classes := store.DefaultCatalogue().ClassesOf(st.Commodities)
 	if len(classes) != 4 || classes[0] != store.Agriculture || classes[1] != store.Energy || classes[2] != store.Metals || classes[3] != store.Softs {
 		t.Errorf("asset classes = %v, want agriculture, energy, metals, softs", classes)
 	}

@@ -34,7 +34,7 @@ import (
 //	go test -run '^$' -bench TimelinePage100k -benchtime 50x ./webhooks/web/
 func BenchmarkTimelinePage100k(b *testing.B) {
 	b.Run("embedded", func(b *testing.B) {
-		db, err := embedded.Open(context.Background(), b.TempDir(), slog.New(slog.DiscardHandler))
+		db, err := embedded.Open(context.Background(), b.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func benchTimelinePage(b *testing.B, clients store.ClientStore, teams store.Team
 		}
 	}
 	links := web.Links{BaseURL: "http://x", Key: []byte("0123456789abcdef0123456789abcdef")}
-	pages := &web.Pages{Clients: clients, Timeline: timeline, Links: links, Rights: bot.Rights{Teams: teams, Admins: []string{"UADMIN"}},
+	pages := &web.Pages{Clients: clients, Timeline: timeline, Links: links, Rights: bot.Rights{Catalogue: store.DefaultCatalogue(), Teams: teams, Admins: []string{"UADMIN"}},
 		Now: time.Now, Logger: slog.New(slog.DiscardHandler)}
 	r := chi.NewRouter()
 	pages.Mount(r)

@@ -77,7 +77,7 @@ func TestTimelineInBrowser(t *testing.T) {
 	}
 	browser := chromium(t)
 	ctx := context.Background()
-	db, err := embedded.Open(ctx, t.TempDir(), slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(ctx, t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestTimelineInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &ingest.Recorder{Timeline: db.Timeline(), Scorer: model, Sentiment: db}
-	res, err := demo.Load(ctx, demo.Stores{Clients: db, Teams: db, Trades: db, Recorder: rec})
+	res, err := demo.Load(ctx, demo.Stores{Catalogue: store.DefaultCatalogue(), Clients: db, Teams: db, Trades: db, Recorder: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +96,8 @@ func TestTimelineInBrowser(t *testing.T) {
 
 	links := web.Links{BaseURL: "http://placeholder", Key: []byte(uuid.NewString() + uuid.NewString())}
 	pages := &web.Pages{Clients: db, Timeline: db.Timeline(), Trades: db, Sentiment: db, Links: links,
-		Rights: bot.Rights{Teams: db}, Now: time.Now, Logger: slog.New(slog.DiscardHandler),
-		Segments: db, Reminders: db, Teams: db, Digests: &reminders.DigestBuilder{Clients: db, Timeline: db.Timeline(), Teams: db, Reminders: db}}
+		Rights: bot.Rights{Catalogue: store.DefaultCatalogue(), Teams: db}, Now: time.Now, Logger: slog.New(slog.DiscardHandler),
+		Segments: db, Reminders: db, Teams: db, Digests: &reminders.DigestBuilder{Catalogue: store.DefaultCatalogue(), Clients: db, Timeline: db.Timeline(), Teams: db, Reminders: db}}
 	// A saved segment and two follow-ups for the desk page.
 	if _, err := db.SaveSegment(ctx, segment.Saved{Name: "cautious", Filter: "risk<=4", CreatedBy: broker, UpdatedBy: broker}); err != nil {
 		t.Fatal(err)

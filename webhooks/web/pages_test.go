@@ -350,7 +350,7 @@ func TestProfilePage(t *testing.T) {
 			c.Phones = []store.Phone{{Kind: store.Work, Number: "+13125550100"}}
 			c.Emails = []store.Email{{Kind: store.Work, Address: "ops-" + c.Handle + "@acme.test"}}
 			c.Contact = store.ContactPrefs{Channels: []store.Channel{store.ChannelPhone, store.ChannelEmail}, Frequency: store.Weekly, DoNotContact: true, DoNotReason: "legal hold"}
-			c.Trading = store.TradingPrefs{Commodities: []string{"corn", "wheat"}, Instruments: []store.Instrument{store.Futures}}
+			c.Trading = store.TradingPrefs{Commodities: []string{"corn", "wheat"}, Instruments: []store.InstrumentKind{store.Futures}}
 			c.Risk = store.Risk{Tolerance: 6, Horizon: store.MediumTerm, ReviewOn: store.Date{Year: 2026, Month: 11, Day: 1}}
 			c.KYC = store.KYC{Occupation: "farmer", AnnualIncome: &income}
 			c.Goals = []store.Goal{{Term: store.ShortGoal, Description: "Hedge the 2026 harvest", Commodity: "corn", Target: &target, Progress: 40}}

@@ -115,7 +115,7 @@ func newSlackOIDC(t *testing.T) *slackOIDC {
 // signInPages serves the pages with "Sign in with Slack" against o.
 func signInPages(t *testing.T, st backing, o *slackOIDC) *page {
 	p := &page{t: t, now: time.Now()}
-	pages := &web.Pages{Clients: st.clients, Timeline: st.timeline, Rights: bot.Rights{Teams: st.teams},
+	pages := &web.Pages{Clients: st.clients, Timeline: st.timeline, Rights: bot.Rights{Catalogue: store.DefaultCatalogue(), Teams: st.teams},
 		Now: time.Now, Logger: slog.New(slog.DiscardHandler), Segments: st.segments, Reminders: st.reminders, Teams: st.teams,
 		SignIn: &web.SignIn{Issuer: o.srv.URL, ClientID: oidcClientID, ClientSecret: oidcClientSecret}}
 	r := chi.NewRouter()

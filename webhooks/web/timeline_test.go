@@ -39,7 +39,7 @@ type backing struct {
 }
 
 func onEmbedded(t *testing.T) backing {
-	db, err := embedded.Open(context.Background(), t.TempDir(), slog.New(slog.DiscardHandler))
+	db, err := embedded.Open(context.Background(), t.TempDir(), store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,11 +71,11 @@ func newPage(t *testing.T, st backing, admins ...string) *page {
 	p := &page{t: t, links: web.Links{BaseURL: "http://brokersync.test", Key: []byte("0123456789abcdef0123456789abcdef")},
 		now: time.Date(2026, 11, 30, 16, 4, 0, 0, time.UTC)}
 	pages := &web.Pages{Clients: st.clients, Timeline: st.timeline, Links: p.links,
-		Rights: bot.Rights{Teams: st.teams, Admins: admins},
+		Rights: bot.Rights{Catalogue: store.DefaultCatalogue(), Teams: st.teams, Admins: admins},
 		Now:    func() time.Time { return p.now }, Logger: slog.New(slog.DiscardHandler),
 		Segments: st.segments, Reminders: st.reminders, Teams: st.teams}
 	if st.reminders != nil {
-		pages.Digests = &reminders.DigestBuilder{Clients: st.clients, Timeline: st.timeline, Teams: st.teams, Reminders: st.reminders}
+		pages.Digests = &reminders.DigestBuilder{Catalogue: store.DefaultCatalogue(), Clients: st.clients, Timeline: st.timeline, Teams: st.teams, Reminders: st.reminders}
 	}
 	p.pages = pages
 	r := chi.NewRouter()

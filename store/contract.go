@@ -1,15 +1,10 @@
-package ingest
+package store
 
 import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/brokersync/brokersync/store"
 )
-
-// monthCodes are the futures delivery month letters.
-const monthCodes = store.MonthCodes
 
 // Contract is a futures contract code taken apart: ZCZ6 is symbol ZC,
 // December, 2026.
@@ -24,7 +19,7 @@ type Contract struct {
 // catalogue commodity, or both. Either may be zero, never both.
 type Instrument struct {
 	Contract  Contract
-	Commodity store.Commodity // zero Key when the symbol is not in the catalogue
+	Commodity Commodity // zero Key when the symbol is not in the catalogue
 }
 
 // ParseContract takes a contract code apart. A one-digit year is the first
@@ -33,7 +28,7 @@ type Instrument struct {
 func ParseContract(code string, ref time.Time) (Contract, error) {
 	c := strings.ToUpper(strings.TrimSpace(code))
 	bad := func(why string) (Contract, error) {
-		return Contract{}, store.Invalid("contract", "%q is not a contract code (%s): write symbol, month letter and year, e.g. ZCZ6 or ZCZ26", code, why)
+		return Contract{}, Invalid("contract", "%q is not a contract code (%s): write symbol, month letter and year, e.g. ZCZ6 or ZCZ26", code, why)
 	}
 	digits := len(c) - len(strings.TrimRight(c, "0123456789"))
 	if digits == 0 || digits > 2 {
@@ -47,7 +42,7 @@ func ParseContract(code string, ref time.Time) (Contract, error) {
 	if len(rest) < 2 {
 		return bad("no symbol")
 	}
-	m := strings.IndexByte(monthCodes, rest[len(rest)-1])
+	m := strings.IndexByte(MonthCodes, rest[len(rest)-1])
 	if m < 0 {
 		return bad(fmt.Sprintf("%q is not a month code; they are F G H J K M N Q U V X Z", rest[len(rest)-1:]))
 	}
@@ -75,7 +70,7 @@ func ParseContract(code string, ref time.Time) (Contract, error) {
 }
 
 // ResolveInstrument turns what a feed says about an instrument into a
-// contract and a catalogue commodity. The contract's symbol is looked up with
+// contract and a commodity of cat. The contract's symbol is looked up with
 // the exchange when given ("ZS" needs one); the commodity, when given too,
 // must agree with it. An exchange may also prefix the contract ("LME:ZSZ6").
 // A contract or commodity that is not in the catalogue is refused with
@@ -84,19 +79,19 @@ func ParseContract(code string, ref time.Time) (Contract, error) {
 // client's statistics that no report can name). A contract that had expired
 // by ref, or lies further ahead than exchanges list, is EINVALID. Errors
 // name the field.
-func ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Instrument, error) {
+func (cat *Catalogue) ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Instrument, error) {
 	var in Instrument
 	raw := strings.TrimSpace(contract)
 	contract, exchange, commodity = raw, strings.TrimSpace(exchange), strings.TrimSpace(commodity)
 	if ex, code, ok := strings.Cut(contract, ":"); ok {
 		if exchange != "" && !strings.EqualFold(ex, exchange) {
-			return in, store.Invalid("exchange", "%q disagrees with the contract's prefix %q", exchange, ex)
+			return in, Invalid("exchange", "%q disagrees with the contract's prefix %q", exchange, ex)
 		}
 		exchange, contract = strings.TrimSpace(ex), code
 	}
-	var named store.Commodity
+	var named Commodity
 	if commodity != "" {
-		c, ok := store.LookupCommodity(commodity)
+		c, ok := cat.Lookup(commodity)
 		if !ok {
 			return in, notInCatalogue("commodity", "%q is not a commodity in the catalogue: use a key such as corn or wti, or leave it out", commodity)
 		}
@@ -104,7 +99,7 @@ func ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Ins
 	}
 	if contract == "" {
 		if commodity == "" {
-			return in, store.Invalid("contract", "required: a contract code such as ZCZ6 (or a commodity)")
+			return in, Invalid("contract", "required: a contract code such as ZCZ6 (or a commodity)")
 		}
 		in.Commodity = named
 		return in, nil
@@ -116,14 +111,14 @@ func ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Ins
 	in.Contract = k
 	// One symbol may mean different commodities on different exchanges
 	// (CBOT ZS soybeans, LME ZS zinc).
-	listed := store.CommoditiesBySymbol(k.Symbol)
+	listed := cat.BySymbol(k.Symbol)
 	if len(listed) == 0 {
 		return in, notInCatalogue("contract", "%q is not a contract in the catalogue: no commodity we list has the symbol %s", raw, k.Symbol)
 	}
 	if err := k.listedAt(raw, ref); err != nil {
 		return in, err
 	}
-	var candidates []store.Commodity
+	var candidates []Commodity
 	for _, c := range listed {
 		if exchange == "" || c.TradesOn(exchange) {
 			candidates = append(candidates, c)
@@ -136,18 +131,18 @@ func ResolveInstrument(contract, exchange, commodity string, ref time.Time) (Ins
 				continue
 			}
 			if exchange != "" && !c.TradesOn(exchange) {
-				return in, store.Invalid("exchange", "%q disagrees with commodity %q, which trades on %s", exchange, commodity, c.Exchange)
+				return in, Invalid("exchange", "%q disagrees with commodity %q, which trades on %s", exchange, commodity, c.Exchange)
 			}
 			in.Commodity = c
 			return in, nil
 		}
-		return in, store.Invalid("commodity", "%q does not match contract %s (%s)", commodity, k.Code, describe(listed))
+		return in, Invalid("commodity", "%q does not match contract %s (%s)", commodity, k.Code, describe(listed))
 	case len(candidates) == 1:
 		in.Commodity = candidates[0]
 	case len(candidates) > 1:
-		return in, store.Invalid("exchange", "required: symbol %s is %s", k.Symbol, describe(candidates))
+		return in, Invalid("exchange", "required: symbol %s is %s", k.Symbol, describe(candidates))
 	default:
-		return in, store.Invalid("exchange", "%q does not list %s; it is %s", exchange, k.Symbol, describe(listed))
+		return in, Invalid("exchange", "%q does not list %s; it is %s", exchange, k.Symbol, describe(listed))
 	}
 	return in, nil
 }
@@ -167,19 +162,19 @@ func (k Contract) listedAt(raw string, ref time.Time) error {
 	at := k.Month.String()[:3] + " " + fmt.Sprint(k.Year)
 	switch {
 	case month(k.Year, k.Month) < month(ref.Year(), ref.Month()):
-		return store.Invalid("contract", "%q is the %s contract, which had expired by %s", raw, at, ref.Format("2006-01-02"))
+		return Invalid("contract", "%q is the %s contract, which had expired by %s", raw, at, ref.Format("2006-01-02"))
 	case k.Year > ref.Year()+maxListedYears:
-		return store.Invalid("contract", "%q is the %s contract, further ahead than any exchange lists", raw, at)
+		return Invalid("contract", "%q is the %s contract, further ahead than any exchange lists", raw, at)
 	}
 	return nil
 }
 
 // notInCatalogue is the error about a well-formed value we do not list.
 func notInCatalogue(field, format string, a ...any) error {
-	return &store.Error{Code: store.ENOTFOUND, Field: field, Message: fmt.Sprintf(format, a...)}
+	return &Error{Code: ENOTFOUND, Field: field, Message: fmt.Sprintf(format, a...)}
 }
 
-func describe(cs []store.Commodity) string {
+func describe(cs []Commodity) string {
 	parts := make([]string, len(cs))
 	for i, c := range cs {
 		parts[i] = c.Exchange + " " + c.Name
