@@ -70,8 +70,9 @@ type Pool struct {
 	mu   sync.Mutex
 	held map[string]*reader
 
-	// Touched by Run's goroutine only: whether the first look at the
-	// leases was made, and the last token this pool held of each mailbox.
+	// Touched by Run's goroutine only: whether the leases left under this
+	// replica's name at start were taken back, and the last token this
+	// pool held of each mailbox.
 	looked bool
 	tokens map[string]int64
 }
@@ -241,7 +242,6 @@ func (p *Pool) take(ctx context.Context, n int) {
 		return
 	}
 	first := !p.looked
-	p.looked = true
 	now := time.Now()
 	prev := map[string]store.MailboxLease{}
 	for _, l := range leases {
@@ -273,31 +273,49 @@ func (p *Pool) take(ctx context.Context, n int) {
 		p.log.Error("another process holds mailbox leases under this replica's name: give every replica a name of its own (BROKERSYNC_REPLICA_ID); this one leaves them alone",
 			slog.Int("mailboxes", len(twin)), slog.String("first", twin[0]))
 	}
-	p.byPreference(free)
-	for i, l := range append(own, free...) {
-		if ctx.Err() != nil || i >= len(own) && n <= 0 {
+	for _, l := range own {
+		if _, err := p.acquire(ctx, l, prev[l]); err != nil {
 			return
 		}
-		start := time.Now()
-		lease, ok, err := p.opts.Leases.AcquireLease(ctx, l, p.opts.Replica, p.opts.TTL)
-		if err != nil {
-			p.log.Warn("cannot acquire a mailbox lease", slog.String("mailbox", l), slog.Any("err", err))
-			return
-		}
-		if !ok {
-			continue
-		}
-		if o := prev[l]; o.Holder != "" {
-			p.opts.Metrics.leases.WithLabelValues("takeover").Inc()
-			p.log.Info("mailbox lease taken over", slog.String("mailbox", l), slog.String("holder", p.opts.Replica),
-				slog.Int64("token", lease.Token), slog.String("from", o.Holder), slog.Time("expired", o.ExpiresAt))
-		} else {
-			p.opts.Metrics.leases.WithLabelValues("acquire").Inc()
-			p.log.Info("mailbox lease acquired", slog.String("mailbox", l), slog.String("holder", p.opts.Replica), slog.Int64("token", lease.Token))
-		}
-		p.start(ctx, l, lease, start)
-		n--
 	}
+	p.looked = true
+	p.byPreference(free)
+	for _, l := range free {
+		if n <= 0 || ctx.Err() != nil {
+			return
+		}
+		ok, err := p.acquire(ctx, l, prev[l])
+		if err != nil {
+			return
+		}
+		if ok {
+			n--
+		}
+	}
+}
+
+// acquire takes mailbox l, whose lease was prev, and starts its reader; ok
+// is false when another replica holds it.
+func (p *Pool) acquire(ctx context.Context, l string, prev store.MailboxLease) (bool, error) {
+	start := time.Now()
+	lease, ok, err := p.opts.Leases.AcquireLease(ctx, l, p.opts.Replica, p.opts.TTL)
+	if err != nil {
+		p.log.Warn("cannot acquire a mailbox lease", slog.String("mailbox", l), slog.Any("err", err))
+		return false, err
+	}
+	if !ok {
+		return false, nil
+	}
+	if prev.Holder != "" {
+		p.opts.Metrics.leases.WithLabelValues("takeover").Inc()
+		p.log.Info("mailbox lease taken over", slog.String("mailbox", l), slog.String("holder", p.opts.Replica),
+			slog.Int64("token", lease.Token), slog.String("from", prev.Holder), slog.Time("expired", prev.ExpiresAt))
+	} else {
+		p.opts.Metrics.leases.WithLabelValues("acquire").Inc()
+		p.log.Info("mailbox lease acquired", slog.String("mailbox", l), slog.String("holder", p.opts.Replica), slog.Int64("token", lease.Token))
+	}
+	p.start(ctx, l, lease, start)
+	return true, nil
 }
 
 // shed gives back n mailboxes, the least preferred first, stopping their
