@@ -6,10 +6,13 @@ RUN_DIR ?= $(CURDIR)/.run
 export BROKERSYNC_RUN_DIR := $(RUN_DIR)
 
 # The cluster tests' servers live apart from `make test`'s (they stop and
-# start them): their own run dir, and a PostgreSQL of their own on this port.
+# start them): their own run dir, and a PostgreSQL and a Dovecot of their
+# own on these ports.
 CLUSTER_RUN_DIR ?= $(CURDIR)/.run-cluster
 CLUSTER_PG_PORT ?= 26432
-CLUSTER_SERVICES = BROKERSYNC_RUN_DIR=$(CLUSTER_RUN_DIR) BROKERSYNC_POSTGRES_PORT=$(CLUSTER_PG_PORT) scripts/services.sh
+CLUSTER_IMAP_PORT ?= 20143
+CLUSTER_SERVICES = BROKERSYNC_RUN_DIR=$(CLUSTER_RUN_DIR) BROKERSYNC_POSTGRES_PORT=$(CLUSTER_PG_PORT) \
+	BROKERSYNC_IMAP_PORT=$(CLUSTER_IMAP_PORT) scripts/services.sh
 
 .PHONY: all build serve test test-short test-cluster lint lint-deploy vet services-start services-stop cassandra
 
@@ -34,12 +37,13 @@ test:
 	  scripts/fuzz-short.sh
 
 # The cluster tests (docs/RELIABILITY.md): a 3-node Cassandra cluster on
-# 127.0.0.1-3 and a PostgreSQL of their own, started here and stopped after;
-# a node of the cluster, then two, then PostgreSQL are stopped under a
-# running server. Required: a missing server fails them.
+# 127.0.0.1-3, a PostgreSQL and a Dovecot of their own, started here and
+# stopped after; a node of the cluster, then two, then PostgreSQL are
+# stopped under a running server, and three replicas are killed in turn
+# with a node. Required: a missing server fails them.
 test-cluster:
-	$(CLUSTER_SERVICES) start cluster postgres
-	set -o pipefail; trap '$(CLUSTER_SERVICES) stop cluster postgres' EXIT; \
+	$(CLUSTER_SERVICES) start cluster postgres dovecot
+	set -o pipefail; trap '$(CLUSTER_SERVICES) stop cluster postgres dovecot' EXIT; \
 	  source "$(CLUSTER_RUN_DIR)/env" && export BROKERSYNC_REQUIRE_CLUSTER=1 && \
 	  $(GO) test -race -count=1 -timeout 30m -run '^TestCluster' -v ./cmd/brokersync/ 2>&1 | \
 	    grep -v -e '^time=.* level=\(WARN\|INFO\) ' -e '^=== \(RUN\|PAUSE\|CONT\)'

@@ -13,7 +13,9 @@ const (
 	// LeaseAcquired: a free mailbox (never held, or released) was taken.
 	LeaseAcquired LeaseAction = "acquire"
 	// LeaseTakenOver: a mailbox whose holder stopped renewing (crashed, cut
-	// off) was taken after its lease ran out.
+	// off) was taken after its lease ran out; or a holder took its own
+	// live lease again (PrevHolder is Holder): a replica restarted under
+	// the same name, its earlier run fenced out by the new token.
 	LeaseTakenOver LeaseAction = "takeover"
 	// LeaseReleased: the holder gave the mailbox up.
 	LeaseReleased LeaseAction = "release"
@@ -50,10 +52,14 @@ type LeaseLogEntry struct {
 // mailboxes are spread evenly over the replicas.
 type LeaseStore interface {
 	// AcquireLease gives mailbox to holder for ttl when it is free: never
-	// held, released, or its lease expired; a live lease of holder itself
-	// is renewed and returned. ok is false (and the lease the current
-	// holder's) when another holder's lease is live. Every acquisition and
-	// takeover gets a new, larger token and a lease log entry.
+	// held, released, or its lease expired; or held by holder itself,
+	// which is taken over with a new token as from anyone else (whoever
+	// holds the old token, an earlier run of a replica of that name, can
+	// no longer renew it nor save checkpoints with it: holders renew with
+	// RenewLease, never with AcquireLease). ok is false (and the lease the
+	// current holder's) when another holder's lease is live. Every
+	// acquisition and takeover gets a new, larger token and a lease log
+	// entry.
 	AcquireLease(ctx context.Context, mailbox, holder string, ttl time.Duration) (lease MailboxLease, ok bool, err error)
 	// RenewLease extends holder's lease with token by ttl. ECONFLICT when
 	// the lease is no longer holder's with that token (taken over,

@@ -18,14 +18,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -60,16 +57,56 @@ type clusterRig struct {
 	tl       *cassandra.Timeline
 	handles  []string
 	ids      map[string]uuid.UUID
-	base     string
 	bin      string
-	env      []string
-	logPath  string
-	server   *exec.Cmd
+	settings map[string]string // of every server on the rig
 	services string
 	httpc    *http.Client
+
+	// The servers webhooks and pages go to, in turn.
+	servers []*served
+	turn    atomic.Int64
 }
 
+// newClusterRig sets up the stores and starts one server.
 func newClusterRig(t *testing.T) *clusterRig {
+	t.Helper()
+	r := newClusterStores(t)
+	r.servers = []*served{r.server(nil)}
+	r.servers[0].start()
+	return r
+}
+
+// server returns a server on the rig's stores with extra settings, not
+// started.
+func (r *clusterRig) server(extra map[string]string) *served {
+	settings := map[string]string{"BROKERSYNC_DATA_DIR": r.t.TempDir()}
+	for k, v := range r.settings {
+		settings[k] = v
+	}
+	for k, v := range extra {
+		settings[k] = v
+	}
+	return newServed(r.t, r.bin, settings)
+}
+
+// logs is the end of every server's log.
+func (r *clusterRig) logs() string {
+	var b strings.Builder
+	for _, s := range r.servers {
+		fmt.Fprintf(&b, "--- server %s:\n%s\n", s.addr, tail(s.logPath))
+	}
+	return b.String()
+}
+
+// base is the server the next request goes to.
+func (r *clusterRig) base() string {
+	return r.servers[int(r.turn.Add(1))%len(r.servers)].base()
+}
+
+// newClusterStores opens a keyspace of the test's own on the cluster (three
+// replicas, LOCAL_QUORUM) and the test PostgreSQL, with a broker and two
+// clients on a desk, and builds the server.
+func newClusterStores(t *testing.T) *clusterRig {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: the cluster tests stop and start servers")
@@ -109,70 +146,17 @@ func newClusterRig(t *testing.T) *clusterRig {
 		r.ids[h] = c.ID
 	}
 
-	addr := freeAddr(t)
-	r.base = "http://" + addr
-	r.logPath = filepath.Join(t.TempDir(), "server.log")
 	r.bin = buildServer(t, t.TempDir())
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BROKERSYNC_") && !strings.HasPrefix(kv, "SLACK_") {
-			r.env = append(r.env, kv)
-		}
-	}
-	for k, v := range map[string]string{
-		"BROKERSYNC_HTTP_ADDR": addr, "BROKERSYNC_LOG_LEVEL": "warn", "BROKERSYNC_DATA_DIR": t.TempDir(),
+	r.settings = map[string]string{
+		"BROKERSYNC_LOG_LEVEL":      "warn",
 		"BROKERSYNC_WEBHOOK_SECRET": clusterWebhook, "BROKERSYNC_LINK_KEY": clusterLinkKey,
 		"BROKERSYNC_POSTGRES_URL":          backendtest.PostgresURL(t),
 		"BROKERSYNC_CASSANDRA_HOSTS":       strings.Join(hosts, ","),
 		"BROKERSYNC_CASSANDRA_KEYSPACE":    r.cas.Keyspace,
 		"BROKERSYNC_CASSANDRA_REPLICATION": clusterRF3,
 		"BROKERSYNC_CASSANDRA_CONSISTENCY": "LOCAL_QUORUM",
-	} {
-		r.env = append(r.env, k+"="+v)
 	}
-	r.start()
-	t.Cleanup(r.stop)
 	return r
-}
-
-func (r *clusterRig) start() {
-	t := r.t
-	t.Helper()
-	logf, err := os.OpenFile(r.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	r.server = exec.Command(r.bin, "serve")
-	r.server.Env, r.server.Stdout, r.server.Stderr = r.env, logf, logf
-	began := time.Now()
-	if err := r.server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if code, _, err := get(r.base + "/healthz"); err == nil && code == http.StatusOK {
-			t.Logf("server up in %v", time.Since(began).Round(time.Millisecond))
-			return
-		}
-		if time.Since(began) > time.Minute {
-			t.Fatalf("the server did not come up within a minute:\n%s", tail(r.logPath))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (r *clusterRig) stop() {
-	if r.server == nil || r.server.ProcessState != nil {
-		return
-	}
-	_ = r.server.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { r.server.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		r.server.Process.Kill()
-		<-done
-	}
 }
 
 // service runs scripts/services.sh with args (stop-node 2, start postgres, ...).
@@ -213,7 +197,7 @@ func (r *clusterRig) orderBatch(tag string, i, n int) ([]byte, []string) {
 // post sends a signed webhook body; it returns the status (0 when no answer)
 // and the Retry-After header.
 func (r *clusterRig) post(body []byte) (int, string) {
-	req, _ := http.NewRequest(http.MethodPost, r.base+"/webhooks/orders", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, r.base()+"/webhooks/orders", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(webhooks.SignatureHeader, webhooks.Sign(clusterWebhook, time.Now(), body))
 	resp, err := r.httpc.Do(req)
@@ -230,7 +214,7 @@ func (r *clusterRig) post(body []byte) (int, string) {
 func (r *clusterRig) page(handle string) (int, string, error) {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	link := web.Links{BaseURL: r.base, Key: []byte(clusterLinkKey)}.Timeline(handle, clusterBroker, time.Now())
+	link := web.Links{BaseURL: r.base(), Key: []byte(clusterLinkKey)}.Timeline(handle, clusterBroker, time.Now())
 	resp, err := c.Get(link)
 	if err != nil {
 		return 0, "", err
@@ -249,6 +233,7 @@ type sender struct {
 	sent      int
 	unavail   int // 503 answers
 	noRetry   int // 503 answers without Retry-After
+	noAnswer  int // requests that got no answer (a server killed)
 	bad       []string
 	firstFail time.Time
 }
@@ -269,6 +254,8 @@ func (s *sender) deliver(ctx context.Context, r *clusterRig, body []byte, ids []
 			if retryAfter == "" {
 				s.noRetry++
 			}
+		case 0:
+			s.noAnswer++
 		default:
 			s.bad = append(s.bad, fmt.Sprintf("HTTP %d", code))
 		}
@@ -309,9 +296,24 @@ func (s *sender) stream(ctx context.Context, r *clusterRig, tag string) *sync.Wa
 	return &wg
 }
 
-// readAll reads every event of the rig's clients at consistency ALL, and
+// readAll reads every event of the rig's clients at consistency, and
 // counts orders and mails by source id.
 func (r *clusterRig) readAll(consistency string) map[string]int {
+	var clients []uuid.UUID
+	for _, h := range r.handles {
+		clients = append(clients, r.ids[h])
+	}
+	seen := map[string]int{}
+	for _, e := range r.readEvents(consistency, clients...) {
+		if e.Source == store.SourceOrders || e.Source == store.SourceEmail {
+			seen[e.SourceID]++
+		}
+	}
+	return seen
+}
+
+// readEvents reads every event of clients at consistency.
+func (r *clusterRig) readEvents(consistency string, clients ...uuid.UUID) []*store.Event {
 	t := r.t
 	t.Helper()
 	cfg := r.cas
@@ -322,26 +324,22 @@ func (r *clusterRig) readAll(consistency string) map[string]int {
 		t.Fatalf("open at %s: %v", consistency, err)
 	}
 	defer tl.Close()
-	seen := map[string]int{}
-	for _, h := range r.handles {
+	var out []*store.Event
+	for _, id := range clients {
 		q := store.EventQuery{Limit: 1000}
 		for {
-			page, err := tl.Events(t.Context(), r.ids[h], q)
+			page, err := tl.Events(t.Context(), id, q)
 			if err != nil {
-				t.Fatalf("read %s at %s: %v", h, consistency, err)
+				t.Fatalf("read %s at %s: %v", id, consistency, err)
 			}
-			for _, e := range page.Events {
-				if e.Source == store.SourceOrders || e.Source == store.SourceEmail {
-					seen[e.SourceID]++
-				}
-			}
+			out = append(out, page.Events...)
 			if page.Next == "" {
 				break
 			}
 			q.Cursor = page.Next
 		}
 	}
-	return seen
+	return out
 }
 
 // mail is a mail-like event on client: what the IMAP reader appends.
@@ -531,10 +529,10 @@ func TestClusterNodeLoss(t *testing.T) {
 			dup++
 		}
 	}
-	summary := fmt.Sprintf("orders: %d sent, %d acknowledged (%d answers 503, %d without Retry-After, other failures %v); "+
+	summary := fmt.Sprintf("orders: %d sent, %d acknowledged (%d answers 503, %d without Retry-After, %d unanswered, other failures %v); "+
 		"mails: %d sent, %d acknowledged, failed appends by phase %v; reads: %d, failed by phase %v; "+
 		"read back at ALL: %d lost, %d doubled",
-		orders.sent, len(orders.acked), orders.unavail, orders.noRetry, orders.bad,
+		orders.sent, len(orders.acked), orders.unavail, orders.noRetry, orders.noAnswer, orders.bad,
 		mailSent, len(mailAcked), mailFailed, readsTotal, readErrs, lost, dup)
 	unacked := orders.sent - len(orders.acked)
 	orders.mu.Unlock()
@@ -545,7 +543,7 @@ func TestClusterNodeLoss(t *testing.T) {
 		p99, _ := lat.p(ph, 0.99)
 		t.Logf("newest-50 reads %s: %d, p50 %v, p99 %v", ph, n, p50.Round(10*time.Microsecond), p99.Round(10*time.Microsecond))
 	}
-	if lost > 0 || dup > 0 || unacked > 0 || len(orders.bad) > 0 || orders.noRetry > 0 {
+	if lost > 0 || dup > 0 || unacked > 0 || len(orders.bad) > 0 || orders.noRetry > 0 || orders.noAnswer > 0 {
 		failures = append(failures, summary)
 	}
 	if len(readWrong) > 0 {
@@ -561,7 +559,7 @@ func TestClusterNodeLoss(t *testing.T) {
 		failures = append(failures, fmt.Sprintf("only %d reads while the node was down", n))
 	}
 	if len(failures) > 0 {
-		t.Errorf("node loss:\n%s\nserver log:\n%s", strings.Join(failures, "\n"), tail(r.logPath))
+		t.Errorf("node loss:\n%s\nserver log:\n%s", strings.Join(failures, "\n"), r.logs())
 	}
 }
 
@@ -648,7 +646,7 @@ func TestClusterTwoNodesDown(t *testing.T) {
 		case code == http.StatusServiceUnavailable:
 			t.Errorf("webhook refused without Retry-After")
 		default:
-			t.Fatalf("webhook with two nodes of three down answered %d, want 503\n%s", code, tail(r.logPath))
+			t.Fatalf("webhook with two nodes of three down answered %d, want 503\n%s", code, r.logs())
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("no 503 within 30s")
@@ -708,7 +706,7 @@ func TestClusterTwoNodesDown(t *testing.T) {
 	defer rcancel()
 	for i, b := range refused {
 		if !s.deliver(rctx, r, b, refusedIDs[i*10:(i+1)*10]) {
-			t.Fatalf("a refused webhook was not accepted after the nodes came back:\n%s", tail(r.logPath))
+			t.Fatalf("a refused webhook was not accepted after the nodes came back:\n%s", r.logs())
 		}
 	}
 	if code, _, err := r.page(r.handles[0]); err != nil || code != http.StatusOK {
@@ -783,11 +781,11 @@ func TestClusterPostgresLoss(t *testing.T) {
 		}
 		fills += st.Trades365d
 	}
-	summary := fmt.Sprintf("orders: %d sent, %d acknowledged, %d answers 503 (%d without Retry-After), other failures %v; "+
+	summary := fmt.Sprintf("orders: %d sent, %d acknowledged, %d answers 503 (%d without Retry-After), %d unanswered, other failures %v; "+
 		"read back at ALL: %d lost, %d doubled; fills counted %d", orders.sent, len(orders.acked), orders.unavail, orders.noRetry,
-		orders.bad, lost, dup, fills)
+		orders.noAnswer, orders.bad, lost, dup, fills)
 	t.Log(summary)
-	if lost > 0 || dup > 0 || len(orders.bad) > 0 || orders.noRetry > 0 || orders.sent != len(orders.acked) || fills != len(orders.acked) {
-		t.Errorf("PostgreSQL loss: %s\nserver log:\n%s", summary, tail(r.logPath))
+	if lost > 0 || dup > 0 || len(orders.bad) > 0 || orders.noRetry > 0 || orders.noAnswer > 0 || orders.sent != len(orders.acked) || fills != len(orders.acked) {
+		t.Errorf("PostgreSQL loss: %s\nserver log:\n%s", summary, r.logs())
 	}
 }

@@ -52,6 +52,7 @@ type Config struct {
 	Catalogue            string
 	DormantAfter         string
 	LogLevel             string
+	ReplicaID            string
 
 	// cat is the commodity catalogue, loaded once from Catalogue (the
 	// built-in one when it is not set) and handed to whatever needs it.
@@ -108,6 +109,7 @@ var settings = []setting{
 	{"BROKERSYNC_ADMINS", "admins", "", "Slack user ids that are BrokerSync admins, comma separated", func(c *Config) *string { return &c.Admins }, nil, false},
 	{"BROKERSYNC_CATALOGUE", "catalogue", "", "commodity catalogue file (JSON) whose entries replace built-in ones with the same key and add the others", func(c *Config) *string { return &c.Catalogue }, nil, false}, // loaded by loadConfig
 	{"BROKERSYNC_DORMANT_AFTER", "dormant-after", "90d", "days without a fill or real contact after which an active client becomes dormant, e.g. 60d", func(c *Config) *string { return &c.DormantAfter }, checkDays, false},
+	{"BROKERSYNC_REPLICA_ID", "replica-id", "", "this replica's name in mailbox leases, the same across its restarts and different from every other replica's, so that a restarted replica takes back its mailboxes at once (default: host name and the port of BROKERSYNC_HTTP_ADDR)", func(c *Config) *string { return &c.ReplicaID }, checkReplicaID, false},
 	{"BROKERSYNC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }, checkOneOf("DEBUG", "INFO", "WARN", "ERROR"), false},
 }
 
@@ -185,6 +187,29 @@ func (c Config) MailDefaults() imap.Defaults {
 			}
 			return ""
 		}}
+}
+
+// Replica is this replica's name in mailbox leases: BROKERSYNC_REPLICA_ID,
+// else the host name and the HTTP port, which no other process on the host
+// can listen on and which a restarted process keeps (a port of 0 gives a
+// name of its own to every run).
+func (c Config) Replica() string {
+	if c.ReplicaID != "" {
+		return c.ReplicaID
+	}
+	host, _ := os.Hostname()
+	_, port, _ := net.SplitHostPort(c.HTTPAddr)
+	if host == "" || port == "" || port == "0" {
+		return imap.ReplicaID()
+	}
+	return host + ":" + port
+}
+
+func checkReplicaID(v string) error {
+	if len(v) > 200 || strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return fmt.Errorf("is not a name of at most 200 characters without spaces")
+	}
+	return nil
 }
 
 // AdminIDs returns the configured admin Slack ids.

@@ -59,12 +59,10 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 
 	// Each mailbox is read by one replica at a time: the one holding its
-	// lease.
-	// replica names this process in mailbox leases and periodic job claims.
-	replica := imap.ReplicaID()
+	// lease, under the replica's lasting name.
 	var mail *imap.Pool
 	if len(ingesters) > 0 {
-		if mail, err = imap.NewPool(ingesters, imap.PoolOptions{Leases: st.Leases, Replica: replica, Metrics: mailMetrics, Logger: logger}); err != nil {
+		if mail, err = imap.NewPool(ingesters, imap.PoolOptions{Leases: st.Leases, Replica: cfg.Replica(), Metrics: mailMetrics, Logger: logger}); err != nil {
 			return err
 		}
 		logger.Info("reading mail under mailbox leases", slog.String("replica", mail.Replica()), slog.Int("mailboxes", len(ingesters)))
@@ -164,7 +162,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		g.Go(func() error { return dropCopy.Run(ctx) })
 	}
 	// Periodic jobs run once per period across replicas.
-	jobs := &periodic.Runner{Store: st.Periodic, Holder: replica, Logger: logger, Metrics: periodic.NewMetrics(registry)}
+	// Their claims name this process, whose name no other run shares.
+	jobs := &periodic.Runner{Store: st.Periodic, Holder: imap.ReplicaID(), Logger: logger, Metrics: periodic.NewMetrics(registry)}
 	// Clients not heard from as often as their profile asks.
 	g.Go(func() error {
 		return jobs.Run(ctx, periodic.Job{Name: "cadence", Every: reminders.DefaultCadenceInterval, Run: func(ctx context.Context, _ time.Time) error {

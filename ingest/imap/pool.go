@@ -28,9 +28,11 @@ const (
 // PoolOptions configure a Pool. Leases is required.
 type PoolOptions struct {
 	Leases store.LeaseStore
-	// Replica names this process in leases, logs and the lease log; it
-	// must differ between replicas and between runs (default: host name,
-	// process id and a random suffix; see ReplicaID).
+	// Replica names this replica in leases, logs and the lease log; it
+	// must differ between replicas running at the same time. A name that
+	// stays the same across restarts lets a restarted replica take back at
+	// once the leases its earlier run held, with new tokens; a new name
+	// waits for them to run out (default: ReplicaID, new every run).
 	Replica string
 	// TTL is how long a lease lasts unrenewed, Renew how often it is
 	// renewed (defaults DefaultLeaseTTL, DefaultLeaseRenew). A reader whose
@@ -41,7 +43,7 @@ type PoolOptions struct {
 	Logger     *slog.Logger
 }
 
-// ReplicaID is a name for this process that no other replica and no
+// ReplicaID is a name for this process that no other process and no
 // earlier run of it has: host name, process id and a random suffix.
 func ReplicaID() string {
 	host, _ := os.Hostname()
@@ -67,6 +69,12 @@ type Pool struct {
 
 	mu   sync.Mutex
 	held map[string]*reader
+
+	// Touched by Run's goroutine only: whether the leases left under this
+	// replica's name at start were taken back, and the last token this
+	// pool held of each mailbox.
+	looked bool
+	tokens map[string]int64
 }
 
 // reader is one ingester running under a lease.
@@ -101,7 +109,7 @@ func NewPool(ingesters []*Ingester, opts PoolOptions) (*Pool, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
 	}
-	p := &Pool{opts: opts, byLabel: map[string]*Ingester{}, held: map[string]*reader{},
+	p := &Pool{opts: opts, byLabel: map[string]*Ingester{}, held: map[string]*reader{}, tokens: map[string]int64{},
 		log: opts.Logger.With(slog.String("component", "imap-leases"), slog.String("replica", opts.Replica))}
 	for _, in := range ingesters {
 		l := in.Mailbox().Label()
@@ -220,57 +228,94 @@ func (p *Pool) renew(ctx context.Context) {
 
 // take acquires up to n mailboxes, in this replica's order of preference
 // (rendezvous hashing, so that replicas reach for different ones first),
-// skipping those another replica holds.
+// skipping those another replica holds. On its first look it also takes
+// back every live lease held under this replica's name, whatever n: an
+// earlier run of this replica left them (killed, it released nothing), and
+// their new tokens fence that run out. Later, a live lease under this name
+// with a token this pool never held is another process's that runs under
+// the same name by mistake: it is left alone (and reported), so that the
+// two never take a mailbox from each other back and forth.
 func (p *Pool) take(ctx context.Context, n int) {
 	leases, err := p.opts.Leases.Leases(ctx)
 	if err != nil {
 		p.log.Warn("cannot read the mailbox leases", slog.Any("err", err))
 		return
 	}
+	first := !p.looked
 	now := time.Now()
 	prev := map[string]store.MailboxLease{}
 	for _, l := range leases {
 		prev[l.Mailbox] = l
 	}
 	p.mu.Lock()
-	var free []string
+	var free, own, twin []string
 	for _, l := range p.labels {
 		if p.held[l] != nil {
 			continue
 		}
 		// A live lease of another replica (by the local clock; the store
 		// decides) is not worth a try.
-		if o, ok := prev[l]; ok && o.Holder != "" && o.Holder != p.opts.Replica && o.ExpiresAt.After(now) {
+		o, ok := prev[l]
+		switch live := ok && o.Holder != "" && o.ExpiresAt.After(now); {
+		case live && o.Holder == p.opts.Replica && first:
+			own = append(own, l)
+			continue
+		case live && o.Holder == p.opts.Replica && o.Token != p.tokens[l]:
+			twin = append(twin, l)
+			continue
+		case live && o.Holder != p.opts.Replica:
 			continue
 		}
 		free = append(free, l)
 	}
 	p.mu.Unlock()
+	if len(twin) > 0 {
+		p.log.Error("another process holds mailbox leases under this replica's name: give every replica a name of its own (BROKERSYNC_REPLICA_ID); this one leaves them alone",
+			slog.Int("mailboxes", len(twin)), slog.String("first", twin[0]))
+	}
+	for _, l := range own {
+		if _, err := p.acquire(ctx, l, prev[l]); err != nil {
+			return
+		}
+	}
+	p.looked = true
 	p.byPreference(free)
 	for _, l := range free {
-		if n == 0 || ctx.Err() != nil {
+		if n <= 0 || ctx.Err() != nil {
 			return
 		}
-		start := time.Now()
-		lease, ok, err := p.opts.Leases.AcquireLease(ctx, l, p.opts.Replica, p.opts.TTL)
+		ok, err := p.acquire(ctx, l, prev[l])
 		if err != nil {
-			p.log.Warn("cannot acquire a mailbox lease", slog.String("mailbox", l), slog.Any("err", err))
 			return
 		}
-		if !ok {
-			continue
+		if ok {
+			n--
 		}
-		if o := prev[l]; o.Holder != "" && o.Holder != p.opts.Replica {
-			p.opts.Metrics.leases.WithLabelValues("takeover").Inc()
-			p.log.Info("mailbox lease taken over", slog.String("mailbox", l), slog.String("holder", p.opts.Replica),
-				slog.Int64("token", lease.Token), slog.String("from", o.Holder), slog.Time("expired", o.ExpiresAt))
-		} else {
-			p.opts.Metrics.leases.WithLabelValues("acquire").Inc()
-			p.log.Info("mailbox lease acquired", slog.String("mailbox", l), slog.String("holder", p.opts.Replica), slog.Int64("token", lease.Token))
-		}
-		p.start(ctx, l, lease, start)
-		n--
 	}
+}
+
+// acquire takes mailbox l, whose lease was prev, and starts its reader; ok
+// is false when another replica holds it.
+func (p *Pool) acquire(ctx context.Context, l string, prev store.MailboxLease) (bool, error) {
+	start := time.Now()
+	lease, ok, err := p.opts.Leases.AcquireLease(ctx, l, p.opts.Replica, p.opts.TTL)
+	if err != nil {
+		p.log.Warn("cannot acquire a mailbox lease", slog.String("mailbox", l), slog.Any("err", err))
+		return false, err
+	}
+	if !ok {
+		return false, nil
+	}
+	if prev.Holder != "" {
+		p.opts.Metrics.leases.WithLabelValues("takeover").Inc()
+		p.log.Info("mailbox lease taken over", slog.String("mailbox", l), slog.String("holder", p.opts.Replica),
+			slog.Int64("token", lease.Token), slog.String("from", prev.Holder), slog.Time("expired", prev.ExpiresAt))
+	} else {
+		p.opts.Metrics.leases.WithLabelValues("acquire").Inc()
+		p.log.Info("mailbox lease acquired", slog.String("mailbox", l), slog.String("holder", p.opts.Replica), slog.Int64("token", lease.Token))
+	}
+	p.start(ctx, l, lease, start)
+	return true, nil
 }
 
 // shed gives back n mailboxes, the least preferred first, stopping their
@@ -309,6 +354,7 @@ func (p *Pool) start(ctx context.Context, l string, lease store.MailboxLease, at
 	p.held[l] = r
 	p.opts.Metrics.held.Set(float64(len(p.held)))
 	p.mu.Unlock()
+	p.tokens[l] = lease.Token
 	in := p.byLabel[l]
 	go func() { r.done <- in.RunFenced(rctx, lease.Token) }()
 }

@@ -119,6 +119,13 @@ const (
 
 func startReplica(t *testing.T, b *backend, name string, mailboxes []imap.MailboxConfig) *replica {
 	t.Helper()
+	return startReplicaAs(t, b, name, name+"-"+uniq(), testLeaseTTL, testLeaseRenew, mailboxes)
+}
+
+// startReplicaAs starts a replica named replica in the leases, with lease
+// timings of its own.
+func startReplicaAs(t *testing.T, b *backend, name, replicaName string, ttl, renew time.Duration, mailboxes []imap.MailboxConfig) *replica {
+	t.Helper()
 	rs := &replicaStores{LeaseStore: b.leases, checkpoints: b.checkpoints, recorder: b.recorder()}
 	desk := imap.NewDesk(mailboxes)
 	var ins []*imap.Ingester
@@ -128,7 +135,7 @@ func startReplica(t *testing.T, b *backend, name string, mailboxes []imap.Mailbo
 		})
 		ins = append(ins, in)
 	}
-	pool, err := imap.NewPool(ins, imap.PoolOptions{Leases: rs, Replica: name + "-" + uniq(), TTL: testLeaseTTL, Renew: testLeaseRenew, Logger: quietLogger()})
+	pool, err := imap.NewPool(ins, imap.PoolOptions{Leases: rs, Replica: replicaName, TTL: ttl, Renew: renew, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,5 +404,116 @@ func TestStaleReaderCannotMoveCheckpoint(t *testing.T) {
 		if cp, err := b.checkpoints.Checkpoint(ctx, cfg.Account, cfg.Folder); store.ErrorCode(err) != store.ENOTFOUND {
 			t.Fatalf("checkpoint after the stale reader: %+v, %v; want none", cp, err)
 		}
+	})
+}
+
+// sameNameBoxes makes n folders of user's with one mail each from a client
+// of its own, and returns their mailboxes, the connection that appends to
+// them, and a function appending one more mail to folder i.
+func sameNameBoxes(t *testing.T, d *dovecot, b *backend, user string, n int) ([]imap.MailboxConfig, func(i int)) {
+	t.Helper()
+	u := uniq()
+	c := d.login(t, user)
+	var mailboxes []imap.MailboxConfig
+	var folders, froms []string
+	sent := make([]int, n)
+	for i := range n {
+		folderMu.Lock()
+		folder := d.folder(t, c)
+		folderMu.Unlock()
+		from := fmt.Sprintf("same%02d.%s@reyesgrain.example", i, u)
+		newClient(t, b.clients, from)
+		folders, froms = append(folders, folder), append(froms, from)
+		mailboxes = append(mailboxes, d.mailbox(t, user, folder, ""))
+	}
+	send := func(i int) {
+		sent[i]++
+		appendMail(t, c, folders[i], [][]byte{letter{id: fmt.Sprintf("%s-%03d-%s@reyesgrain.example", folders[i], sent[i], u), from: froms[i],
+			to: []string{"desk@meridian.example"}, subject: fmt.Sprintf("Order %d", sent[i]), body: "Sell 5 July corn."}.raw()})
+	}
+	for i := range n {
+		send(i)
+	}
+	return mailboxes, send
+}
+
+// A replica killed and started again under the same name reads its
+// mailboxes again at once: it takes back the leases its killed run still
+// holds, with new tokens, instead of waiting for them to run out (30 s
+// here).
+func TestRestartedReplicaTakesBackItsMailboxesAtOnce(t *testing.T) {
+	d := needDovecot(t)
+	forEachBackend(t, func(t *testing.T, b *backend) {
+		const ttl, renew = 30 * time.Second, time.Second
+		mailboxes, send := sameNameBoxes(t, d, b, d.users[3], 4)
+		name := "restart-" + uniq()
+		a := startReplicaAs(t, b, "a", name, ttl, renew, mailboxes)
+		waitSpread(t, len(mailboxes), a)
+		waitCheckpoints(t, b, mailboxes, 1, 30*time.Second)
+		a.kill(t)
+		for i := range mailboxes {
+			send(i)
+		}
+		began := time.Now()
+		again := startReplicaAs(t, b, "a again", name, ttl, renew, mailboxes)
+		waitCheckpoints(t, b, mailboxes, 2, 5*time.Second)
+		t.Logf("the restarted replica read the new mail of %d mailboxes %v after it started", len(mailboxes), time.Since(began).Round(time.Millisecond))
+		if h := again.pool.Held(); len(h) != len(mailboxes) {
+			t.Errorf("the restarted replica holds %v, want all %d mailboxes", h, len(mailboxes))
+		}
+	})
+}
+
+// Two live processes misconfigured with one name: the second takes the
+// mailboxes with new tokens, the first stops reading them (its renewals
+// refused) and leaves them alone rather than taking them back, so that at
+// no time do both read a mailbox under the same token, and the mail is
+// read once.
+func TestTwoProcessesWithOneReplicaName(t *testing.T) {
+	d := needDovecot(t)
+	forEachBackend(t, func(t *testing.T, b *backend) {
+		mailboxes, send := sameNameBoxes(t, d, b, d.users[3], 4)
+		name := "twin-" + uniq()
+		first := startReplicaAs(t, b, "first", name, testLeaseTTL, testLeaseRenew, mailboxes)
+		waitSpread(t, len(mailboxes), first)
+		second := startReplicaAs(t, b, "second", name, testLeaseTTL, testLeaseRenew, mailboxes)
+		eventually(t, 2*testLeaseTTL, "the second process holding every mailbox, the first none", func() bool {
+			return len(second.pool.Held()) == len(mailboxes) && len(first.pool.Held()) == 0
+		})
+		// It stays so: the first does not take them back.
+		for range 4 {
+			time.Sleep(testLeaseRenew)
+			if h := first.pool.Held(); len(h) > 0 {
+				t.Fatalf("the first process read %v again beside the second", h)
+			}
+		}
+		for i := range mailboxes {
+			send(i)
+		}
+		waitCheckpoints(t, b, mailboxes, 2, 30*time.Second)
+		ctx := context.Background()
+		for _, mb := range mailboxes {
+			log, err := b.leases.LeaseLog(ctx, mb.Label())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(log) != 2 || log[0].Action != store.LeaseAcquired || log[1].Action != store.LeaseTakenOver || log[1].Token != 2 {
+				t.Errorf("%s: lease log %+v: want one acquisition, one takeover, nothing else", mb.Label(), log)
+			}
+		}
+	})
+}
+
+// waitCheckpoints waits until every mailbox's checkpoint is at uid.
+func waitCheckpoints(t *testing.T, b *backend, mailboxes []imap.MailboxConfig, uid int, within time.Duration) {
+	t.Helper()
+	eventually(t, within, fmt.Sprintf("every checkpoint at UID %d", uid), func() bool {
+		for _, mb := range mailboxes {
+			cp, err := b.checkpoints.Checkpoint(context.Background(), mb.Account, mb.Folder)
+			if err != nil || int(cp.LastUID) != uid {
+				return false
+			}
+		}
+		return true
 	})
 }

@@ -3,6 +3,8 @@ package imap_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -10,11 +12,17 @@ import (
 )
 
 // The replica benchmark's mailboxes: six folders of 1,000 generated
-// messages each, appended once and reused.
-const (
-	replicaBenchFolders  = 6
-	replicaBenchMessages = 1000
-)
+// messages each (BROKERSYNC_BENCH_REPLICA_MESSAGES sets another number, for
+// a slow store such as the 3-node cluster on one machine), appended once and
+// reused.
+const replicaBenchFolders = 6
+
+func replicaBenchMessages() int {
+	if n, err := strconv.Atoi(os.Getenv("BROKERSYNC_BENCH_REPLICA_MESSAGES")); err == nil && n > 0 {
+		return n
+	}
+	return 1000
+}
 
 // BenchmarkReplicasIngest ingests six mailboxes (6,000 messages) with one,
 // two and three replicas' lease pools (in this process, on PostgreSQL +
@@ -27,11 +35,12 @@ const (
 //	go test -run '^$' -bench ReplicasIngest -benchtime 2x ./ingest/imap
 func BenchmarkReplicasIngest(b *testing.B) {
 	d := needDovecot(b)
+	messages := replicaBenchMessages()
 	user := benchUser(d)
 	var folders []string
 	for i := range replicaBenchFolders {
 		f := fmt.Sprintf("bench-replicas-v1-%d", i)
-		loadFolder(b, d, user, f, 20000+i*replicaBenchMessages, replicaBenchMessages)
+		loadFolder(b, d, user, f, 20000+i*messages, messages)
 		folders = append(folders, f)
 	}
 	be := openReal(b)
@@ -64,7 +73,7 @@ func BenchmarkReplicasIngest(b *testing.B) {
 		for {
 			done := 0
 			for _, mb := range mailboxes {
-				if cp, err := be.checkpoints.Checkpoint(ctx, mb.Account, mb.Folder); err == nil && cp.LastUID == replicaBenchMessages {
+				if cp, err := be.checkpoints.Checkpoint(ctx, mb.Account, mb.Folder); err == nil && int(cp.LastUID) == messages {
 					done++
 				}
 			}
@@ -93,7 +102,7 @@ func BenchmarkReplicasIngest(b *testing.B) {
 				elapsed += pass(b, n)
 				passes++
 			}
-			rate := float64(replicaBenchFolders*replicaBenchMessages*passes) / elapsed.Seconds()
+			rate := float64(replicaBenchFolders*messages*passes) / elapsed.Seconds()
 			b.ReportMetric(rate, "msgs/s")
 			if n == 1 {
 				one = rate

@@ -19,6 +19,7 @@
 package backendtest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -219,11 +220,14 @@ func Cassandra(t testing.TB) *cassandra.Timeline {
 		if run.casErr = lockCassandra(syscall.LOCK_SH); run.casErr != nil {
 			return
 		}
+		// A benchmark may point the tests at the cluster with
+		// BROKERSYNC_TEST_CASSANDRA_HOSTS and ask for its replication and
+		// consistency.
 		run.casCfg = cassandra.Config{
 			Hosts:       strings.Split(hosts, ","),
 			Keyspace:    "brokersync_test_" + run.suffix,
-			Replication: "{'class': 'SimpleStrategy', 'replication_factor': 1}",
-			Consistency: "ONE",
+			Replication: cmp.Or(os.Getenv("BROKERSYNC_TEST_CASSANDRA_REPLICATION"), "{'class': 'SimpleStrategy', 'replication_factor': 1}"),
+			Consistency: cmp.Or(os.Getenv("BROKERSYNC_TEST_CASSANDRA_CONSISTENCY"), "ONE"),
 			Timeout:     10 * time.Second,
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

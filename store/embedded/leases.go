@@ -39,13 +39,7 @@ func (d *DB) AcquireLease(ctx context.Context, mailbox, holder string, ttl time.
 		case err != nil:
 			return mapErr(err)
 		}
-		if cur.Holder == holder && cur.ExpiresAt.After(now) {
-			cur.ExpiresAt = now.Add(ttl)
-			_, err := tx.ExecContext(ctx, `UPDATE mailbox_leases SET expires_at = ? WHERE mailbox = ?`, cur.ExpiresAt.UnixMicro(), mailbox)
-			out, ok = cur, err == nil
-			return mapErr(err)
-		}
-		if cur.Holder != "" && cur.ExpiresAt.After(now) {
+		if cur.Holder != "" && cur.Holder != holder && cur.ExpiresAt.After(now) {
 			out = cur
 			return nil
 		}

@@ -41,13 +41,7 @@ func (db *DB) AcquireLease(ctx context.Context, mailbox, holder string, ttl time
 		case err != nil:
 			return err
 		}
-		if cur.Holder == holder && cur.ExpiresAt.After(now) {
-			cur.ExpiresAt = now.Add(ttl)
-			_, err := tx.Exec(ctx, `UPDATE mailbox_leases SET expires_at = $2 WHERE mailbox = $1`, mailbox, cur.ExpiresAt)
-			out, ok = cur, err == nil
-			return err
-		}
-		if cur.Holder != "" && cur.ExpiresAt.After(now) {
+		if cur.Holder != "" && cur.Holder != holder && cur.ExpiresAt.After(now) {
 			out = cur
 			return nil
 		}

@@ -29,6 +29,7 @@ func RunLeaseStoreTests(t *testing.T, newStore func(t *testing.T) LeaseStore) {
 		{"OneHolderAtATime", testLeaseOneHolder},
 		{"ReleaseHandsOverAtOnce", testLeaseRelease},
 		{"ExpiredLeaseIsTakenOver", testLeaseTakeover},
+		{"HolderTakesItsOwnLiveLeaseWithNewToken", testLeaseSameHolder},
 		{"StaleTokenCannotSaveCheckpoint", testLeaseFencing},
 		{"ConcurrentAcquisitionsOneWins", testLeaseConcurrent},
 		{"LiveReplicas", testLeaseReplicas},
@@ -78,10 +79,6 @@ func testLeaseOneHolder(t *testing.T, s LeaseStore) {
 	b, ok, err := s.AcquireLease(ctx, mb, "replica-b", time.Minute)
 	if err != nil || ok || b.Holder != "replica-a" || b.Token != 1 {
 		t.Fatalf("a second replica acquiring a live lease: %+v, %v, %v; want refused, showing replica-a's", b, ok, err)
-	}
-	again := mustAcquire(t, s, mb, "replica-a", time.Minute)
-	if again.Token != a.Token {
-		t.Fatalf("the holder acquiring again changed the token %d → %d; it is a renewal", a.Token, again.Token)
 	}
 	r, err := s.RenewLease(ctx, mb, "replica-a", a.Token, 2*time.Minute)
 	if err != nil || r.Token != a.Token || time.Until(r.ExpiresAt) < 110*time.Second {
@@ -172,6 +169,40 @@ func testLeaseTakeover(t *testing.T, s LeaseStore) {
 	}
 	if d := log[1].PrevExpiresAt.Sub(a.ExpiresAt); d < -time.Millisecond || d > time.Millisecond || log[1].At.Before(log[1].PrevExpiresAt) {
 		t.Fatalf("takeover at %v of a lease expiring %v (acquired until %v)", log[1].At, log[1].PrevExpiresAt, a.ExpiresAt)
+	}
+}
+
+// A replica restarted under the same name acquires the leases its earlier
+// run still holds at once, with new tokens: the earlier run, were it still
+// alive, can neither renew them nor move a checkpoint.
+func testLeaseSameHolder(t *testing.T, s LeaseStore) {
+	ctx := context.Background()
+	account, mb := leaseMailbox()
+	old := mustAcquire(t, s, mb, "replica-a", time.Hour)
+	cp := store.Checkpoint{Mailbox: account, Folder: "INBOX", UIDValidity: 7, LastUID: 10, Fence: old.Token}
+	saveCheckpoint(t, s, cp)
+	again := mustAcquire(t, s, mb, "replica-a", time.Minute)
+	if again.Token != old.Token+1 {
+		t.Fatalf("the same holder acquiring its live lease: token %d → %d, want %d", old.Token, again.Token, old.Token+1)
+	}
+	if _, err := s.RenewLease(ctx, mb, "replica-a", old.Token, time.Hour); store.ErrorCode(err) != store.ECONFLICT {
+		t.Fatalf("renewing with the earlier run's token: %v, want ECONFLICT", err)
+	}
+	stale := cp
+	stale.LastUID = 20
+	if err := s.SaveCheckpoint(ctx, stale); store.ErrorCode(err) != store.ECONFLICT {
+		t.Fatalf("a save with the earlier run's token: %v, want ECONFLICT", err)
+	}
+	if err := s.ReleaseLease(ctx, mb, "replica-a", old.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RenewLease(ctx, mb, "replica-a", again.Token, time.Minute); err != nil {
+		t.Fatalf("the earlier run's release freed the new run's lease: %v", err)
+	}
+	log := leaseLog(t, s, mb)
+	if len(log) != 2 || log[1].Action != store.LeaseTakenOver || log[1].Holder != "replica-a" || log[1].PrevHolder != "replica-a" ||
+		log[1].Token != again.Token || !log[1].At.Before(log[1].PrevExpiresAt) {
+		t.Fatalf("lease log %+v: want an acquisition, then replica-a taking over its own live lease", log)
 	}
 }
 
