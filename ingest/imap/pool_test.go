@@ -356,7 +356,9 @@ func TestReplicasShareMailboxes(t *testing.T) {
 				t.Errorf("%s: still held by %s after every replica stopped", label, holder)
 			}
 		}
-		if limit := testLeaseTTL + 2*testLeaseRenew + time.Second; worst > limit || worst == 0 {
+		// The lease's life, two rounds, and room for a loaded machine
+		// (-race on two shared cores has been seen to take 5.2 s).
+		if limit := testLeaseTTL + 2*testLeaseRenew + 3*time.Second; worst > limit || worst == 0 {
 			t.Errorf("slowest takeover of a killed replica's mailbox: %s after the kill, want within (0, %s]", worst, limit)
 		}
 		t.Logf("slowest takeover %s after the kill (lease %s, renewal every %s)", worst, testLeaseTTL, testLeaseRenew)
