@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +28,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -171,58 +171,15 @@ func crashTest(t *testing.T, settings map[string]string, open func(context.Conte
 	defer fakeSrv.Close()
 	fake.BaseURL = fakeSrv.URL
 
-	addr := freeAddr(t)
-	base := "http://" + addr
-	logPath := filepath.Join(t.TempDir(), "server.log")
-	bin := buildServer(t, t.TempDir())
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BROKERSYNC_") && !strings.HasPrefix(kv, "SLACK_") {
-			env = append(env, kv)
-		}
-	}
-	for k, v := range map[string]string{
-		"BROKERSYNC_HTTP_ADDR": addr, "BROKERSYNC_LOG_LEVEL": "warn",
-		"SLACK_BOT_TOKEN": "xoxb-crash", "SLACK_SIGNING_SECRET": crashSigning, "SLACK_API_URL": fakeSrv.URL + "/api/",
+	all := map[string]string{
+		"BROKERSYNC_LOG_LEVEL": "warn",
+		"SLACK_BOT_TOKEN":      "xoxb-crash", "SLACK_SIGNING_SECRET": crashSigning, "SLACK_API_URL": fakeSrv.URL + "/api/",
 		"BROKERSYNC_WEBHOOK_SECRET": crashWebhook, "BROKERSYNC_SLACK_LEASE": crashLease.String(),
-	} {
-		env = append(env, k+"="+v)
 	}
-	for k, v := range settings {
-		env = append(env, k+"="+v)
-	}
-	var server *exec.Cmd
-	start := func() {
-		t.Helper()
-		logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer logf.Close()
-		server = exec.Command(bin, "serve")
-		server.Env, server.Stdout, server.Stderr = env, logf, logf
-		began := time.Now()
-		if err := server.Start(); err != nil {
-			t.Fatal(err)
-		}
-		for {
-			if code, _, err := get(base + "/healthz"); err == nil && code == http.StatusOK {
-				t.Logf("server up in %v", time.Since(began).Round(time.Millisecond))
-				return
-			}
-			if time.Since(began) > time.Minute {
-				t.Fatalf("the server did not come up within a minute:\n%s", tail(logPath))
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	start()
-	defer func() {
-		if server.ProcessState == nil {
-			server.Process.Kill()
-			server.Wait()
-		}
-	}()
+	maps.Copy(all, settings)
+	server := newServed(t, buildServer(t, t.TempDir()), all)
+	server.start()
+	base := server.base()
 
 	// Slack gives up on a request after three seconds.
 	httpc := &http.Client{Timeout: 3 * time.Second}
@@ -414,11 +371,8 @@ func crashTest(t *testing.T, settings map[string]string, open func(context.Conte
 		counts.mu.Lock()
 		counts.inFlightAtKill = append(counts.inFlightAtKill, int(inFlight.Load()))
 		counts.mu.Unlock()
-		if err := server.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		server.Wait()
-		start()
+		server.kill()
+		server.start()
 		first := unacked(1)
 		senders.Go(func() { retry(first) })
 	}
@@ -461,11 +415,8 @@ func crashTest(t *testing.T, settings map[string]string, open func(context.Conte
 	if pending = unacked(1 << 20); len(pending) > 0 {
 		failures = append(failures, fmt.Sprintf("%d deliveries never acknowledged", len(pending)))
 	}
-	if err := server.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := server.Wait(); err != nil {
-		t.Errorf("the server did not stop cleanly: %v\n%s", err, tail(logPath))
+	if err := server.terminate(); err != nil {
+		t.Errorf("the server did not stop cleanly: %v\n%s", err, tail(server.logPath))
 	}
 
 	// Count what the timelines hold.
@@ -546,7 +497,7 @@ func crashTest(t *testing.T, settings map[string]string, open func(context.Conte
 		failures = append(failures, summary)
 	}
 	if len(failures) > 0 {
-		t.Errorf("crash test failed:\n%s\nserver log:\n%s", strings.Join(failures, "\n"), tail(logPath))
+		t.Errorf("crash test failed:\n%s\nserver log:\n%s", strings.Join(failures, "\n"), tail(server.logPath))
 	}
 }
 

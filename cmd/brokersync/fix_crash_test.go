@@ -3,13 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -106,47 +105,18 @@ func fixCrashTest(t *testing.T, settings map[string]string, clients store.Client
 		"[DEFAULT]\nConnectionType=initiator\nHeartBtInt=30\nReconnectInterval=1\nSocketConnectHost=127.0.0.1\nSocketConnectPort=%d\n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=%s\nTargetCompID=%s\n", port, bsync, oms)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	bin := buildServer(t, t.TempDir())
-	logPath := filepath.Join(t.TempDir(), "server.log")
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BROKERSYNC_") && !strings.HasPrefix(kv, "SLACK_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "BROKERSYNC_HTTP_ADDR="+freeAddr(t), "BROKERSYNC_LOG_LEVEL=warn", "BROKERSYNC_FIX_SETTINGS="+fixFile)
-	for k, v := range settings {
-		env = append(env, k+"="+v)
-	}
-	var server *exec.Cmd
-	start := func() {
-		t.Helper()
-		logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer logf.Close()
-		server = exec.Command(bin, "serve")
-		server.Env, server.Stdout, server.Stderr = env, logf, logf
-		if err := server.Start(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	all := map[string]string{"BROKERSYNC_LOG_LEVEL": "warn", "BROKERSYNC_FIX_SETTINGS": fixFile}
+	maps.Copy(all, settings)
+	server := newServed(t, buildServer(t, t.TempDir()), all)
 	waitLogon := func() {
 		t.Helper()
 		select {
 		case <-app.logons:
 		case <-time.After(time.Minute):
-			t.Fatalf("BrokerSync did not log on:\n%s", tail(logPath))
+			t.Fatalf("BrokerSync did not log on:\n%s", tail(server.logPath))
 		}
 	}
-	start()
-	defer func() {
-		if server.ProcessState == nil {
-			server.Process.Kill()
-			server.Wait()
-		}
-	}()
+	server.start()
 	waitLogon()
 
 	const fills, kills = 3000, 3
@@ -181,11 +151,8 @@ func fixCrashTest(t *testing.T, settings map[string]string, clients store.Client
 				break
 			}
 		}
-		if err := server.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		server.Wait()
-		start()
+		server.kill()
+		server.start()
 		waitLogon()
 	}
 	for range sent {
@@ -218,7 +185,7 @@ func fixCrashTest(t *testing.T, settings map[string]string, clients store.Client
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d fills stored after the burst:\n%s", tr, fills, tail(logPath))
+			t.Fatalf("%d of %d fills stored after the burst:\n%s", tr, fills, tail(server.logPath))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -82,17 +83,23 @@ func (s *served) kill() {
 }
 
 // stop ends the server with SIGTERM, with SIGKILL after 30 s.
-func (s *served) stop() {
+func (s *served) stop() { _ = s.terminate() }
+
+// terminate ends the server with SIGTERM, with SIGKILL after 30 s, and
+// returns how it exited: nil when it stopped cleanly.
+func (s *served) terminate() error {
 	if !s.running() {
-		return
+		return nil
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
 	select {
-	case <-done:
+	case err := <-done:
+		return err
 	case <-time.After(30 * time.Second):
 		s.cmd.Process.Kill()
 		<-done
+		return errors.New("still running 30 s after SIGTERM")
 	}
 }
