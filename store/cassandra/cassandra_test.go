@@ -39,8 +39,8 @@ func TestOpenIsRepeatable(t *testing.T) {
 	if err := tl.Session().Query(`SELECT count(*) FROM schema_migrations`).ScanContext(t.Context(), &n); err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 {
-		t.Errorf("schema_migrations has %d rows, want 2", n)
+	if n != 3 {
+		t.Errorf("schema_migrations has %d rows, want 3", n)
 	}
 }
 

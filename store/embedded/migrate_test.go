@@ -2,12 +2,18 @@ package embedded
 
 import (
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/pressly/goose/v3"
+
+	"github.com/brokersync/brokersync/store"
 )
 
 // TestAccountsMigration upgrades a store whose profiles were written before
@@ -52,5 +58,66 @@ func TestAccountsMigration(t *testing.T) {
 		if got := strings.Join(c.Accounts, ","); c.Handle != "old-client" || got != "ACC-7,ACC-3" {
 			t.Errorf("ClientByAccount(%s) = %s with accounts %s, want old-client with ACC-7,ACC-3", account, c.Handle, got)
 		}
+	}
+}
+
+// TestDayCountsMigration upgrades a store whose events were written before
+// day counts were kept: the migration counts them as AppendEvents would.
+func TestDayCountsMigration(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := fsSub()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 1999); err != nil {
+		t.Fatal(err)
+	}
+	client := uuid.New()
+	old := []*store.Event{
+		{Time: time.UnixMilli(-1), Kind: store.KindNote, Sentiment: &store.Sentiment{Score: -0.5, Label: "negative"}},
+		{Time: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC), Kind: store.KindOrder,
+			Attrs: store.Attrs{Order: &store.OrderAttrs{Side: "sell", Quantity: 3, Price: 12.5, Status: "filled"}}},
+		{Time: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC), Kind: store.KindOrder,
+			Attrs: store.Attrs{Order: &store.OrderAttrs{Side: "buy", Quantity: 2, Status: "placed"}}},
+		{Time: time.Date(2025, 3, 1, 23, 59, 0, 0, time.UTC), Kind: store.KindEmail, Sentiment: &store.Sentiment{Score: 0.25, Label: "positive"}},
+	}
+	for i, e := range old {
+		e.ClientID, e.Source, e.SourceID = client, "test", fmt.Sprint(i)
+		if err := e.Prepare(); err != nil {
+			t.Fatal(err)
+		}
+		attrs, _ := json.Marshal(e.Attrs)
+		var score, label any
+		if s := e.Sentiment; s != nil {
+			score, label = s.Score, s.Label
+		}
+		_, err := db.ExecContext(ctx, `INSERT INTO events (id, client_id, time, kind, source, source_id, sentiment_score, sentiment_label, attrs)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID.String(), client.String(), e.Time.UnixMilli(), string(e.Kind), e.Source, e.SourceID, score, label, string(attrs))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	d, err := Open(ctx, dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("migrating a timeline: %v", err)
+	}
+	defer d.Close()
+	got, err := d.Timeline().DayCounts(ctx, client, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := store.CountEvents(old); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after the migration DayCounts = %+v\nwant %+v", got, want)
 	}
 }

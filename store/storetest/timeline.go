@@ -53,6 +53,8 @@ func RunTimelineTests(t *testing.T, newStore func(t *testing.T) store.TimelineSt
 		{"GetOneAndNotFound", testGetOne},
 		{"MalformedCursor", testMalformedCursor},
 		{"BadQuery", testBadQuery},
+		{"DayCounts", testDayCounts},
+		{"DayCountsFollowRecord", testDayCountsFollowRecord},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
