@@ -62,7 +62,7 @@ func benchTimelinePage(b *testing.B, clients store.ClientStore, teams store.Team
 	kinds := []store.Kind{store.KindEmail, store.KindChat, store.KindCall, store.KindOrder, store.KindNote, store.KindFeedback}
 	batch := make([]*store.Event, 0, 1000)
 	for i := range n {
-		e := &store.Event{ClientID: c.ID, Time: now.Add(-time.Duration(i) * 365 * 24 * time.Hour / time.Duration(n)), Kind: kinds[i%len(kinds)],
+		e := &store.Event{ClientID: c.ID, Time: now.Add(-365 * 24 * time.Hour / time.Duration(n) * time.Duration(i)), Kind: kinds[i%len(kinds)],
 			Source: "bench", SourceID: handle + "-" + strconv.Itoa(i), Summary: fmt.Sprintf("event %d about corn basis and the Dec hedge", i)}
 		if i%3 == 0 {
 			e.Sentiment = &store.Sentiment{Score: float64(i%7-3) / 3, Label: []string{"negative", "neutral", "positive"}[i%3]}
