@@ -17,7 +17,7 @@ import (
 // page's width.
 const (
 	ovWidth     = 1000.0
-	ovLeft      = 118.0 // lane labels
+	ovLeft      = 160.0 // lane labels ("Recommendations (123)")
 	ovRight     = 12.0
 	ovTop       = 26.0 // axis labels
 	ovLane      = 24.0
@@ -74,10 +74,11 @@ type mark struct {
 }
 
 // Beyond denseAt events, a lane's marks stand for the events of one of at
-// most denseBins stretches of the range each, so that the page stays light.
+// most denseBins stretches of whole days each (a week over a year), so
+// that the page stays light.
 const (
 	denseAt   = 800
-	denseBins = 100
+	denseBins = 60
 )
 
 // laneLabels name the lanes as people do.

@@ -417,8 +417,8 @@ func TestTimelineOverviewDense(t *testing.T) {
 		n, _ := strconv.Atoi(m[1])
 		total += n
 	}
-	if len(marks) > 2*100 || len(marks) < 50 || total != 1200 || !strings.Contains(body, `data-marks="1200"`) {
-		t.Errorf("%d marks standing for %d events, want at most 200 standing for 1200", len(marks), total)
+	if len(marks) > 2*60 || len(marks) < 50 || total != 1200 || !strings.Contains(body, `data-marks="1200"`) {
+		t.Errorf("%d marks standing for %d events, want at most 120 standing for 1200", len(marks), total)
 	}
 	if !strings.Contains(body, "mark order sell") || !strings.Contains(body, "mark s-positive") || len(body) > 150_000 {
 		t.Errorf("dense marks lack their colours, or the page weighs %d bytes", len(body))
@@ -488,8 +488,8 @@ func TestTimelineOverviewWholeRange(t *testing.T) {
 			if total != tt.want || !strings.Contains(body, fmt.Sprintf(`data-marks="%d"`, tt.want)) {
 				t.Errorf("%s: marks stand for %d events, want %d", tt.query, total, tt.want)
 			}
-			if marks := len(markRE.FindAllString(body, -1)); marks > 3*100 {
-				t.Errorf("%s: %d marks, want at most 100 a lane", tt.query, marks)
+			if marks := len(markRE.FindAllString(body, -1)); marks > 3*60 {
+				t.Errorf("%s: %d marks, want at most 60 a lane", tt.query, marks)
 			}
 			path := regexp.MustCompile(`<path class="trend" d="([^"]*)"`).FindStringSubmatch(body)
 			if path == nil || strings.Count(path[1], "L") < 100 {
