@@ -21,7 +21,6 @@ import (
 	"github.com/brokersync/brokersync/webhooks/web"
 )
 
-
 // newRecorder is how every event reaches the timeline, from the bot, the
 // ingesters and the webhooks alike: ingest's recorder scores it and keeps
 // each client's rolling sentiment.

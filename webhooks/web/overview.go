@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"fmt"
+	"html"
+	"html/template"
 	"math"
 	"slices"
 	"sort"
@@ -390,6 +392,28 @@ func (o *overview) link(base string) {
 			m.Href += "#list"
 		}
 	}
+}
+
+// MarksSVG is the marks as SVG, each a link around a circle with its
+// title: written here rather than by the template, whose escaping of
+// hundreds of marks would cost most of the page's time.
+func (o *overview) MarksSVG() template.HTML {
+	var b strings.Builder
+	b.Grow(len(o.Marks) * 256)
+	for _, m := range o.Marks {
+		b.WriteString(`<a href="`)
+		b.WriteString(html.EscapeString(m.Href))
+		b.WriteString(`"><circle class="`)
+		b.WriteString(html.EscapeString(m.Class))
+		b.WriteString(`"`)
+		if m.ID == "" {
+			fmt.Fprintf(&b, ` data-count="%d"`, m.Count)
+		}
+		fmt.Fprintf(&b, ` cx="%s" cy="%s" r="%s"><title>`, ff(m.X), ff(m.Y), ff(m.R))
+		b.WriteString(html.EscapeString(m.Title))
+		b.WriteString(`</title></circle></a>`)
+	}
+	return template.HTML(b.String())
 }
 
 func (o *overview) x(t time.Time) float64 {
