@@ -300,3 +300,33 @@ func TestPagesRefuseWrites(t *testing.T) {
 		}
 	}
 }
+
+// The links /desk gives open the desk page of the desk named, and the
+// digest for its managers; a broker changing the desk in the link, or
+// opening the digest, is refused.
+func TestDeskPageLinks(t *testing.T) {
+	st := onEmbedded(t)
+	mine, theirs := newDesk(t, st, store.RoleBroker), newDesk(t, st, store.RoleBroker)
+	manager := "UM" + strings.ToUpper(uuid.NewString()[:8])
+	if err := st.teams.AddMember(context.Background(), store.Member{SlackID: manager, Desk: mine.desk, Role: store.RoleManager, AddedBy: "UADMIN"}); err != nil {
+		t.Fatal(err)
+	}
+	p := newPage(t, st)
+	resp, body := p.get(p.links.DeskPage(mine.broker, mine.desk, false, p.now))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, mine.client.Handle) || resp.Request.URL.Query().Get("desk") != mine.desk {
+		t.Errorf("a broker's desk link: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	for name, link := range map[string]string{
+		"another desk":        p.links.DeskPage(mine.broker, theirs.desk, false, p.now),
+		"the desk changed":    strings.Replace(p.links.DeskPage(mine.broker, mine.desk, false, p.now), "desk="+mine.desk, "desk="+theirs.desk, 1),
+		"a broker's digest":   p.links.DeskPage(mine.broker, mine.desk, true, p.now),
+		"another desk digest": p.links.DeskPage(manager, theirs.desk, true, p.now),
+	} {
+		if code := p.code(link); code != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", name, code)
+		}
+	}
+	if resp, body := p.get(p.links.DeskPage(manager, mine.desk, true, p.now)); resp.StatusCode != http.StatusOK || !strings.Contains(body, "<h2 id=\"d-"+mine.desk+"\">") {
+		t.Errorf("a manager's digest link: %d", resp.StatusCode)
+	}
+}
