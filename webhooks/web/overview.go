@@ -97,11 +97,17 @@ var laneLabels = map[store.Kind]string{
 // rather than every event, however many there are.
 func (p *Pages) overviewOf(ctx context.Context, c *store.Client, kinds []store.Kind, win window, now time.Time, loc *time.Location, text func(string) string) (*overview, error) {
 	shown := shownKinds(kinds)
-	counts, err := p.Timeline.DayCounts(ctx, c.ID, win.Since, win.Until)
+	var lead []store.DayCount // the 30 days before the range, for the trend's first points
+	if !win.Since.IsZero() {
+		var err error
+		if lead, err = p.dayCounts(ctx, c, shown, win.Since.Add(-trendWindow), win.Since); err != nil {
+			return nil, err
+		}
+	}
+	counts, err := p.dayCounts(ctx, c, shown, win.Since, win.Until)
 	if err != nil {
 		return nil, err
 	}
-	counts = slices.DeleteFunc(counts, func(d store.DayCount) bool { return !slices.Contains(shown, d.Kind) })
 	whole := 0
 	for _, d := range counts {
 		whole += d.Events
@@ -114,10 +120,11 @@ func (p *Pages) overviewOf(ctx context.Context, c *store.Client, kinds []store.K
 		start, end := span(win, now, len(events) > 0, func() (time.Time, time.Time) {
 			return events[len(events)-1].Time, events[0].Time
 		})
+		samples := append(daySamples(lead, end), samplesOf(events)...)
 		if len(events) > denseAt {
-			return layoutDense(store.CountEvents(events), shown, start, end, loc, samplesOf(events)), nil
+			return layoutDense(store.CountEvents(events), shown, start, end, loc, samples), nil
 		}
-		return layout(events, shown, start, end, loc, text), nil
+		return layout(events, shown, start, end, loc, text, samples), nil
 	}
 	// The parts of days at the ends of the range.
 	first, last := store.WholeDays(win.Since, win.Until)
@@ -139,15 +146,26 @@ func (p *Pages) overviewOf(ctx context.Context, c *store.Client, kinds []store.K
 	start, end := span(win, now, true, func() (time.Time, time.Time) {
 		return counts[0].Day, counts[len(counts)-1].Day.Add(24*time.Hour - time.Millisecond)
 	})
-	// A whole day's scores count for the trend from its middle (or the
-	// end of the range, for today's).
-	samples := samplesOf(edges)
-	for _, d := range counts {
-		samples = append(samples, sample{t: earlier(d.Day.Add(12*time.Hour), end), n: d.Scored, sum: d.SentimentSum})
-	}
+	samples := append(daySamples(slices.Concat(lead, counts), end), samplesOf(edges)...)
 	counts = append(counts, store.CountEvents(edges)...)
 	store.SortDayCounts(counts)
 	return layoutDense(counts, shown, start, end, loc, samples), nil
+}
+
+// dayCounts reads the day counts of the shown kinds.
+func (p *Pages) dayCounts(ctx context.Context, c *store.Client, shown []store.Kind, since, until time.Time) ([]store.DayCount, error) {
+	counts, err := p.Timeline.DayCounts(ctx, c.ID, since, until)
+	return slices.DeleteFunc(counts, func(d store.DayCount) bool { return !slices.Contains(shown, d.Kind) }), err
+}
+
+// daySamples are the scores of whole days for the trend, each from the
+// day's middle (or the end of the range, for today's).
+func daySamples(counts []store.DayCount, end time.Time) []sample {
+	out := make([]sample, 0, len(counts))
+	for _, d := range counts {
+		out = append(out, sample{t: earlier(d.Day.Add(12*time.Hour), end), n: d.Scored, sum: d.SentimentSum})
+	}
+	return out
 }
 
 // eventsIn reads every event of the kinds in [since, until), newest first.
@@ -229,7 +247,7 @@ func newOverview(shown []store.Kind, start, end time.Time, loc *time.Location) (
 }
 
 // layout draws one mark per event.
-func layout(events []*store.Event, shown []store.Kind, start, end time.Time, loc *time.Location, text func(string) string) *overview {
+func layout(events []*store.Event, shown []store.Kind, start, end time.Time, loc *time.Location, text func(string) string, samples []sample) *overview {
 	o, laneOf := newOverview(shown, start, end, loc)
 	o.Count = len(events)
 	var maxNotional float64
@@ -271,7 +289,7 @@ func layout(events []*store.Event, shown []store.Kind, start, end time.Time, loc
 	}
 	// Draw the biggest orders first, so the small ones stay visible on top.
 	sort.SliceStable(o.Marks, func(i, j int) bool { return o.Marks[i].R > o.Marks[j].R })
-	o.trend(samplesOf(events))
+	o.trend(samples)
 	return o
 }
 
@@ -393,6 +411,9 @@ func (o *overview) link(base string) {
 		}
 	}
 }
+
+// CountText is the count of events drawn, as people write it (18,251).
+func (o *overview) CountText() string { return formatNumber(float64(o.Count)) }
 
 // MarksSVG is the marks as SVG, each a link around a circle with its
 // title: written here rather than by the template, whose escaping of
