@@ -87,7 +87,12 @@ func TestDeskPageRights(t *testing.T) {
 		if code, body := get(mb, "/desk"); code != http.StatusOK || !strings.Contains(body, mine.client.Handle) || strings.Contains(body, theirs.client.Handle) || !strings.Contains(body, `href="/desk/digest`) {
 			t.Errorf("manager's desk page: %d", code)
 		}
-		if code, body := get(mb, "/desk/digest"); code != http.StatusOK || !strings.Contains(body, "<h2 id=\"d-"+mine.desk+"\">") {
+		// One fill of one contract today, counted in the singular.
+		appendEvents(t, st, &store.Event{ClientID: mine.client.ID, Time: p.now.Add(-time.Hour), Kind: store.KindOrder, Source: "orders",
+			SourceID: "E-" + mine.desk, Summary: "Filled buy 1 ZCZ6", Attrs: store.Attrs{Order: &store.OrderAttrs{OrderID: "O-1", ExecID: "E-1",
+				Status: "filled", Side: "buy", Quantity: 1, Filled: 1, Price: 450, Contract: "ZCZ6", Commodity: "corn"}}})
+		if code, body := get(mb, "/desk/digest"); code != http.StatusOK || !strings.Contains(body, "<h2 id=\"d-"+mine.desk+"\">") ||
+			!strings.Contains(body, "<b>1</b> fill</span><span><b>1</b> contract</span>") {
 			t.Errorf("manager's digest: %d %s", code, body)
 		}
 		if code, _ := get(mb, "/desk/digest?desk="+theirs.desk); code != http.StatusForbidden {
