@@ -97,20 +97,27 @@ var laneLabels = map[store.Kind]string{
 // rather than every event, however many there are.
 func (p *Pages) overviewOf(ctx context.Context, c *store.Client, kinds []store.Kind, win window, now time.Time, loc *time.Location, text func(string) string) (*overview, error) {
 	shown := shownKinds(kinds)
-	var lead []store.DayCount // the 30 days before the range, for the trend's first points
-	if !win.Since.IsZero() {
-		var err error
-		if lead, err = p.dayCounts(ctx, c, shown, win.Since.Add(-trendWindow), win.Since); err != nil {
-			return nil, err
-		}
+	// The whole days of the range, and of the 30 days before it for the
+	// trend's first points.
+	from := win.Since
+	if !from.IsZero() {
+		from = from.Add(-trendWindow)
 	}
-	counts, err := p.dayCounts(ctx, c, shown, win.Since, win.Until)
+	all, err := p.Timeline.DayCounts(ctx, c.ID, from, win.Until)
 	if err != nil {
 		return nil, err
 	}
+	var lead, counts []store.DayCount
 	whole := 0
-	for _, d := range counts {
-		whole += d.Events
+	for _, d := range all {
+		switch {
+		case !slices.Contains(shown, d.Kind):
+		case !d.Day.Before(win.Since):
+			counts = append(counts, d)
+			whole += d.Events
+		case !d.Day.Add(24 * time.Hour).After(win.Since):
+			lead = append(lead, d)
+		}
 	}
 	if whole <= denseAt {
 		events, err := p.eventsIn(ctx, c, kinds, win.Since, win.Until)
@@ -150,12 +157,6 @@ func (p *Pages) overviewOf(ctx context.Context, c *store.Client, kinds []store.K
 	counts = append(counts, store.CountEvents(edges)...)
 	store.SortDayCounts(counts)
 	return layoutDense(counts, shown, start, end, loc, samples), nil
-}
-
-// dayCounts reads the day counts of the shown kinds.
-func (p *Pages) dayCounts(ctx context.Context, c *store.Client, shown []store.Kind, since, until time.Time) ([]store.DayCount, error) {
-	counts, err := p.Timeline.DayCounts(ctx, c.ID, since, until)
-	return slices.DeleteFunc(counts, func(d store.DayCount) bool { return !slices.Contains(shown, d.Kind) }), err
 }
 
 // daySamples are the scores of whole days for the trend, each from the
