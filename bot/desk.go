@@ -58,14 +58,22 @@ func (c *call) deskNamed(ctx context.Context, name string) (string, *Response) {
 		r := textResponse(Refused, "You are on %s, not %s: the desk pages show only your own desks.", strings.Join(c.actor.visibleDesks(), ", "), desk)
 		return "", &r
 	}
+	if r := c.deskWithPeople(ctx, desk); r != nil {
+		return "", r
+	}
+	return desk, nil
+}
+
+// deskWithPeople checks that someone is on a desk an admin named.
+func (c *call) deskWithPeople(ctx context.Context, desk string) *Response {
 	ms, err := c.b.teams.Members(ctx, desk)
 	if err != nil {
 		r := c.b.fail(err, "look up the desk")
-		return "", &r
+		return &r
 	}
 	if len(ms) == 0 {
 		r := textResponse(NotFound, "There is no desk %q.", desk)
-		return "", &r
+		return &r
 	}
-	return desk, nil
+	return nil
 }

@@ -99,17 +99,8 @@ func TestDayCountsAfterAnAppendCutOff(t *testing.T) {
 
 // Events stored before day counts were kept are counted by the migration.
 func TestMigrationCountsStoredDays(t *testing.T) {
-	cfg := backendtest.CassandraConfig(t)
-	cfg.Keyspace = fmt.Sprintf("%s_days", cfg.Keyspace)
-	tl, err := cassandra.Open(t.Context(), cfg, backendtest.Logger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tl, cfg := ownKeyspace(t, "days")
 	s := tl.Session()
-	t.Cleanup(func() {
-		_ = s.Query(`DROP KEYSPACE IF EXISTS ` + cfg.Keyspace).Exec()
-		tl.Close()
-	})
 	client := uuid.New()
 	at := time.Date(2025, 2, 27, 23, 0, 0, 0, time.UTC)
 	var events []*store.Event

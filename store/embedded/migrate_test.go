@@ -16,12 +16,10 @@ import (
 	"github.com/brokersync/brokersync/store"
 )
 
-// TestAccountsMigration upgrades a store whose profiles were written before
-// account numbers had a table of their own: the numbers come out
-// upper-cased, once each, and find their client.
-func TestAccountsMigration(t *testing.T) {
-	ctx := t.Context()
-	dir := t.TempDir()
+// migratedTo opens a store in dir migrated up to version only, as an
+// earlier release left it.
+func migratedTo(t *testing.T, dir string, version int64) *sql.DB {
+	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
 	if err != nil {
 		t.Fatal(err)
@@ -34,10 +32,20 @@ func TestAccountsMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(ctx, 400); err != nil {
+	if _, err := p.UpTo(t.Context(), version); err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.ExecContext(ctx, `INSERT INTO clients (id, handle, name, search, stage, profile, created_at, updated_at, version)
+	return db
+}
+
+// TestAccountsMigration upgrades a store whose profiles were written before
+// account numbers had a table of their own: the numbers come out
+// upper-cased, once each, and find their client.
+func TestAccountsMigration(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	db := migratedTo(t, dir, 400)
+	_, err := db.ExecContext(ctx, `INSERT INTO clients (id, handle, name, search, stage, profile, created_at, updated_at, version)
 		VALUES ('0b5a1a6e-4f0e-4c1e-9a57-0c2f6f3d5e01', 'old-client', 'Old Client', 'old-client', 'active', ?, 0, 0, 1)`,
 		`{"ID": "0b5a1a6e-4f0e-4c1e-9a57-0c2f6f3d5e01", "Handle": "old-client", "Name": "Old Client", "Stage": "active", "Accounts": [" acc-7 ", "ACC-3", "acc-3"]}`)
 	if err != nil {
@@ -66,21 +74,7 @@ func TestAccountsMigration(t *testing.T) {
 func TestDayCountsMigration(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys, err := fsSub()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 1999); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedTo(t, dir, 1999)
 	client := uuid.New()
 	old := []*store.Event{
 		{Time: time.UnixMilli(-1), Kind: store.KindNote, Sentiment: &store.Sentiment{Score: -0.5, Label: "negative"}},
