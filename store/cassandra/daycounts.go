@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -96,9 +98,18 @@ func (t *Timeline) countDays(ctx context.Context, days []clientDay, token gocql.
 // countDay counts a day from its events and writes the counts, conditional
 // on the version read before the events. It sets covered to token when the
 // day was pending for token at that read: the events of that append are
-// counted then. It tries again while other counts of the day win.
+// counted then.
+//
+// A count that loses to another is not always needed again: when it lost,
+// the day was at some version v, so the count that makes v+1 may have read
+// the events before this append wrote them, but the one that makes v+2
+// read version v+1 after the loss, and the events after that. Once the
+// day is at v+2, this append's events are counted; until then it tries
+// again itself, after a short random wait that lets many appends to one
+// day settle.
 func (t *Timeline) countDay(ctx context.Context, d clientDay, token gocql.UUID) error {
-	for range maxCountTries {
+	done := int64(math.MaxInt64) // the version that counts this append's events
+	for try := range maxCountTries {
 		var (
 			version *int64
 			pending *gocql.UUID
@@ -107,6 +118,17 @@ func (t *Timeline) countDay(ctx context.Context, d clientDay, token gocql.UUID) 
 		found := err == nil
 		if err != nil && !errors.Is(err, gocql.ErrNotFound) {
 			return err
+		}
+		mine := pending != nil && *pending == token
+		if version != nil && *version >= done {
+			if mine {
+				// Counted by another: only covered is left to set, and
+				// only while the day is still at that version.
+				_, err := t.session.Query(`UPDATE timeline_days SET covered = ? WHERE client_id = ? AND day = ? IF version = ?`,
+					token, [16]byte(d.client), int(d.day), *version).Idempotent(false).MapScanCASContext(ctx, map[string]any{})
+				return err
+			}
+			return nil
 		}
 		counts, err := t.countEvents(ctx, d)
 		if err != nil {
@@ -121,7 +143,7 @@ func (t *Timeline) countDay(ctx context.Context, d clientDay, token gocql.UUID) 
 			next = *version + 1
 		}
 		set, args := `version = ?, counts = ?`, []any{next, string(text)}
-		if pending != nil && *pending == token {
+		if mine {
 			set += `, covered = ?`
 			args = append(args, token)
 		}
@@ -133,12 +155,20 @@ func (t *Timeline) countDay(ctx context.Context, d clientDay, token gocql.UUID) 
 			q = t.session.Query(`INSERT INTO timeline_days (client_id, day, version, counts) VALUES (?, ?, ?, ?) IF NOT EXISTS`,
 				[16]byte(d.client), int(d.day), next, string(text))
 		}
-		applied, err := q.Idempotent(false).MapScanCASContext(ctx, map[string]any{})
+		cur := map[string]any{}
+		applied, err := q.Idempotent(false).MapScanCASContext(ctx, cur)
 		if err != nil {
 			return err
 		}
 		if applied {
 			return nil
+		}
+		at, _ := cur["version"].(int64) // 0 while only marked
+		done = min(done, at+2)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(rand.Int64N(int64(5*time.Millisecond) * int64(try+1)))):
 		}
 	}
 	return fmt.Errorf("count day %d of client %s: %d other counts won in turn", d.day, d.client, maxCountTries)
