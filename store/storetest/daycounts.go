@@ -156,3 +156,24 @@ func testDayCountsFollowRecord(t *testing.T, s store.TimelineStore) {
 	wantCode(t, "other content under a used id", s.AppendEvents(t.Context(), fresh, &other), store.ECONFLICT)
 	wantCounts(t, s, c.id, time.Time{}, time.Time{}, map[string]int{"2025-06-10 chat": 1})
 }
+
+// testDayCountsConcurrent: many appends to one day at once, as a busy
+// desk logs to one client, each counted.
+func testDayCountsConcurrent(t *testing.T, s store.TimelineStore) {
+	c := newClient()
+	const n = 64
+	events := make([]*store.Event, n)
+	for i := range events {
+		events[i] = c.event(store.KindNote, date(2025, 8, 8, 9, i, 0, 0))
+	}
+	var wg sync.WaitGroup
+	for _, e := range events {
+		wg.Go(func() {
+			if err := s.AppendEvents(t.Context(), e); err != nil {
+				t.Errorf("append: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	wantCounts(t, s, c.id, time.Time{}, time.Time{}, map[string]int{"2025-08-08 note": n})
+}

@@ -55,6 +55,7 @@ func RunTimelineTests(t *testing.T, newStore func(t *testing.T) store.TimelineSt
 		{"BadQuery", testBadQuery},
 		{"DayCounts", testDayCounts},
 		{"DayCountsFollowRecord", testDayCountsFollowRecord},
+		{"DayCountsConcurrent", testDayCountsConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
