@@ -42,8 +42,10 @@ const (
 	// far longer than its requests' timeouts.
 	staleAfter = 5 * time.Minute
 	// maxCountTries bounds the transactions of one recount that lose to
-	// others counting the same day.
-	maxCountTries = 20
+	// others counting the same day; between two, it waits up to twice as
+	// long as before (at most 250ms), so that many appends to one day
+	// do not keep each other from winning.
+	maxCountTries = 30
 )
 
 // Days are stored as int; these are the days of minYear and maxYear.
@@ -105,8 +107,8 @@ func (t *Timeline) countDays(ctx context.Context, days []clientDay, token gocql.
 // the events before this append wrote them, but the one that makes v+2
 // read version v+1 after the loss, and the events after that. Once the
 // day is at v+2, this append's events are counted; until then it tries
-// again itself, after a short random wait that lets many appends to one
-// day settle.
+// again itself, after a random wait that grows with each loss, so that
+// many appends to one day settle.
 func (t *Timeline) countDay(ctx context.Context, d clientDay, token gocql.UUID) error {
 	done := int64(math.MaxInt64) // the version that counts this append's events
 	for try := range maxCountTries {
@@ -168,7 +170,7 @@ func (t *Timeline) countDay(ctx context.Context, d clientDay, token gocql.UUID) 
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Duration(rand.Int64N(int64(5*time.Millisecond) * int64(try+1)))):
+		case <-time.After(time.Duration(rand.Int64N(int64(min(2*time.Millisecond<<try, 250*time.Millisecond))))):
 		}
 	}
 	return fmt.Errorf("count day %d of client %s: %d other counts won in turn", d.day, d.client, maxCountTries)
