@@ -55,8 +55,13 @@ type Config struct {
 	// TimelineURL links a user to a client's web timeline (webhooks/web
 	// signs such links per user); nil shows no links.
 	TimelineURL func(handle, user string) string
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// DeskURL links a user to the web desk pages of desk (every desk they
+	// see when ""), or with digest to the managers' digest page, signed
+	// for that user as TimelineURL's links are; nil: /desk answers that
+	// the web pages are not set up.
+	DeskURL func(user, desk string, digest bool) string
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Bot handles commands. It is safe for concurrent use.
@@ -77,6 +82,7 @@ type Bot struct {
 	// workflowRunner runs workflows; nil when they do not run here.
 	workflowRunner WorkflowRunner
 	linkURL        func(handle, user string) string
+	deskURL        func(user, desk string, digest bool) string
 	log            *slog.Logger
 	now            func() time.Time
 	commands       map[string]*command
@@ -92,7 +98,7 @@ func New(cfg Config) (*Bot, error) {
 		dir: cfg.Directory, admins: cfg.Admins, cat: cfg.Catalogue, rec: cfg.Recorder, reminders: cfg.Reminders,
 		stats: cfg.Stats, segments: cfg.Segments, digests: cfg.Digests,
 		workflows: cfg.Workflows, workflowRunner: cfg.WorkflowRunner,
-		linkURL: cfg.TimelineURL, log: cfg.Logger, now: cfg.Now,
+		linkURL: cfg.TimelineURL, deskURL: cfg.DeskURL, log: cfg.Logger, now: cfg.Now,
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)

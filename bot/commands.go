@@ -77,6 +77,8 @@ func (b *Bot) commandTable() map[string]*command {
 			help: "Posts the text to you in Slack at that time, once. When is in your own time zone: " + strings.Join(duetime.Examples, ", ") + ".\nExample: /remind acme-grain in 2 hours call back about Dec corn"},
 		"/followups": {path: "/followups", usage: "/followups [today|overdue|week] [@broker|desk] · /followups channel #channel|dm · /followups hours 07:00-17:00", run: followupsCmd,
 			help: "Your open follow-ups, grouped by client: due today (the default), overdue, or in the next 7 days, in your time zone."},
+		"/desk": {path: "/desk", usage: "/desk [desk]", run: deskCmd,
+			help: "A link to your desk's web pages (clients, segments, follow-ups; for managers, the digest), for you alone and valid for 24 hours. Without a desk, every desk you are on."},
 		"/timeline": {path: "/timeline", usage: "/timeline <client> [kind …] [since <date>]", run: timelineCmd,
 			help: "Kinds: " + joinList(store.Kinds) + ". A date is YYYY-MM-DD, or 7d / 4w / 3m for days, weeks or months ago."},
 	}

@@ -68,14 +68,8 @@ func (c *call) digestDesk(ctx context.Context, name string) (string, *Response) 
 		r := textResponse(Refused, "You manage %s, not %s: a digest shows only your own desks. Nothing was changed.", strings.Join(c.actor.Manages, ", "), desk)
 		return "", &r
 	}
-	ms, err := c.b.teams.Members(ctx, desk)
-	if err != nil {
-		r := c.b.fail(err, "look up the desk")
-		return "", &r
-	}
-	if len(ms) == 0 {
-		r := textResponse(NotFound, "There is no desk %q.", desk)
-		return "", &r
+	if r := c.deskWithPeople(ctx, desk); r != nil {
+		return "", r
 	}
 	return desk, nil
 }

@@ -136,6 +136,13 @@ func newHarness(t testing.TB, st Stores) *harness {
 		TimelineURL: func(handle, user string) string {
 			return "https://brokersync.example.com/clients/" + handle + "/timeline?u=" + user
 		},
+		DeskURL: func(user, desk string, digest bool) string {
+			page := "/desk"
+			if digest {
+				page = "/desk/digest"
+			}
+			return "https://brokersync.example.com" + page + "?u=" + user + "&desk=" + desk
+		},
 		Logger: testLogger(),
 	})
 	if err != nil {

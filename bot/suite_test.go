@@ -54,6 +54,7 @@ func runSuite(t *testing.T, st Stores) {
 		{"LinkOnlyChannelsYouAreIn", testLinkMembership},
 		{"TeamAddRealPeople", testTeamAddRealPeople},
 		{"Digest", testDigest},
+		{"DeskLinks", testDeskLinks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -350,6 +350,16 @@ type TimelineStore interface {
 	// Event returns one event. ENOTFOUND.
 	Event(ctx context.Context, clientID, id uuid.UUID) (*Event, error)
 
+	// DayCounts returns what a client's timeline holds on each UTC day
+	// that lies wholly within [since, until) (a zero bound is none; see
+	// WholeDays), per kind, ordered by day then kind; days and kinds
+	// without events are left out. They are the counts of the events that
+	// Events returns for those days (CountEvents), kept by the store as
+	// events are appended: a repeat counts once, a revision replaces its
+	// version's part, and an append cut off half-way never leaves them
+	// wrong. EUNAVAILABLE.
+	DayCounts(ctx context.Context, clientID uuid.UUID, since, until time.Time) ([]DayCount, error)
+
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -46,7 +46,7 @@ func execCmd(ctx context.Context, cfg Config, logger *slog.Logger, flags execFla
 	if err != nil {
 		return err
 	}
-	links := timelineLinks(web.Links{BaseURL: cfg.PublicURL, Key: key})
+	links := &web.Links{BaseURL: cfg.PublicURL, Key: key}
 	rec, err := newRecorder(st)
 	if err != nil {
 		return err

@@ -316,6 +316,10 @@ func TestWebLinkKey(t *testing.T) {
 			if link == "" {
 				t.Fatal("/timeline in exec gave no link")
 			}
+			deskLink := regexp.MustCompile(`http://[^\s>|)]+/desk\?[^\s>|)]+`).FindString(exec(getenv, "/desk "+desk, jane))
+			if deskLink == "" {
+				t.Fatal("/desk in exec gave no link")
+			}
 			if backend == "postgres" {
 				// Another replica: its own data directory, the same PostgreSQL.
 				replica := map[string]string{}
@@ -328,6 +332,9 @@ func TestWebLinkKey(t *testing.T) {
 			base := startServe(t, getenv)
 			if code, body, err := get(link); err != nil || code != http.StatusOK || !strings.Contains(body, "Acme Grain") {
 				t.Fatalf("a link made by exec: %d %v %.300s", code, err, body)
+			}
+			if code, body, err := get(deskLink); err != nil || code != http.StatusOK || !strings.Contains(body, handle) {
+				t.Fatalf("a desk link made by exec: %d %v %.300s", code, err, body)
 			}
 			old := hmac.New(sha256.New, []byte("whsec-held-by-every-sender"))
 			old.Write([]byte("brokersync web links v1"))
@@ -342,6 +349,9 @@ func TestWebLinkKey(t *testing.T) {
 			exec(getenv, "/team remove <@"+jane+">", "U0ADMIN")
 			if code, _, _ := get(link); code != http.StatusForbidden {
 				t.Errorf("the link of a user removed from the desk: %d, want 403", code)
+			}
+			if code, _, _ := get(deskLink); code != http.StatusForbidden {
+				t.Errorf("the desk link of a user removed from the desk: %d, want 403", code)
 			}
 		})
 	}

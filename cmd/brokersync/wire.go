@@ -21,12 +21,6 @@ import (
 	"github.com/brokersync/brokersync/webhooks/web"
 )
 
-// timelineLinks makes the bot's links to the web timeline with the same
-// signing key the web pages check.
-func timelineLinks(l web.Links) func(handle, user string) string {
-	return func(handle, user string) string { return l.Timeline(handle, user, time.Now()) }
-}
-
 // newRecorder is how every event reaches the timeline, from the bot, the
 // ingesters and the webhooks alike: ingest's recorder scores it and keeps
 // each client's rolling sentiment.
@@ -55,7 +49,10 @@ func newRights(cfg Config, st *backends.Stores, dir *bslack.Directory, logger *s
 // newBot builds the command core on the configured stores. The workflows
 // that run on rec (newWorkflows, subscribed to it) answer /workflow test
 // and hear of changes; without them, a runner of its own does dry runs.
-func newBot(cfg Config, logger *slog.Logger, st *backends.Stores, rec *ingest.Recorder, dir bot.Directory, links func(handle, user string) string) (*bot.Bot, error) {
+//
+// links, signed with the key the web pages check, are what the bot's links
+// to them are made with; nil gives no links.
+func newBot(cfg Config, logger *slog.Logger, st *backends.Stores, rec *ingest.Recorder, dir bot.Directory, links *web.Links) (*bot.Bot, error) {
 	var runner *reminders.Workflows
 	for _, s := range rec.Subscribers {
 		if w, ok := s.(*reminders.Workflows); ok {
@@ -65,12 +62,17 @@ func newBot(cfg Config, logger *slog.Logger, st *backends.Stores, rec *ingest.Re
 	if runner == nil {
 		runner = newWorkflows(st, rec, logger)
 	}
-	return bot.New(bot.Config{
+	bc := bot.Config{
 		Clients: st.Clients, Timeline: st.Timeline, Teams: st.Teams, Links: st.Links, Reminders: st.Reminders,
-		Directory: dir, Admins: cfg.AdminIDs(), Catalogue: st.Catalogue, Recorder: rec, Stats: st.Stats, Segments: st.Segments, TimelineURL: links, Logger: logger,
+		Directory: dir, Admins: cfg.AdminIDs(), Catalogue: st.Catalogue, Recorder: rec, Stats: st.Stats, Segments: st.Segments, Logger: logger,
 		Workflows: st.Workflows, WorkflowRunner: runner,
 		Digests: newDigests(st),
-	})
+	}
+	if links != nil {
+		bc.TimelineURL = func(handle, user string) string { return links.Timeline(handle, user, time.Now()) }
+		bc.DeskURL = func(user, desk string, digest bool) string { return links.DeskPage(user, desk, digest, time.Now()) }
+	}
+	return bot.New(bc)
 }
 
 // newDigests is what /digest needs: the subscriptions, and the builder the
@@ -152,7 +154,7 @@ func newSlack(cfg Config, logger *slog.Logger, st *backends.Stores, api *slack.C
 		logger.Info("SLACK_BOT_TOKEN is not set: Slack is off")
 		return nil, nil, nil
 	}
-	b, err := newBot(cfg, logger, st, rec, dir, timelineLinks(links))
+	b, err := newBot(cfg, logger, st, rec, dir, &links)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -39,25 +39,33 @@ func TestOpenIsRepeatable(t *testing.T) {
 	if err := tl.Session().Query(`SELECT count(*) FROM schema_migrations`).ScanContext(t.Context(), &n); err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 {
-		t.Errorf("schema_migrations has %d rows, want 2", n)
+	if n != 3 {
+		t.Errorf("schema_migrations has %d rows, want 3", n)
 	}
+}
+
+// ownKeyspace opens a timeline on a keyspace of the test's own, dropped
+// at its end, for tests that change what every client of it sees.
+func ownKeyspace(t *testing.T, suffix string) (*cassandra.Timeline, cassandra.Config) {
+	t.Helper()
+	cfg := backendtest.CassandraConfig(t)
+	cfg.Keyspace = fmt.Sprintf("%s_%s", cfg.Keyspace, suffix)
+	tl, err := cassandra.Open(t.Context(), cfg, backendtest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = tl.Session().Query(`DROP KEYSPACE IF EXISTS ` + cfg.Keyspace).Exec()
+		tl.Close()
+	})
+	return tl, cfg
 }
 
 // Events stored before ids were claimed are claimed by the migration with
 // the fingerprint of what they say, so they cannot be replaced either.
 func TestMigrationClaimsStoredEvents(t *testing.T) {
-	cfg := backendtest.CassandraConfig(t)
-	cfg.Keyspace = fmt.Sprintf("%s_claims", cfg.Keyspace)
-	tl, err := cassandra.Open(t.Context(), cfg, backendtest.Logger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tl, cfg := ownKeyspace(t, "claims")
 	s := tl.Session()
-	t.Cleanup(func() {
-		_ = s.Query(`DROP KEYSPACE IF EXISTS ` + cfg.Keyspace).Exec()
-		tl.Close()
-	})
 	// An order as the previous version stored it: rows, no claim.
 	client := uuid.New()
 	old := &store.Event{ClientID: client, Time: time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC), Kind: store.KindOrder,

@@ -88,7 +88,43 @@ func splitCQL(text string) []string {
 // migrationSteps are the parts of migrations that CQL cannot say, run after
 // the version's statements. Like them, each must be safe to run again.
 var migrationSteps = map[int]func(context.Context, *gocql.Session) error{
-	2: backfillClaims,
+	2:    backfillClaims,
+	2000: backfillDayCounts,
+}
+
+// backfillDayCounts counts the days of every event stored before
+// timeline_days existed: each client's months (client_buckets), each day
+// of them with events. A day counted meanwhile by a new append is counted
+// again, which changes nothing.
+func backfillDayCounts(ctx context.Context, s *gocql.Session) error {
+	t := &Timeline{session: s}
+	iter := s.Query(`SELECT client_id, bucket FROM client_buckets`).PageSize(1000).IterContext(ctx)
+	var (
+		client [16]byte
+		bucket int
+	)
+	for iter.Scan(&client, &bucket) {
+		times := s.Query(`SELECT time FROM events WHERE client_id = ? AND bucket = ?`, client, bucket).PageSize(5000).IterContext(ctx)
+		var (
+			days []clientDay
+			at   time.Time
+		)
+		for times.Scan(&at) {
+			d := clientDay{client, store.DayNumber(at)}
+			if len(days) == 0 || days[len(days)-1] != d {
+				days = append(days, d)
+			}
+		}
+		err := times.Close()
+		if err == nil {
+			err = t.countDays(ctx, days, gocql.UUID{})
+		}
+		if err != nil {
+			iter.Close()
+			return err
+		}
+	}
+	return iter.Close()
 }
 
 // backfillClaims claims the id of every event stored before event_claims

@@ -65,8 +65,15 @@ const (
 //
 // Then the rows, all concurrent: per client one batch of its event_ids and
 // client_buckets rows, per client and month batches of event rows, and
-// each id's owner.
+// each id's owner; before them, the days they fall on are marked pending,
+// and after them counted again (daycounts.go).
 func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) error {
+	return t.appendEvents(ctx, true, events)
+}
+
+// appendEvents is AppendEvents; without count it stops before counting the
+// days it marked pending, as an append cut off there would (tests).
+func (t *Timeline) appendEvents(ctx context.Context, count bool, events []*store.Event) error {
 	rows, conflicts, err := prepareRows(events)
 	if err != nil || len(rows) == 0 {
 		return err
@@ -131,8 +138,29 @@ func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) err
 		}
 		batches = append(batches, entries)
 	}
+	// The days are marked pending before any event is written, and counted
+	// after all are (daycounts.go).
+	days := make([]clientDay, 0, 1)
+	seen := map[clientDay]bool{}
+	for _, r := range rows {
+		d := clientDay{r.e.ClientID, store.DayNumber(r.e.Time)}
+		if !seen[d] {
+			seen[d] = true
+			days = append(days, d)
+		}
+	}
+	token := gocql.TimeUUID()
+	if err := t.markDays(ctx, days, token); err != nil {
+		return mapErr("append events", err)
+	}
 	if err := t.run(ctx, batches); err != nil {
 		return mapErr("append events", err)
+	}
+	if !count {
+		return nil
+	}
+	if err := t.countDays(ctx, days, token); err != nil {
+		return mapErr("count events", err)
 	}
 	return nil
 }

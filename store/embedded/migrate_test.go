@@ -2,21 +2,24 @@ package embedded
 
 import (
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pressly/goose/v3"
 
 	"github.com/brokersync/brokersync/store"
-	"github.com/pressly/goose/v3"
 )
 
-// TestAccountsMigration upgrades a store whose profiles were written before
-// account numbers had a table of their own: the numbers come out
-// upper-cased, once each, and find their client.
-func TestAccountsMigration(t *testing.T) {
-	ctx := t.Context()
-	dir := t.TempDir()
+// migratedTo opens a store in dir migrated up to version only, as an
+// earlier release left it.
+func migratedTo(t *testing.T, dir string, version int64) *sql.DB {
+	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
 	if err != nil {
 		t.Fatal(err)
@@ -29,10 +32,20 @@ func TestAccountsMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(ctx, 400); err != nil {
+	if _, err := p.UpTo(t.Context(), version); err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.ExecContext(ctx, `INSERT INTO clients (id, handle, name, search, stage, profile, created_at, updated_at, version)
+	return db
+}
+
+// TestAccountsMigration upgrades a store whose profiles were written before
+// account numbers had a table of their own: the numbers come out
+// upper-cased, once each, and find their client.
+func TestAccountsMigration(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	db := migratedTo(t, dir, 400)
+	_, err := db.ExecContext(ctx, `INSERT INTO clients (id, handle, name, search, stage, profile, created_at, updated_at, version)
 		VALUES ('0b5a1a6e-4f0e-4c1e-9a57-0c2f6f3d5e01', 'old-client', 'Old Client', 'old-client', 'active', ?, 0, 0, 1)`,
 		`{"ID": "0b5a1a6e-4f0e-4c1e-9a57-0c2f6f3d5e01", "Handle": "old-client", "Name": "Old Client", "Stage": "active", "Accounts": [" acc-7 ", "ACC-3", "acc-3"]}`)
 	if err != nil {
@@ -53,5 +66,52 @@ func TestAccountsMigration(t *testing.T) {
 		if got := strings.Join(c.Accounts, ","); c.Handle != "old-client" || got != "ACC-7,ACC-3" {
 			t.Errorf("ClientByAccount(%s) = %s with accounts %s, want old-client with ACC-7,ACC-3", account, c.Handle, got)
 		}
+	}
+}
+
+// TestDayCountsMigration upgrades a store whose events were written before
+// day counts were kept: the migration counts them as AppendEvents would.
+func TestDayCountsMigration(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	db := migratedTo(t, dir, 1999)
+	client := uuid.New()
+	old := []*store.Event{
+		{Time: time.UnixMilli(-1), Kind: store.KindNote, Sentiment: &store.Sentiment{Score: -0.5, Label: "negative"}},
+		{Time: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC), Kind: store.KindOrder,
+			Attrs: store.Attrs{Order: &store.OrderAttrs{Side: "sell", Quantity: 3, Price: 12.5, Status: "filled"}}},
+		{Time: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC), Kind: store.KindOrder,
+			Attrs: store.Attrs{Order: &store.OrderAttrs{Side: "buy", Quantity: 2, Status: "placed"}}},
+		{Time: time.Date(2025, 3, 1, 23, 59, 0, 0, time.UTC), Kind: store.KindEmail, Sentiment: &store.Sentiment{Score: 0.25, Label: "positive"}},
+	}
+	for i, e := range old {
+		e.ClientID, e.Source, e.SourceID = client, "test", fmt.Sprint(i)
+		if err := e.Prepare(); err != nil {
+			t.Fatal(err)
+		}
+		attrs, _ := json.Marshal(e.Attrs)
+		var score, label any
+		if s := e.Sentiment; s != nil {
+			score, label = s.Score, s.Label
+		}
+		_, err := db.ExecContext(ctx, `INSERT INTO events (id, client_id, time, kind, source, source_id, sentiment_score, sentiment_label, attrs)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID.String(), client.String(), e.Time.UnixMilli(), string(e.Kind), e.Source, e.SourceID, score, label, string(attrs))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	d, err := Open(ctx, dir, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("migrating a timeline: %v", err)
+	}
+	defer d.Close()
+	got, err := d.Timeline().DayCounts(ctx, client, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := store.CountEvents(old); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after the migration DayCounts = %+v\nwant %+v", got, want)
 	}
 }

@@ -74,6 +74,7 @@ func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) err
 		}
 		defer insert.Close()
 		var conflicts []*store.Event
+		counts := dayCounts{}
 		for i, e := range prepared {
 			var score, label any // NULL without sentiment
 			if e.Sentiment != nil {
@@ -85,13 +86,14 @@ func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) err
 				return mapErr(err)
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
+				counts.add(e.ClientID, e.Time, e, 1)
 				continue
 			}
-			client, stored, err := storedVersion(ctx, tx, e.ID)
+			stored, err := storedVersion(ctx, tx, e.ID)
 			if err != nil {
 				return err
 			}
-			switch e.Against(client, stored) {
+			switch e.Against(stored.ClientID, stored.Fingerprint) {
 			case store.RepeatConflict:
 				conflicts = append(conflicts, e)
 			case store.RepeatRevision:
@@ -100,36 +102,107 @@ func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) err
 				if err != nil {
 					return mapErr(err)
 				}
+				// The revision keeps the stored version's time, so its day.
+				counts.add(stored.ClientID, stored.Time, stored, -1)
+				counts.add(stored.ClientID, stored.Time, e, 1)
 			}
 		}
 		if conflicts != nil {
 			return &store.EventConflict{Events: store.Refs(conflicts...)}
 		}
-		return nil
+		return counts.write(ctx, tx)
 	})
 }
 
-// storedVersion returns the client and fingerprint of a stored event. Rows
-// written before fingerprints were kept are fingerprinted from their
+// storedVersion returns a stored event with its client and fingerprint.
+// Rows written before fingerprints were kept are fingerprinted from their
 // content.
-func storedVersion(ctx context.Context, tx *sql.Tx, id uuid.UUID) (uuid.UUID, string, error) {
+func storedVersion(ctx context.Context, tx *sql.Tx, id uuid.UUID) (*store.Event, error) {
 	var client string
 	row := tx.QueryRowContext(ctx, selectStored, id.String())
 	e, err := scanEvent(scanFunc(func(dest ...any) error {
 		return row.Scan(append([]any{&client}, dest...)...)
 	}), uuid.Nil)
 	if err != nil {
-		return uuid.Nil, "", mapErr(err)
+		return nil, mapErr(err)
 	}
 	if e.ClientID, err = uuid.Parse(client); err != nil {
-		return uuid.Nil, "", store.Internal("embedded store: bad client id "+client, err)
+		return nil, store.Internal("embedded store: bad client id "+client, err)
 	}
 	if e.Fingerprint == "" {
 		if e.Fingerprint, err = e.ContentFingerprint(); err != nil {
-			return uuid.Nil, "", err
+			return nil, err
 		}
 	}
-	return e.ClientID, e.Fingerprint, nil
+	return e, nil
+}
+
+// dayCounts are the changes an append makes to timeline_days.
+type dayCounts map[dayKey]*store.DayCount
+
+type dayKey struct {
+	client uuid.UUID
+	day    int64
+	kind   store.Kind
+}
+
+// add counts e (or takes it out, sign -1) on client's timeline on the day
+// of at.
+func (c dayCounts) add(client uuid.UUID, at time.Time, e *store.Event, sign int) {
+	k := dayKey{client, store.DayNumber(at), e.Kind}
+	d := c[k]
+	if d == nil {
+		d = &store.DayCount{}
+		c[k] = d
+	}
+	d.Add(e, sign)
+}
+
+// write adds the changes to timeline_days, in the append's transaction.
+func (c dayCounts) write(ctx context.Context, tx *sql.Tx) error {
+	if len(c) == 0 {
+		return nil
+	}
+	upsert, err := tx.PrepareContext(ctx, `INSERT INTO timeline_days (client_id, day, kind, events, scored, sentiment_sum, bought, sold)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (client_id, day, kind) DO UPDATE SET events = events + excluded.events, scored = scored + excluded.scored,
+	sentiment_sum = sentiment_sum + excluded.sentiment_sum, bought = bought + excluded.bought, sold = sold + excluded.sold`)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer upsert.Close()
+	for k, d := range c {
+		if _, err := upsert.ExecContext(ctx, k.client.String(), k.day, string(k.kind), d.Events, d.Scored, d.SentimentSum, d.Bought, d.Sold); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// DayCounts implements store.TimelineStore: the rows of timeline_days,
+// which AppendEvents keeps in the transaction that stores the events.
+func (t *Timeline) DayCounts(ctx context.Context, clientID uuid.UUID, since, until time.Time) ([]store.DayCount, error) {
+	first, end := store.WholeDays(since, until)
+	rows, err := t.d.db.QueryContext(ctx, `SELECT day, kind, events, scored, sentiment_sum, bought, sold FROM timeline_days
+	WHERE client_id = ? AND day >= ? AND day < ? AND events > 0 ORDER BY day, kind`, clientID.String(), first, end)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []store.DayCount
+	for rows.Next() {
+		var (
+			c    store.DayCount
+			day  int64
+			kind string
+		)
+		if err := rows.Scan(&day, &kind, &c.Events, &c.Scored, &c.SentimentSum, &c.Bought, &c.Sold); err != nil {
+			return nil, mapErr(err)
+		}
+		c.Day, c.Kind = store.DayFromNumber(day), store.Kind(kind)
+		out = append(out, c)
+	}
+	return out, mapErr(rows.Err())
 }
 
 type scanFunc func(dest ...any) error

@@ -53,6 +53,9 @@ func RunTimelineTests(t *testing.T, newStore func(t *testing.T) store.TimelineSt
 		{"GetOneAndNotFound", testGetOne},
 		{"MalformedCursor", testMalformedCursor},
 		{"BadQuery", testBadQuery},
+		{"DayCounts", testDayCounts},
+		{"DayCountsFollowRecord", testDayCountsFollowRecord},
+		{"DayCountsConcurrent", testDayCountsConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,8 +29,10 @@ import (
 
 // BenchmarkTimelinePage100k measures the server time of a client's
 // timeline page (first view: a year's overview and the newest 50 events)
-// when the client has 100,000 events over a year, on the embedded store,
-// and reports the page's weight and the p95 of single requests.
+// when the client has 100,000 events over a year, on the embedded store
+// and on PostgreSQL + Cassandra,
+// and reports the page's weight, the p95 of single requests and the CPU
+// time a page costs.
 //
 //	go test -run '^$' -bench TimelinePage100k -benchtime 50x ./webhooks/web/
 func BenchmarkTimelinePage100k(b *testing.B) {
@@ -62,7 +65,7 @@ func benchTimelinePage(b *testing.B, clients store.ClientStore, teams store.Team
 	kinds := []store.Kind{store.KindEmail, store.KindChat, store.KindCall, store.KindOrder, store.KindNote, store.KindFeedback}
 	batch := make([]*store.Event, 0, 1000)
 	for i := range n {
-		e := &store.Event{ClientID: c.ID, Time: now.Add(-time.Duration(i) * 365 * 24 * time.Hour / time.Duration(n)), Kind: kinds[i%len(kinds)],
+		e := &store.Event{ClientID: c.ID, Time: now.Add(-365 * 24 * time.Hour / time.Duration(n) * time.Duration(i)), Kind: kinds[i%len(kinds)],
 			Source: "bench", SourceID: handle + "-" + strconv.Itoa(i), Summary: fmt.Sprintf("event %d about corn basis and the Dec hedge", i)}
 		if i%3 == 0 {
 			e.Sentiment = &store.Sentiment{Score: float64(i%7-3) / 3, Label: []string{"negative", "neutral", "positive"}[i%3]}
@@ -74,16 +77,17 @@ func benchTimelinePage(b *testing.B, clients store.ClientStore, teams store.Team
 			b.Fatal(err)
 		}
 		batch = append(batch, e)
-		if len(batch) == cap(batch) {
-			if err := timeline.AppendEvents(ctx, batch...); err != nil {
+		if len(batch) == cap(batch) || i == n-1 {
+			// A busy machine may time a write out: retried whole, as the
+			// store asks.
+			err := timeline.AppendEvents(ctx, batch...)
+			for try := 0; store.ErrorCode(err) == store.EUNAVAILABLE && try < 5; try++ {
+				err = timeline.AppendEvents(ctx, batch...)
+			}
+			if err != nil {
 				b.Fatal(err)
 			}
 			batch = batch[:0]
-		}
-	}
-	if len(batch) > 0 {
-		if err := timeline.AppendEvents(ctx, batch...); err != nil {
-			b.Fatal(err)
 		}
 	}
 	links := web.Links{BaseURL: "http://x", Key: []byte("0123456789abcdef0123456789abcdef")}
@@ -113,15 +117,26 @@ func benchTimelinePage(b *testing.B, clients store.ClientStore, teams store.Team
 	}
 	size, _ := get()
 	var times []time.Duration
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for b.Loop() {
 		_, d := get()
 		times = append(times, d)
 	}
 	b.StopTimer()
+	// CPU time of the process per page: what the page costs on a machine
+	// that others keep busy, where the wall time mostly waits for a core.
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(len(times)), "cpu-ms/op")
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	p95 := times[(len(times)*95+99)/100-1]
 	b.ReportMetric(float64(p95.Microseconds())/1000, "p95-ms")
 	b.ReportMetric(float64(size)/1024, "page-KB")
 	b.ReportMetric(float64(gzipped)/1024, "gzip-KB")
+}
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

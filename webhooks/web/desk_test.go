@@ -87,7 +87,12 @@ func TestDeskPageRights(t *testing.T) {
 		if code, body := get(mb, "/desk"); code != http.StatusOK || !strings.Contains(body, mine.client.Handle) || strings.Contains(body, theirs.client.Handle) || !strings.Contains(body, `href="/desk/digest`) {
 			t.Errorf("manager's desk page: %d", code)
 		}
-		if code, body := get(mb, "/desk/digest"); code != http.StatusOK || !strings.Contains(body, "<h2 id=\"d-"+mine.desk+"\">") {
+		// One fill of one contract today, counted in the singular.
+		appendEvents(t, st, &store.Event{ClientID: mine.client.ID, Time: p.now.Add(-time.Hour), Kind: store.KindOrder, Source: "orders",
+			SourceID: "E-" + mine.desk, Summary: "Filled buy 1 ZCZ6", Attrs: store.Attrs{Order: &store.OrderAttrs{OrderID: "O-1", ExecID: "E-1",
+				Status: "filled", Side: "buy", Quantity: 1, Filled: 1, Price: 450, Contract: "ZCZ6", Commodity: "corn"}}})
+		if code, body := get(mb, "/desk/digest"); code != http.StatusOK || !strings.Contains(body, "<h2 id=\"d-"+mine.desk+"\">") ||
+			!strings.Contains(body, "<b>1</b> fill</span><span><b>1</b> contract</span>") {
 			t.Errorf("manager's digest: %d %s", code, body)
 		}
 		if code, _ := get(mb, "/desk/digest?desk="+theirs.desk); code != http.StatusForbidden {
@@ -298,5 +303,35 @@ func TestPagesRefuseWrites(t *testing.T) {
 		if code := codeWith(t, p, b, path); code != http.StatusOK {
 			t.Errorf("GET %s: %d", path, code)
 		}
+	}
+}
+
+// The links /desk gives open the desk page of the desk named, and the
+// digest for its managers; a broker changing the desk in the link, or
+// opening the digest, is refused.
+func TestDeskPageLinks(t *testing.T) {
+	st := onEmbedded(t)
+	mine, theirs := newDesk(t, st, store.RoleBroker), newDesk(t, st, store.RoleBroker)
+	manager := "UM" + strings.ToUpper(uuid.NewString()[:8])
+	if err := st.teams.AddMember(context.Background(), store.Member{SlackID: manager, Desk: mine.desk, Role: store.RoleManager, AddedBy: "UADMIN"}); err != nil {
+		t.Fatal(err)
+	}
+	p := newPage(t, st)
+	resp, body := p.get(p.links.DeskPage(mine.broker, mine.desk, false, p.now))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, mine.client.Handle) || resp.Request.URL.Query().Get("desk") != mine.desk {
+		t.Errorf("a broker's desk link: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	for name, link := range map[string]string{
+		"another desk":        p.links.DeskPage(mine.broker, theirs.desk, false, p.now),
+		"the desk changed":    strings.Replace(p.links.DeskPage(mine.broker, mine.desk, false, p.now), "desk="+mine.desk, "desk="+theirs.desk, 1),
+		"a broker's digest":   p.links.DeskPage(mine.broker, mine.desk, true, p.now),
+		"another desk digest": p.links.DeskPage(manager, theirs.desk, true, p.now),
+	} {
+		if code := p.code(link); code != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", name, code)
+		}
+	}
+	if resp, body := p.get(p.links.DeskPage(manager, mine.desk, true, p.now)); resp.StatusCode != http.StatusOK || !strings.Contains(body, "<h2 id=\"d-"+mine.desk+"\">") {
+		t.Errorf("a manager's digest link: %d", resp.StatusCode)
 	}
 }

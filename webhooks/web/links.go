@@ -80,6 +80,20 @@ func (l Links) Verify(handle string, q url.Values, now time.Time) (string, bool)
 const deskSubject = "\x01desk"
 
 // Desk returns a link to the desk pages for user, valid for LinkTTL.
-func (l Links) Desk(user string, now time.Time) string {
-	return l.BaseURL + "/desk?" + l.query(deskSubject, user, now)
+func (l Links) Desk(user string, now time.Time) string { return l.DeskPage(user, "", false, now) }
+
+// DeskPage returns a link for user, valid for LinkTTL, to the desk page of
+// desk ("" for every desk the user sees) or, with digest, to the managers'
+// digest page. Like every link it proves only whom it was made for: the
+// pages check that user's rights to the desk on every view.
+func (l Links) DeskPage(user, desk string, digest bool, now time.Time) string {
+	path := "/desk"
+	if digest {
+		path = "/desk/digest"
+	}
+	link := l.BaseURL + path + "?" + l.query(deskSubject, user, now)
+	if desk != "" {
+		link += "&" + url.Values{"desk": {desk}}.Encode()
+	}
+	return link
 }

@@ -3,7 +3,10 @@ package web
 import (
 	"context"
 	"fmt"
+	"html"
+	"html/template"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,7 +19,7 @@ import (
 // page's width.
 const (
 	ovWidth     = 1000.0
-	ovLeft      = 118.0 // lane labels
+	ovLeft      = 160.0 // lane labels ("Recommendations (123)")
 	ovRight     = 12.0
 	ovTop       = 26.0 // axis labels
 	ovLane      = 24.0
@@ -37,7 +40,6 @@ type overview struct {
 	Ticks        []tick
 	Marks        []mark
 	Count        int
-	Capped       bool // more events than maxMarks: the newest are drawn
 	Dense        bool // a mark stands for the events of a stretch of time
 	TrendTop     float64
 	TrendMid     float64
@@ -73,11 +75,12 @@ type mark struct {
 	Count   int    // events the mark stands for
 }
 
-// Beyond denseAt events, a lane's marks stand for the events of one of
-// denseBins stretches of the range each, so that the page stays light.
+// Beyond denseAt events, a lane's marks stand for the events of one of at
+// most denseBins stretches of whole days each (a week over a year), so
+// that the page stays light.
 const (
 	denseAt   = 800
-	denseBins = 100
+	denseBins = 60
 )
 
 // laneLabels name the lanes as people do.
@@ -87,12 +90,89 @@ var laneLabels = map[store.Kind]string{
 	store.KindRecommendation: "Recommendations", store.KindReminder: "Reminders",
 }
 
-// overviewOf reads the events of the range (at most maxMarks, newest first)
-// and lays them out.
+// overviewOf lays out the range. A range of at most denseAt events is
+// drawn from its events, one mark each; a denser one from the day counts
+// the store keeps (TimelineStore.DayCounts) for its whole days, and the
+// events of the parts of days at its ends, so that it reads a row per day
+// rather than every event, however many there are.
 func (p *Pages) overviewOf(ctx context.Context, c *store.Client, kinds []store.Kind, win window, now time.Time, loc *time.Location, text func(string) string) (*overview, error) {
-	q := store.EventQuery{Kinds: kinds, Since: win.Since, Until: win.Until, Limit: 1000}
+	shown := shownKinds(kinds)
+	// The whole days of the range, and of the 30 days before it for the
+	// trend's first points.
+	from := win.Since
+	if !from.IsZero() {
+		from = from.Add(-trendWindow)
+	}
+	all, err := p.Timeline.DayCounts(ctx, c.ID, from, win.Until)
+	if err != nil {
+		return nil, err
+	}
+	var lead, counts []store.DayCount
+	whole := 0
+	for _, d := range all {
+		switch {
+		case !slices.Contains(shown, d.Kind):
+		case !d.Day.Before(win.Since):
+			counts = append(counts, d)
+			whole += d.Events
+		case !d.Day.Add(24 * time.Hour).After(win.Since):
+			lead = append(lead, d)
+		}
+	}
+	if whole <= denseAt {
+		events, err := p.eventsIn(ctx, c, kinds, win.Since, win.Until)
+		if err != nil {
+			return nil, err
+		}
+		start, end := span(win, now, len(events) > 0, func() (time.Time, time.Time) {
+			return events[len(events)-1].Time, events[0].Time
+		})
+		samples := append(daySamples(lead, end), samplesOf(events)...)
+		if len(events) > denseAt {
+			return layoutDense(store.CountEvents(events), shown, start, end, loc, samples), nil
+		}
+		return layout(events, shown, start, end, loc, text, samples), nil
+	}
+	// The parts of days at the ends of the range.
+	first, last := store.WholeDays(win.Since, win.Until)
+	var edges []*store.Event
+	if !win.Since.IsZero() && !store.DayFromNumber(first).Equal(win.Since) {
+		e, err := p.eventsIn(ctx, c, kinds, win.Since, store.DayFromNumber(first))
+		if err != nil {
+			return nil, err
+		}
+		edges = append(edges, e...)
+	}
+	if !win.Until.IsZero() && !store.DayFromNumber(last).Equal(win.Until) {
+		e, err := p.eventsIn(ctx, c, kinds, store.DayFromNumber(last), win.Until)
+		if err != nil {
+			return nil, err
+		}
+		edges = append(edges, e...)
+	}
+	start, end := span(win, now, true, func() (time.Time, time.Time) {
+		return counts[0].Day, counts[len(counts)-1].Day.Add(24*time.Hour - time.Millisecond)
+	})
+	samples := append(daySamples(slices.Concat(lead, counts), end), samplesOf(edges)...)
+	counts = append(counts, store.CountEvents(edges)...)
+	store.SortDayCounts(counts)
+	return layoutDense(counts, shown, start, end, loc, samples), nil
+}
+
+// daySamples are the scores of whole days for the trend, each from the
+// day's middle (or the end of the range, for today's).
+func daySamples(counts []store.DayCount, end time.Time) []sample {
+	out := make([]sample, 0, len(counts))
+	for _, d := range counts {
+		out = append(out, sample{t: earlier(d.Day.Add(12*time.Hour), end), n: d.Scored, sum: d.SentimentSum})
+	}
+	return out
+}
+
+// eventsIn reads every event of the kinds in [since, until), newest first.
+func (p *Pages) eventsIn(ctx context.Context, c *store.Client, kinds []store.Kind, since, until time.Time) ([]*store.Event, error) {
+	q := store.EventQuery{Kinds: kinds, Since: since, Until: until, Limit: 1000}
 	var events []*store.Event
-	capped := false
 	for {
 		page, err := p.Timeline.Events(ctx, c.ID, q)
 		if err != nil {
@@ -100,48 +180,58 @@ func (p *Pages) overviewOf(ctx context.Context, c *store.Client, kinds []store.K
 		}
 		events = append(events, page.Events...)
 		if page.Next == "" {
-			break
-		}
-		if len(events) >= maxMarks {
-			events, capped = events[:maxMarks], true
-			break
+			return events, nil
 		}
 		q.Cursor = page.Next
 	}
-	start, end := win.Since, win.Until
+}
+
+// span is the stretch of time drawn for a window: its bounds, or where
+// one is open, now or the oldest and newest of what it holds (given by
+// bounds when there is some), with at least 30 days shown.
+func span(win window, now time.Time, some bool, bounds func() (oldest, newest time.Time)) (start, end time.Time) {
+	var oldest, newest time.Time
+	if some {
+		oldest, newest = bounds()
+	}
+	start, end = win.Since, win.Until
 	if end.IsZero() {
 		end = now
-		if len(events) > 0 && events[0].Time.After(end) {
-			end = events[0].Time
+		if newest.After(end) {
+			end = newest
 		}
 	}
-	if start.IsZero() || capped {
+	if start.IsZero() {
 		start = end.Add(-30 * 24 * time.Hour)
-		if n := len(events); n > 0 && events[n-1].Time.Before(start) {
-			start = events[n-1].Time
+		if some && oldest.Before(start) {
+			start = oldest
 		}
 	}
 	if !end.After(start) {
 		end = start.Add(24 * time.Hour)
 	}
-	return layout(events, kinds, start, end, loc, capped, text), nil
+	return start, end
 }
 
-func layout(events []*store.Event, kinds []store.Kind, start, end time.Time, loc *time.Location, capped bool, text func(string) string) *overview {
-	o := &overview{Start: start, End: end, Width: ovWidth, Count: len(events), Capped: capped,
-		PlotLeft: ovLeft, PlotRight: ovWidth - ovRight,
-		StartLabel: start.In(loc).Format("2 Jan 2006"), EndLabel: end.In(loc).Format("2 Jan 2006")}
-	shown := store.Kinds
-	if len(kinds) > 0 {
-		shown = nil
-		for _, k := range store.Kinds {
-			for _, want := range kinds {
-				if k == want {
-					shown = append(shown, k)
-				}
-			}
+// shownKinds are the lanes drawn: the kinds asked for, in the usual order,
+// or all.
+func shownKinds(kinds []store.Kind) []store.Kind {
+	if len(kinds) == 0 {
+		return store.Kinds
+	}
+	var shown []store.Kind
+	for _, k := range store.Kinds {
+		if slices.Contains(kinds, k) {
+			shown = append(shown, k)
 		}
 	}
+	return shown
+}
+
+// newOverview lays out the lanes, the axis and the sentiment panel.
+func newOverview(shown []store.Kind, start, end time.Time, loc *time.Location) (*overview, map[store.Kind]int) {
+	o := &overview{Start: start, End: end, Width: ovWidth, PlotLeft: ovLeft, PlotRight: ovWidth - ovRight,
+		StartLabel: start.In(loc).Format("2 Jan 2006"), EndLabel: end.In(loc).Format("2 Jan 2006")}
 	laneOf := map[store.Kind]int{}
 	for i, k := range shown {
 		top := ovTop + float64(i)*ovLane
@@ -154,18 +244,18 @@ func layout(events []*store.Event, kinds []store.Kind, start, end time.Time, loc
 	o.TrendMid = (o.TrendTop + o.TrendBottom) / 2
 	o.Height = o.TrendBottom + 8
 	o.Ticks = ticks(start, end, loc, o.x)
+	return o, laneOf
+}
 
+// layout draws one mark per event.
+func layout(events []*store.Event, shown []store.Kind, start, end time.Time, loc *time.Location, text func(string) string, samples []sample) *overview {
+	o, laneOf := newOverview(shown, start, end, loc)
+	o.Count = len(events)
 	var maxNotional float64
 	for _, e := range events {
 		if a := e.Attrs.Order; a != nil {
 			maxNotional = max(maxNotional, notional(a))
 		}
-	}
-	if len(events) > denseAt {
-		o.Dense = true
-		o.bin(events, laneOf, loc)
-		o.trend(events)
-		return o
 	}
 	for _, e := range events {
 		i, ok := laneOf[e.Kind]
@@ -200,55 +290,48 @@ func layout(events []*store.Event, kinds []store.Kind, start, end time.Time, loc
 	}
 	// Draw the biggest orders first, so the small ones stay visible on top.
 	sort.SliceStable(o.Marks, func(i, j int) bool { return o.Marks[i].R > o.Marks[j].R })
-	o.trend(events)
+	o.trend(samples)
 	return o
 }
 
-// bin lays out a dense range: per lane, one mark per stretch that holds
-// events, sized by how many (orders: by their notional), coloured by the
-// mean sentiment of those scored (orders: by the side with more notional).
-func (o *overview) bin(events []*store.Event, laneOf map[store.Kind]int, loc *time.Location) {
+// layoutDense draws a dense range from its counts by day: per lane, one
+// mark per stretch of whole days (UTC) that holds events, sized by how many
+// (orders: by their notional), coloured by the mean sentiment of those
+// scored (orders: by the side with more notional). A stretch has as many
+// days as keep a lane to denseBins marks.
+func layoutDense(counts []store.DayCount, shown []store.Kind, start, end time.Time, loc *time.Location, samples []sample) *overview {
+	o, laneOf := newOverview(shown, start, end, loc)
+	o.Dense = true
+	day0 := store.DayNumber(start)
+	days := store.DayNumber(end.Add(-time.Millisecond)) - day0 + 1
+	per := (days + denseBins - 1) / denseBins
 	type acc struct {
-		n, scored    int
-		sum          float64
-		buy, sell    float64
-		first, last  time.Time
-		kind         store.Kind
-		lane, bucket int
+		n, scored int
+		sum       float64
+		buy, sell float64
+		kind      store.Kind
+		lane      int
+		bin       int64
 	}
-	span := o.End.Sub(o.Start)
-	bins := map[[2]int]*acc{}
-	for _, e := range events {
-		i, ok := laneOf[e.Kind]
+	bins := map[[2]int64]*acc{}
+	for _, d := range counts {
+		i, ok := laneOf[d.Kind]
 		if !ok {
 			continue
 		}
-		o.Lanes[i].Count++
-		b := int(float64(denseBins) * float64(e.Time.Sub(o.Start)) / float64(span))
-		b = max(0, min(denseBins-1, b))
-		a := bins[[2]int{i, b}]
+		o.Count += d.Events
+		o.Lanes[i].Count += d.Events
+		b := (store.DayNumber(d.Day) - day0) / per
+		a := bins[[2]int64{int64(i), b}]
 		if a == nil {
-			a = &acc{first: e.Time, last: e.Time, kind: e.Kind, lane: i, bucket: b}
-			bins[[2]int{i, b}] = a
+			a = &acc{kind: d.Kind, lane: i, bin: b}
+			bins[[2]int64{int64(i), b}] = a
 		}
-		a.n++
-		if e.Time.Before(a.first) {
-			a.first = e.Time
-		}
-		if e.Time.After(a.last) {
-			a.last = e.Time
-		}
-		if s := e.Sentiment; s != nil {
-			a.scored++
-			a.sum += s.Score
-		}
-		if ord := e.Attrs.Order; ord != nil {
-			if ord.Side == "sell" {
-				a.sell += notional(ord)
-			} else {
-				a.buy += notional(ord)
-			}
-		}
+		a.n += d.Events
+		a.scored += d.Scored
+		a.sum += d.SentimentSum
+		a.buy += d.Bought
+		a.sell += d.Sold
 	}
 	var maxN, maxNotional float64
 	for _, a := range bins {
@@ -256,9 +339,12 @@ func (o *overview) bin(events []*store.Event, laneOf map[store.Kind]int, loc *ti
 		maxNotional = max(maxNotional, a.buy+a.sell)
 	}
 	for _, a := range bins {
-		mid := o.Start.Add(time.Duration(float64(span) * (float64(a.bucket) + 0.5) / denseBins))
-		m := mark{X: o.x(mid), Y: o.Lanes[a.lane].Y, R: round1(2.5 + 6*math.Sqrt(float64(a.n)/maxN)), Time: a.last, Count: a.n}
-		title := fmt.Sprintf("%d %s, %s – %s", a.n, strings.ToLower(laneLabels[a.kind]), a.first.In(loc).Format("2 Jan 15:04"), a.last.In(loc).Format("2 Jan 2006 15:04 MST"))
+		from := store.DayFromNumber(day0 + a.bin*per)
+		to := from.AddDate(0, 0, int(per))
+		from, to = later(from, start), earlier(to, end)
+		m := mark{X: o.x(from.Add(to.Sub(from) / 2)), Y: o.Lanes[a.lane].Y, R: round1(2.5 + 6*math.Sqrt(float64(a.n)/maxN)),
+			Time: to.Add(-time.Millisecond), Count: a.n}
+		title := fmt.Sprintf("%d %s, %s – %s", a.n, strings.ToLower(laneLabels[a.kind]), from.In(loc).Format("2 Jan 15:04"), to.In(loc).Format("2 Jan 2006 15:04 MST"))
 		switch {
 		case a.kind == store.KindOrder && a.buy+a.sell > 0:
 			side := "buy"
@@ -290,6 +376,22 @@ func (o *overview) bin(events []*store.Event, laneOf map[store.Kind]int, loc *ti
 		}
 		return o.Marks[i].Time.Before(o.Marks[j].Time)
 	})
+	o.trend(samples)
+	return o
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // link points each mark at its entry in the list: the list from that
@@ -311,6 +413,31 @@ func (o *overview) link(base string) {
 	}
 }
 
+// CountText is the count of events drawn, as people write it (18,251).
+func (o *overview) CountText() string { return formatNumber(float64(o.Count)) }
+
+// MarksSVG is the marks as SVG, each a link around a circle with its
+// title: written here rather than by the template, whose escaping of
+// hundreds of marks would cost most of the page's time.
+func (o *overview) MarksSVG() template.HTML {
+	var b strings.Builder
+	b.Grow(len(o.Marks) * 256)
+	for _, m := range o.Marks {
+		b.WriteString(`<a href="`)
+		b.WriteString(html.EscapeString(m.Href))
+		b.WriteString(`"><circle class="`)
+		b.WriteString(html.EscapeString(m.Class))
+		b.WriteString(`"`)
+		if m.ID == "" {
+			fmt.Fprintf(&b, ` data-count="%d"`, m.Count)
+		}
+		fmt.Fprintf(&b, ` cx="%s" cy="%s" r="%s"><title>`, ff(m.X), ff(m.Y), ff(m.R))
+		b.WriteString(html.EscapeString(m.Title))
+		b.WriteString(`</title></circle></a>`)
+	}
+	return template.HTML(b.String())
+}
+
 func (o *overview) x(t time.Time) float64 {
 	span := o.End.Sub(o.Start).Seconds()
 	f := t.Sub(o.Start).Seconds() / span
@@ -321,46 +448,60 @@ func (o *overview) y(score float64) float64 {
 	return round1(o.TrendMid - clamp(score, -1, 1)*(o.TrendBottom-o.TrendTop)/2)
 }
 
+// sample is n scored events with scores summing to sum, at t (an event's
+// time, or the middle of a day counted).
+type sample struct {
+	t   time.Time
+	n   int
+	sum float64
+}
+
+// samplesOf are the scored events as samples.
+func samplesOf(events []*store.Event) []sample {
+	var out []sample
+	for _, e := range events {
+		if e.Sentiment != nil {
+			out = append(out, sample{e.Time, 1, e.Sentiment.Score})
+		}
+	}
+	return out
+}
+
 // trend draws the mean sentiment of the 30 days up to each of trendPoints
 // moments across the range; where those 30 days hold no scored event the
 // line breaks.
-func (o *overview) trend(events []*store.Event) {
-	type scored struct {
-		t time.Time
-		s float64
-	}
-	var pts []scored
-	for _, e := range events {
-		if e.Sentiment != nil {
-			pts = append(pts, scored{e.Time, e.Sentiment.Score})
-		}
-	}
+func (o *overview) trend(pts []sample) {
+	pts = slices.DeleteFunc(pts, func(s sample) bool { return s.n == 0 })
 	sort.Slice(pts, func(i, j int) bool { return pts[i].t.Before(pts[j].t) })
-	o.TrendSamples = len(pts)
+	for _, p := range pts {
+		o.TrendSamples += p.n
+	}
 	if len(pts) == 0 {
 		return
 	}
 	var b strings.Builder
 	lo, hi := 0, 0 // pts[lo:hi] lie in (t-30d, t]
-	sum := 0.0
+	sum, n := 0.0, 0
 	pen := false
 	last := 0.0
 	span := o.End.Sub(o.Start)
 	for i := 0; i <= trendPoints; i++ {
 		t := o.Start.Add(time.Duration(float64(span) * float64(i) / trendPoints))
 		for hi < len(pts) && !pts[hi].t.After(t) {
-			sum += pts[hi].s
+			sum += pts[hi].sum
+			n += pts[hi].n
 			hi++
 		}
 		for lo < hi && !pts[lo].t.After(t.Add(-trendWindow)) {
-			sum -= pts[lo].s
+			sum -= pts[lo].sum
+			n -= pts[lo].n
 			lo++
 		}
 		if hi == lo {
 			pen = false
 			continue
 		}
-		mean := sum / float64(hi-lo)
+		mean := sum / float64(n)
 		last = mean
 		cmd := "L"
 		if !pen {

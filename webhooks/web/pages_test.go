@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -421,10 +422,77 @@ func TestTimelineOverviewDense(t *testing.T) {
 		n, _ := strconv.Atoi(m[1])
 		total += n
 	}
-	if len(marks) > 2*100 || len(marks) < 50 || total != 1200 || !strings.Contains(body, `data-marks="1200"`) {
-		t.Errorf("%d marks standing for %d events, want at most 200 standing for 1200", len(marks), total)
+	if len(marks) > 2*60 || len(marks) < 50 || total != 1200 || !strings.Contains(body, `data-marks="1200"`) {
+		t.Errorf("%d marks standing for %d events, want at most 120 standing for 1200", len(marks), total)
 	}
 	if !strings.Contains(body, "mark order sell") || !strings.Contains(body, "mark s-positive") || len(body) > 150_000 {
 		t.Errorf("dense marks lack their colours, or the page weighs %d bytes", len(body))
 	}
+}
+
+// A range of more events than a page could read is drawn whole from the
+// day counts the store keeps: the marks stand for every event of the
+// range, its partial days at either end (in the viewer's zone) included,
+// and the sentiment line runs across it.
+func TestTimelineOverviewWholeRange(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st backing) {
+		f := newDesk(t, st, store.RoleBroker) // the client's zone, America/Chicago, is the viewer's
+		p := newPage(t, st)
+		const n = 6000 // more than the 5,000 newest events the overview used to read
+		var events []*store.Event
+		for i := range n {
+			e := &store.Event{ClientID: f.client.ID, Time: p.now.Add(-400 * 24 * time.Hour / n * time.Duration(i)), Kind: []store.Kind{store.KindChat, store.KindOrder, store.KindEmail}[i%3],
+				Source: "t", SourceID: fmt.Sprint(i), Summary: "dense"}
+			switch e.Kind {
+			case store.KindOrder:
+				e.Attrs.Order = &store.OrderAttrs{Status: "filled", Side: "buy", Quantity: 5, Price: 70}
+			case store.KindChat:
+				e.Sentiment = &store.Sentiment{Score: -0.6, Label: "negative"}
+			}
+			events = append(events, e)
+		}
+		for batch := range slices.Chunk(events, 1000) {
+			appendEvents(t, st, batch...)
+		}
+		chicago, _ := time.LoadLocation("America/Chicago")
+		within := func(since, until time.Time) int {
+			k := 0
+			for _, e := range events {
+				if !e.Time.Before(since) && (until.IsZero() || e.Time.Before(until)) {
+					k++
+				}
+			}
+			return k
+		}
+		b := p.browser()
+		p.getWith(b, p.links.Timeline(f.client.Handle, f.broker, p.now))
+		for _, tt := range []struct {
+			query string
+			want  int
+		}{
+			{"range=1y", within(p.now.Add(-365*24*time.Hour), time.Time{})},
+			{"range=all", n},
+			{"from=2026-02-10&to=2026-05-20", within(time.Date(2026, 2, 10, 0, 0, 0, 0, chicago), time.Date(2026, 5, 21, 0, 0, 0, 0, chicago))},
+		} {
+			resp, body := p.getWith(b, "/clients/"+f.client.Handle+"/timeline?"+tt.query)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatal(resp.StatusCode)
+			}
+			total := 0
+			for _, m := range regexp.MustCompile(`data-count="(\d+)"`).FindAllStringSubmatch(body, -1) {
+				k, _ := strconv.Atoi(m[1])
+				total += k
+			}
+			if total != tt.want || !strings.Contains(body, fmt.Sprintf(`data-marks="%d"`, tt.want)) {
+				t.Errorf("%s: marks stand for %d events, want %d", tt.query, total, tt.want)
+			}
+			if marks := len(markRE.FindAllString(body, -1)); marks > 3*60 {
+				t.Errorf("%s: %d marks, want at most 60 a lane", tt.query, marks)
+			}
+			path := regexp.MustCompile(`<path class="trend" d="([^"]*)"`).FindStringSubmatch(body)
+			if path == nil || strings.Count(path[1], "L") < 100 {
+				t.Errorf("%s: the sentiment line does not run across the range: %v", tt.query, path)
+			}
+		}
+	})
 }

@@ -12,11 +12,10 @@ import (
 	"github.com/brokersync/brokersync/store"
 )
 
-// Page sizes: the list shows listPage events at a time; the overview draws
-// at most maxMarks; a search reads at most maxScan events per page.
+// Page sizes: the list shows listPage events at a time; a search reads at
+// most maxScan events per page.
 const (
 	listPage = 50
-	maxMarks = 5000
 	maxScan  = 5000
 )
 
