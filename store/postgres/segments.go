@@ -61,7 +61,7 @@ func (db *DB) MatchClients(ctx context.Context, q segment.Query) ([]*store.Clien
 	}
 	args = append(args, q.After, segment.PageLimit(q.Limit))
 	n := len(args)
-	query := `SELECT c.id FROM clients c WHERE ` + where + ` AND c.handle > $` + strconv.Itoa(n-1) +
+	query := `SELECT c.id FROM ` + segment.From + ` WHERE ` + where + ` AND c.handle > $` + strconv.Itoa(n-1) +
 		` ORDER BY c.handle LIMIT $` + strconv.Itoa(n)
 	query = `SELECT ` + clientColumns + ` FROM (` + query + `) hit JOIN clients c ON c.id = hit.id ORDER BY c.handle`
 	// Planned for the values given every time, as FindClients is: how
@@ -76,7 +76,7 @@ func (db *DB) MatchClientIDs(ctx context.Context, q segment.Query) ([]uuid.UUID,
 	if err != nil || !ok {
 		return nil, err
 	}
-	rows, err := db.pool.Query(ctx, `SELECT c.id FROM clients c WHERE `+where, append([]any{pgx.QueryExecModeExec}, args...)...)
+	rows, err := db.pool.Query(ctx, `SELECT c.id FROM `+segment.From+` WHERE `+where, append([]any{pgx.QueryExecModeExec}, args...)...)
 	if err != nil {
 		return nil, mapError("match clients", err)
 	}
@@ -91,7 +91,7 @@ func (db *DB) CountClients(ctx context.Context, q segment.Query) (int, error) {
 		return 0, err
 	}
 	var n int
-	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM clients c WHERE `+where, append([]any{pgx.QueryExecModeExec}, args...)...).Scan(&n); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM `+segment.From+` WHERE `+where, append([]any{pgx.QueryExecModeExec}, args...)...).Scan(&n); err != nil {
 		return 0, mapError("count clients", err)
 	}
 	return n, nil

@@ -140,12 +140,18 @@ func resolveAll(ctx context.Context, f *Filter, nodes []Node, l Lookup, stack ma
 	return out, nil
 }
 
-// SQL is a compiled filter: a boolean expression over the clients table
-// aliased c, and its parameters, numbered from the first free one.
+// SQL is a compiled filter: a boolean expression over the clients and
+// their activity rows as From joins them (aliases c and s), and its
+// parameters, numbered from the first free one.
 type SQL struct {
 	Where string
 	Args  []any
 }
+
+// From is the FROM clause a compiled filter's Where is written for: every
+// client, with its activity row (store.Activity) when it has one. Both
+// stores name the tables alike.
+const From = `clients c LEFT JOIN client_stats s ON s.client_id = c.id`
 
 type compiler struct {
 	d    Dialect
@@ -205,6 +211,16 @@ func (c *compiler) inList(col string, vals []string, base int) string {
 		ps[i] = c.param(v, base)
 	}
 	return col + " IN (" + strings.Join(ps, ", ") + ")"
+}
+
+// stat is an activity column where the client's row holds at now, and
+// else the aggregate it keeps (see store.Activity): none where the client
+// has no row, as it then has no fill, contact or score.
+func (c *compiler) stat(col, none, agg string, base int) string {
+	now := c.time(c.now, base)
+	return "(CASE WHEN s.client_id IS NULL THEN " + none +
+		" WHEN s.valid_from <= " + now + " AND (s.valid_until IS NULL OR s.valid_until > " + now + ") THEN " + col +
+		" ELSE " + agg + " END)"
 }
 
 func (c *compiler) w(s ...string) {
@@ -311,42 +327,54 @@ func (c *compiler) term(t *Term, base int) error {
 				parts = append(parts, b.String())
 			}
 			if t.def.which != "prefers" {
-				parts = append(parts, "EXISTS (SELECT 1 FROM client_fills f WHERE f.client_id = c.id AND "+c.inList("f.commodity", v.keys, base)+
-					" AND f.at > "+c.time(c.now.Add(-365*day), base)+" AND f.at <= "+now()+")")
+				var col string
+				if c.d == Postgres {
+					col = "s.commodities && " + c.param(v.keys, base) + "::text[]"
+				} else {
+					col = "EXISTS (SELECT 1 FROM json_each(s.commodities) j WHERE " + c.inList("j.value", v.keys, base) + ")"
+				}
+				parts = append(parts, c.stat(col, "FALSE", "EXISTS (SELECT 1 FROM client_fills f WHERE f.client_id = c.id AND "+c.inList("f.commodity", v.keys, base)+
+					" AND f.at > "+c.time(c.now.Add(-365*day), base)+" AND f.at <= "+now()+")", base))
 			}
 			c.w("(", strings.Join(parts, " OR "), ")")
 		})
 	case kTrades, kVolume, kNotional:
-		agg := "count(*)"
+		agg, col := "count(*)", "s.trades_"
 		switch t.def.kind {
 		case kVolume:
-			agg = "coalesce(sum(f.quantity), 0)"
+			agg, col = "coalesce(sum(f.quantity), 0)", "s.volume_"
 		case kNotional:
-			agg = "coalesce(sum(CASE WHEN f.currency = " + c.param(store.NotionalCurrency, base) + " THEN f.notional ELSE 0 END), 0)"
+			agg, col = "coalesce(sum(CASE WHEN f.currency = "+c.param(store.NotionalCurrency, base)+" THEN f.notional ELSE 0 END), 0)", "s.notional_"
 		}
-		c.w("((SELECT ", agg, " FROM client_fills f WHERE f.client_id = c.id AND f.at > ", c.time(c.now.Add(-t.def.window), base),
-			" AND f.at <= ", now(), ") ", sqlOp(t.Op), " ", c.num(v.num, base), ")")
+		col += strconv.Itoa(int(t.def.window/day)) + "d"
+		c.w("(", c.stat(col, "0", "(SELECT "+agg+" FROM client_fills f WHERE f.client_id = c.id AND f.at > "+c.time(c.now.Add(-t.def.window), base)+
+			" AND f.at <= "+now()+")", base), " ", sqlOp(t.Op), " ", c.num(v.num, base), ")")
 	case kLast:
-		// last.X>D: nothing in (now-D, now]; last.X<D: something in it.
-		var exists string
+		// last.X>D: nothing in (now-D, now]; last.X<D: something in it,
+		// that is the last one at or before now is after now-D.
+		var exists, col string
 		bound := c.time(c.now.Add(-v.dur), base)
 		if t.def.which == "fill" {
+			col = "coalesce(s.last_fill > " + bound + ", FALSE)"
 			exists = "EXISTS (SELECT 1 FROM client_fills f WHERE f.client_id = c.id AND f.at > " + bound + " AND f.at <= " + now() + ")"
 		} else {
 			dir := ""
 			switch t.def.which {
 			case "inbound":
 				dir = " AND k.direction IN ('inbound', 'both')"
+				col = "coalesce(s.last_inbound > " + bound + ", FALSE)"
 			case "outbound":
 				dir = " AND k.direction IN ('outbound', 'both')"
+				col = "coalesce(s.last_outbound > " + bound + ", FALSE)"
+			default:
+				col = "coalesce(s.last_inbound > " + bound + " OR s.last_outbound > " + bound + ", FALSE)"
 			}
 			exists = "EXISTS (SELECT 1 FROM client_contacts k WHERE k.client_id = c.id AND k.at > " + bound + " AND k.at <= " + now() + dir + ")"
 		}
 		if t.Op == ">" || t.Op == ">=" {
-			c.w("NOT ", exists)
-		} else {
-			c.w(exists)
+			c.w("NOT ")
 		}
+		c.w(c.stat(col, "FALSE", exists, base))
 	case kOnboarded:
 		col := "coalesce(c.profile->>'onboarded', '')"
 		if c.d == SQLite {
@@ -354,8 +382,9 @@ func (c *compiler) term(t *Term, base int) error {
 		}
 		c.w("(", col, " <> '' AND ", col, " ", sqlOp(t.Op), " ", c.param(v.date.String(), base), ")")
 	case kSentiment:
-		c.w("coalesce((SELECT avg(s.score) FROM client_sentiment s WHERE s.client_id = c.id AND s.at > ", c.time(c.now.Add(-30*day), base),
-			" AND s.at <= ", now(), ") ", sqlOp(t.Op), " ", c.num(v.num, base), ", FALSE)")
+		c.w("coalesce(", c.stat("CASE WHEN s.sentiment_count > 0 THEN s.sentiment_sum / s.sentiment_count END", "NULL",
+			"(SELECT avg(e.score) FROM client_sentiment e WHERE e.client_id = c.id AND e.at > "+c.time(c.now.Add(-store.SentimentWindow), base)+
+				" AND e.at <= "+now()+")", base), " ", sqlOp(t.Op), " ", c.num(v.num, base), ", FALSE)")
 	case kResponsive:
 		c.w("coalesce((SELECT r.responsive FROM client_responsiveness r WHERE r.client_id = c.id) ", sqlOp(t.Op), " ", c.num(v.num, base), ", FALSE)")
 	case kReplyMedian:
