@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/brokersync/brokersync/internal/activityhook"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -164,7 +165,7 @@ func recountActivity(ctx context.Context, q sqlQuerier, ids []uuid.UUID, now tim
 // them back in the transaction is safe.
 func (d *DB) noteActivity(ctx context.Context, tx *sql.Tx, r store.Recorded) error {
 	ids := r.Clients()
-	if len(ids) == 0 {
+	if len(ids) == 0 || activityhook.Off.Load() {
 		return nil
 	}
 	rows, err := readActivity(ctx, tx, ids)

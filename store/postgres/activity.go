@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/brokersync/brokersync/internal/activityhook"
 	"github.com/brokersync/brokersync/store"
 )
 
@@ -109,7 +110,7 @@ func nilIfZero(t time.Time) *time.Time {
 // noteActivity counts what a transaction recorded in its clients' rows.
 func (db *DB) noteActivity(ctx context.Context, tx pgx.Tx, r store.Recorded) error {
 	ids := r.Clients()
-	if len(ids) == 0 {
+	if len(ids) == 0 || activityhook.Off.Load() {
 		return nil
 	}
 	rows, err := lockActivity(ctx, tx, ids)

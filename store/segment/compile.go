@@ -307,11 +307,7 @@ func (c *compiler) term(t *Term, base int) error {
 		}
 		wrapNeg(func() { c.w("c.broker = ", c.param(v.text, base)) })
 	case kHorizon:
-		col := "c.horizon"
-		if c.d == SQLite {
-			col = "coalesce(json_extract(c.profile, '$.Risk.Horizon'), '')"
-		}
-		wrapNeg(func() { c.w(col, " = ", c.param(v.text, base)) })
+		wrapNeg(func() { c.w("c.horizon = ", c.param(v.text, base)) })
 	case kRisk:
 		c.w("(c.risk_tolerance > 0 AND c.risk_tolerance ", sqlOp(t.Op), " ", c.param(int(v.num), base), ")")
 	case kCommodity:
@@ -320,9 +316,9 @@ func (c *compiler) term(t *Term, base int) error {
 			if t.def.which != "traded" {
 				var b strings.Builder
 				if c.d == Postgres {
-					b.WriteString("coalesce(c.profile->'trading'->'commodities', '[]'::jsonb) ?| " + c.param(v.keys, base) + "::text[]")
+					b.WriteString("c.commodities && " + c.param(v.keys, base) + "::text[]")
 				} else {
-					b.WriteString("EXISTS (SELECT 1 FROM json_each(c.profile, '$.Trading.Commodities') j WHERE " + c.inList("j.value", v.keys, base) + ")")
+					b.WriteString("EXISTS (SELECT 1 FROM json_each(c.commodities) j WHERE " + c.inList("j.value", v.keys, base) + ")")
 				}
 				parts = append(parts, b.String())
 			}

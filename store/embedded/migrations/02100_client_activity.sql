@@ -22,7 +22,7 @@ CREATE TABLE client_stats (
     last_outbound   INTEGER,
     sentiment_sum   REAL    NOT NULL DEFAULT 0,
     sentiment_count INTEGER NOT NULL DEFAULT 0
-);
+) WITHOUT ROWID; -- a filter looks a client's row up by its key: one search, not two
 CREATE INDEX client_stats_valid_until ON client_stats (valid_until) WHERE valid_until IS NOT NULL;
 
 INSERT INTO client_stats (client_id, valid_from, valid_until)
