@@ -19,9 +19,11 @@ import (
 )
 
 // WorkflowSegments is what workflows need of segments: conditions are
-// matched, and the saved segments they name read.
+// matched (for the clients in hand, by id), and the saved segments they
+// name read.
 type WorkflowSegments interface {
 	segment.Matcher
+	segment.IDMatcher
 	Segment(ctx context.Context, name string) (segment.Saved, error)
 }
 
@@ -244,12 +246,12 @@ func (wf *Workflows) conditions(ctx context.Context, found []firing, now time.Ti
 	for a, ids := range ask {
 		f := resolved[a]
 		for chunk := range slices.Chunk(ids, segment.MaxLimit) {
-			cs, err := wf.Segments.MatchClients(ctx, segment.Query{Filter: f, Teams: []string{a.w.Desk}, Clients: chunk, Now: now, Limit: len(chunk)})
+			ids, err := wf.Segments.MatchClientIDs(ctx, segment.Query{Filter: f, Teams: []string{a.w.Desk}, Clients: chunk, Now: now})
 			if err != nil {
 				return nil, fmt.Errorf("workflow %s: %w", a.w.Name, err)
 			}
-			for _, c := range cs {
-				holds[condKey{a, c.ID}] = true
+			for _, id := range ids {
+				holds[condKey{a, id}] = true
 			}
 		}
 	}

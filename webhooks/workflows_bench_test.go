@@ -66,6 +66,7 @@ type benchRecords interface {
 	store.TeamStore
 	store.StatsReader
 	segment.Matcher
+	segment.IDMatcher
 	segment.Store
 }
 

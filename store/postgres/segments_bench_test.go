@@ -145,7 +145,7 @@ var segmentBenches = []segmentBench{
 		name: "energy-risk7-quiet30d", filter: "asset:energy risk>=7 last.contact>30d",
 		raw: `SELECT count(*) FROM clients c LEFT JOIN client_stats s ON s.client_id = c.id
 			WHERE c.team = ANY($1) AND c.risk_tolerance >= 7
-			AND (c.profile->'trading'->'commodities' ?| $2 OR coalesce(s.commodities && $2, false))
+			AND (c.commodities && $2 OR coalesce(s.commodities && $2, false))
 			AND coalesce(greatest(s.last_inbound, s.last_outbound) <= $3, true)`,
 		args: func(now time.Time) []any { return []any{benchDesks, keysOf(store.Energy), now.Add(-30 * day)} },
 	},

@@ -158,6 +158,7 @@ type compiler struct {
 	now  time.Time
 	args []any
 	b    strings.Builder
+	negs int // how many NOTs the term being compiled is under
 }
 
 // Compile turns a resolved filter into a WHERE expression. now fixes every
@@ -213,14 +214,43 @@ func (c *compiler) inList(col string, vals []string, base int) string {
 	return col + " IN (" + strings.Join(ps, ", ") + ")"
 }
 
-// stat is an activity column where the client's row holds at now, and
-// else the aggregate it keeps (see store.Activity): none where the client
-// has no row, as it then has no fill, contact or score.
-func (c *compiler) stat(col, none, agg string, base int) string {
+// stat is a condition on a client's activity (see store.Activity): cond
+// on the columns of its row where the row holds at now, agg on the tables
+// where it does not, and none where the client has no row (it then has no
+// fill, contact or score). cond and agg are TRUE or FALSE, never NULL.
+//
+// Under no NOT, where none is FALSE, it is written without CASE, as
+// "holds AND cond OR stale AND agg", which is NULL rather than FALSE for a
+// client without a row (the same outside any NOT). Being NULL for every
+// such client lets PostgreSQL join only the clients with a row, and test
+// cond while it reads the rows, before the join; agg is never evaluated
+// for a row that holds.
+func (c *compiler) stat(cond string, none bool, agg string, base int) string {
 	now := c.time(c.now, base)
-	return "(CASE WHEN s.client_id IS NULL THEN " + none +
-		" WHEN s.valid_from <= " + now + " AND (s.valid_until IS NULL OR s.valid_until > " + now + ") THEN " + col +
-		" ELSE " + agg + " END)"
+	holds := "s.valid_from <= " + now + " AND (s.valid_until IS NULL OR s.valid_until > " + now + ")"
+	if c.negs == 0 && !none {
+		stale := "s.client_id IS NOT NULL AND (s.valid_from > " + now + " OR coalesce(s.valid_until <= " + now + ", FALSE))"
+		return "((" + holds + " AND " + cond + ") OR (" + stale + " AND " + agg + "))"
+	}
+	return "(CASE WHEN s.client_id IS NULL THEN " + strings.ToUpper(strconv.FormatBool(none)) +
+		" WHEN " + holds + " THEN " + cond + " ELSE " + agg + " END)"
+}
+
+// compare applies a term's comparison to two numbers.
+func compare(a float64, op string, b float64) bool {
+	switch op {
+	case ":", "=":
+		return a == b
+	case "!=":
+		return a != b
+	case "<":
+		return a < b
+	case "<=":
+		return a <= b
+	case ">":
+		return a > b
+	}
+	return a >= b
 }
 
 func (c *compiler) w(s ...string) {
@@ -241,11 +271,11 @@ func (c *compiler) node(n Node, base int) error {
 		return c.join(n.Nodes, " OR ", base)
 	case *Not:
 		c.w("NOT (")
-		if err := c.node(n.X, base); err != nil {
-			return err
-		}
+		c.negs++
+		err := c.node(n.X, base)
+		c.negs--
 		c.w(")")
-		return nil
+		return err
 	case *Term:
 		return c.term(n, base)
 	}
@@ -285,9 +315,11 @@ func (c *compiler) term(t *Term, base int) error {
 	wrapNeg := func(f func()) {
 		if neg {
 			c.w("NOT (")
+			c.negs++
 		}
 		f()
 		if neg {
+			c.negs--
 			c.w(")")
 		}
 	}
@@ -329,7 +361,7 @@ func (c *compiler) term(t *Term, base int) error {
 				} else {
 					col = "EXISTS (SELECT 1 FROM json_each(s.commodities) j WHERE " + c.inList("j.value", v.keys, base) + ")"
 				}
-				parts = append(parts, c.stat(col, "FALSE", "EXISTS (SELECT 1 FROM client_fills f WHERE f.client_id = c.id AND "+c.inList("f.commodity", v.keys, base)+
+				parts = append(parts, c.stat(col, false, "EXISTS (SELECT 1 FROM client_fills f WHERE f.client_id = c.id AND "+c.inList("f.commodity", v.keys, base)+
 					" AND f.at > "+c.time(c.now.Add(-365*day), base)+" AND f.at <= "+now()+")", base))
 			}
 			c.w("(", strings.Join(parts, " OR "), ")")
@@ -343,8 +375,10 @@ func (c *compiler) term(t *Term, base int) error {
 			agg, col = "coalesce(sum(CASE WHEN f.currency = "+c.param(store.NotionalCurrency, base)+" THEN f.notional ELSE 0 END), 0)", "s.notional_"
 		}
 		col += strconv.Itoa(int(t.def.window/day)) + "d"
-		c.w("(", c.stat(col, "0", "(SELECT "+agg+" FROM client_fills f WHERE f.client_id = c.id AND f.at > "+c.time(c.now.Add(-t.def.window), base)+
-			" AND f.at <= "+now()+")", base), " ", sqlOp(t.Op), " ", c.num(v.num, base), ")")
+		agg = "(SELECT " + agg + " FROM client_fills f WHERE f.client_id = c.id AND f.at > " + c.time(c.now.Add(-t.def.window), base) +
+			" AND f.at <= " + now() + ")"
+		x := c.num(v.num, base)
+		c.w(c.stat(col+" "+sqlOp(t.Op)+" "+x, compare(0, t.Op, v.num), agg+" "+sqlOp(t.Op)+" "+x, base))
 	case kLast:
 		// last.X>D: nothing in (now-D, now]; last.X<D: something in it,
 		// that is the last one at or before now is after now-D.
@@ -369,8 +403,10 @@ func (c *compiler) term(t *Term, base int) error {
 		}
 		if t.Op == ">" || t.Op == ">=" {
 			c.w("NOT ")
+			c.negs++
+			defer func() { c.negs-- }()
 		}
-		c.w(c.stat(col, "FALSE", exists, base))
+		c.w(c.stat(col, false, exists, base))
 	case kOnboarded:
 		col := "coalesce(c.profile->>'onboarded', '')"
 		if c.d == SQLite {
@@ -378,9 +414,10 @@ func (c *compiler) term(t *Term, base int) error {
 		}
 		c.w("(", col, " <> '' AND ", col, " ", sqlOp(t.Op), " ", c.param(v.date.String(), base), ")")
 	case kSentiment:
-		c.w("coalesce(", c.stat("CASE WHEN s.sentiment_count > 0 THEN s.sentiment_sum / s.sentiment_count END", "NULL",
-			"(SELECT avg(e.score) FROM client_sentiment e WHERE e.client_id = c.id AND e.at > "+c.time(c.now.Add(-store.SentimentWindow), base)+
-				" AND e.at <= "+now()+")", base), " ", sqlOp(t.Op), " ", c.num(v.num, base), ", FALSE)")
+		x := c.num(v.num, base)
+		c.w(c.stat("(s.sentiment_count > 0 AND s.sentiment_sum / s.sentiment_count "+sqlOp(t.Op)+" "+x+")", false,
+			"coalesce((SELECT avg(e.score) FROM client_sentiment e WHERE e.client_id = c.id AND e.at > "+c.time(c.now.Add(-store.SentimentWindow), base)+
+				" AND e.at <= "+now()+") "+sqlOp(t.Op)+" "+x+", FALSE)", base))
 	case kResponsive:
 		c.w("coalesce((SELECT r.responsive FROM client_responsiveness r WHERE r.client_id = c.id) ", sqlOp(t.Op), " ", c.num(v.num, base), ", FALSE)")
 	case kReplyMedian:
