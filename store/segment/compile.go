@@ -154,27 +154,64 @@ type SQL struct {
 const From = `clients c LEFT JOIN client_stats s ON s.client_id = c.id`
 
 type compiler struct {
-	d    Dialect
-	now  time.Time
-	args []any
-	b    strings.Builder
-	negs int // how many NOTs the term being compiled is under
+	d     Dialect
+	now   time.Time
+	args  []any
+	b     strings.Builder
+	pass  pass
+	stats bool // a term asked about activity
 }
+
+// pass is what the activity terms of a filter are compiled to (see stat).
+type pass int
+
+const (
+	passColumns pass = iota // the columns of the client's activity row
+	passTables              // aggregates over the fill, contact and score tables
+	passNone                // the values of a client with no activity
+)
 
 // Compile turns a resolved filter into a WHERE expression. now fixes every
 // relative term (windows, last.*); firstArg is the number of the first
 // parameter (1 when the expression's parameters come first). An unresolved
 // segment: term or @name is an error.
+//
+// A filter with terms about activity (trades, volume, notional, traded
+// commodities, last.*, sentiment) is compiled three times, and each client
+// is asked one of them: the one on its activity row's columns where the
+// row holds at now, the one on the tables where it does not, the one with
+// the values of no activity where it has no row (see store.Activity):
+//
+//	(s.client_id IS NULL AND <none>) OR (<holds> AND <columns>) OR (<stale> AND <tables>)
+//
+// Whether the row holds is so asked once per client, and the columns' pass
+// reads like the query one would write by hand. Where the none pass is
+// FALSE (the filter needs some activity), the whole is NULL for a client
+// without a row, which lets PostgreSQL join only the clients with one and
+// test the columns as it reads the rows, before the join.
 func Compile(f *Filter, d Dialect, now time.Time, firstArg int) (SQL, error) {
 	c := &compiler{d: d, now: now.UTC()}
 	base := firstArg - 1
 	if f == nil || f.Root == nil {
 		return SQL{Where: "TRUE"}, nil
 	}
-	if err := c.node(f.Root, base); err != nil {
-		return SQL{}, err
+	var where [3]string
+	for _, p := range []pass{passColumns, passTables, passNone} {
+		c.pass = p
+		c.b.Reset()
+		if err := c.node(f.Root, base); err != nil {
+			return SQL{}, err
+		}
+		where[p] = c.b.String()
+		if !c.stats {
+			return SQL{Where: where[p], Args: c.args}, nil
+		}
 	}
-	return SQL{Where: c.b.String(), Args: c.args}, nil
+	n := func() string { return c.time(c.now, base) } // a parameter for each use, like every other value
+	holds := "s.valid_from <= " + n() + " AND (s.valid_until IS NULL OR s.valid_until > " + n() + ")"
+	stale := "s.client_id IS NOT NULL AND (s.valid_from > " + n() + " OR coalesce(s.valid_until <= " + n() + ", FALSE))"
+	return SQL{Where: "((s.client_id IS NULL AND " + where[passNone] + ") OR (" + holds + " AND " + where[passColumns] + ") OR (" +
+		stale + " AND " + where[passTables] + "))", Args: c.args}, nil
 }
 
 // param adds a parameter and returns its placeholder.
@@ -214,26 +251,20 @@ func (c *compiler) inList(col string, vals []string, base int) string {
 	return col + " IN (" + strings.Join(ps, ", ") + ")"
 }
 
-// stat is a condition on a client's activity (see store.Activity): cond
-// on the columns of its row where the row holds at now, agg on the tables
-// where it does not, and none where the client has no row (it then has no
-// fill, contact or score). cond and agg are TRUE or FALSE, never NULL.
-//
-// Under no NOT, where none is FALSE, it is written without CASE, as
-// "holds AND cond OR stale AND agg", which is NULL rather than FALSE for a
-// client without a row (the same outside any NOT). Being NULL for every
-// such client lets PostgreSQL join only the clients with a row, and test
-// cond while it reads the rows, before the join; agg is never evaluated
-// for a row that holds.
-func (c *compiler) stat(cond string, none bool, agg string, base int) string {
-	now := c.time(c.now, base)
-	holds := "s.valid_from <= " + now + " AND (s.valid_until IS NULL OR s.valid_until > " + now + ")"
-	if c.negs == 0 && !none {
-		stale := "s.client_id IS NOT NULL AND (s.valid_from > " + now + " OR coalesce(s.valid_until <= " + now + ", FALSE))"
-		return "((" + holds + " AND " + cond + ") OR (" + stale + " AND " + agg + "))"
+// stat is a condition on a client's activity, in the form of the pass:
+// cols on the columns of its row (s), tables on the fill, contact and
+// score tables, none its value for a client without activity. cols and
+// tables make their parameters only when called, and are TRUE or FALSE,
+// never NULL, for a client with a row.
+func (c *compiler) stat(none bool, cols, tables func() string) string {
+	c.stats = true
+	switch c.pass {
+	case passColumns:
+		return cols()
+	case passTables:
+		return tables()
 	}
-	return "(CASE WHEN s.client_id IS NULL THEN " + strings.ToUpper(strconv.FormatBool(none)) +
-		" WHEN " + holds + " THEN " + cond + " ELSE " + agg + " END)"
+	return strings.ToUpper(strconv.FormatBool(none))
 }
 
 // compare applies a term's comparison to two numbers.
@@ -271,9 +302,7 @@ func (c *compiler) node(n Node, base int) error {
 		return c.join(n.Nodes, " OR ", base)
 	case *Not:
 		c.w("NOT (")
-		c.negs++
 		err := c.node(n.X, base)
-		c.negs--
 		c.w(")")
 		return err
 	case *Term:
@@ -315,11 +344,9 @@ func (c *compiler) term(t *Term, base int) error {
 	wrapNeg := func(f func()) {
 		if neg {
 			c.w("NOT (")
-			c.negs++
 		}
 		f()
 		if neg {
-			c.negs--
 			c.w(")")
 		}
 	}
@@ -355,58 +382,68 @@ func (c *compiler) term(t *Term, base int) error {
 				parts = append(parts, b.String())
 			}
 			if t.def.which != "prefers" {
-				var col string
-				if c.d == Postgres {
-					col = "s.commodities && " + c.param(v.keys, base) + "::text[]"
-				} else {
-					col = "EXISTS (SELECT 1 FROM json_each(s.commodities) j WHERE " + c.inList("j.value", v.keys, base) + ")"
-				}
-				parts = append(parts, c.stat(col, false, "EXISTS (SELECT 1 FROM client_fills f WHERE f.client_id = c.id AND "+c.inList("f.commodity", v.keys, base)+
-					" AND f.at > "+c.time(c.now.Add(-365*day), base)+" AND f.at <= "+now()+")", base))
+				parts = append(parts, c.stat(false, func() string {
+					if c.d == Postgres {
+						return "s.commodities && " + c.param(v.keys, base) + "::text[]"
+					}
+					return "EXISTS (SELECT 1 FROM json_each(s.commodities) j WHERE " + c.inList("j.value", v.keys, base) + ")"
+				}, func() string {
+					return "EXISTS (SELECT 1 FROM client_fills f WHERE f.client_id = c.id AND " + c.inList("f.commodity", v.keys, base) +
+						" AND f.at > " + c.time(c.now.Add(-365*day), base) + " AND f.at <= " + now() + ")"
+				}))
 			}
 			c.w("(", strings.Join(parts, " OR "), ")")
 		})
 	case kTrades, kVolume, kNotional:
-		agg, col := "count(*)", "s.trades_"
-		switch t.def.kind {
-		case kVolume:
-			agg, col = "coalesce(sum(f.quantity), 0)", "s.volume_"
-		case kNotional:
-			agg, col = "coalesce(sum(CASE WHEN f.currency = "+c.param(store.NotionalCurrency, base)+" THEN f.notional ELSE 0 END), 0)", "s.notional_"
-		}
-		col += strconv.Itoa(int(t.def.window/day)) + "d"
-		agg = "(SELECT " + agg + " FROM client_fills f WHERE f.client_id = c.id AND f.at > " + c.time(c.now.Add(-t.def.window), base) +
-			" AND f.at <= " + now() + ")"
-		x := c.num(v.num, base)
-		c.w(c.stat(col+" "+sqlOp(t.Op)+" "+x, compare(0, t.Op, v.num), agg+" "+sqlOp(t.Op)+" "+x, base))
+		op := " " + sqlOp(t.Op) + " "
+		c.w(c.stat(compare(0, t.Op, v.num), func() string {
+			col := map[termKind]string{kTrades: "s.trades_", kVolume: "s.volume_", kNotional: "s.notional_"}[t.def.kind]
+			return col + strconv.Itoa(int(t.def.window/day)) + "d" + op + c.num(v.num, base)
+		}, func() string {
+			agg := "count(*)"
+			switch t.def.kind {
+			case kVolume:
+				agg = "coalesce(sum(f.quantity), 0)"
+			case kNotional:
+				agg = "coalesce(sum(CASE WHEN f.currency = " + c.param(store.NotionalCurrency, base) + " THEN f.notional ELSE 0 END), 0)"
+			}
+			return "(SELECT " + agg + " FROM client_fills f WHERE f.client_id = c.id AND f.at > " + c.time(c.now.Add(-t.def.window), base) +
+				" AND f.at <= " + now() + ")" + op + c.num(v.num, base)
+		}))
 	case kLast:
 		// last.X>D: nothing in (now-D, now]; last.X<D: something in it,
 		// that is the last one at or before now is after now-D.
-		var exists, col string
-		bound := c.time(c.now.Add(-v.dur), base)
-		if t.def.which == "fill" {
-			col = "coalesce(s.last_fill > " + bound + ", FALSE)"
-			exists = "EXISTS (SELECT 1 FROM client_fills f WHERE f.client_id = c.id AND f.at > " + bound + " AND f.at <= " + now() + ")"
-		} else {
+		bound := func() string { return c.time(c.now.Add(-v.dur), base) }
+		cols := func() string {
+			b := bound()
+			switch t.def.which {
+			case "fill":
+				return "coalesce(s.last_fill > " + b + ", FALSE)"
+			case "inbound":
+				return "coalesce(s.last_inbound > " + b + ", FALSE)"
+			case "outbound":
+				return "coalesce(s.last_outbound > " + b + ", FALSE)"
+			}
+			return "coalesce(s.last_inbound > " + b + " OR s.last_outbound > " + bound() + ", FALSE)"
+		}
+		tables := func() string {
+			b := bound()
+			if t.def.which == "fill" {
+				return "EXISTS (SELECT 1 FROM client_fills f WHERE f.client_id = c.id AND f.at > " + b + " AND f.at <= " + now() + ")"
+			}
 			dir := ""
 			switch t.def.which {
 			case "inbound":
 				dir = " AND k.direction IN ('inbound', 'both')"
-				col = "coalesce(s.last_inbound > " + bound + ", FALSE)"
 			case "outbound":
 				dir = " AND k.direction IN ('outbound', 'both')"
-				col = "coalesce(s.last_outbound > " + bound + ", FALSE)"
-			default:
-				col = "coalesce(s.last_inbound > " + bound + " OR s.last_outbound > " + bound + ", FALSE)"
 			}
-			exists = "EXISTS (SELECT 1 FROM client_contacts k WHERE k.client_id = c.id AND k.at > " + bound + " AND k.at <= " + now() + dir + ")"
+			return "EXISTS (SELECT 1 FROM client_contacts k WHERE k.client_id = c.id AND k.at > " + b + " AND k.at <= " + now() + dir + ")"
 		}
 		if t.Op == ">" || t.Op == ">=" {
 			c.w("NOT ")
-			c.negs++
-			defer func() { c.negs-- }()
 		}
-		c.w(c.stat(col, false, exists, base))
+		c.w(c.stat(false, cols, tables))
 	case kOnboarded:
 		col := "coalesce(c.profile->>'onboarded', '')"
 		if c.d == SQLite {
@@ -414,10 +451,13 @@ func (c *compiler) term(t *Term, base int) error {
 		}
 		c.w("(", col, " <> '' AND ", col, " ", sqlOp(t.Op), " ", c.param(v.date.String(), base), ")")
 	case kSentiment:
-		x := c.num(v.num, base)
-		c.w(c.stat("(s.sentiment_count > 0 AND s.sentiment_sum / s.sentiment_count "+sqlOp(t.Op)+" "+x+")", false,
-			"coalesce((SELECT avg(e.score) FROM client_sentiment e WHERE e.client_id = c.id AND e.at > "+c.time(c.now.Add(-store.SentimentWindow), base)+
-				" AND e.at <= "+now()+") "+sqlOp(t.Op)+" "+x+", FALSE)", base))
+		op := " " + sqlOp(t.Op) + " "
+		c.w(c.stat(false, func() string {
+			return "coalesce(s.sentiment_sum / nullif(s.sentiment_count, 0)" + op + c.num(v.num, base) + ", FALSE)"
+		}, func() string {
+			return "coalesce((SELECT avg(e.score) FROM client_sentiment e WHERE e.client_id = c.id AND e.at > " + c.time(c.now.Add(-store.SentimentWindow), base) +
+				" AND e.at <= " + now() + ")" + op + c.num(v.num, base) + ", FALSE)"
+		}))
 	case kResponsive:
 		c.w("coalesce((SELECT r.responsive FROM client_responsiveness r WHERE r.client_id = c.id) ", sqlOp(t.Op), " ", c.num(v.num, base), ", FALSE)")
 	case kReplyMedian:
