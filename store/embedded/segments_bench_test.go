@@ -207,6 +207,7 @@ func BenchmarkSegments(b *testing.B) {
 			}
 			slices.Sort(took)
 			b.ReportMetric(float64(took[min(len(took)-1, len(took)*95/100)].Microseconds())/1000, "p95-ms")
+			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
 		})
 	}
 	b.Logf("book: %d clients, %d fills; activity rows counted in %s", segBenchClients, segBook.fills, segBook.countTook.Round(time.Millisecond))
