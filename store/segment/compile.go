@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -154,12 +155,11 @@ type SQL struct {
 const From = `clients c LEFT JOIN client_stats s ON s.client_id = c.id`
 
 type compiler struct {
-	d     Dialect
-	now   time.Time
-	args  []any
-	b     strings.Builder
-	pass  pass
-	stats bool // a term asked about activity
+	d    Dialect
+	now  time.Time
+	args []any
+	b    strings.Builder
+	pass pass
 }
 
 // pass is what the activity terms of a filter are compiled to (see stat).
@@ -176,9 +176,10 @@ const (
 // parameter (1 when the expression's parameters come first). An unresolved
 // segment: term or @name is an error.
 //
-// A filter with terms about activity (trades, volume, notional, traded
-// commodities, last.*, sentiment) is compiled three times, and each client
-// is asked one of them: the one on its activity row's columns where the
+// The top level's terms about activity (trades, volume, notional, traded
+// commodities, last.*, sentiment, and what holds them) are compiled three
+// times, after the other terms of the top level, and each client is asked
+// one of them: the one on its activity row's columns where the
 // row holds at now, the one on the tables where it does not, the one with
 // the values of no activity where it has no row (see store.Activity):
 //
@@ -195,23 +196,69 @@ func Compile(f *Filter, d Dialect, now time.Time, firstArg int) (SQL, error) {
 	if f == nil || f.Root == nil {
 		return SQL{Where: "TRUE"}, nil
 	}
-	var where [3]string
-	for _, p := range []pass{passColumns, passTables, passNone} {
-		c.pass = p
-		c.b.Reset()
-		if err := c.node(f.Root, base); err != nil {
-			return SQL{}, err
-		}
-		where[p] = c.b.String()
-		if !c.stats {
-			return SQL{Where: where[p], Args: c.args}, nil
+	// The terms of the top level that ask nothing about activity are
+	// asked once, before the rest: a store can then pass over most clients
+	// before it looks at their activity.
+	var plain, active []Node
+	top := []Node{f.Root}
+	if and, ok := f.Root.(*And); ok {
+		top = and.Nodes
+	}
+	for _, n := range top {
+		if asksActivity(n) {
+			active = append(active, n)
+		} else {
+			plain = append(plain, n)
 		}
 	}
-	n := func() string { return c.time(c.now, base) } // a parameter for each use, like every other value
-	holds := "s.valid_from <= " + n() + " AND (s.valid_until IS NULL OR s.valid_until > " + n() + ")"
-	stale := "s.client_id IS NOT NULL AND (s.valid_from > " + n() + " OR coalesce(s.valid_until <= " + n() + ", FALSE))"
-	return SQL{Where: "((s.client_id IS NULL AND " + where[passNone] + ") OR (" + holds + " AND " + where[passColumns] + ") OR (" +
-		stale + " AND " + where[passTables] + "))", Args: c.args}, nil
+	var parts []string
+	for _, n := range plain {
+		c.b.Reset()
+		if err := c.node(n, base); err != nil {
+			return SQL{}, err
+		}
+		parts = append(parts, c.b.String())
+	}
+	if len(active) > 0 {
+		var where [3]string
+		for _, p := range []pass{passColumns, passTables, passNone} {
+			c.pass = p
+			c.b.Reset()
+			if err := c.node(&And{Nodes: active}, base); err != nil {
+				return SQL{}, err
+			}
+			where[p] = c.b.String()
+		}
+		n := func() string { return c.time(c.now, base) } // a parameter for each use, like every other value
+		holds := "s.valid_from <= " + n() + " AND (s.valid_until IS NULL OR s.valid_until > " + n() + ")"
+		stale := "s.client_id IS NOT NULL AND (s.valid_from > " + n() + " OR coalesce(s.valid_until <= " + n() + ", FALSE))"
+		parts = append(parts, "((s.client_id IS NULL AND "+where[passNone]+") OR ("+holds+" AND "+where[passColumns]+") OR ("+
+			stale+" AND "+where[passTables]+"))")
+	}
+	if len(parts) == 0 {
+		return SQL{Where: "TRUE"}, nil // an empty group: everyone
+	}
+	return SQL{Where: "(" + strings.Join(parts, " AND ") + ")", Args: c.args}, nil
+}
+
+// asksActivity reports whether a filter has a term about activity.
+func asksActivity(n Node) bool {
+	switch n := n.(type) {
+	case *And:
+		return slices.ContainsFunc(n.Nodes, asksActivity)
+	case *Or:
+		return slices.ContainsFunc(n.Nodes, asksActivity)
+	case *Not:
+		return asksActivity(n.X)
+	case *Term:
+		switch n.def.kind {
+		case kTrades, kVolume, kNotional, kLast, kSentiment:
+			return true
+		case kCommodity:
+			return n.def.which != "prefers"
+		}
+	}
+	return false
 }
 
 // param adds a parameter and returns its placeholder.
@@ -257,7 +304,6 @@ func (c *compiler) inList(col string, vals []string, base int) string {
 // tables make their parameters only when called, and are TRUE or FALSE,
 // never NULL, for a client with a row.
 func (c *compiler) stat(none bool, cols, tables func() string) string {
-	c.stats = true
 	switch c.pass {
 	case passColumns:
 		return cols()
