@@ -36,8 +36,8 @@ type ActivityBook struct {
 	Responsiveness  map[uuid.UUID]store.Responsiveness
 }
 
-// DeskClass is the asset class each benchmark desk trades.
-var DeskClass = map[string]store.AssetClass{"grains-desk": store.Agriculture, "energy-desk": store.Energy, "metals-desk": store.Metals, "softs-desk": store.Softs}
+// deskClass is the asset class each benchmark desk trades.
+var deskClass = map[string]store.AssetClass{"grains-desk": store.Agriculture, "energy-desk": store.Energy, "metals-desk": store.Metals, "softs-desk": store.Softs}
 
 // NewActivityBook generates the activity of clients up to now.
 func NewActivityBook(clients []BookClient, now time.Time) *ActivityBook {
@@ -53,7 +53,7 @@ func NewActivityBook(clients []BookClient, now time.Time) *ActivityBook {
 	}
 	b := &ActivityBook{Responsiveness: map[uuid.UUID]store.Responsiveness{}}
 	for _, c := range clients {
-		pool := byClass[DeskClass[c.Team]]
+		pool := byClass[deskClass[c.Team]]
 		var fills []store.Fill
 		fill := func(com store.Commodity, at time.Time) {
 			fills = append(fills, store.Fill{EventID: uuid.New(), ClientID: c.ID, At: at, Commodity: com.Key, Contract: "X", Side: "buy",
