@@ -19,9 +19,11 @@ import (
 )
 
 // WorkflowSegments is what workflows need of segments: conditions are
-// matched, and the saved segments they name read.
+// matched (for the clients in hand, by id), and the saved segments they
+// name read.
 type WorkflowSegments interface {
 	segment.Matcher
+	segment.IDMatcher
 	Segment(ctx context.Context, name string) (segment.Saved, error)
 }
 
@@ -152,34 +154,45 @@ func (wf *Workflows) EventsStored(ctx context.Context, events []*store.Event) er
 		return err
 	}
 	var errs []error
-	clients := map[uuid.UUID]*store.Client{}
-	var found []firing
+	// Cheap first: does any trigger care for this kind of event?
+	type maybe struct {
+		e  *store.Event
+		as []*active
+	}
+	var maybes []maybe
+	var ids []uuid.UUID
 	for _, e := range events {
-		// Cheap first: does any trigger care for this kind of event?
-		var maybe []*active
+		var as []*active
 		for _, a := range all {
 			if a.def.Trigger.OnEvent() && a.def.Trigger.Matches(e, &store.Client{}) {
-				maybe = append(maybe, a)
+				as = append(as, a)
 			}
 		}
-		if len(maybe) == 0 {
+		if len(as) > 0 {
+			maybes = append(maybes, maybe{e, as})
+			ids = append(ids, e.ClientID)
+		}
+	}
+	if len(maybes) == 0 {
+		return nil
+	}
+	// The clients, in one query (a client since deleted is not found).
+	clients := map[uuid.UUID]*store.Client{}
+	for c, err := range segment.All(ctx, wf.Segments, segment.Query{Clients: store.SortedIDs(ids)}) {
+		if err != nil {
+			return err
+		}
+		clients[c.ID] = c
+	}
+	var found []firing
+	for _, m := range maybes {
+		c, ok := clients[m.e.ClientID]
+		if !ok {
 			continue
 		}
-		c, ok := clients[e.ClientID]
-		if !ok {
-			c, err = wf.Clients.Client(ctx, e.ClientID)
-			if store.ErrorCode(err) == store.ENOTFOUND {
-				continue
-			}
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			clients[e.ClientID] = c
-		}
-		for _, a := range maybe {
-			if c.Team == a.w.Desk && a.def.Trigger.Matches(e, c) {
-				found = append(found, firing{a: a, c: c, e: e})
+		for _, a := range m.as {
+			if c.Team == a.w.Desk && a.def.Trigger.Matches(m.e, c) {
+				found = append(found, firing{a: a, c: c, e: m.e})
 			}
 		}
 	}
@@ -245,12 +258,12 @@ func (wf *Workflows) conditions(ctx context.Context, found []firing, now time.Ti
 	for a, ids := range ask {
 		f := resolved[a]
 		for chunk := range slices.Chunk(ids, segment.MaxLimit) {
-			cs, err := wf.Segments.MatchClients(ctx, segment.Query{Filter: f, Teams: []string{a.w.Desk}, Clients: chunk, Now: now, Limit: len(chunk)})
+			ids, err := wf.Segments.MatchClientIDs(ctx, segment.Query{Filter: f, Teams: []string{a.w.Desk}, Clients: chunk, Now: now})
 			if err != nil {
 				return nil, fmt.Errorf("workflow %s: %w", a.w.Name, err)
 			}
-			for _, c := range cs {
-				holds[condKey{a, c.ID}] = true
+			for _, id := range ids {
+				holds[condKey{a, id}] = true
 			}
 		}
 	}

@@ -27,6 +27,7 @@ type wfBackend interface {
 	store.ContactStore
 	store.StatsReader
 	segment.Matcher
+	segment.IDMatcher
 	segment.Store
 }
 

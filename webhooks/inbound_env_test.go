@@ -39,6 +39,7 @@ type env struct {
 	acme     *store.Client
 	plains   *store.Client
 	idle     *store.Client
+	turn     func() // benchPair calls it before each of the env's turns
 }
 
 // backends runs fn against the embedded store, and against PostgreSQL and

@@ -66,6 +66,7 @@ type benchRecords interface {
 	store.TeamStore
 	store.StatsReader
 	segment.Matcher
+	segment.IDMatcher
 	segment.Store
 }
 
@@ -168,6 +169,9 @@ func benchPair(b *testing.B, without, with *env) {
 		for i := range 2 {
 			k := (i + r) % 2
 			e := []*env{without, with}[k]
+			if e.turn != nil {
+				e.turn()
+			}
 			turn[k] = sendOrders(b, e, fmt.Sprintf("wf-%d-%d-%d", run, r, k), per, 100)
 			took[k] += turn[k]
 		}

@@ -204,6 +204,15 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	g.Go(func() error {
 		return ingest.ResponsivenessRefresh{Store: st.Responsiveness, Logger: logger}.Run(ctx, time.Minute)
 	})
+	// Activity rows whose windows changed as time passed are recounted, so
+	// filters compare columns rather than aggregate (they are exact either
+	// way).
+	g.Go(func() error {
+		return jobs.Run(ctx, periodic.Job{Name: "activity", Every: activityEvery, Run: func(ctx context.Context, _ time.Time) error {
+			_, err := st.Activity.RefreshActivity(ctx, time.Now())
+			return err
+		}})
+	})
 	g.Go(func() error {
 		return membership.Run(ctx, ingest.DefaultMembershipSweep, ingest.DefaultMembershipTouched)
 	})
@@ -234,6 +243,10 @@ func newScheduler(cfg Config, st *backends.Stores, reg prometheus.Registerer, lo
 
 // lifecycleEvery is how often stages are checked against their rules.
 const lifecycleEvery = 5 * time.Minute
+
+// activityEvery is how often activity rows that no longer hold are
+// recounted.
+const activityEvery = time.Minute
 
 // workflowEvery is how often delayed workflow actions and quiet clients
 // are looked for.

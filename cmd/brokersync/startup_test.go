@@ -282,7 +282,7 @@ var linkRE = regexp.MustCompile(`http://[^\s>|)]+/timeline\?[^\s>|)]+`)
 func forge(key []byte, base, handle, user string, exp time.Time) string {
 	e := strconv.FormatInt(exp.Unix(), 10)
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte(handle + "\x00" + user + "\x00" + e))
+	m.Write([]byte("link\x00" + handle + "\x00" + user + "\x00" + e))
 	return base + "/clients/" + handle + "/timeline?" + url.Values{"u": {user}, "exp": {e}, "sig": {fmt.Sprintf("%x", m.Sum(nil))}}.Encode()
 }
 

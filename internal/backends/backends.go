@@ -52,9 +52,11 @@ type Stores struct {
 	// Responsiveness keeps recommendations and each client's
 	// responsiveness.
 	Responsiveness store.ResponsivenessStore
-	Workflows      store.WorkflowStore
-	closers        []func() error
-	embedded       bool // some store is the embedded one
+	// Activity keeps each client's statistics as columns for filters.
+	Activity  store.ActivityStore
+	Workflows store.WorkflowStore
+	closers   []func() error
+	embedded  bool // some store is the embedded one
 }
 
 // Writers is how many group writes of events and fills may run at once
@@ -96,6 +98,7 @@ type records interface {
 	store.ContactStore
 	store.StatsRebuilder
 	store.ResponsivenessStore
+	store.ActivityStore
 	store.WorkflowStore
 	segment.Matcher
 	segment.IDMatcher
@@ -107,7 +110,7 @@ func (s *Stores) setRecords(r records) {
 	s.Clients, s.Trades, s.Sentiment, s.Checkpoints, s.Leases, s.Periodic = r, r, r, r, r, r
 	s.Teams, s.Links, s.Once, s.Keys, s.Reminders = r, r, r, r, r
 	s.Contacts, s.Rebuilder, s.Stats, s.Segments, s.Responsiveness = r, r, r, r, r
-	s.Milestones, s.Digests, s.DigestIndex, s.Workflows = r, r, r, r
+	s.Milestones, s.Digests, s.DigestIndex, s.Workflows, s.Activity = r, r, r, r, r
 }
 
 // Open opens the backends set says. On an error nothing is left open.

@@ -165,15 +165,19 @@ func writeClient(ctx context.Context, sc *stmtCache, c *store.Client, insert boo
 		return store.Internal("encode profile", err)
 	}
 	search := strings.ToLower(c.Handle + "\x00" + c.Name + "\x00" + c.Company)
+	commodities, err := json.Marshal(append([]string{}, c.Trading.Commodities...))
+	if err != nil {
+		return store.Internal("encode commodities", err)
+	}
 	if insert {
-		err = sc.exec(ctx, `INSERT INTO clients (id, handle, name, search, broker, team, stage, risk_tolerance, profile, created_at, updated_at, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, c.Handle, c.Name, search, c.Broker, c.Team, string(c.Stage), c.Risk.Tolerance, string(profile),
+		err = sc.exec(ctx, `INSERT INTO clients (id, handle, name, search, broker, team, stage, risk_tolerance, horizon, commodities, profile, created_at, updated_at, version)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, c.Handle, c.Name, search, c.Broker, c.Team, string(c.Stage), c.Risk.Tolerance, string(c.Risk.Horizon), string(commodities), string(profile),
 			c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro(), c.Version)
 	} else {
 		err = sc.exec(ctx, `UPDATE clients SET handle = ?, name = ?, search = ?, broker = ?, team = ?, stage = ?, risk_tolerance = ?,
-			profile = ?, updated_at = ?, version = ? WHERE id = ?`,
-			c.Handle, c.Name, search, c.Broker, c.Team, string(c.Stage), c.Risk.Tolerance, string(profile),
+			horizon = ?, commodities = ?, profile = ?, updated_at = ?, version = ? WHERE id = ?`,
+			c.Handle, c.Name, search, c.Broker, c.Team, string(c.Stage), c.Risk.Tolerance, string(c.Risk.Horizon), string(commodities), string(profile),
 			c.UpdatedAt.UnixMicro(), c.Version, id)
 		for _, table := range []string{"client_emails", "client_phones", "client_accounts", "client_tags"} {
 			if err == nil {

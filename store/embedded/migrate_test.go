@@ -14,6 +14,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/brokersync/brokersync/store"
+	"github.com/brokersync/brokersync/store/segment"
 )
 
 // migratedTo opens a store in dir migrated up to version only, as an
@@ -113,5 +114,62 @@ func TestDayCountsMigration(t *testing.T) {
 	}
 	if want := store.CountEvents(old); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("after the migration DayCounts = %+v\nwant %+v", got, want)
+	}
+}
+
+// TestActivityMigration upgrades a store with a client and a fill from
+// before activity rows and the profile's horizon and commodities had
+// columns: those are filled in from the profile, and the client's activity
+// row starts stale, is counted once by the periodic refresh, and the
+// filters answer from it as from the tables.
+func TestActivityMigration(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	db := migratedTo(t, dir, 1700)
+	const id = "0b5a1a6e-4f0e-4c1e-9a57-0c2f6f3d5e01"
+	now := time.Now().UTC()
+	if _, err := db.ExecContext(ctx, `INSERT INTO clients (id, handle, name, search, team, stage, profile, created_at, updated_at, version)
+		VALUES (?, 'old-client', 'Old Client', 'old-client', 'grains', 'active', ?, 0, 0, 1)`, id,
+		`{"ID": "`+id+`", "Handle": "old-client", "Name": "Old Client", "Team": "grains", "Stage": "active", "Risk": {"Horizon": "long"}, "Trading": {"Commodities": ["corn", "wheat"]}}`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO client_fills (event_id, client_id, at, commodity, side, quantity, price, notional, currency)
+		VALUES ('7c1f0c52-3a1e-4a43-8c7e-2b0d9f6e1a10', ?, ?, 'gold', 'buy', 2, 2000, 400000, 'USD')`, id, now.Add(-24*time.Hour).UnixMicro()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	d, err := Open(ctx, dir, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("migrating to activity rows: %v", err)
+	}
+	defer d.Close()
+	match := func(filter string) int {
+		t.Helper()
+		f, err := segment.Parse(filter, store.DefaultCatalogue())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := d.CountClients(ctx, segment.Query{Filter: f, Now: now})
+		if err != nil {
+			t.Fatalf("%s: %v", filter, err)
+		}
+		return n
+	}
+	for _, filter := range []string{"prefers:corn", "asset:agriculture", "horizon:long", "traded:gold", "notional.30d>=400k", "last.fill<2d"} {
+		if match(filter) != 1 {
+			t.Errorf("%s does not match the client from before the migration", filter)
+		}
+	}
+	for i, want := range []int{1, 0} {
+		n, err := d.RefreshActivity(ctx, now)
+		if err != nil || n != want {
+			t.Errorf("refresh %d counted %d rows (%v), want %d", i+1, n, err, want)
+		}
+	}
+	for _, filter := range []string{"traded:gold", "notional.30d>=400k", "last.fill<2d", "-trades.30d>1"} {
+		if match(filter) != 1 {
+			t.Errorf("%s does not match the client after the refresh", filter)
+		}
 	}
 }

@@ -60,7 +60,7 @@ func (d *DB) MatchClients(ctx context.Context, q segment.Query) ([]*store.Client
 	}
 	args = append(args, q.After, segment.PageLimit(q.Limit))
 	n := len(args)
-	query := `SELECT c.profile FROM clients c WHERE ` + where + ` AND c.handle > ?` + strconv.Itoa(n-1) +
+	query := `SELECT c.profile FROM ` + segment.From + ` WHERE ` + where + ` AND c.handle > ?` + strconv.Itoa(n-1) +
 		` ORDER BY c.handle LIMIT ?` + strconv.Itoa(n)
 	return d.profiles(ctx, query, args...)
 }
@@ -71,7 +71,7 @@ func (d *DB) MatchClientIDs(ctx context.Context, q segment.Query) ([]uuid.UUID, 
 	if err != nil || !ok {
 		return nil, err
 	}
-	return clientIDs(ctx, d.db, `SELECT c.id FROM clients c WHERE `+where, args...)
+	return clientIDs(ctx, d.db, `SELECT c.id FROM `+segment.From+` WHERE `+where, args...)
 }
 
 // CountClients implements segment.Matcher.
@@ -81,7 +81,7 @@ func (d *DB) CountClients(ctx context.Context, q segment.Query) (int, error) {
 		return 0, err
 	}
 	var n int
-	err = d.db.QueryRowContext(ctx, `SELECT count(*) FROM clients c WHERE `+where, args...).Scan(&n)
+	err = d.db.QueryRowContext(ctx, `SELECT count(*) FROM `+segment.From+` WHERE `+where, args...).Scan(&n)
 	return n, mapErr(err)
 }
 

@@ -22,12 +22,19 @@ func (d *DB) RecordScores(ctx context.Context, clientID uuid.UUID, scores ...sto
 		return err
 	}
 	return d.inTx(ctx, func(tx *sql.Tx) error {
+		r := store.Recorded{ScoresOf: clientID}
 		for _, s := range scores {
-			if _, err := tx.ExecContext(ctx, insertScore, s.EventID.String(), clientID.String(), s.At.UnixMicro(), s.Score); err != nil {
+			res, err := tx.ExecContext(ctx, insertScore, s.EventID.String(), clientID.String(), s.At.UnixMicro(), s.Score)
+			if err != nil {
 				return mapErr(err)
 			}
+			if k, err := res.RowsAffected(); err != nil {
+				return mapErr(err)
+			} else if k == 1 {
+				r.Scores = append(r.Scores, s)
+			}
 		}
-		return nil
+		return d.noteActivity(ctx, tx, r)
 	})
 }
 

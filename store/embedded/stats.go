@@ -31,6 +31,7 @@ func (d *DB) RecordContacts(ctx context.Context, cs ...store.Contact) (int, erro
 	n := 0
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		n = 0
+		var r store.Recorded
 		for _, c := range cs {
 			res, err := tx.ExecContext(ctx, insertContact, c.EventID.String(), c.ClientID.String(), c.At.UnixMicro(), string(c.Kind), c.Direction)
 			if err != nil {
@@ -41,6 +42,12 @@ func (d *DB) RecordContacts(ctx context.Context, cs ...store.Contact) (int, erro
 				return mapErr(err)
 			}
 			n += int(k)
+			if k == 1 {
+				r.Contacts = append(r.Contacts, c)
+			}
+		}
+		if err := d.noteActivity(ctx, tx, r); err != nil {
+			return err
 		}
 		return recountResponsiveness(ctx, tx, store.ReplyClients(cs), d.now())
 	})
@@ -107,6 +114,9 @@ func (d *DB) ReplaceClientStats(ctx context.Context, clientID uuid.UUID, counts 
 			if _, err := tx.ExecContext(ctx, insertRecommendation, r.EventID.String(), id, r.At.UnixMicro(), r.Commodity); err != nil {
 				return mapErr(err)
 			}
+		}
+		if err := recountActivity(ctx, tx, []uuid.UUID{clientID}, d.now().UTC()); err != nil {
+			return err
 		}
 		return recountResponsiveness(ctx, tx, []uuid.UUID{clientID}, d.now())
 	})

@@ -41,6 +41,7 @@ func (d *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, error
 	first := make([]bool, len(fills))
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		var touched []uuid.UUID
+		var r store.Recorded
 		stmt, err := tx.PrepareContext(ctx, insertFill)
 		if err != nil {
 			return mapErr(err)
@@ -58,7 +59,11 @@ func (d *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, error
 			first[i] = n == 1
 			if first[i] {
 				touched = append(touched, f.ClientID)
+				r.Fills = append(r.Fills, f)
 			}
+		}
+		if err := d.noteActivity(ctx, tx, r); err != nil {
+			return err
 		}
 		return recountRecommended(ctx, tx, touched, d.now())
 	})

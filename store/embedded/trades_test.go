@@ -21,3 +21,9 @@ func TestSegments(t *testing.T) {
 	db := open(t)
 	storetest.RunSegmentTests(t, func(*testing.T) storetest.SegmentStore { return db })
 }
+
+// Activity columns against the definitions, on a store of its own, as the
+// test moves the store's clock.
+func TestActivityProperty(t *testing.T) {
+	storetest.RunActivityProperty(t, func(t *testing.T) storetest.ActivityStore { return open(t) })
+}

@@ -14,12 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/brokersync/brokersync/internal/backendtest"
 	"github.com/brokersync/brokersync/internal/testenv"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/postgres"
+	"github.com/brokersync/brokersync/store/segment"
 	"github.com/brokersync/brokersync/store/storetest"
 )
 
@@ -402,4 +404,69 @@ func TestDeskChangesMigration(t *testing.T) {
 func TestTeamStoreContract(t *testing.T) {
 	db := openStore(t)
 	storetest.RunTeamStoreTests(t, func(*testing.T) storetest.TeamBackend { return db })
+}
+
+// TestActivityMigration upgrades a database with a client and a fill from
+// before activity rows and the profile's commodities had columns: the
+// commodities are filled in from the profile, and the client's activity
+// row starts stale, is counted once by the periodic refresh, and the
+// filters answer from it as from the tables.
+func TestActivityMigration(t *testing.T) {
+	ctx := t.Context()
+	url := newEmptyDatabaseURL(t, "")
+	if err := postgres.MigrateTo(ctx, url, 1700); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	id := uuid.New()
+	now := time.Now().UTC()
+	if _, err := conn.Exec(ctx, `INSERT INTO clients (id, handle, name, team, stage, stage_changed_at, search, profile, created_at, updated_at)
+		VALUES ($1, 'old-client', 'Old Client', 'grains', 'active', now(), 'old-client', $2, now(), now())`,
+		id, `{"kind": "entity", "trading": {"commodities": ["corn", "wheat"]}}`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO client_fills (event_id, client_id, at, commodity, side, quantity, price, notional, currency)
+		VALUES (gen_random_uuid(), $1, $2, 'gold', 'buy', 2, 2000, 400000, 'USD')`, id, now.Add(-24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.Migrate(ctx, url); err != nil {
+		t.Fatalf("migrating to activity rows: %v", err)
+	}
+	db, err := postgres.Open(ctx, url, store.DefaultCatalogue(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	match := func(filter string) int {
+		t.Helper()
+		f, err := segment.Parse(filter, store.DefaultCatalogue())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := db.CountClients(ctx, segment.Query{Filter: f, Now: now})
+		if err != nil {
+			t.Fatalf("%s: %v", filter, err)
+		}
+		return n
+	}
+	for _, filter := range []string{"prefers:corn", "asset:agriculture", "traded:gold", "notional.30d>=400k", "last.fill<2d"} {
+		if match(filter) != 1 {
+			t.Errorf("%s does not match the client from before the migration", filter)
+		}
+	}
+	for i, want := range []int{1, 0} {
+		n, err := db.RefreshActivity(ctx, now)
+		if err != nil || n != want {
+			t.Errorf("refresh %d counted %d rows (%v), want %d", i+1, n, err, want)
+		}
+	}
+	for _, filter := range []string{"traded:gold", "notional.30d>=400k", "last.fill<2d", "-trades.30d>1"} {
+		if match(filter) != 1 {
+			t.Errorf("%s does not match the client after the refresh", filter)
+		}
+	}
 }

@@ -100,6 +100,7 @@ func recountRecommended(ctx context.Context, q querier, ids []uuid.UUID, now tim
 // recountResponsiveness counts each client's responsiveness again from its
 // recommendations, the fills in their commodities and its emails and chats.
 func recountResponsiveness(ctx context.Context, q querier, ids []uuid.UUID, now time.Time) error {
+	ids = store.SortedIDs(ids) // rows are written in one order, so two writers cannot deadlock
 	seen := map[uuid.UUID]bool{}
 	for _, id := range ids {
 		if seen[id] {

@@ -52,6 +52,19 @@ func segmentWhere(q segment.Query) (string, []any, bool, error) {
 	return strings.Join(parts, " AND "), args, true, nil
 }
 
+// withPlanning says how a segment query is planned. Over the book it is
+// planned for the values given every time, as FindClients is: how
+// selective a tag, stage or window is decides the plan, and a generic plan
+// cached for one filter text would choose once for all values. Asked
+// about a few clients by id (a workflow's condition), the plan is a lookup
+// by key whatever the values, and the statement is prepared once.
+func withPlanning(q segment.Query, args []any) []any {
+	if q.Clients != nil {
+		return args
+	}
+	return append([]any{pgx.QueryExecModeExec}, args...)
+}
+
 // MatchClients implements segment.Matcher. The page is picked from the
 // filter's joins first, then the full rows of that page only are read.
 func (db *DB) MatchClients(ctx context.Context, q segment.Query) ([]*store.Client, error) {
@@ -61,13 +74,10 @@ func (db *DB) MatchClients(ctx context.Context, q segment.Query) ([]*store.Clien
 	}
 	args = append(args, q.After, segment.PageLimit(q.Limit))
 	n := len(args)
-	query := `SELECT c.id FROM clients c WHERE ` + where + ` AND c.handle > $` + strconv.Itoa(n-1) +
+	query := `SELECT c.id FROM ` + segment.From + ` WHERE ` + where + ` AND c.handle > $` + strconv.Itoa(n-1) +
 		` ORDER BY c.handle LIMIT $` + strconv.Itoa(n)
 	query = `SELECT ` + clientColumns + ` FROM (` + query + `) hit JOIN clients c ON c.id = hit.id ORDER BY c.handle`
-	// Planned for the values given every time, as FindClients is: how
-	// selective a tag, stage or window is decides the plan, and a generic
-	// plan cached for one filter text would choose once for all values.
-	return db.many(ctx, "match clients", query, append([]any{pgx.QueryExecModeExec}, args...)...)
+	return db.many(ctx, "match clients", query, withPlanning(q, args)...)
 }
 
 // MatchClientIDs implements segment.IDMatcher.
@@ -76,7 +86,7 @@ func (db *DB) MatchClientIDs(ctx context.Context, q segment.Query) ([]uuid.UUID,
 	if err != nil || !ok {
 		return nil, err
 	}
-	rows, err := db.pool.Query(ctx, `SELECT c.id FROM clients c WHERE `+where, append([]any{pgx.QueryExecModeExec}, args...)...)
+	rows, err := db.pool.Query(ctx, `SELECT c.id FROM `+segment.From+` WHERE `+where, withPlanning(q, args)...)
 	if err != nil {
 		return nil, mapError("match clients", err)
 	}
@@ -91,7 +101,7 @@ func (db *DB) CountClients(ctx context.Context, q segment.Query) (int, error) {
 		return 0, err
 	}
 	var n int
-	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM clients c WHERE `+where, append([]any{pgx.QueryExecModeExec}, args...)...).Scan(&n); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM `+segment.From+` WHERE `+where, withPlanning(q, args)...).Scan(&n); err != nil {
 		return 0, mapError("count clients", err)
 	}
 	return n, nil

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/brokersync/brokersync/store"
 )
@@ -24,7 +25,8 @@ WHERE client_id = $1 AND at > $2::timestamptz - interval '60 days' AND at <= $2`
 // ids, times and scores.
 const insertScores = `INSERT INTO client_sentiment (event_id, client_id, at, score)
 	SELECT e, $1, a, s FROM unnest($2::uuid[], $3::timestamptz[], $4::float8[]) AS t(e, a, s)
-	ON CONFLICT (event_id) DO NOTHING`
+	ON CONFLICT (event_id) DO NOTHING
+	RETURNING event_id`
 
 func scoreArrays(clientID uuid.UUID, scores []store.Score) []any {
 	ids := make([]uuid.UUID, len(scores))
@@ -41,7 +43,18 @@ func (db *DB) RecordScores(ctx context.Context, clientID uuid.UUID, scores ...st
 	if err := store.CheckScores(scores); err != nil || len(scores) == 0 {
 		return err
 	}
-	_, err := db.pool.Exec(ctx, insertScores, scoreArrays(clientID, scores)...)
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, insertScores, scoreArrays(clientID, scores)...)
+		if err != nil {
+			return err
+		}
+		inserted, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		if err != nil {
+			return err
+		}
+		return db.noteActivity(ctx, tx, store.Recorded{ScoresOf: clientID,
+			Scores: newOnes(scores, inserted, func(s store.Score) uuid.UUID { return s.EventID })})
+	})
 	return mapError("record sentiment", err)
 }
 

@@ -19,7 +19,8 @@ var (
 // insertContacts records a batch in one statement.
 const insertContacts = `INSERT INTO client_contacts (event_id, client_id, at, kind, direction)
 	SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[])
-	ON CONFLICT (event_id) DO NOTHING`
+	ON CONFLICT (event_id) DO NOTHING
+	RETURNING event_id`
 
 func contactArrays(cs []store.Contact) []any {
 	seen := make(map[uuid.UUID]bool, len(cs))
@@ -49,14 +50,42 @@ func (db *DB) RecordContacts(ctx context.Context, cs ...store.Contact) (int, err
 	if len(cs) == 0 {
 		return 0, nil
 	}
-	tag, err := db.pool.Exec(ctx, insertContacts, contactArrays(cs)...)
+	n := 0
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, insertContacts, contactArrays(cs)...)
+		if err != nil {
+			return err
+		}
+		inserted, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		if err != nil {
+			return err
+		}
+		n = len(inserted)
+		if err := db.noteActivity(ctx, tx, store.Recorded{Contacts: newOnes(cs, inserted, func(c store.Contact) uuid.UUID { return c.EventID })}); err != nil {
+			return err
+		}
+		return recountResponsiveness(ctx, tx, store.ReplyClients(cs), db.now())
+	})
 	if err != nil {
 		return 0, mapError("record contacts", err)
 	}
-	if err := recountResponsiveness(ctx, db.pool, store.ReplyClients(cs), db.now()); err != nil {
-		return int(tag.RowsAffected()), mapError("recount responsiveness", err)
+	return n, nil
+}
+
+// newOnes are the items whose ids were inserted, each once.
+func newOnes[T any](items []T, inserted []uuid.UUID, id func(T) uuid.UUID) []T {
+	want := make(map[uuid.UUID]bool, len(inserted))
+	for _, i := range inserted {
+		want[i] = true
 	}
-	return int(tag.RowsAffected()), nil
+	var out []T
+	for _, it := range items {
+		if want[id(it)] {
+			out = append(out, it)
+			delete(want, id(it))
+		}
+	}
+	return out
 }
 
 // ContactStats implements store.ContactStore: the newest row of each
@@ -90,6 +119,11 @@ func (db *DB) ReplaceClientStats(ctx context.Context, clientID uuid.UUID, counts
 		return err
 	}
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		// The activity row first: it is locked until the end, so a fill
+		// recorded meanwhile waits, and is counted after.
+		if _, err := lockActivity(ctx, tx, []uuid.UUID{clientID}); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM client_fills WHERE client_id = $1`,
 			`DELETE FROM client_contacts WHERE client_id = $1`,
@@ -119,6 +153,9 @@ func (db *DB) ReplaceClientStats(ctx context.Context, clientID uuid.UUID, counts
 			if _, err := tx.Exec(ctx, insertRecommendation, r.EventID, clientID, r.At, r.Commodity); err != nil {
 				return err
 			}
+		}
+		if err := recount(ctx, tx, []uuid.UUID{clientID}, db.now()); err != nil {
+			return err
 		}
 		return recountResponsiveness(ctx, tx, []uuid.UUID{clientID}, db.now())
 	})

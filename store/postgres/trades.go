@@ -41,16 +41,11 @@ func (db *DB) RecordFill(ctx context.Context, f store.Fill) (bool, error) {
 	if err := f.Validate(); err != nil {
 		return false, err
 	}
-	tag, err := db.pool.Exec(ctx, insertFill, db.fillArgs(f)...)
+	first, err := db.RecordFills(ctx, []store.Fill{f})
 	if err != nil {
-		return false, mapError("record fill", err)
+		return false, err
 	}
-	if tag.RowsAffected() == 1 {
-		if err := recountRecommended(ctx, db.pool, []uuid.UUID{f.ClientID}, db.now()); err != nil {
-			return true, mapError("recount responsiveness", err)
-		}
-	}
-	return tag.RowsAffected() == 1, nil
+	return first[0], nil
 }
 
 // insertFills records a batch in one statement: the arrays are unnested
@@ -60,7 +55,8 @@ const insertFills = `INSERT INTO client_fills (event_id, client_id, at, commodit
 	ON CONFLICT (event_id) DO NOTHING
 	RETURNING event_id`
 
-// RecordFills records many fills in one statement, so all or none. first[i]
+// RecordFills records many fills in one transaction, with the activity
+// rows of their clients, so all or none. first[i]
 // reports whether fills[i] was new; a fill repeated within the batch is new
 // only the first time.
 func (db *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, error) {
@@ -90,24 +86,35 @@ func (db *DB) RecordFills(ctx context.Context, fills []store.Fill) ([]bool, erro
 		notional, currency := f.Value(db.cat)
 		notionals, currencies = append(notionals, notional), append(currencies, currency)
 	}
-	rows, err := db.pool.Query(ctx, insertFills, ids, clients, ats, commodities, contracts, sides, quantities, prices, notionals, currencies)
-	if err != nil {
-		return nil, mapError("record fills", err)
-	}
-	inserted, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-	if err != nil {
-		return nil, mapError("record fills", err)
-	}
 	first := make([]bool, len(fills))
-	var touched []uuid.UUID
-	for _, id := range inserted {
-		first[firstAt[id]] = true
-		touched = append(touched, fills[firstAt[id]].ClientID)
-	}
-	if len(touched) > 0 {
-		if err := recountRecommended(ctx, db.pool, touched, db.now()); err != nil {
-			return first, mapError("recount responsiveness", err)
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, insertFills, ids, clients, ats, commodities, contracts, sides, quantities, prices, notionals, currencies)
+		if err != nil {
+			return err
 		}
+		inserted, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		if err != nil {
+			return err
+		}
+		clear(first)
+		var r store.Recorded
+		var touched []uuid.UUID
+		for _, id := range inserted {
+			f := fills[firstAt[id]]
+			first[firstAt[id]] = true
+			r.Fills = append(r.Fills, f)
+			touched = append(touched, f.ClientID)
+		}
+		if err := db.noteActivity(ctx, tx, r); err != nil {
+			return err
+		}
+		if len(touched) > 0 {
+			return recountRecommended(ctx, tx, touched, db.now())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, mapError("record fills", err)
 	}
 	return first, nil
 }

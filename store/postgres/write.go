@@ -186,7 +186,7 @@ func (db *DB) explainConflict(ctx context.Context, cs []*store.Client) (int, *st
 // rows hold them.
 var (
 	clientsTable = table{"clients", []string{"id", "handle", "name", "company", "broker", "team", "stage",
-		"stage_changed_at", "risk_tolerance", "horizon", "search", "profile", "created_at", "updated_at", "version"}}
+		"stage_changed_at", "risk_tolerance", "horizon", "search", "profile", "created_at", "updated_at", "version", "commodities"}}
 	emailsTable   = table{"client_emails", []string{"address", "client_id", "kind"}}
 	phonesTable   = table{"client_phones", []string{"number", "client_id", "kind"}}
 	accountsTable = table{"client_accounts", []string{"account", "client_id"}}
@@ -270,7 +270,7 @@ func clientValues(c *store.Client) ([]any, error) {
 	}
 	return []any{pgUUID(c.ID), c.Handle, c.Name, c.Company, c.Broker, c.Team, string(c.Stage),
 		c.StageChangedAt, c.Risk.Tolerance, string(c.Risk.Horizon), searchText(c), doc,
-		c.CreatedAt, c.UpdatedAt, c.Version}, nil
+		c.CreatedAt, c.UpdatedAt, c.Version, append([]string{}, c.Trading.Commodities...)}, nil
 }
 
 type tableRows struct {
