@@ -130,6 +130,7 @@ func (c Config) cluster(cons gocql.Consistency, logger *slog.Logger) *gocql.Clus
 // Timeline is the Cassandra timeline store. It is safe for concurrent use.
 type Timeline struct {
 	session *gocql.Session
+	counter *dayCounter // counts the days appends marked
 	// spec is the speculative execution of reads; nil for none.
 	spec gocql.SpeculativeExecutionPolicy
 }
@@ -221,6 +222,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Timeline, erro
 	if cfg.SpeculativeDelay > 0 && rf > 1 {
 		t.spec = &gocql.SimpleSpeculativeExecution{NumAttempts: 1, TimeoutDelay: cfg.SpeculativeDelay}
 	}
+	t.counter = newDayCounter(t)
 	return t, nil
 }
 
@@ -308,8 +310,10 @@ func (t *Timeline) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the session. Calling it twice is harmless.
+// Close counts the days appends left to count (for a few seconds at most)
+// and closes the session. Calling it twice is harmless.
 func (t *Timeline) Close() error {
+	t.counter.close()
 	t.session.Close()
 	return nil
 }

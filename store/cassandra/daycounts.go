@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,9 +28,11 @@ import (
 // read began, and an append counts its days only after writing its events:
 // each finished append's events are counted, whatever the order, the
 // retries or the clocks of the replicas. An append marks its days pending
-// before writing events (markDays); a day left pending by an append cut off
-// before counting is counted from its events by DayCounts, which after
-// staleAfter counts it again for good.
+// before writing events (markDays) and hands them to the dayCounter once
+// its events are written; until they are counted, DayCounts counts pending
+// days from their events, and a day whose count never comes (the process
+// died, or the count failed) is counted for good by a reader after
+// staleAfter.
 
 const (
 	selectDay    = `SELECT version, pending FROM timeline_days WHERE client_id = ? AND day = ?`
@@ -88,19 +91,106 @@ func (t *Timeline) markDays(ctx context.Context, days []clientDay, token gocql.U
 }
 
 // countDays counts each day again from its events, concurrently.
-func (t *Timeline) countDays(ctx context.Context, days []clientDay, token gocql.UUID) error {
+func (t *Timeline) countDays(ctx context.Context, days []clientDay) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(maxInFlight)
 	for _, d := range days {
-		g.Go(func() error { return t.countDay(gctx, d, token) })
+		g.Go(func() error { return t.countDay(gctx, d, nil) })
 	}
 	return g.Wait()
 }
 
+// countEvery is the least time between two rounds of the dayCounter.
+const countEvery = 2 * time.Second
+
+// dayCounter counts the days of finished appends behind them: an append
+// waits for its own writes only, and a day that many appends touch is
+// counted once a round, not once an append (each count reads the whole
+// day's events).
+type dayCounter struct {
+	t     *Timeline
+	mu    sync.Mutex
+	dirty map[clientDay][]gocql.UUID // the tokens of the appends that marked each day
+	round sync.Mutex                 // one round at a time
+	wake  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newDayCounter(t *Timeline) *dayCounter {
+	c := &dayCounter{t: t, dirty: map[clientDay][]gocql.UUID{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go c.run()
+	return c
+}
+
+// add hands over the days an append marked with token, once its events
+// are written.
+func (c *dayCounter) add(days []clientDay, token gocql.UUID) {
+	c.mu.Lock()
+	for _, d := range days {
+		c.dirty[d] = append(c.dirty[d], token)
+	}
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *dayCounter) run() {
+	defer close(c.done)
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-c.wake:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		// A day whose count fails stays pending: readers count it.
+		_ = c.flush(ctx)
+		cancel()
+		select {
+		case <-c.stop:
+			return
+		case <-time.After(countEvery):
+		}
+	}
+}
+
+// flush counts every day handed over so far.
+func (c *dayCounter) flush(ctx context.Context) error {
+	c.round.Lock()
+	defer c.round.Unlock()
+	c.mu.Lock()
+	days := c.dirty
+	c.dirty = map[clientDay][]gocql.UUID{}
+	c.mu.Unlock()
+	var g errgroup.Group
+	g.SetLimit(maxInFlight)
+	for d, tokens := range days {
+		g.Go(func() error { return c.t.countDay(ctx, d, tokens) })
+	}
+	return g.Wait()
+}
+
+// close stops the rounds and counts what is left, for a few seconds at
+// most: what is not counted by then stays pending.
+func (c *dayCounter) close() {
+	c.once.Do(func() {
+		close(c.stop)
+		<-c.done
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = c.flush(ctx)
+	})
+}
+
 // countDay counts a day from its events and writes the counts, conditional
-// on the version read before the events. It sets covered to token when the
-// day was pending for token at that read: the events of that append are
-// counted then.
+// on the version read before the events. It sets covered to the day's
+// pending token when that is one of tokens at that read: the events of the
+// append that marked it last are counted then. The appends of tokens all
+// finished writing their events before countDay began.
 //
 // A count that loses to another is not always needed again: when it lost,
 // the day was at some version v, so the count that makes v+1 may have read
@@ -109,7 +199,7 @@ func (t *Timeline) countDays(ctx context.Context, days []clientDay, token gocql.
 // day is at v+2, this append's events are counted; until then it tries
 // again itself, after a random wait that grows with each loss, so that
 // many appends to one day settle.
-func (t *Timeline) countDay(ctx context.Context, d clientDay, token gocql.UUID) error {
+func (t *Timeline) countDay(ctx context.Context, d clientDay, tokens []gocql.UUID) error {
 	done := int64(math.MaxInt64) // the version that counts this append's events
 	for try := range maxCountTries {
 		var (
@@ -121,13 +211,13 @@ func (t *Timeline) countDay(ctx context.Context, d clientDay, token gocql.UUID) 
 		if err != nil && !errors.Is(err, gocql.ErrNotFound) {
 			return err
 		}
-		mine := pending != nil && *pending == token
+		mine := pending != nil && slices.Contains(tokens, *pending)
 		if version != nil && *version >= done {
 			if mine {
 				// Counted by another: only covered is left to set, and
 				// only while the day is still at that version.
 				_, err := t.session.Query(`UPDATE timeline_days SET covered = ? WHERE client_id = ? AND day = ? IF version = ?`,
-					token, [16]byte(d.client), int(d.day), *version).Idempotent(false).MapScanCASContext(ctx, map[string]any{})
+					*pending, [16]byte(d.client), int(d.day), *version).Idempotent(false).MapScanCASContext(ctx, map[string]any{})
 				return err
 			}
 			return nil
@@ -147,7 +237,7 @@ func (t *Timeline) countDay(ctx context.Context, d clientDay, token gocql.UUID) 
 		set, args := `version = ?, counts = ?`, []any{next, string(text)}
 		if mine {
 			set += `, covered = ?`
-			args = append(args, token)
+			args = append(args, *pending)
 		}
 		var q *gocql.Query
 		if found {
@@ -255,7 +345,7 @@ func (t *Timeline) DayCounts(ctx context.Context, clientID uuid.UUID, since, unt
 					// The append that marked it is gone: count it for good.
 					// Its counts are what was just read, so a failure here
 					// only leaves the day to be counted again next time.
-					_ = t.countDay(gctx, d, token)
+					_ = t.countDay(gctx, d, []gocql.UUID{token})
 				}
 				mu.Lock()
 				out = appendCounts(out, day, counts)

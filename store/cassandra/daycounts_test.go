@@ -66,6 +66,9 @@ func TestDayCountsAfterAnAppendCutOff(t *testing.T) {
 	if err := tl.AppendEvents(t.Context(), dayEvent(client, 1, at)); err != nil {
 		t.Fatal(err)
 	}
+	if err := tl.SettleDays(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	if err := tl.AppendUncounted(t.Context(), dayEvent(client, 2, at.Add(time.Hour)), dayEvent(client, 3, at.Add(2*time.Hour))); err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +94,9 @@ func TestDayCountsAfterAnAppendCutOff(t *testing.T) {
 	if err := tl.AppendEvents(t.Context(), dayEvent(client, 2, at.Add(time.Hour)), dayEvent(client, 3, at.Add(2*time.Hour))); err != nil {
 		t.Fatal(err)
 	}
+	if err := tl.SettleDays(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	wantChats(t, tl, client, 3)
 	if n, pending := storedChats(t, tl, client, at); n != 3 || pending {
 		t.Errorf("after the retry the day holds %d, pending %v; want 3, settled", n, pending)
@@ -108,6 +114,9 @@ func TestMigrationCountsStoredDays(t *testing.T) {
 		events = append(events, dayEvent(client, i, at.Add(time.Duration(i)*time.Hour)))
 	}
 	if err := tl.AppendEvents(t.Context(), events...); err != nil {
+		t.Fatal(err)
+	}
+	if err := tl.SettleDays(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	// As the previous version left them: events, no counts.
@@ -128,5 +137,29 @@ func TestMigrationCountsStoredDays(t *testing.T) {
 	}
 	if len(got) != 2 || got[0].Events != 1 || got[1].Events != 4 || !got[1].Day.Equal(time.Date(2025, 2, 28, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("after the upgrade DayCounts = %+v, want 1 chat on 27 February and 4 on the 28th", got)
+	}
+}
+
+// Appends hand their days to a counter that counts them behind: soon after
+// many appends to one day, it holds all of them and is no longer pending.
+func TestDaysCountedBehindAppends(t *testing.T) {
+	tl := open(t)
+	client := uuid.New()
+	at := time.Date(2025, 10, 7, 9, 0, 0, 0, time.UTC)
+	for i := range 40 {
+		if err := tl.AppendEvents(t.Context(), dayEvent(client, i, at.Add(time.Duration(i)*time.Minute))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n, pending := storedChats(t, tl, client, at)
+		if n == 40 && !pending {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("30 s after the appends the day holds %d, pending %v; want 40, counted", n, pending)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

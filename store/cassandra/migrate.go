@@ -117,7 +117,7 @@ func backfillDayCounts(ctx context.Context, s *gocql.Session) error {
 		}
 		err := times.Close()
 		if err == nil {
-			err = t.countDays(ctx, days, gocql.UUID{})
+			err = t.countDays(ctx, days)
 		}
 		if err != nil {
 			iter.Close()

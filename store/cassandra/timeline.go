@@ -65,27 +65,61 @@ const (
 //
 // Then the rows, all concurrent: per client one batch of its event_ids and
 // client_buckets rows, per client and month batches of event rows, and
-// each id's owner; before them, the days they fall on are marked pending,
-// and after them counted again (daycounts.go).
+// each id's owner. The days they fall on are marked pending while the ids
+// are claimed, and counted again behind the append (daycounts.go).
 func (t *Timeline) AppendEvents(ctx context.Context, events ...*store.Event) error {
 	return t.appendEvents(ctx, true, events)
 }
 
-// appendEvents is AppendEvents; without count it stops before counting the
-// days it marked pending, as an append cut off there would (tests).
+// rowDays lists the client days of rows that are not in known.
+func rowDays(rows []*row, known []clientDay) []clientDay {
+	var days []clientDay
+	for _, r := range rows {
+		d := clientDay{r.e.ClientID, store.DayNumber(r.e.Time)}
+		if !slices.Contains(known, d) && !slices.Contains(days, d) {
+			days = append(days, d)
+		}
+	}
+	return days
+}
+
+// appendEvents is AppendEvents; without count it does not hand the days it
+// marked pending to the counter, as an append cut off there would (tests).
 func (t *Timeline) appendEvents(ctx context.Context, count bool, events []*store.Event) error {
 	rows, conflicts, err := prepareRows(events)
 	if err != nil || len(rows) == 0 {
 		return err
 	}
-	if len(conflicts) == 0 {
-		conflicts, err = t.claim(ctx, rows)
-		if err != nil {
-			return mapErr("append events", err)
-		}
+	if len(conflicts) > 0 {
+		return &store.EventConflict{Events: store.Refs(conflicts...)}
+	}
+	// The days are marked pending before any event is written, while the
+	// ids are claimed, and handed to the day counter once the append ends
+	// (daycounts.go): counting a day is always safe, even after a failure.
+	token := gocql.TimeUUID()
+	days := rowDays(rows, nil)
+	marked := make(chan error, 1)
+	go func() { marked <- t.markDays(ctx, days, token) }()
+	conflicts, err = t.claim(ctx, rows)
+	if merr := <-marked; err == nil {
+		err = merr
+	}
+	if err != nil {
+		return mapErr("append events", err)
+	}
+	if count {
+		defer func() { t.counter.add(days, token) }()
 	}
 	if len(conflicts) > 0 {
 		return &store.EventConflict{Events: store.Refs(conflicts...)}
+	}
+	// A repeat keeps the time it was claimed with, which may fall on
+	// another day.
+	if extra := rowDays(rows, days); len(extra) > 0 {
+		if err := t.markDays(ctx, extra, token); err != nil {
+			return mapErr("append events", err)
+		}
+		days = append(days, extra...)
 	}
 	type partition struct {
 		client uuid.UUID
@@ -138,29 +172,8 @@ func (t *Timeline) appendEvents(ctx context.Context, count bool, events []*store
 		}
 		batches = append(batches, entries)
 	}
-	// The days are marked pending before any event is written, and counted
-	// after all are (daycounts.go).
-	days := make([]clientDay, 0, 1)
-	seen := map[clientDay]bool{}
-	for _, r := range rows {
-		d := clientDay{r.e.ClientID, store.DayNumber(r.e.Time)}
-		if !seen[d] {
-			seen[d] = true
-			days = append(days, d)
-		}
-	}
-	token := gocql.TimeUUID()
-	if err := t.markDays(ctx, days, token); err != nil {
-		return mapErr("append events", err)
-	}
 	if err := t.run(ctx, batches); err != nil {
 		return mapErr("append events", err)
-	}
-	if !count {
-		return nil
-	}
-	if err := t.countDays(ctx, days, token); err != nil {
-		return mapErr("count events", err)
 	}
 	return nil
 }
