@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"testing"
 
-	"github.com/brokersync/brokersync/internal/activityhook"
 	"github.com/brokersync/brokersync/internal/backendtest"
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
@@ -39,9 +38,9 @@ func BenchmarkOrdersWebhookActivity(b *testing.B) {
 		b.Run(backend.name, func(b *testing.B) {
 			s := backend.open(b)
 			without, with := newEnv(b, s), newEnv(b, s)
-			without.turn = func() { activityhook.Off.Store(true) }
-			with.turn = func() { activityhook.Off.Store(false) }
-			b.Cleanup(func() { activityhook.Off.Store(false) })
+			skip := s.clients.(interface{ SkipActivity(bool) }).SkipActivity
+			without.turn = func() { skip(true) }
+			with.turn = func() { skip(false) }
 			benchPair(b, without, with)
 		})
 	}

@@ -174,6 +174,12 @@ func (c *dayCounter) flush(ctx context.Context) error {
 	return g.Wait()
 }
 
+// CountDays counts the days that appends have marked so far, without
+// waiting for the counter's next round: what a reader that must not meet
+// pending days (a benchmark of the timeline page) calls first. Close does
+// it too.
+func (t *Timeline) CountDays(ctx context.Context) error { return t.counter.flush(ctx) }
+
 // close stops the rounds and counts what is left, for a few seconds at
 // most: what is not counted by then stays pending.
 func (c *dayCounter) close() {

@@ -66,7 +66,7 @@ func TestDayCountsAfterAnAppendCutOff(t *testing.T) {
 	if err := tl.AppendEvents(t.Context(), dayEvent(client, 1, at)); err != nil {
 		t.Fatal(err)
 	}
-	if err := tl.SettleDays(t.Context()); err != nil {
+	if err := tl.CountDays(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if err := tl.AppendUncounted(t.Context(), dayEvent(client, 2, at.Add(time.Hour)), dayEvent(client, 3, at.Add(2*time.Hour))); err != nil {
@@ -94,7 +94,7 @@ func TestDayCountsAfterAnAppendCutOff(t *testing.T) {
 	if err := tl.AppendEvents(t.Context(), dayEvent(client, 2, at.Add(time.Hour)), dayEvent(client, 3, at.Add(2*time.Hour))); err != nil {
 		t.Fatal(err)
 	}
-	if err := tl.SettleDays(t.Context()); err != nil {
+	if err := tl.CountDays(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	wantChats(t, tl, client, 3)
@@ -116,7 +116,7 @@ func TestMigrationCountsStoredDays(t *testing.T) {
 	if err := tl.AppendEvents(t.Context(), events...); err != nil {
 		t.Fatal(err)
 	}
-	if err := tl.SettleDays(t.Context()); err != nil {
+	if err := tl.CountDays(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	// As the previous version left them: events, no counts.

@@ -21,6 +21,3 @@ func (t *Timeline) AppendUncounted(ctx context.Context, events ...*store.Event) 
 func (t *Timeline) MarkPendingSince(ctx context.Context, client uuid.UUID, day, since time.Time) error {
 	return t.markDays(ctx, []clientDay{{client, store.DayNumber(day)}}, gocql.UUIDFromTime(since))
 }
-
-// SettleDays counts the days appends handed to the day counter so far.
-func (t *Timeline) SettleDays(ctx context.Context) error { return t.counter.flush(ctx) }

@@ -39,6 +39,9 @@ type DB struct {
 	logger *slog.Logger
 	// oncePurged is when expired delivery keys were last deleted (Unix µs).
 	oncePurged atomic.Int64
+	// skipActivity leaves the activity rows out of what records fills,
+	// contacts and scores (SkipActivity).
+	skipActivity atomic.Bool
 }
 
 // Open opens (creating if needed) the store in dir and applies migrations.

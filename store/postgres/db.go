@@ -44,6 +44,9 @@ type DB struct {
 	now    func() time.Time
 	// oncePurged is when expired delivery keys were last deleted (Unix µs).
 	oncePurged atomic.Int64
+	// skipActivity leaves the activity rows out of what records fills,
+	// contacts and scores (SkipActivity).
+	skipActivity atomic.Bool
 }
 
 var _ store.ClientStore = (*DB)(nil)
