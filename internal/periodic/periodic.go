@@ -65,16 +65,19 @@ func (r *Runner) Once(ctx context.Context, job string, period time.Time, lease t
 	if m == nil {
 		m = NewMetrics(nil)
 	}
+	// What the run did is recorded even when ctx ends meanwhile (the
+	// server stopping): a run that succeeded but is not marked finished
+	// would be run again by another replica once its lease ran out.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	if err := fn(ctx, period); err != nil {
 		m.runs.WithLabelValues(job, "failed").Inc()
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
 		if rerr := r.Store.ReleasePeriod(rctx, job, period, r.Holder); rerr != nil {
 			log.Warn("cannot release a failed periodic job; its lease runs out by itself", slog.Any("err", rerr))
 		}
 		return true, err
 	}
-	if err := r.Store.FinishPeriod(ctx, job, period, r.Holder); err != nil {
+	if err := r.Store.FinishPeriod(rctx, job, period, r.Holder); err != nil {
 		if store.ErrorCode(err) == store.ECONFLICT {
 			log.Warn("periodic job ran longer than its lease; another replica runs the period again", slog.Duration("took", time.Since(start)))
 		}

@@ -84,6 +84,32 @@ func TestOncePerPeriodAcrossReplicas(t *testing.T) {
 	})
 }
 
+// A run that succeeds while the server is stopping is recorded as done:
+// no other replica runs its period again.
+func TestRunDoneAsTheServerStops(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s store.PeriodicStore) {
+		job := "test-" + uuid.NewString()
+		p := periodic.Period(time.Now(), time.Hour)
+		ctx, cancel := context.WithCancel(context.Background())
+		r := &periodic.Runner{Store: s, Holder: "a", Logger: backendtest.Logger()}
+		ran, err := r.Once(ctx, job, p, time.Minute, func(context.Context, time.Time) error {
+			cancel() // the stop arrives as the work ends
+			return nil
+		})
+		if !ran || err != nil {
+			t.Fatalf("Once: ran %v, %v", ran, err)
+		}
+		runs, err := s.PeriodRuns(context.Background(), job, p)
+		if err != nil || len(runs) != 1 || runs[0].DoneAt.IsZero() {
+			t.Fatalf("recorded %+v, %v; want the period done", runs, err)
+		}
+		other := &periodic.Runner{Store: s, Holder: "b", Logger: backendtest.Logger()}
+		if again, err := other.Once(context.Background(), job, p, time.Minute, func(context.Context, time.Time) error { return nil }); again || err != nil {
+			t.Errorf("another replica ran the period again: %v, %v", again, err)
+		}
+	})
+}
+
 // A replica that dies while running a period (its claim is neither
 // finished nor released) delays the period until its lease runs out; then
 // another replica runs it. A failed run is released and tried again at once.
