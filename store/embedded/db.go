@@ -52,9 +52,12 @@ func Open(ctx context.Context, dir string, cat *store.Catalogue, logger *slog.Lo
 	}
 	// WAL lets readers run beside the writer; immediate transactions take the
 	// write lock up front so two writers queue on busy_timeout instead of
-	// failing with SQLITE_BUSY half-way through.
+	// failing with SQLITE_BUSY half-way through. Reads go through a memory
+	// map of up to 1 GiB of the file, shared by every connection, rather than
+	// a small page cache each: a segment count over the whole book read half
+	// as fast without it.
 	dsn := "file:" + filepath.Join(dir, FileName) +
-		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=mmap_size(1073741824)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, store.Internal("open embedded store", err)
