@@ -46,21 +46,7 @@ func benchOrders(b *testing.B, e *env, batch int) {
 				continue // b.N events are sent in fewer requests than iterations
 			}
 			n := min(batch, b.N-r*batch)
-			evs := make([]any, n)
-			for i := range evs {
-				evs[i] = e.fill(fmt.Sprintf("bench-%d-%d-%d", run, r, i), clients[(r+i)%len(clients)], 1)
-			}
-			body := mustJSON(map[string]any{"events": evs})
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/webhooks/orders", bytes.NewReader(body))
-			req.Header.Set(webhooks.SignatureHeader, webhooks.Sign(secret, e.now, body))
-			resp, err := client.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				b.Errorf("status %d", resp.StatusCode)
+			if !e.postFills(b, client, fmt.Sprintf("bench-%d-%d", run, r), clients, r, n) {
 				return
 			}
 			sent.Add(int64(n))
@@ -78,4 +64,27 @@ func benchOrders(b *testing.B, e *env, batch int) {
 	if int(sent.Load()) != b.N || fills != b.N || events != b.N {
 		b.Errorf("%d events, %d accepted; %d fills counted and %d on the timelines", b.N, sent.Load(), fills, events)
 	}
+}
+
+// postFills posts one signed request of n fills, ids prefix-0 on, spread
+// over clients from the r-th; a failure is reported on b and returns false.
+func (e *env) postFills(b *testing.B, hc *http.Client, prefix string, clients []*store.Client, r, n int) bool {
+	evs := make([]any, n)
+	for i := range evs {
+		evs[i] = e.fill(fmt.Sprintf("%s-%d", prefix, i), clients[(r+i)%len(clients)], 1)
+	}
+	body := mustJSON(map[string]any{"events": evs})
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/webhooks/orders", bytes.NewReader(body))
+	req.Header.Set(webhooks.SignatureHeader, webhooks.Sign(secret, e.now, body))
+	resp, err := hc.Do(req)
+	if err != nil {
+		b.Error(err)
+		return false
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Errorf("status %d", resp.StatusCode)
+		return false
+	}
+	return true
 }

@@ -13,7 +13,6 @@ package webhooks_test
 // entry is made for each of its fills, a third of the events.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -30,7 +29,6 @@ import (
 	"github.com/brokersync/brokersync/store"
 	"github.com/brokersync/brokersync/store/embedded"
 	"github.com/brokersync/brokersync/store/segment"
-	"github.com/brokersync/brokersync/webhooks"
 )
 
 // benchDefinitions are the 20 workflows.
@@ -212,21 +210,7 @@ func sendOrders(b *testing.B, e *env, tag string, n, batch int) time.Duration {
 				if r >= requests {
 					return
 				}
-				evs := make([]any, min(batch, n-r*batch))
-				for i := range evs {
-					evs[i] = e.fill(fmt.Sprintf("%s-%d-%d", tag, r, i), clients[(r+i)%len(clients)], 1)
-				}
-				body := mustJSON(map[string]any{"events": evs})
-				req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/webhooks/orders", bytes.NewReader(body))
-				req.Header.Set(webhooks.SignatureHeader, webhooks.Sign(secret, e.now, body))
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					b.Errorf("status %d", resp.StatusCode)
+				if !e.postFills(b, client, fmt.Sprintf("%s-%d", tag, r), clients, r, min(batch, n-r*batch)) {
 					return
 				}
 			}
