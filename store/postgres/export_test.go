@@ -14,6 +14,10 @@ const (
 	ClientByEmailSQL  = clientByEmailSQL
 )
 
+// ResponsivenessRow is a client_responsiveness row's values, in the order
+// of its columns, as the store writes them.
+var ResponsivenessRow = responsivenessRow
+
 // SetImportChunk makes imports work in chunks of n clients until the test
 // ends, so that a small import exercises the hand-over between chunks. The
 // test must not run in parallel with others.

@@ -176,27 +176,34 @@ func recountResponsiveness(ctx context.Context, q querier, ids []uuid.UUID, now 
 			}
 			continue
 		}
-		var until *time.Time
-		if !r.PendingUntil.IsZero() {
-			until = &r.PendingUntil
-		}
-		var share, median *float64
-		if s, ok := r.Share(); ok {
-			share = &s
-		}
-		if r.Replies > 0 {
-			m := r.ReplyMedian.Seconds()
-			median = &m
-		}
 		if _, err := q.Exec(ctx, `INSERT INTO client_responsiveness
 			(client_id, recommendations, followed, pending, pending_until, responsive, replies, reply_median_seconds)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (client_id) DO UPDATE SET recommendations = excluded.recommendations, followed = excluded.followed,
 				pending = excluded.pending, pending_until = excluded.pending_until, responsive = excluded.responsive,
 				replies = excluded.replies, reply_median_seconds = excluded.reply_median_seconds`,
-			id, r.Recommendations, r.Followed, r.Pending, until, share, r.Replies, median); err != nil {
+			responsivenessRow(id, r)...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// responsivenessRow is a client_responsiveness row's values, in the order
+// of its columns: client_id, recommendations, followed, pending,
+// pending_until, responsive, replies, reply_median_seconds.
+func responsivenessRow(id uuid.UUID, r store.Responsiveness) []any {
+	var until *time.Time
+	if !r.PendingUntil.IsZero() {
+		until = &r.PendingUntil
+	}
+	var share, median *float64
+	if s, ok := r.Share(); ok {
+		share = &s
+	}
+	if r.Replies > 0 {
+		m := r.ReplyMedian.Seconds()
+		median = &m
+	}
+	return []any{id, r.Recommendations, r.Followed, r.Pending, until, share, r.Replies, median}
 }

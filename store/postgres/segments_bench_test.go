@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/brokersync/brokersync/store"
+	"github.com/brokersync/brokersync/store/postgres"
 	"github.com/brokersync/brokersync/store/segment"
 	"github.com/brokersync/brokersync/store/storetest"
 )
@@ -62,19 +63,7 @@ func statsURL(b *testing.B) string {
 			recs = append(recs, []any{r.EventID, r.ClientID, r.At, r.Commodity})
 		}
 		for id, r := range ab.Responsiveness {
-			var until *time.Time
-			if !r.PendingUntil.IsZero() {
-				until = &r.PendingUntil
-			}
-			var share, median *float64
-			if v, ok := r.Share(); ok {
-				share = &v
-			}
-			if r.Replies > 0 {
-				m := r.ReplyMedian.Seconds()
-				median = &m
-			}
-			resp = append(resp, []any{id, r.Recommendations, r.Followed, r.Pending, until, share, r.Replies, median})
+			resp = append(resp, postgres.ResponsivenessRow(id, r))
 		}
 		for _, t := range []struct {
 			table string
